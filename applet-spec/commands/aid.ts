@@ -1,0 +1,8 @@
+/** @module The D-RMB applet's AID and the fixed example values shared by command examples. */
+import { fromHex } from '../codec/hex.js';
+
+/**
+ * Application identifier of the D-RMB applet: F0 (ISO 7816-5 unregistered proprietary RID category)
+ * || "DRMB" || 01. A registered RID replaces it once one is assigned.
+ */
+export const DRMB_AID = fromHex('F0 44 52 4D 42 01');

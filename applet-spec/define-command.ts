@@ -1,0 +1,226 @@
+/**
+ * @module defineCommand: the one definition of an APDU command (header, request and response layouts,
+ * states, security condition, status words, examples) from which the host encodes, the simulator
+ * dispatches, the reference is generated and the conformance tests are derived.
+ */
+import { type CommandApdu, decodeCommandApdu, encodeCommandApdu } from './codec/apdu.js';
+import type { Coder } from './codec/fields.js';
+import { fromHex, hex } from './codec/hex.js';
+import { FormatError } from './errors.js';
+import type { ApplicationKeyName } from './dgis.js';
+import type { AppState } from './lifecycle.js';
+import { SW } from './status-words.js';
+
+/** A header byte (P1 or P2, or P1P2 together) that carries a request parameter. */
+export interface ParamDefinition<N extends string = string> {
+  name: N;
+  description: string;
+  /** allowed values; any other value is answered 6A86 (6A88 for data-object tags) */
+  allowed?: readonly number[];
+}
+
+/** Security condition checked before the command runs (card-commands.md "Security states"). */
+export interface SecurityCondition {
+  /** GP secure channel at least at this level (SCP03 security level bits) */
+  channel?: 'C-MAC' | 'C-MAC+C-DEC';
+  /** PIN verified since SELECT: always, or only when the amount exceeds the PIN threshold (DF09) */
+  pin?: 'always' | 'above-threshold';
+  /** PBOC line MAC (CLA 84/04, SM4 MAC algorithm 1, IV = the challenge from GET CHALLENGE) under this key */
+  lineMac?: ApplicationKeyName;
+  /** PBOC transaction MAC checked inside the data (MAC1 for purchase, MAC2 for load) under this key */
+  transactionMac?: ApplicationKeyName;
+  /** must immediately follow this command (by id) in the same session */
+  after?: string;
+  /** any further condition, in words */
+  note?: string;
+}
+
+export interface CommandExample<Req, Res> {
+  title: string;
+  request: Req;
+  /** the command APDU, hex */
+  apdu: string;
+  /** the response APDU including SW1 SW2, hex */
+  response: string;
+  /** the decoded response data, for 9000 responses */
+  responseValue?: Res;
+  /** Ne of this example when it differs from the definition's `le` */
+  le?: number;
+}
+
+/** Header byte: a fixed value, or a named parameter. */
+export type HeaderByte<N extends string> = number | ParamDefinition<N>;
+
+/** The request fields a header byte contributes: { name: number } for a parameter, nothing for a fixed byte. */
+export type ParamFields<H> = H extends { name: infer N extends string } ? Record<N, number> : Record<never, never>;
+
+export interface CommandSpec<Data, Res, P1 extends HeaderByte<string>, P2 extends HeaderByte<string>> {
+  /** the command's name in its specification's own words, e.g. "DEBIT FOR PURCHASE" */
+  name: string;
+  /** camelCase identifier; also the file and export name */
+  id: string;
+  summary: string;
+  /** the specification clause this mirrors, e.g. "JR/T 0025.2 purchase" */
+  mirrors: string;
+  /** where and why this command departs from ../shared/reference/card-commands.md */
+  departs?: string;
+  /** plain class byte; secure messaging sets b3 (0x04) where `secureMessaging` allows it */
+  cla: number;
+  secureMessaging: 'never' | 'optional' | 'required';
+  ins: number;
+  p1: P1;
+  p2: P2;
+  /** P1 and P2 together carry one 16-bit parameter (e.g. a data-object tag); then p1 and p2 must be params of the same name */
+  p1p2?: boolean;
+  /** layout of the command data field; `empty` for none */
+  request: Coder<Data>;
+  /** expected response length Ne sent as Le: 256 for "00", undefined for no Le */
+  le?: number;
+  /** layout of the response data field; `empty` for none */
+  response: Coder<Res>;
+  /** states in which the command is accepted; in any other state the card answers 6985 */
+  states: readonly AppState[];
+  security: SecurityCondition;
+  /** lifecycle transitions the command performs */
+  transitions?: readonly { from: AppState; to: AppState }[];
+  /** command-specific status words (the generic ones are added from the definition, see statusWords) */
+  sw: readonly number[];
+  /** the command moves value or writes keys: it commits atomically and is subject to tearing tests */
+  persistent?: 'value' | 'keys' | 'data' | 'counters';
+  examples: readonly CommandExample<Data & ParamFields<P1> & ParamFields<P2>, Res>[];
+}
+
+/** A defined command. Request values carry the data fields plus any header parameters. */
+export interface Command<Req, Res> extends Omit<CommandSpec<any, Res, HeaderByte<string>, HeaderByte<string>>, 'examples' | 'request'> {
+  request: Coder<any>;
+  examples: readonly CommandExample<Req, Res>[];
+  /** every status word the command can return: 9000, its own, and the generic ones its definition implies */
+  statusWords: readonly number[];
+  /** true when `sw` is listed exactly or through its family (61xx, 6Cxx, 63Cx) */
+  allows(sw: number): boolean;
+  /** builds the command APDU from a request value (`secure` sets the secure-messaging CLA bit) */
+  encode(req: Req, opts?: { secure?: boolean; le?: number; extended?: boolean }): CommandApdu;
+  /** the APDU bytes */
+  encodeBytes(req: Req, opts?: { secure?: boolean; le?: number; extended?: boolean }): Uint8Array;
+  /** parses a command APDU addressed to this command back into its request value (card side) */
+  decode(apdu: CommandApdu): Req;
+  /** true when the header (CLA without SM/chaining bits, INS, fixed P1/P2) selects this command */
+  matches(apdu: Pick<CommandApdu, 'cla' | 'ins' | 'p1' | 'p2'>): boolean;
+  decodeResponse(data: Uint8Array): Res;
+  encodeResponse(res: Res): Uint8Array;
+}
+
+/** CLA bits that do not select a command: b5 chaining (0x10) and b3-b4 secure messaging (0x0C). */
+export const CLA_CHAINING = 0x10;
+export const CLA_SECURE_MESSAGING = 0x04;
+
+function isParam<N extends string>(b: HeaderByte<N>): b is ParamDefinition<N> {
+  return typeof b === 'object';
+}
+
+/** Names a header byte for docs: "00" or "<kvn>". */
+export function headerByteText(b: HeaderByte<string>): string {
+  return isParam(b) ? `<${b.name}>` : b.toString(16).padStart(2, '0').toUpperCase();
+}
+
+/** Defines one command. See CommandSpec for the fields. */
+export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, const P2 extends HeaderByte<string>>(
+  spec: CommandSpec<Data, Res, P1, P2>,
+): Command<Data & ParamFields<P1> & ParamFields<P2>, Res> {
+  type Req = Data & ParamFields<P1> & ParamFields<P2>;
+  const fixedP1 = isParam(spec.p1) ? undefined : spec.p1;
+  const fixedP2 = isParam(spec.p2) ? undefined : spec.p2;
+
+  const generic = new Set<number>([SW.OK]);
+  // ISO 7816-4 5.1: any Lc the layout cannot hold is answered 6700.
+  generic.add(SW.WRONG_LENGTH);
+  if (fixedP1 !== undefined || fixedP2 !== undefined || (isParam(spec.p1) && spec.p1.allowed) || (isParam(spec.p2) && spec.p2.allowed)) {
+    generic.add(SW.INCORRECT_P1P2);
+  }
+  if (spec.request.size !== 0) generic.add(SW.INCORRECT_DATA);
+  if (spec.states.length < 5) generic.add(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+  const sec = spec.security;
+  if (sec.channel || sec.pin || sec.lineMac) generic.add(SW.SECURITY_STATUS_NOT_SATISFIED);
+  if (sec.after) generic.add(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+  if (sec.lineMac || sec.transactionMac) generic.add(SW.MAC_INVALID);
+  if (spec.persistent) generic.add(SW.MEMORY_FAILURE);
+  const statusWords = [...new Set([...generic, ...spec.sw])];
+
+  const cmd: Command<Req, Res> = {
+    ...spec,
+    request: spec.request,
+    examples: spec.examples as readonly CommandExample<Req, Res>[],
+    statusWords,
+    allows(sw: number): boolean {
+      return statusWords.includes(sw) || statusWords.includes(swFamilyBase(sw));
+    },
+    encode(req: Req, opts = {}): CommandApdu {
+      const r = req as Record<string, unknown>;
+      if (spec.p1p2 && isParam(spec.p1)) {
+        const v = r[spec.p1.name];
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) {
+          throw new FormatError(`${spec.name} ${spec.p1.name}`, `must be a 16-bit value, got ${String(v)}`);
+        }
+      }
+      const headerValue = (b: HeaderByte<string>): number => {
+        if (!isParam(b)) return b;
+        if (spec.p1p2) {
+          const v = r[b.name] as number;
+          return b === spec.p1 ? v >> 8 : v & 0xff;
+        }
+        const v = r[b.name];
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xff) {
+          throw new FormatError(`${spec.name} ${b.name}`, `must be a byte, got ${String(v)}`);
+        }
+        return v;
+      };
+      if (opts.secure && spec.secureMessaging === 'never') throw new FormatError(spec.name, 'does not allow secure messaging');
+      let cla = spec.cla;
+      if (opts.secure || spec.secureMessaging === 'required') cla |= CLA_SECURE_MESSAGING;
+      const data = spec.request.encode(req as unknown as Data);
+      const le = opts.le ?? spec.le;
+      return { cla, ins: spec.ins, p1: headerValue(spec.p1), p2: headerValue(spec.p2), data, le, extended: opts.extended };
+    },
+    encodeBytes(req: Req, opts = {}): Uint8Array {
+      return encodeCommandApdu(cmd.encode(req, opts));
+    },
+    decode(apdu: CommandApdu): Req {
+      const value = spec.request.decode(apdu.data, spec.name) as Record<string, unknown>;
+      if (spec.p1p2 && isParam(spec.p1)) value[spec.p1.name] = (apdu.p1 << 8) | apdu.p2;
+      else {
+        if (isParam(spec.p1)) value[spec.p1.name] = apdu.p1;
+        if (isParam(spec.p2)) value[spec.p2.name] = apdu.p2;
+      }
+      return value as Req;
+    },
+    matches(apdu): boolean {
+      return (
+        (apdu.cla & ~(CLA_CHAINING | 0x0c)) === spec.cla &&
+        apdu.ins === spec.ins &&
+        (fixedP1 === undefined || apdu.p1 === fixedP1) &&
+        (fixedP2 === undefined || apdu.p2 === fixedP2)
+      );
+    },
+    decodeResponse(data: Uint8Array): Res {
+      return spec.response.decode(data, `${spec.name} response`);
+    },
+    encodeResponse(res: Res): Uint8Array {
+      return spec.response.encode(res);
+    },
+  };
+  return cmd;
+}
+
+/** The family code of a status word (6100 for 61xx, 6C00 for 6Cxx, 63C0 for 63Cx), else the word itself. */
+export function swFamilyBase(sw: number): number {
+  if ((sw & 0xff00) === 0x6100 || (sw & 0xff00) === 0x6c00) return sw & 0xff00;
+  if ((sw & 0xfff0) === 0x63c0) return 0x63c0;
+  return sw;
+}
+
+/** Parses an example's APDU hex into a CommandApdu (helper for tests and docs). */
+export function exampleApdu(example: { apdu: string }): CommandApdu {
+  return decodeCommandApdu(fromHex(example.apdu));
+}
+
+export { hex };
