@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeCommandApdu, decodeResponseApdu } from './codec/apdu.js';
 import { fromHex, hex } from './codec/hex.js';
 import { COMMANDS, commandForHeader } from './commands.js';
+import type { Command } from './define-command.js';
 import { describeSw, statusWordTable } from './status-words.js';
 import { isTransition, TRANSITIONS } from './lifecycle.js';
 import { DATA_OBJECTS } from './data-objects.js';
 import { DGIS } from './dgis.js';
 
-describe.each(COMMANDS.map((c) => [c.name, c] as const))('%s', (_name, cmd) => {
+describe.each(COMMANDS.map((c) => [c.name, c as Command<any, any>] as const))('%s', (_name, cmd) => {
   it('has at least one worked example', () => {
     expect(cmd.examples.length).toBeGreaterThan(0);
   });

@@ -511,7 +511,10 @@ export function tlv<T>(tag: number, inner: Coder<T>, describe = inner.describe):
       if (obj.tag !== tag) throw new FormatError(`${r.what} ${field}`, `expected tag ${tagHex}, found ${tagToHex(obj.tag)}`);
       return inner.decode(obj.value, `${r.what} ${field || tagHex}`);
     },
-    layout: (name) => [{ field: name, size: 'TLV', description: `tag ${tagHex}: ${describe}` }, ...inner.layout(`${name}/${tagHex}`).filter((row) => row.field.includes('.'))],
+    layout: (name) => {
+      const field = name || tagHex;
+      return [{ field, size: `TLV ${tagHex}`, description: describe }, ...inner.layout(field).filter((row) => row.field !== field)];
+    },
   });
 }
 
@@ -589,11 +592,13 @@ export function tlvFields<S extends TlvShape>(shape: S, describe = 'TLV objects'
       return value as TlvTemplateValue<S>;
     },
     layout: (prefix) =>
-      entries.map(([name, f]) => ({
-        field: prefix ? `${prefix}.${name}` : name,
-        size: `TLV ${tagToHex(f.tag)}`,
-        description: `${f.coder.describe}${f.optional ? ' (optional)' : ''}`,
-      })),
+      entries.flatMap(([name, f]) => {
+        const field = prefix ? `${prefix}.${name}` : name;
+        return [
+          { field, size: `TLV ${tagToHex(f.tag)}`, description: `${f.coder.describe}${f.optional ? ' (optional)' : ''}` },
+          ...f.coder.layout(field).filter((row) => row.field !== field),
+        ];
+      }),
   });
 }
 

@@ -1,0 +1,69 @@
+/** @module The drmb program: spec subcommands collect the right data, report bad input by name, and the binary runs. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { decodeApdu, decodeResponse } from './spec/decode.js';
+import { listCommands } from './spec/list.js';
+import { showCommand } from './spec/show.js';
+import { explainSw } from './spec/sw.js';
+import { COMMANDS } from '../applet-spec/commands.js';
+import { FormatError } from '../applet-spec/errors.js';
+import { UsageError } from './output.js';
+
+describe('drmb spec', () => {
+  it('lists every command with its header', () => {
+    const rows = listCommands();
+    expect(rows.map((r) => r.name)).toEqual(COMMANDS.map((c) => c.name));
+    expect(rows.find((r) => r.name === 'GET BALANCE')!.header).toBe('80 5C 00 02');
+  });
+
+  it('decodes a command APDU and its response by the definitions', () => {
+    const d = decodeApdu('80 5C 00 02 04', '00002710 9000');
+    expect(d.command).toBe('GET BALANCE');
+    expect(d.response).toEqual({ balanceFen: 10000 });
+    expect(d.swName).toBe('OK');
+  });
+
+  it('names the status word of an error response and decodes no data', () => {
+    const d = decodeResponse('initializeForPurchase', '9401');
+    expect(d.swName).toBe('INSUFFICIENT_BALANCE');
+    expect(d.response).toBeUndefined();
+  });
+
+  it('rejects an APDU no command claims, naming its header', () => {
+    expect(() => decodeApdu('80FF000000')).toThrow(/80FF0000/);
+  });
+
+  it('rejects a malformed APDU with a format error naming the fault', () => {
+    expect(() => decodeApdu('805C00020401')).toThrow(FormatError);
+  });
+
+  it('shows one command section by name or id', () => {
+    expect(showCommand('debitForPurchase').section).toContain('### DEBIT FOR PURCHASE');
+    expect(() => showCommand('NO SUCH')).toThrow(UsageError);
+  });
+
+  it('explains status words, including families, and rejects non-hex input by name', () => {
+    expect(explainSw('63C2').meaning).toMatch(/2/);
+    expect(explainSw('0x6a82').name).toBe('FILE_NOT_FOUND');
+    expect(() => explainSw('zz')).toThrow(/status word "zz"/);
+  });
+});
+
+describe('the drmb binary', () => {
+  const bin = fileURLToPath(new URL('../bin/drmb.js', import.meta.url));
+  const built = existsSync(fileURLToPath(new URL('../dist/cli/drmb.js', import.meta.url)));
+
+  it.runIf(built || process.env.CI)('prints the command list as JSON', () => {
+    const out = execFileSync(process.execPath, [bin, 'spec', 'list', '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toHaveLength(COMMANDS.length);
+  });
+
+  it.runIf(built || process.env.CI)('exits 2 with a message on bad input, without a stack trace', () => {
+    const r = spawnSync(process.execPath, [bin, 'spec', 'sw', 'xyz'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('drmb: status word "xyz"');
+    expect(r.stderr).not.toContain('    at ');
+  });
+});

@@ -1,0 +1,42 @@
+/** @module The `drmb` command-line program: command groups are registered here, one file per subcommand. */
+import { Command, CommanderError } from 'commander';
+import { FormatError } from '../applet-spec/errors.js';
+import { registerDecode } from './spec/decode.js';
+import { registerList } from './spec/list.js';
+import { registerShow } from './spec/show.js';
+import { registerSw } from './spec/sw.js';
+import { UsageError } from './output.js';
+
+/** Builds the program; `exitOverride` keeps commander from calling process.exit. */
+export function buildProgram(): Command {
+  const program = new Command('drmb')
+    .description('Open toolchain for the D-RMB chip card: command set, simulator, host library, personalization')
+    .version('0.1.0')
+    .exitOverride();
+  const spec = program.command('spec').description('the card command set: list, show, decode APDUs, explain status words');
+  registerList(spec);
+  registerShow(spec);
+  registerDecode(spec);
+  registerSw(spec);
+  for (const c of [program, spec]) c.exitOverride();
+  spec.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+/** Runs the program with argv; sets process.exitCode instead of exiting. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof UsageError || e instanceof FormatError) {
+      process.stderr.write(`drmb: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,38 @@
+/** @module `drmb spec list`: every command of the D-RMB applet with its header, states and security. */
+import type { Command as Cli } from 'commander';
+import { COMMANDS } from '../../applet-spec/commands.js';
+import { headerByteText } from '../../applet-spec/define-command.js';
+import { emit } from '../output.js';
+
+export interface CommandSummary {
+  name: string;
+  id: string;
+  header: string;
+  states: string[];
+  summary: string;
+}
+
+const h2 = (n: number): string => n.toString(16).padStart(2, '0').toUpperCase();
+
+/** Collects the command table. */
+export function listCommands(): CommandSummary[] {
+  return COMMANDS.map((c) => ({
+    name: c.name,
+    id: c.id,
+    header: `${h2(c.secureMessaging === 'required' ? c.cla | 0x04 : c.cla)} ${h2(c.ins)} ${headerByteText(c.p1)} ${headerByteText(c.p2)}`,
+    states: [...c.states],
+    summary: c.summary,
+  }));
+}
+
+export function registerList(spec: Cli): void {
+  spec
+    .command('list')
+    .description('list every command of the D-RMB applet')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      emit(listCommands(), !!opts.json, (rows) =>
+        rows.map((r) => `${r.header.padEnd(24)} ${r.name.padEnd(24)} ${r.summary}`).join('\n'),
+      );
+    });
+}

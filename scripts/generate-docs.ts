@@ -1,0 +1,14 @@
+/** @module Writes docs/apdu-reference.md from the applet-spec definitions (npm run docs). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderReference } from '../applet-spec/render-reference.js';
+
+/** Path of the generated APDU reference. */
+export const referencePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'apdu-reference.md');
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  mkdirSync(dirname(referencePath), { recursive: true });
+  writeFileSync(referencePath, renderReference());
+  console.log(`wrote ${referencePath}`);
+}
