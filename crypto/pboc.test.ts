@@ -59,7 +59,7 @@ const LAYOUT_TABLE: [PbocLayoutName, (f: never) => Uint8Array, object, string][]
     'loadTac',
     loadTacData,
     { newBalanceFen: 15000, counter: 7, amountFen: 5000, transactionType: 0x02, terminalId, date: '20240131', time: '235958' },
-    '00003a98' + '0007' + '00001388' + '02' + '112233445566' + '20240131' + '235958',
+    '00003a98' + '00000007' + '00001388' + '02' + '112233445566' + '20240131' + '235958',
   ],
   [
     'purchaseMac1',
@@ -81,11 +81,11 @@ describe('PBOC MACed data layouts (JR/T 0025.2)', () => {
     expect(bytesToHex(build(fields as never))).toBe(hex);
   });
 
-  it('layouts have the PBOC lengths: load MAC1 15, MAC2 18, TAC 24; purchase MAC1 18, MAC2 4, TAC 22', () => {
+  it('layouts have the PBOC lengths: load MAC1 15, MAC2 18, TAC 26 (4-byte D-RMB counter); purchase MAC1 18, MAC2 4, TAC 22', () => {
     const total = (name: PbocLayoutName) => PBOC_MAC_LAYOUTS[name].reduce((n, r) => n + r.bytes, 0);
     expect(total('loadMac1')).toBe(15);
     expect(total('loadMac2')).toBe(18);
-    expect(total('loadTac')).toBe(24);
+    expect(total('loadTac')).toBe(26);
     expect(total('purchaseMac1')).toBe(18);
     expect(total('purchaseMac2')).toBe(4);
     expect(total('purchaseTac')).toBe(22);
@@ -104,11 +104,11 @@ describe('PBOC MACed data layouts (JR/T 0025.2)', () => {
     }
   });
 
-  it('field positions: load TAC has the counter at offset 4 and terminal ID at 11; purchase TAC the sequence at 11', () => {
+  it('field positions: load TAC has the 4-byte counter at offset 4 and terminal ID at 13; purchase TAC the sequence at 11', () => {
     const at = (name: PbocLayoutName, field: string) => PBOC_MAC_LAYOUTS[name].find((r) => r.field === field);
-    expect(at('loadTac', 'counter')).toMatchObject({ offset: 4, bytes: 2 });
-    expect(at('loadTac', 'terminalId')).toMatchObject({ offset: 11, bytes: 6 });
-    expect(at('loadTac', 'date')).toMatchObject({ offset: 17, bytes: 4 });
+    expect(at('loadTac', 'counter')).toMatchObject({ offset: 4, bytes: 4 });
+    expect(at('loadTac', 'terminalId')).toMatchObject({ offset: 13, bytes: 6 });
+    expect(at('loadTac', 'date')).toMatchObject({ offset: 19, bytes: 4 });
     expect(at('purchaseTac', 'terminalSequence')).toMatchObject({ offset: 11, bytes: 4 });
     expect(at('purchaseTac', 'time')).toMatchObject({ offset: 19, bytes: 3 });
     expect(at('loadMac1', 'transactionType')).toMatchObject({ offset: 8, bytes: 1 });
@@ -144,7 +144,7 @@ describe('PBOC MACed data layouts (JR/T 0025.2)', () => {
 
   it('accepts the counter and terminal sequence as bytes as well as numbers', () => {
     const fields = { newBalanceFen: 1, amountFen: 1, transactionType: 2, terminalId, date: '20240101', time: '000000' };
-    expect(bytesToHex(loadTacData({ ...fields, counter: hexToBytes('0102') }))).toBe(
+    expect(bytesToHex(loadTacData({ ...fields, counter: hexToBytes('00000102') }))).toBe(
       bytesToHex(loadTacData({ ...fields, counter: 0x0102 })),
     );
     const p = { amountFen: 1, transactionType: 6, terminalId, date: '20240101', time: '000000' };
@@ -165,7 +165,7 @@ describe('PBOC MACed data layouts (JR/T 0025.2)', () => {
     expect(() => loadMac2Data({ ...m2, date: '2024013' })).toThrow(FormatError);
     expect(() => loadMac2Data({ ...m2, date: '2024013a' })).toThrow(FormatError);
     expect(() => loadMac2Data({ ...m2, date: hexToBytes('20240a31') })).toThrow(FormatError);
-    expect(() => loadTacData({ ...m2, date: '20240131', newBalanceFen: 1, counter: 0x10000 })).toThrow(FormatError);
+    expect(() => loadTacData({ ...m2, date: '20240131', newBalanceFen: 1, counter: 2 ** 32 })).toThrow(FormatError);
     expect(() => loadTacData({ ...m2, date: '20240131', newBalanceFen: 1, counter: new Uint8Array(3) })).toThrow(FormatError);
   });
 
@@ -262,7 +262,7 @@ describe('PBOC MAC and TAC (SM4 MAC algorithm 1, leftmost 4 bytes)', () => {
     const dlk = randomBytes(16);
     const dtk = randomBytes(16);
     const cardRandom = randomBytes(4);
-    const onlineCounter = hexToBytes('0009');
+    const onlineCounter = hexToBytes('00000009');
     const tx = { amountFen: 2000, transactionType: PBOC_TRANSACTION_TYPE.epLoad, terminalId };
     const clock = { date: '20240301', time: '101500' };
 

@@ -174,10 +174,11 @@ const LAYOUTS = {
   loadMac1: [BALANCE('balanceFen', 'balance before the load, fen, u32 big-endian'), AMOUNT, TYPE, TERMINAL],
   // JR/T 0025.2 load process, MAC2 (computed by the host, checked by the card); date and time from the host.
   loadMac2: [AMOUNT, TYPE, TERMINAL, DATE, TIME],
-  // JR/T 0025.2 load process, TAC: the online counter before it is incremented.
+  // JR/T 0025.2 load process, TAC: the counter before it is incremented. D-RMB departs: its single
+  // transaction counter has 4 bytes (JR/T 0025.2 has a 2-byte online counter here).
   loadTac: [
     BALANCE('newBalanceFen', 'balance after the load, fen, u32 big-endian'),
-    f('counter', 2, 'uint', 'online transaction counter before increment, u16 big-endian'),
+    f('counter', 4, 'uint', 'transaction counter before increment, u32 big-endian (D-RMB; JR/T 0025.2: u16)'),
     AMOUNT,
     TYPE,
     TERMINAL,
@@ -270,7 +271,7 @@ export interface LoadMac2Fields {
 
 export interface LoadTacFields {
   newBalanceFen: number;
-  /** online transaction counter before the increment: a number (u16) or 2 bytes */
+  /** transaction counter before the increment: a number (u32) or 4 bytes */
   counter: number | Uint8Array;
   amountFen: number;
   transactionType: number;
@@ -318,8 +319,8 @@ export function loadMac2Data(fields: LoadMac2Fields): Uint8Array {
 }
 
 /**
- * JR/T 0025.2 load process, TAC data (24 bytes): new balance (4) || online counter before
- * increment (2) || amount (4) || transaction type (1) || terminal ID (6) || date (4) || time (3).
+ * JR/T 0025.2 load process, TAC data (26 bytes): new balance (4) || transaction counter before
+ * increment (4; the PBOC online counter has 2) || amount (4) || transaction type (1) || terminal ID (6) || date (4) || time (3).
  */
 export function loadTacData(fields: LoadTacFields): Uint8Array {
   return encodeLayout('loadTac', 'load TAC data', fields);
