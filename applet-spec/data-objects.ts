@@ -40,7 +40,10 @@ export const sm9SignatureCoder = bytes(97, 'SM9 signature h||S');
 export const appStateCoder: Coder<AppState> = coder<AppState>({
   size: 1,
   describe: 'application state (07 BLANK, 0F PREPARED, 1F ISSUED, 9F LOCKED, FF TERMINATED)',
-  write: (v, out) => out.push(APP_STATES[v]),
+  write(v, out) {
+    if (!Object.hasOwn(APP_STATES, v)) throw new FormatError('application state', `unknown state ${String(v)}`);
+    out.push(APP_STATES[v]);
+  },
   read(r, field) {
     const b = r.take(1, field)[0];
     const s = appStateFromByte(b);

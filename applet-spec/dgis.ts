@@ -89,8 +89,8 @@ export const DGIS = {
     mandatory: true,
     protection: 'clear',
     sensitive: false,
-    description: 'Tag 7F21 holding the card SM2 public key signed by the central bank (value-formats cardCertificateCoder)',
-    coder: tlv(D.cardCertificate.tag, D.cardCertificate.coder as Coder<Uint8Array>, 'card certificate'),
+    description: 'Record template 70 holding tag 7F21: the card SM2 public key signed by the central bank (value-formats cardCertificateCoder)',
+    coder: tlv(D.recordTemplate.tag, tlv(D.cardCertificate.tag, D.cardCertificate.coder as Coder<Uint8Array>, 'card certificate'), 'certificate record'),
   }),
   fci: dgi({
     dgi: 0x9102,
@@ -231,8 +231,8 @@ export const DGIS = {
     mandatory: true,
     protection: 'clear',
     sensitive: false,
-    description: 'SM9 identity string of the holder and the KGC key version',
-    coder: tlvFields({ ibcIdentity: f<string>(D.ibcIdentity), kgcKeyVersion: f<number>(D.kgcKeyVersion) }),
+    description: 'Record template 70: SM9 identity string of the holder and the KGC key version',
+    coder: tlv(D.recordTemplate.tag, tlvFields({ ibcIdentity: f<string>(D.ibcIdentity), kgcKeyVersion: f<number>(D.kgcKeyVersion) }), 'identity record'),
   }),
   sm9SignKey: dgi({
     dgi: 0x8a01,

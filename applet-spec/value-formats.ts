@@ -107,10 +107,16 @@ export const exportHeaderCoder = struct(
 );
 export type ExportHeader = Infer<typeof exportHeaderCoder>;
 
+/** Most coins one packet or load carries. */
+export const MAX_COINS_PER_TRANSFER = 64;
+
+/** Coin list: 1-byte count, then the coins; its exact bytes are hashed and signed. */
+export const coinListCoder = countedList(coinCoder, MAX_COINS_PER_TRANSFER, 'coins');
+
 /** Body in clear: the coin list (1-byte count, then coins) and the payer's SM9 signature. */
 export const exportBodyCoder = struct(
   {
-    coins: countedList(coinCoder, 64, 'coins'),
+    coins: coinListCoder,
     signature: sm9SignatureCoder,
   },
   'export packet body',
@@ -162,7 +168,8 @@ export type Receipt = Infer<typeof receiptCoder>;
 
 /**
  * Transaction log record (SFI 18, cyclic; PBOC/EMV 9F4D style, extended): 38 bytes.
- * The counterparty is the other card's ID, or for a terminal 4 zero bytes followed by its terminal ID.
+ * The counterparty is the other card's ID (payer of a received packet), for a terminal 4 zero bytes
+ * followed by its terminal ID, and for a transfer the first 10 bytes of SM3(payee identity).
  */
 export const logRecordCoder = struct(
   {
@@ -170,7 +177,7 @@ export const logRecordCoder = struct(
     type: transactionTypeCoder,
     amountFen: u32,
     balanceAfterFen: u32,
-    counterparty: bytes(10, 'counterparty card ID, or 00000000 || terminal ID'),
+    counterparty: bytes(10, 'payer card ID, 00000000 || terminal ID, or SM3(payee identity) prefix'),
     date: bcdDate,
     time: bcdTime,
     coinSetHash: bytes(8, 'first 8 bytes of SM3 of the coin list moved'),
@@ -193,9 +200,11 @@ const certificateBodyShape = {
 };
 export const cardCertificateBodyCoder = tlvFields(certificateBodyShape, 'card certificate body');
 
+/** The certificate's members must come in this order, so that re-encoding reproduces the signed bytes. */
 export const cardCertificateCoder = tlvFields(
   { ...certificateBodyShape, signature: { tag: DATA_OBJECTS.certificateSignature.tag, coder: sm2SignatureCoder } },
   'card certificate',
+  { ordered: true },
 );
 export type CardCertificate = Infer<typeof cardCertificateCoder>;
 

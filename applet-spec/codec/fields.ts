@@ -14,6 +14,11 @@ export interface LayoutRow {
   description: string;
 }
 
+/** Names a field for an error: "what field", or just "what" at top level. */
+export function at(what: string, field: string): string {
+  return field ? `${what} ${field}` : what;
+}
+
 /** Cursor over bytes being decoded. */
 export class Reader {
   pos = 0;
@@ -26,7 +31,7 @@ export class Reader {
   }
   take(n: number, field: string): Uint8Array {
     if (n > this.remaining) {
-      throw new FormatError(`${this.what} ${field}`, `needs ${n} bytes at offset ${this.pos}, only ${this.remaining} left`);
+      throw new FormatError(at(this.what, field), `needs ${n} bytes at offset ${this.pos}, only ${this.remaining} left`);
     }
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -167,7 +172,7 @@ export function lengthPrefixed(lengthBytes = 1, describe = 'bytes', max = 2 ** (
     },
     read(r, field) {
       const n = len.read(r, field);
-      if (n > max) throw new FormatError(`${r.what} ${field}`, `length ${n} exceeds ${max}`);
+      if (n > max) throw new FormatError(at(r.what, field), `length ${n} exceeds ${max}`);
       return r.take(n, field).slice();
     },
     layout: (name) => [{ field: name, size: `${lengthBytes}+n`, description: `${describe}: ${lengthBytes}-byte length, then value` }],
@@ -200,7 +205,7 @@ export function utf8(describe = 'UTF-8 text', max = 255): Coder<string> {
       try {
         return utf8Decoder.decode(b);
       } catch {
-        throw new FormatError(`${r.what} ${field}`, 'is not valid UTF-8');
+        throw new FormatError(at(r.what, field), 'is not valid UTF-8');
       }
     },
     layout: (name) => [{ field: name, size: '1+n', description: `${describe}: 1-byte length, then UTF-8` }],
@@ -242,11 +247,11 @@ export function bcd(digits: number, describe = `n${digits} BCD`): Coder<string> 
       for (const x of b) {
         const hi = x >> 4;
         const lo = x & 15;
-        if (hi > 9 || lo > 9) throw new FormatError(`${r.what} ${field}`, `byte ${x.toString(16).padStart(2, '0')} is not BCD`);
+        if (hi > 9 || lo > 9) throw new FormatError(at(r.what, field), `byte ${x.toString(16).padStart(2, '0')} is not BCD`);
         s += String(hi) + String(lo);
       }
       const value = s.slice(2 * n - digits);
-      if (s.slice(0, 2 * n - digits).replace(/0/g, '') !== '') throw new FormatError(`${r.what} ${field}`, 'has a non-zero pad digit');
+      if (s.slice(0, 2 * n - digits).replace(/0/g, '') !== '') throw new FormatError(at(r.what, field), 'has a non-zero pad digit');
       return value;
     },
   });
@@ -267,31 +272,41 @@ export function bcdAmount(digits = 12): Coder<number> {
 }
 
 /** Calendar date YYYYMMDD as 4 BCD bytes (validated). */
-export const bcdDate: Coder<string> = (() => {
-  const inner = bcd(8, 'date YYYYMMDD, n8 BCD');
-  const check = (s: string): string => {
-    const y = +s.slice(0, 4);
-    const m = +s.slice(4, 6);
-    const d = +s.slice(6, 8);
-    const dt = new Date(Date.UTC(y, m - 1, d));
-    if (m < 1 || m > 12 || d < 1 || dt.getUTCMonth() !== m - 1) throw new FormatError('date', `${s} is not a calendar date`);
-    return s;
-  };
-  return mapped(inner, check, check, 'date YYYYMMDD, n8 BCD');
-})();
+export const bcdDate: Coder<string> = checkedBcd(8, 'date', 'date YYYYMMDD, n8 BCD', (s) => {
+  const y = +s.slice(0, 4);
+  const m = +s.slice(4, 6);
+  const d = +s.slice(6, 8);
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  return m >= 1 && m <= 12 && d >= 1 && dt.getUTCMonth() === m - 1 ? undefined : `${s} is not a calendar date`;
+});
+
+/** A BCD digit string with a validity rule; errors name the field being decoded or encoded. */
+function checkedBcd(digits: number, name: string, describe: string, invalid: (s: string) => string | undefined): Coder<string> {
+  const inner = bcd(digits, describe);
+  return coder<string>({
+    size: inner.size,
+    describe,
+    write(v, out) {
+      inner.write(v, out);
+      const why = invalid(v);
+      if (why) throw new FormatError(name, why);
+    },
+    read(r, field) {
+      const v = inner.read(r, field);
+      const why = invalid(v);
+      if (why) throw new FormatError(at(r.what, field), why);
+      return v;
+    },
+  });
+}
 
 /** Short date YYMMDD as 3 BCD bytes (EMV 5F24/5F25 style). */
 export const bcdShortDate: Coder<string> = bcd(6, 'date YYMMDD, n6 BCD');
 
 /** Time of day HHMMSS as 3 BCD bytes (validated). */
-export const bcdTime: Coder<string> = (() => {
-  const inner = bcd(6, 'time HHMMSS, n6 BCD');
-  const check = (s: string): string => {
-    if (+s.slice(0, 2) > 23 || +s.slice(2, 4) > 59 || +s.slice(4, 6) > 59) throw new FormatError('time', `${s} is not a time of day`);
-    return s;
-  };
-  return mapped(inner, check, check, 'time HHMMSS, n6 BCD');
-})();
+export const bcdTime: Coder<string> = checkedBcd(6, 'time', 'time HHMMSS, n6 BCD', (s) =>
+  +s.slice(0, 2) > 23 || +s.slice(2, 4) > 59 || +s.slice(4, 6) > 59 ? `${s} is not a time of day` : undefined,
+);
 
 /**
  * PIN as packed BCD, `minDigits`..`maxDigits` digits, an odd count padded with a final F nibble
@@ -310,7 +325,7 @@ export function bcdPin(minDigits = 4, maxDigits = 12): Coder<string> {
     },
     read(r, field) {
       const b = r.rest();
-      return decodePinDigits(b, minDigits, maxDigits, `${r.what} ${field}`);
+      return decodePinDigits(b, minDigits, maxDigits, at(r.what, field));
     },
   });
 }
@@ -348,9 +363,9 @@ export const pinBlockFormat2: Coder<string> = coder<string>({
     let s = '';
     for (const x of b) s += x.toString(16).padStart(2, '0').toUpperCase();
     const len = parseInt(s[1], 16);
-    if (s[0] !== '2' || len < 4 || len > 12) throw new FormatError(`${r.what} ${field}`, 'is not a format 2 PIN block');
+    if (s[0] !== '2' || len < 4 || len > 12) throw new FormatError(at(r.what, field), 'is not a format 2 PIN block');
     const digits = s.slice(2, 2 + len);
-    if (!/^[0-9]+$/.test(digits) || !/^F*$/.test(s.slice(2 + len))) throw new FormatError(`${r.what} ${field}`, 'is not a format 2 PIN block');
+    if (!/^[0-9]+$/.test(digits) || !/^F*$/.test(s.slice(2 + len))) throw new FormatError(at(r.what, field), 'is not a format 2 PIN block');
     return digits;
   },
 });
@@ -367,7 +382,7 @@ export function constant(value: Uint8Array, describe: string): Coder<undefined> 
     read(r, field) {
       const b = r.take(value.length, field);
       for (let i = 0; i < b.length; i++) {
-        if (b[i] !== value[i]) throw new FormatError(`${r.what} ${field}`, `expected ${hexValue}`);
+        if (b[i] !== value[i]) throw new FormatError(at(r.what, field), `expected ${hexValue}`);
       }
       return undefined;
     },
@@ -388,14 +403,14 @@ export function enumeration<const N extends string>(values: Record<N, number>, d
     size: 1,
     describe: `${describe} (${list})`,
     write(v, out) {
-      const code = values[v];
+      const code = Object.hasOwn(values, v) ? values[v] : undefined;
       if (code === undefined) throw new FormatError(describe, `unknown value ${String(v)}`);
       out.push(code);
     },
     read(r, field) {
       const code = r.take(1, field)[0];
       const name = byCode.get(code);
-      if (name === undefined) throw new FormatError(`${r.what} ${field}`, `unknown ${describe} code ${code.toString(16).padStart(2, '0')}`);
+      if (name === undefined) throw new FormatError(at(r.what, field), `unknown ${describe} code ${code.toString(16).padStart(2, '0')}`);
       return name;
     },
   });
@@ -466,7 +481,7 @@ export function list<T>(item: Coder<T>, limits: { min?: number; max?: number; de
     read(r, field) {
       const items: T[] = [];
       while (r.remaining > 0) items.push(item.read(r, `${field}[${items.length}]`));
-      if (items.length < min || items.length > max) throw new FormatError(`${r.what} ${field}`, `${items.length} items, expected ${min}..${max}`);
+      if (items.length < min || items.length > max) throw new FormatError(at(r.what, field), `${items.length} items, expected ${min}..${max}`);
       return items;
     },
     layout: (name) => item.layout(`${name}[i]`).map((row) => ({ ...row, description: `${row.description} (repeated${max < Infinity ? `, at most ${max}` : ''})` })),
@@ -485,7 +500,7 @@ export function countedList<T>(item: Coder<T>, max = 255, describe = `list of ${
     },
     read(r, field) {
       const n = r.take(1, field)[0];
-      if (n > max) throw new FormatError(`${r.what} ${field}`, `${n} items, at most ${max}`);
+      if (n > max) throw new FormatError(at(r.what, field), `${n} items, at most ${max}`);
       const items: T[] = [];
       for (let i = 0; i < n; i++) items.push(item.read(r, `${field}[${i}]`));
       return items;
@@ -508,7 +523,7 @@ export function tlv<T>(tag: number, inner: Coder<T>, describe = inner.describe):
     },
     read(r, field) {
       const obj = readOneTlv(r, field);
-      if (obj.tag !== tag) throw new FormatError(`${r.what} ${field}`, `expected tag ${tagHex}, found ${tagToHex(obj.tag)}`);
+      if (obj.tag !== tag) throw new FormatError(at(r.what, field), `expected tag ${tagHex}, found ${tagToHex(obj.tag)}`);
       return inner.decode(obj.value, `${r.what} ${field || tagHex}`);
     },
     layout: (name) => {
@@ -523,17 +538,17 @@ function readOneTlv(r: Reader, field: string): { tag: number; value: Uint8Array 
   const start = r.pos;
   const b = r.bytes;
   let p = start;
-  if (p >= b.length) throw new FormatError(`${r.what} ${field}`, 'missing TLV');
+  if (p >= b.length) throw new FormatError(at(r.what, field), 'missing TLV');
   let tagEnd = p + 1;
   if ((b[p] & 0x1f) === 0x1f) {
     while (tagEnd < b.length && b[tagEnd] & 0x80) tagEnd++;
     tagEnd++;
   }
-  if (tagEnd > b.length) throw new FormatError(`${r.what} ${field}`, 'truncated TLV tag');
+  if (tagEnd > b.length) throw new FormatError(at(r.what, field), 'truncated TLV tag');
   let lenEnd = tagEnd + 1;
-  if (tagEnd >= b.length) throw new FormatError(`${r.what} ${field}`, 'truncated TLV length');
+  if (tagEnd >= b.length) throw new FormatError(at(r.what, field), 'truncated TLV length');
   if (b[tagEnd] & 0x80) lenEnd += b[tagEnd] & 0x7f;
-  if (lenEnd > b.length) throw new FormatError(`${r.what} ${field}`, 'truncated TLV length');
+  if (lenEnd > b.length) throw new FormatError(at(r.what, field), 'truncated TLV length');
   let len = 0;
   if (b[tagEnd] & 0x80) for (let i = tagEnd + 1; i < lenEnd; i++) len = len * 256 + b[i];
   else len = b[tagEnd];
@@ -555,7 +570,7 @@ export type TlvTemplateValue<S extends TlvShape> = {
  * A sequence of TLV objects identified by tag (EMV templates such as 70 or A5). Encodes in the
  * declared order; decodes in any order, rejecting unknown tags, duplicates and missing mandatory members.
  */
-export function tlvFields<S extends TlvShape>(shape: S, describe = 'TLV objects'): Coder<TlvTemplateValue<S>> {
+export function tlvFields<S extends TlvShape>(shape: S, describe = 'TLV objects', opts: { ordered?: boolean } = {}): Coder<TlvTemplateValue<S>> {
   const entries = Object.entries(shape);
   const byTag = new Map<number, [string, S[string]]>();
   for (const [name, f] of entries) {
@@ -581,13 +596,16 @@ export function tlvFields<S extends TlvShape>(shape: S, describe = 'TLV objects'
       while (r.remaining > 0) {
         const obj = readOneTlv(r, field);
         const known = byTag.get(obj.tag);
-        if (!known) throw new FormatError(`${r.what} ${field}`, `unexpected tag ${tagToHex(obj.tag)} in ${describe}`);
+        if (!known) throw new FormatError(at(r.what, field), `unexpected tag ${tagToHex(obj.tag)} in ${describe}`);
         const [name, f] = known;
-        if (name in value) throw new FormatError(`${r.what} ${field}`, `tag ${tagToHex(obj.tag)} appears twice`);
+        if (name in value) throw new FormatError(at(r.what, field), `tag ${tagToHex(obj.tag)} appears twice`);
+        if (opts.ordered && entries.findIndex(([n]) => n === name) < Object.keys(value).reduce((m, n) => Math.max(m, entries.findIndex(([e]) => e === n)), -1)) {
+          throw new FormatError(at(r.what, field), `tag ${tagToHex(obj.tag)} out of order in ${describe}`);
+        }
         value[name] = f.coder.decode(obj.value, `${r.what} ${tagToHex(obj.tag)}`);
       }
       for (const [name, f] of entries) {
-        if (!f.optional && !(name in value)) throw new FormatError(`${r.what} ${field}`, `mandatory ${name} (${tagToHex(f.tag)}) missing`);
+        if (!f.optional && !(name in value)) throw new FormatError(at(r.what, field), `mandatory ${name} (${tagToHex(f.tag)}) missing`);
       }
       return value as TlvTemplateValue<S>;
     },
@@ -613,8 +631,8 @@ export function leaving<T>(inner: Coder<T>, trailerBytes: number): Coder<T> {
     write: inner.write,
     read(r, field) {
       const n = r.remaining - trailerBytes;
-      if (n < 0) throw new FormatError(`${r.what} ${field}`, `too short for the ${trailerBytes}-byte trailer`);
-      return inner.decode(r.take(n, field), `${r.what} ${field}`);
+      if (n < 0) throw new FormatError(at(r.what, field), `too short for the ${trailerBytes}-byte trailer`);
+      return inner.decode(r.take(n, field), at(r.what, field));
     },
     layout: inner.layout,
   });

@@ -1,8 +1,8 @@
 /** @module CREDIT FOR LOAD (JR/T 0025.2 load, 80 52 00 00): writes the loaded coins, answering TAC. */
-import { bcdDate, bcdTime, bytes, countedList, struct } from '../codec/fields.js';
+import { bcdDate, bcdTime, bytes, struct } from '../codec/fields.js';
 import { defineCommand } from '../define-command.js';
 import { SW } from '../status-words.js';
-import { coinCoder } from '../value-formats.js';
+import { coinListCoder } from '../value-formats.js';
 import { EXAMPLE_COIN, EXAMPLE_COIN_HEX } from './example-values.js';
 
 /**
@@ -29,7 +29,7 @@ export const creditForLoad = defineCommand({
   request: struct({
     date: bcdDate,
     time: bcdTime,
-    coins: countedList(coinCoder, 64, 'coins loaded'),
+    coins: coinListCoder,
     mac2: bytes(4, 'MAC2'),
   }),
   le: 256,
