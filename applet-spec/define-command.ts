@@ -98,7 +98,11 @@ export interface Command<Req, Res> extends Omit<CommandSpec<any, Res, HeaderByte
   statusWords: readonly number[];
   /** true when `sw` is listed exactly or through its family (61xx, 6Cxx, 63Cx) */
   allows(sw: number): boolean;
-  /** builds the command APDU from a request value (`secure` sets the secure-messaging CLA bit) */
+  /**
+   * Builds the command APDU from a request value. `secure` sets the secure-messaging CLA bit; it
+   * defaults to true for commands that require secure messaging; pass false for the plain command
+   * that a secure channel layer wraps.
+   */
   encode(req: Req, opts?: { secure?: boolean; le?: number; extended?: boolean }): CommandApdu;
   /** the APDU bytes */
   encodeBytes(req: Req, opts?: { secure?: boolean; le?: number; extended?: boolean }): Uint8Array;
@@ -140,10 +144,9 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
   if (spec.request.size !== 0) generic.add(SW.INCORRECT_DATA);
   if (spec.states.length < 5) generic.add(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
   const sec = spec.security;
-  if (sec.channel || sec.pin || sec.lineMac) generic.add(SW.SECURITY_STATUS_NOT_SATISFIED);
+  if (sec.channel || sec.pin || sec.lineMac || spec.secureMessaging === 'required') generic.add(SW.SECURITY_STATUS_NOT_SATISFIED);
   if (sec.after) generic.add(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
   if (sec.lineMac || sec.transactionMac) generic.add(SW.MAC_INVALID);
-  if (spec.persistent) generic.add(SW.MEMORY_FAILURE);
   const statusWords = [...new Set([...generic, ...spec.sw])];
 
   const cmd: Command<Req, Res> = {
@@ -174,9 +177,11 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
         }
         return v;
       };
-      if (opts.secure && spec.secureMessaging === 'never') throw new FormatError(spec.name, 'does not allow secure messaging');
+      // `secure: false` gives the plain command for a secure-messaging layer (SCP03) to wrap.
+      const secure = opts.secure ?? spec.secureMessaging === 'required';
+      if (secure && spec.secureMessaging === 'never') throw new FormatError(spec.name, 'does not allow secure messaging');
       let cla = spec.cla;
-      if (opts.secure || spec.secureMessaging === 'required') cla |= CLA_SECURE_MESSAGING;
+      if (secure) cla |= CLA_SECURE_MESSAGING;
       const data = spec.request.encode(req as unknown as Data);
       const le = opts.le ?? spec.le;
       return { cla, ins: spec.ins, p1: headerValue(spec.p1), p2: headerValue(spec.p2), data, le, extended: opts.extended };

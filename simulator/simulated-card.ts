@@ -1,0 +1,96 @@
+/**
+ * @module A complete simulated D-RMB card: journalled persistent memory, card OS and the D-RMB applet,
+ * with manufacture (card ID and personalization keys), power control, fault injection and card images.
+ */
+import { cardIdCoder } from '../applet-spec/data-objects.js';
+import { APP_STATES } from '../applet-spec/lifecycle.js';
+import { fromHex } from '../applet-spec/codec/hex.js';
+import { CardMemory } from './card-memory.js';
+import { CardOs } from './card-os.js';
+import { DrmbApplet, type DrmbAppletOptions } from './drmb-applet.js';
+import { PersistentStore } from './persistent-store.js';
+import type { VirtualCard } from './virtual-card.js';
+
+/** GlobalPlatform test key 40..4F, the personalization keys of a blank development card. */
+export const DEFAULT_PERSONALIZATION_KEY = fromHex('404142434445464748494A4B4C4D4E4F');
+
+export interface ManufactureOptions {
+  /** 20-digit card ID (also the SCP03 key diversification data) */
+  cardId?: string;
+  /** key version 30 static keys (AES-128), e.g. diversified from the central bank's master keys */
+  personalizationKeys?: { enc: Uint8Array; mac: Uint8Array; dek: Uint8Array };
+}
+
+export interface SimulatedCardOptions extends DrmbAppletOptions {
+  /** existing memory (an image loaded with PersistentStore.fromImage, or a shared store) */
+  store?: PersistentStore;
+  /** manufacture a blank card with these settings when the store is new */
+  manufacture?: ManufactureOptions;
+}
+
+/** A simulated D-RMB card on a contact interface (implements VirtualCard). */
+export class SimulatedCard implements VirtualCard {
+  readonly store: PersistentStore;
+  readonly memory: CardMemory;
+  readonly applet: DrmbApplet;
+  private readonly os: CardOs;
+
+  constructor(options: SimulatedCardOptions = {}) {
+    this.store = options.store ?? new PersistentStore();
+    this.memory = new CardMemory(this.store);
+    if (!this.store.has('card/id')) SimulatedCard.manufacture(this.store, options.manufacture ?? {});
+    this.applet = new DrmbApplet(this.memory, options);
+    this.os = new CardOs([this.applet]);
+  }
+
+  /** Production: card ID, key version 30 personalization keys, state BLANK. */
+  static manufacture(store: PersistentStore, o: ManufactureOptions): void {
+    const cardId = o.cardId ?? '62' + Array.from({ length: 18 }, () => Math.floor(Math.random() * 10)).join('');
+    const k = o.personalizationKeys ?? { enc: DEFAULT_PERSONALIZATION_KEY, mac: DEFAULT_PERSONALIZATION_KEY, dek: DEFAULT_PERSONALIZATION_KEY };
+    const memory = new CardMemory(store);
+    store.begin();
+    store.put('card/id', cardIdCoder.encode(cardId));
+    memory.putScpKeys(0x30, k);
+    store.put('state', Uint8Array.of(APP_STATES.BLANK));
+    store.commit();
+  }
+
+  get atr(): Uint8Array {
+    return this.os.atr;
+  }
+
+  powerOn(): Uint8Array {
+    if (!this.store.powered) this.store.powerUp();
+    return this.os.powerOn();
+  }
+
+  powerOff(): void {
+    this.os.powerOff();
+  }
+
+  reset(): Uint8Array {
+    return this.powerOn();
+  }
+
+  transmit(command: Uint8Array): Uint8Array {
+    if (!this.store.powered) this.store.powerUp();
+    return this.os.transmit(command);
+  }
+
+  /** The card image (persistent memory only; transient state is lost as with a real power-off). */
+  toImage(): Uint8Array {
+    return this.store.toImage();
+  }
+
+  static fromImage(image: Uint8Array, options: Omit<SimulatedCardOptions, 'store'> = {}): SimulatedCard {
+    return new SimulatedCard({ ...options, store: PersistentStore.fromImage(image) });
+  }
+
+  saveToFile(path: string): void {
+    this.store.saveToFile(path);
+  }
+
+  static fromFile(path: string, options: Omit<SimulatedCardOptions, 'store'> = {}): SimulatedCard {
+    return new SimulatedCard({ ...options, store: PersistentStore.loadFromFile(path) });
+  }
+}
