@@ -70,7 +70,7 @@ export function exchange(card: VirtualCard, apdu: Uint8Array): { data: Uint8Arra
 /** Encodes a command from its definition (chained when long), sends it and decodes a 9000 response. */
 export function send<Req, Res>(card: VirtualCard, cmd: Command<Req, Res>, req: Req, opts: { secure?: boolean } = {}): { sw: number; data: Uint8Array; value?: Res } {
   const blocks = chainCommand(cmd.encode(req, opts));
-  let last = { data: new Uint8Array(0), sw: 0 };
+  let last: { data: Uint8Array; sw: number } = { data: new Uint8Array(0), sw: 0 };
   for (const b of blocks) {
     last = exchange(card, encodeCommandApdu(b));
     if (last.sw !== 0x9000) return last;
