@@ -42,6 +42,7 @@ export class PersistentStore {
   private isPowered = true;
   private writes = 0;
   private cutAfterWrite: number | undefined;
+  private written: string[] = [];
   private cutAtPoint: string | undefined;
 
   /** Persistent writes made since the store was created or loaded (puts, deletes, commits). */
@@ -83,7 +84,7 @@ export class PersistentStore {
     this.requirePower();
     this.remember(key);
     this.records.set(key, value.slice());
-    this.afterWrite(`after write to ${key}`);
+    this.afterWrite(`after write to ${key}`, key);
   }
 
   delete(key: string): void {
@@ -91,7 +92,7 @@ export class PersistentStore {
     if (!this.records.has(key)) return;
     this.remember(key);
     this.records.delete(key);
-    this.afterWrite(`after delete of ${key}`);
+    this.afterWrite(`after delete of ${key}`, key);
   }
 
   private remember(key: string): void {
@@ -101,8 +102,9 @@ export class PersistentStore {
     }
   }
 
-  private afterWrite(at: string): void {
+  private afterWrite(at: string, key = ''): void {
     this.writes++;
+    this.written.push(key);
     if (this.cutAfterWrite !== undefined) {
       this.cutAfterWrite--;
       if (this.cutAfterWrite <= 0) {
@@ -124,7 +126,7 @@ export class PersistentStore {
     this.requirePower();
     if (!this.journal) throw new Error('PersistentStore: no transaction in progress');
     this.journal = null;
-    this.afterWrite('after commit');
+    this.afterWrite('after commit', '(commit)');
   }
 
   /** Rolls back every write since begin(). */
@@ -141,6 +143,13 @@ export class PersistentStore {
       else this.records.set(key, before);
     }
     this.journal = null;
+  }
+
+  /** Keys written (and '(commit)' for commits) since the previous call; for tests that audit writes. */
+  takeWrites(): string[] {
+    const w = this.written;
+    this.written = [];
+    return w;
   }
 
   /** Arms a power cut right after the k-th persistent write from now (k >= 1). */
