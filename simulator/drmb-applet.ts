@@ -250,6 +250,9 @@ export class DrmbApplet implements Applet {
 
   private resolve(apdu: CommandApdu): Command<any, any> {
     const cmd = commandForHeader(apdu);
+    // SELECT and GET RESPONSE belong to the card OS; reaching the applet they carry a class the OS
+    // does not take for them (e.g. secure messaging bits).
+    if (cmd && (cmd.id === 'select' || cmd.id === 'getResponse')) throw new IsoException(SW.CLA_NOT_SUPPORTED);
     if (cmd) return cmd as Command<any, any>;
     const base = apdu.cla & ~0x1c;
     if (COMMANDS.some((c) => c.ins === apdu.ins && c.cla === base)) throw new IsoException(SW.INCORRECT_P1P2);
