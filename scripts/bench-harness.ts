@@ -65,7 +65,7 @@ export async function compare(
   const b = await measure(baseline[0], baseline[1], budgetMs);
   const c = await measure(candidate[0], candidate[1], budgetMs);
   const ratio = c.medianMs / b.medianMs;
-  const goal = maxRatio >= 1 ? `<= ${maxRatio}x baseline time` : `>= ${(1 / maxRatio).toFixed(1)}x faster than baseline`;
+  const goal = maxRatio >= 1 ? `<= ${maxRatio}x baseline time` : `<= ${maxRatio}x baseline time (>= ${(1 / maxRatio).toFixed(2)}x faster)`;
   const met = ratio <= maxRatio;
   console.log(`${title}`);
   report(c);
