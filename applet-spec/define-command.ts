@@ -66,6 +66,8 @@ export interface CommandSpec<Data, Res, P1 extends HeaderByte<string>, P2 extend
   departs?: string;
   /** plain class byte; secure messaging sets b3 (0x04) where `secureMessaging` allows it */
   cla: number;
+  /** further plain class bytes the command is accepted with (e.g. GET RESPONSE under a proprietary class) */
+  otherClasses?: readonly number[];
   secureMessaging: 'never' | 'optional' | 'required';
   ins: number;
   p1: P1;
@@ -200,7 +202,7 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
     },
     matches(apdu): boolean {
       return (
-        (apdu.cla & ~(CLA_CHAINING | 0x0c)) === spec.cla &&
+        ((apdu.cla & ~(CLA_CHAINING | 0x0c)) === spec.cla || (spec.otherClasses ?? []).includes(apdu.cla & ~(CLA_CHAINING | 0x0c))) &&
         apdu.ins === spec.ins &&
         (fixedP1 === undefined || apdu.p1 === fixedP1) &&
         (fixedP2 === undefined || apdu.p2 === fixedP2)

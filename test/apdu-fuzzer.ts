@@ -54,8 +54,11 @@ export function allowedSw(apdu: Uint8Array, sw: number): boolean {
     return false;
   }
   if (cmd) return cmd.allows(sw);
-  // A SELECT of another AID is answered by the card OS.
-  return false;
+  // No definition claims these P1-P2: the answer must be one a command with this class and INS may
+  // give (the card decides P1-P2, length and data in an order of its choosing).
+  const a = decodeCommandApdu(apdu);
+  const plain = a.cla & ~0x1c;
+  return COMMANDS.some((c) => c.ins === a.ins && (c.cla === plain || (c.otherClasses ?? []).includes(plain)) && (c as Command<any, any>).allows(sw));
 }
 
 function randomBytes(rnd: () => number, n: number): Uint8Array {
