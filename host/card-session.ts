@@ -1,0 +1,59 @@
+/**
+ * @module Typed exchange with a card: `send(command, request)` encodes from the applet-spec definition,
+ * transmits, maps a non-success status word to the error classes and decodes the response data.
+ */
+import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import type { Command } from '../applet-spec/define-command.js';
+import { ResponseFormatError, statusWordError } from './errors.js';
+import { dataOf, swOf, type Transport } from './transport.js';
+
+export interface SendOptions {
+  /** set the secure-messaging CLA bit (PBOC line MAC commands); defaults from the definition */
+  secure?: boolean;
+  le?: number;
+  /** status words to return instead of throwing (e.g. 63Cx when only asking for PIN tries) */
+  accept?: readonly number[];
+}
+
+export interface Answer<Res> {
+  sw: number;
+  value?: Res;
+  data: Uint8Array;
+}
+
+export class CardSession {
+  constructor(readonly transport: Transport) {}
+
+  /**
+   * Sends a command and returns its decoded response. Throws StatusWordError (or its domain
+   * subclass) for a status word other than 9000 / 62xx / 63xx warnings not accepted, ResponseFormatError
+   * when 9000 data does not decode, TransportError when the card or reader fails.
+   */
+  async send<Req, Res>(cmd: Command<Req, Res>, request: Req, options: SendOptions = {}): Promise<Res> {
+    const r = await this.exchange(cmd, request, options);
+    return r.value as Res;
+  }
+
+  /** Like send, but returns the SW and value without throwing for the accepted SWs. */
+  async exchange<Req, Res>(cmd: Command<Req, Res>, request: Req, options: SendOptions = {}): Promise<Answer<Res>> {
+    const apdu = cmd.encode(request, { secure: options.secure, le: options.le });
+    const response = await this.transport.transmit(encodeCommandApdu(apdu));
+    const sw = swOf(response);
+    const data = dataOf(response);
+    if (sw !== 0x9000 && sw !== 0x6283) {
+      if (options.accept?.includes(sw) || options.accept?.includes(sw & 0xfff0)) return { sw, data };
+      throw statusWordError(cmd.name, sw, data);
+    }
+    try {
+      return { sw, data, value: cmd.decodeResponse(data) };
+    } catch (e) {
+      throw new ResponseFormatError(cmd.name, data, e);
+    }
+  }
+
+  /** Raw APDU exchange (for `drmb card apdu`): returns data and SW, never throws for a status word. */
+  async raw(command: Uint8Array): Promise<{ data: Uint8Array; sw: number }> {
+    const response = await this.transport.transmit(command);
+    return { data: dataOf(response), sw: swOf(response) };
+  }
+}
