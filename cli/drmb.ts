@@ -5,6 +5,7 @@ import { registerDecode } from './spec/decode.js';
 import { registerList } from './spec/list.js';
 import { registerShow } from './spec/show.js';
 import { registerSw } from './spec/sw.js';
+import { registerServe } from './sim/serve.js';
 import { UsageError } from './output.js';
 
 /** Builds the program; `exitOverride` keeps commander from calling process.exit. */
@@ -18,8 +19,12 @@ export function buildProgram(): Command {
   registerShow(spec);
   registerDecode(spec);
   registerSw(spec);
-  for (const c of [program, spec]) c.exitOverride();
-  spec.commands.forEach((c) => c.exitOverride());
+  const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
+  registerServe(sim);
+  for (const group of [spec, sim]) {
+    group.exitOverride();
+    group.commands.forEach((c) => c.exitOverride());
+  }
   return program;
 }
 

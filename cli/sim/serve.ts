@@ -1,0 +1,214 @@
+/** @module `drmb sim serve`: puts a simulated card into the vsmartcard vpcd reader of pcscd, so any PC/SC client can use it. */
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Interface } from 'node:readline';
+import type { Command as Cli } from 'commander';
+import type { VirtualCard } from '../../simulator/virtual-card.js';
+import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../simulator/vpcd-client.js';
+import type { DisconnectReason } from '../../simulator/vpcd-client.js';
+import { toJsonValue, UsageError } from '../output.js';
+
+export interface ServeOptions {
+  /** card image file: loaded if it exists, else a fresh card is created and saved there */
+  image?: string;
+  host?: string;
+  port?: number;
+  /** save the image after every APDU (crash safety); otherwise on removal and on exit only */
+  saveEveryApdu?: boolean;
+  /** read remove / insert / quit / status lines from stdin; 'auto' = when stdin is a TTY */
+  control?: 'stdin' | 'none' | 'auto';
+  /** lifecycle events as JSON lines on stdout */
+  json?: boolean;
+}
+
+/** A card serve can put in the reader and save. */
+export interface ServedCard extends VirtualCard {
+  /** writes the card image (persistent memory) atomically */
+  saveToFile(path: string): void;
+}
+
+/** How serve gets its card; the default is the simulator's SimulatedCard. */
+export type CardSource = (image: string | undefined) => Promise<{ card: ServedCard; created: boolean }>;
+
+/**
+ * SimulatedCard from the image file if it exists, else a freshly manufactured one. Loaded lazily, so
+ * other drmb commands do not load the simulator. Throws UsageError for an unreadable image.
+ */
+export const simulatedCardSource: CardSource = async (image) => {
+  const { SimulatedCard } = await import('../../simulator/simulated-card.js');
+  if (image === undefined || !existsSync(image)) return { card: new SimulatedCard(), created: true };
+  try {
+    return { card: SimulatedCard.fromFile(image), created: false };
+  } catch (e) {
+    throw new UsageError(`cannot load the card image ${image}: ${(e as Error).message}`);
+  }
+};
+
+/** A running serve session: stop() removes the card, saves the image and releases stdin and signals. */
+export interface ServeSession {
+  readonly client: VpcdClient;
+  readonly card: ServedCard;
+  /** resolves when the session has ended (quit command, signal, or stop()) */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Parses a TCP port given on the command line. */
+export function parsePort(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new UsageError(`port "${text}" is not a TCP port number (1-65535)`);
+  }
+  return n;
+}
+
+/**
+ * Starts serving: opens (or creates) the card, inserts it into vpcd (retrying until pcscd listens),
+ * saves the image on every removal and at the end, and ends on 'quit' (stdin), end of stdin in control
+ * mode, SIGINT or SIGTERM. Progress goes to stderr; with `json`, events also go to stdout as JSON lines.
+ */
+export async function startServe(options: ServeOptions, source: CardSource = simulatedCardSource): Promise<ServeSession> {
+  const host = options.host ?? VPCD_DEFAULT_HOST;
+  const port = options.port ?? VPCD_DEFAULT_PORT;
+  const where = `vpcd ${host}:${port}`;
+  const say = (text: string): void => {
+    process.stderr.write(`${text}\n`);
+  };
+  const event = (name: string, fields: Record<string, unknown> = {}): void => {
+    if (options.json) process.stdout.write(`${JSON.stringify(toJsonValue({ event: name, ...fields }))}\n`);
+  };
+
+  const { card, created } = await source(options.image);
+  if (options.image !== undefined) {
+    say(created ? `created a fresh card; its image will be saved to ${options.image}` : `loaded card image ${options.image}`);
+  } else {
+    say('fresh card in memory (no --image: nothing is saved)');
+  }
+
+  const save = (why: string): void => {
+    if (options.image === undefined) return;
+    try {
+      card.saveToFile(options.image);
+      event('saved', { path: options.image, why });
+    } catch (e) {
+      say(`drmb: could not save the card image to ${options.image}: ${(e as Error).message}`);
+      event('save-failed', { path: options.image, error: (e as Error).message });
+    }
+  };
+
+  // a fresh card's identity (random card ID) is kept from the start, even if this process is killed
+  if (created) save('created');
+
+  const client = new VpcdClient(card, { host, port });
+  let waitingShown = false;
+  client.on('connected', () => {
+    waitingShown = false;
+    say(`card inserted in ${where}`);
+    event('inserted', { host, port });
+  });
+  client.on('retry', (e) => {
+    if (!waitingShown) say(`waiting for ${where} (${e.message}); is pcscd running with the vpcd driver?`);
+    waitingShown = true;
+  });
+  client.on('disconnected', (reason: DisconnectReason, error?: Error) => {
+    const text: Record<DisconnectReason, string> = {
+      removed: `card removed from ${where}`,
+      'power-loss': `card lost power (${error?.message ?? 'power cut'}); removed from ${where}`,
+      'connection-lost': `connection to ${where} lost; reconnecting`,
+    };
+    say(text[reason]);
+    event('removed', { reason });
+    save(reason);
+  });
+  client.on('card-error', (e) => say(`drmb: the card failed on a command (answered 6F00): ${(e as Error)?.message ?? e}`));
+  client.on('protocol-error', (detail) => say(`drmb: vpcd protocol: ${detail}`));
+  if (options.saveEveryApdu) client.on('apdu', () => save('apdu'));
+
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  let stopping: Promise<void> | undefined;
+  let stopRequested = false;
+  let rl: Interface | undefined;
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    say(`${signal}: stopping`);
+    void stop();
+  };
+  const stop = (): Promise<void> => {
+    if (stopRequested) return stopping ?? done;
+    stopRequested = true; // set before anything below can re-enter (rl.close() emits 'close' at once)
+    stopping = (async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (rl) {
+        rl.close();
+        process.stdin.pause();
+        process.stdin.unref?.();
+      }
+      const wasConnected = client.connected;
+      await client.remove(); // reports 'removed' (and saves) if it was connected
+      if (!wasConnected) save('exit');
+      event('stopped');
+      finish();
+    })();
+    return stopping;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const control = options.control ?? 'auto';
+  if (control === 'stdin' || (control === 'auto' && process.stdin.isTTY)) {
+    rl = createInterface({ input: process.stdin, terminal: false });
+    rl.on('line', (line) => {
+      const cmd = line.trim().toLowerCase();
+      if (cmd === '') return;
+      if (cmd === 'remove') void client.remove();
+      else if (cmd === 'insert') {
+        client.insert().catch(() => {}); // progress is reported by the connected / retry events
+      } else if (cmd === 'quit' || cmd === 'exit') void stop();
+      else if (cmd === 'status') {
+        say(`card ${client.connected ? 'inserted in' : client.inserted ? 'waiting for' : 'out of'} ${where}`);
+        event('status', { connected: client.connected, inserted: client.inserted });
+      } else say(`drmb: unknown control command "${cmd}" (remove, insert, status, quit)`);
+    });
+    // end of the control input (parent gone, or Ctrl-D) ends the session
+    rl.on('close', () => void stop());
+    say('control: type remove, insert, status or quit');
+  }
+
+  client.insert().catch(() => {});
+  return { client, card, done, stop };
+}
+
+/** Runs a serve session to its end. */
+export async function serve(options: ServeOptions, source?: CardSource): Promise<void> {
+  const session = await startServe(options, source);
+  await session.done;
+}
+
+export function registerServe(sim: Cli): void {
+  sim
+    .command('serve')
+    .description('put a simulated card into the vpcd reader of pcscd ("Virtual PCD 00 00"), for any PC/SC client')
+    .option('--image <file>', 'card image: loaded if it exists, else a fresh card is created and saved there')
+    .option('--port <n>', `vpcd TCP port (${VPCD_DEFAULT_PORT} = "Virtual PCD 00 00", ${VPCD_DEFAULT_PORT + 1} = "Virtual PCD 00 01")`)
+    .option('--host <h>', 'vpcd host', VPCD_DEFAULT_HOST)
+    .option('--save-every-apdu', 'save the image after every APDU (crash safety), not only on removal and exit')
+    .option('--control <mode>', 'read remove / insert / status / quit from stdin: stdin, none, or auto (when stdin is a terminal)', 'auto')
+    .option('--json', 'lifecycle events as JSON lines on stdout')
+    .action(
+      async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; json?: boolean }) => {
+        if (!['stdin', 'none', 'auto'].includes(opts.control)) {
+          throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
+        }
+        await serve({
+          image: opts.image,
+          host: opts.host,
+          port: opts.port === undefined ? undefined : parsePort(opts.port),
+          saveEveryApdu: !!opts.saveEveryApdu,
+          control: opts.control as ServeOptions['control'],
+          json: !!opts.json,
+        });
+      },
+    );
+}
