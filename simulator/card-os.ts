@@ -4,6 +4,7 @@
  * extended length, and routing to the selected applet. Applet-specific checks live in the applet.
  */
 import { type CommandApdu, decodeCommandApdu, encodeResponseApdu } from '../applet-spec/codec/apdu.js';
+import { select as selectCommand } from '../applet-spec/commands/select.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW, swBytesAvailable, swWrongLe } from '../applet-spec/status-words.js';
 import { IsoException } from './iso-exception.js';
@@ -122,19 +123,34 @@ export class CardOs {
     if (cla === 0xff || ((cla & 0xe0) !== 0x00 && (cla & 0xe0) !== 0x80)) return this.fail(SW.CLA_NOT_SUPPORTED);
     if (cla & 0x03) return this.fail(SW.LOGICAL_CHANNEL_NOT_SUPPORTED);
 
-    // GET RESPONSE (ISO 7816-4 11.6.1) takes the pending response; any other command drops it.
-    if ((cla & 0xef) === 0x00 && ins === 0xc0) {
+    // GET RESPONSE (ISO 7816-4 11.6.1) takes the pending response; any other command drops it. Hosts
+    // send it with the class of the command whose response they collect (00, 80, with SM bits).
+    if ((cla & 0x73) === 0x00 && ins === 0xc0) {
       if (apdu.p1 !== 0 || apdu.p2 !== 0) return this.fail(SW.INCORRECT_P1P2);
+      // Conformance fix: GET RESPONSE is case 2 (ISO 7816-4 11.6.1); a data field is a wrong length.
+      if (apdu.data.length > 0) return this.fail(SW.WRONG_LENGTH);
       if (!this.pending) return this.fail(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
       const data = this.pending;
+      const ne = apdu.le ?? 256;
+      // Conformance fix: 6Cxx (Le too short) keeps the bytes pending for the GET RESPONSE that
+      // follows with the right Le; they used to be dropped, so the retry answered 6985.
+      if (data.length <= 256 && ne < data.length) return swOnly(swWrongLe(data.length));
       this.pending = undefined;
-      return this.deliver(data, SW.OK, apdu.le ?? 256, false);
+      return this.deliver(data, SW.OK, ne, false);
     }
     this.pending = undefined;
 
     // SELECT by DF name (ISO 7816-4 11.1.1), never secure-messaged: it ends any secure channel
     // (GP 2.3 10.2) by deselecting; an unknown AID keeps the current selection.
     if (apdu.cla === 0x00 && apdu.ins === 0xa4 && apdu.p1 === 0x04) {
+      // Conformance fix: the SELECT definition's layout (AID of 5..16 bytes, ISO 7816-5) decides 6A80,
+      // as for every other command; such an AID used to be answered 6A82.
+      try {
+        selectCommand.decode(apdu);
+      } catch (e) {
+        if (e instanceof FormatError) return this.fail(SW.INCORRECT_DATA);
+        throw e;
+      }
       const applet = this.applets.find((a) => equal(a.aid, apdu.data));
       if (!applet) return this.fail(SW.FILE_NOT_FOUND);
       if (apdu.p2 !== 0x00) return this.fail(SW.INCORRECT_P1P2);

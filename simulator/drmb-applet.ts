@@ -207,6 +207,13 @@ export class DrmbApplet implements Applet {
     this.t.viaScp = false;
     const scp = this.t.scp;
     if (!scp || !scp.isOpen) return command;
+    // Conformance fix: a plain INITIALIZE UPDATE in an open session reaches its handler, which closes
+    // the session and starts a new one (its definition; GP Amd D 7.1.1). It used to be refused with
+    // 6982 as a command lacking its C-MAC.
+    if (!this.t.smOnWire && commandForHeader(apdu)?.id === 'initializeUpdate') {
+      this.closeChannel();
+      return command;
+    }
     try {
       const plain = scp.unwrapCommand(command);
       this.t.viaScp = true;
@@ -270,6 +277,15 @@ export class DrmbApplet implements Applet {
     if (cmd.secureMessaging === 'never' && smOnWire && !viaScp) throw new IsoException(SW.CLA_NOT_SUPPORTED);
     if (cmd.secureMessaging === 'required' && !smOnWire) throw new IsoException(SW.SECURITY_STATUS_NOT_SATISFIED);
     check(cmd.states.includes(this.memory.state), SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} in ${this.memory.state}`);
+    const sec = cmd.security;
+    // Conformance fix: the secure channel is checked before the data is parsed. A wrapped command
+    // arriving after its session closed (bad MAC, reset) carries MAC and ciphertext the card cannot
+    // read; it used to be answered 6A80 by the layout check instead of 6982.
+    if (sec.channel) {
+      const level = this.t.scp?.isOpen ? this.t.scp.securityLevel : 0;
+      const need = sec.channel === 'C-MAC' ? 0x01 : 0x03;
+      check(viaScp && (level & need) === need, SW.SECURITY_STATUS_NOT_SATISFIED, 'secure channel required');
+    }
 
     let req: any;
     try {
@@ -280,13 +296,7 @@ export class DrmbApplet implements Applet {
       throw new IsoException(fixed !== undefined && apdu.data.length !== fixed ? SW.WRONG_LENGTH : SW.INCORRECT_DATA, e.message);
     }
 
-    const sec = cmd.security;
     if (sec.after) check(this.t.lastCommand === sec.after, SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} must follow ${sec.after}`);
-    if (sec.channel) {
-      const level = this.t.scp?.isOpen ? this.t.scp.securityLevel : 0;
-      const need = sec.channel === 'C-MAC' ? 0x01 : 0x03;
-      check(viaScp && (level & need) === need, SW.SECURITY_STATUS_NOT_SATISFIED, 'secure channel required');
-    }
     if (sec.pin === 'always') check(this.t.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN not verified');
     if (sec.lineMac) this.checkLineMac(apdu, sec.lineMac);
     return req;
@@ -340,7 +350,10 @@ export class DrmbApplet implements Applet {
   // ---- card OS level commands -------------------------------------------------------------------
 
   private getChallenge(apdu: CommandApdu): Uint8Array {
-    const n = apdu.le === 4 ? 4 : 8;
+    // Conformance fix: the definition answers 4 or 8 bytes as Le asks and 6700 for any other Le; other
+    // Le values used to get 8 bytes (or 6C08 from the card OS).
+    check(apdu.le === 4 || apdu.le === 8, SW.WRONG_LENGTH, 'GET CHALLENGE Le must be 04 or 08');
+    const n = apdu.le;
     this.t.challenge = this.random(n);
     return this.t.challenge.slice();
   }
@@ -1042,6 +1055,18 @@ export class DrmbApplet implements Applet {
       throw new IsoException(SW.INCORRECT_DATA, 'value layout');
     }
     const r = { ...this.memory.risk };
+    // Conformance fix: the definition rejects values outside the central-bank defaults (DGI E002) with
+    // 6A80, as STORE DATA does for the tier caps; only the 1000-yuan single limit was checked, so an
+    // issuer script could raise the balance cap or the offline limits above them.
+    const defaults = this.clearDgi('riskDefaults');
+    const ceiling: Record<number, number | undefined> = {
+      [TAG.singleLimit]: defaults?.singleLimit,
+      [TAG.balanceCap]: defaults?.balanceCap,
+      [TAG.offlineCountLimit]: defaults?.offlineCountLimit,
+      [TAG.offlineAmountLimit]: defaults?.offlineAmountLimit,
+      [TAG.pinThreshold]: defaults?.pinThreshold,
+    };
+    check(ceiling[tag] === undefined || v <= ceiling[tag]!, SW.INCORRECT_DATA, 'above the central-bank default');
     switch (tag) {
       case TAG.singleLimit:
         check(v <= MAX_SINGLE_LIMIT_FEN, SW.INCORRECT_DATA, 'single limit above 1000.00 yuan');
