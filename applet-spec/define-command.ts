@@ -116,6 +116,16 @@ export interface Command<Req, Res> extends Omit<CommandSpec<any, Res, HeaderByte
   encodeResponse(res: Res): Uint8Array;
 }
 
+/**
+ * Status words the card OS and the secure-messaging layer may answer to any command, whatever its
+ * definition (listed once here, and in the reference): 6700 a length no layout can hold or a
+ * malformed APDU, 6881 a logical channel other than the basic one, 6883 a broken command chain,
+ * 6E00 a class byte the command does not take (e.g. secure-messaging bits outside a session),
+ * 6982 a command without the C-MAC an open SCP03 session requires (GP Amd D 6.2.4), 61xx more
+ * response bytes for GET RESPONSE, 6Cxx the exact Le of a short answer that may be recomputed.
+ */
+export const CARD_OS_STATUS_WORDS: readonly number[] = [0x6700, 0x6881, 0x6883, 0x6e00, 0x6982, 0x6100, 0x6c00];
+
 /** CLA bits that do not select a command: b5 chaining (0x10) and b3-b4 secure messaging (0x0C). */
 export const CLA_CHAINING = 0x10;
 export const CLA_SECURE_MESSAGING = 0x04;
@@ -140,10 +150,16 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
   const generic = new Set<number>([SW.OK]);
   // ISO 7816-4 5.1: any Lc the layout cannot hold is answered 6700.
   generic.add(SW.WRONG_LENGTH);
-  if (fixedP1 !== undefined || fixedP2 !== undefined || (isParam(spec.p1) && spec.p1.allowed) || (isParam(spec.p2) && spec.p2.allowed)) {
+  const params = [spec.p1, spec.p2].filter(isParam);
+  if (spec.p1p2) {
+    // P1P2 names a data object: one the card does not have is 6A88.
+    if (params.some((p) => p.allowed)) generic.add(SW.REFERENCED_DATA_NOT_FOUND);
+  } else if (fixedP1 !== undefined || fixedP2 !== undefined || params.some((p) => p.allowed)) {
     generic.add(SW.INCORRECT_P1P2);
   }
-  if (spec.request.size !== 0) generic.add(SW.INCORRECT_DATA);
+  // A variable layout can be malformed within a valid length (6A80); fixed layouts list 6A80 themselves
+  // when some values are refused.
+  if (spec.request.size === undefined) generic.add(SW.INCORRECT_DATA);
   if (spec.states.length < 5) generic.add(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
   const sec = spec.security;
   if (sec.channel || sec.pin || sec.lineMac || spec.secureMessaging === 'required') generic.add(SW.SECURITY_STATUS_NOT_SATISFIED);
@@ -157,7 +173,7 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
     examples: spec.examples as readonly CommandExample<Req, Res>[],
     statusWords,
     allows(sw: number): boolean {
-      return statusWords.includes(sw) || statusWords.includes(swFamilyBase(sw));
+      return statusWords.includes(sw) || statusWords.includes(swFamilyBase(sw)) || CARD_OS_STATUS_WORDS.includes(swFamilyBase(sw));
     },
     encode(req: Req, opts = {}): CommandApdu {
       const r = req as Record<string, unknown>;

@@ -6,7 +6,7 @@
 import type { LayoutRow } from './codec/fields.js';
 import { fromHex, hex } from './codec/hex.js';
 import { COMMANDS } from './commands.js';
-import { type Command, headerByteText } from './define-command.js';
+import { CARD_OS_STATUS_WORDS, type Command, headerByteText } from './define-command.js';
 import { DATA_OBJECTS } from './data-objects.js';
 import { DGIS, stageDgis } from './dgis.js';
 import { APP_STATES, APP_STATE_NAMES, TRANSITIONS } from './lifecycle.js';
@@ -101,7 +101,9 @@ export function renderReference(): string {
     '|---|---|---|---|',
     ...COMMANDS.map((c) => `| [${c.name}](#${anchor(c.name)}) | \`${headerText(c)}\` | ${c.states.join(', ')} | ${esc(securityText(c))} |`),
     '',
-    'Generic status words decided by the card OS from these definitions: 6E00 (class not supported), 6D00 (instruction not supported), 6A86 (P1-P2 not allowed), 6700 (length the layout cannot hold), 6985 (state not allowed), 6982 (security condition not met).',
+    'Each command lists its own status words, including those its definition implies (6700 a length its layout cannot hold, 6A86 P1-P2 not allowed, 6A88 an unknown data object in P1P2, 6A80 a malformed variable layout, 6985 a state or command order not allowed, 6982 a security condition not met, 9302 a wrong MAC).',
+    '',
+    `Any command may also get these from the card OS or the secure-messaging layer: ${CARD_OS_STATUS_WORDS.map(swText).join(', ')}. An instruction the applet does not have is answered 6D00, a class it does not use 6E00.`,
     '',
   ];
   for (const c of COMMANDS) out.push(...commandSection(c));

@@ -72,29 +72,6 @@ const coverage = new SwCoverage();
  * coverage test fails if one of them is observed after all, so the list cannot go stale.
  */
 const UNREACHABLE: Unreachable[] = [
-  {
-    id: 'getData',
-    sw: 0x6a86,
-    why: 'P1P2 is the tag (p1p2 parameter): an unlisted tag is answered 6A88, and no other P1/P2 exists; define-command adds 6A86 for any parameter with allowed values',
-  },
-  { id: 'putData', sw: 0x6a86, why: 'as GET DATA: P1P2 is the tag, an unlisted tag is 6A88' },
-  { id: 'initializeUpdate', sw: 0x6a80, why: 'the data is a fixed 8-byte host challenge: other lengths are 6700 and any 8 bytes are a valid challenge' },
-  { id: 'externalAuthenticate', sw: 0x6a80, why: 'the data is a fixed 16 bytes: other lengths are 6700, a wrong cryptogram or C-MAC is 6300' },
-  { id: 'getTransactionProve', sw: 0x6a80, why: 'the data is a fixed 4-byte counter and every value is a counter (answered 9406 or 6A83 when absent)' },
-  { id: 'applicationBlock', sw: 0x6a80, why: 'the data is only the fixed 4-byte line MAC: a wrong one is 9302, another length 6700' },
-  { id: 'applicationUnblock', sw: 0x6a80, why: 'as APPLICATION BLOCK' },
-  {
-    id: 'creditForLoad',
-    sw: 0x9412,
-    why: 'INITIALIZE FOR LOAD already refuses an amount over the cap, and CREDIT FOR LOAD must follow it directly with coins adding up to exactly that amount (else 6A80)',
-  },
-  {
-    id: 'debitForPurchase',
-    sw: 0x9414,
-    why: 'INITIALIZE FOR PURCHASE already refuses an amount without an exact coin set, and nothing can change the coins before DEBIT FOR PURCHASE, which must follow it directly',
-  },
-  { id: 'exportCoins', sw: 0x9414, why: 'as DEBIT FOR PURCHASE, after INITIALIZE FOR TRANSFER' },
-  { id: 'storeData', sw: 0x6a84, why: 'the simulated persistent store has no capacity limit, so no DGI can fail to fit' },
 ];
 
 /**
@@ -103,21 +80,7 @@ const UNREACHABLE: Unreachable[] = [
  * The coverage test fails on any other unlisted SW.
  */
 const KNOWN_UNLISTED: { id: string; family: number; why: string }[] = [
-  {
-    id: '*',
-    family: 0x6c00,
-    why: 'the card OS answers 6Cxx for a short Le on any command with response data and no persistent effect (ISO 7816-4 5.3.4); only GET RESPONSE lists the 6Cxx family',
-  },
-  {
-    id: 'getBalance',
-    family: 0x6982,
-    why: 'inside an open SCP03 session every command needs its C-MAC (GP Amd D 6.2.4): a plain command of any definition is answered 6982 by the secure channel layer',
-  },
-  {
-    id: 'getBalance',
-    family: 0x6e00,
-    why: 'the secure-messaging CLA bit on a command defined with secureMessaging "never", outside a session, is answered 6E00 (CLA not supported)',
-  },
+  // The card-OS words every command may get are listed once in applet-spec (CARD_OS_STATUS_WORDS).
 ];
 
 // ---- the cards -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { decodeCommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.
 import { fromHex, hex } from '../applet-spec/codec/hex.js';
 import { COMMANDS, commandForHeader } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
-import type { Command } from '../applet-spec/define-command.js';
+import { CARD_OS_STATUS_WORDS, type Command } from '../applet-spec/define-command.js';
 import { PowerLossError } from '../simulator/persistent-store.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 
@@ -24,8 +24,11 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** Status words the card OS may answer to any APDU (ISO 7816-4 transport and routing). */
-const OS_SWS = new Set([0x6700, 0x6e00, 0x6d00, 0x6a86, 0x6881, 0x6883, 0x6a82, 0x9000]);
+/**
+ * Status words for APDUs no definition claims: the card-OS words of applet-spec, plus 6D00 (no such
+ * instruction), 6A86 (no such P1-P2), 6A82 (SELECT of another AID) and 9000 (a chained block taken).
+ */
+const OS_SWS = new Set([...CARD_OS_STATUS_WORDS.filter((sw) => sw & 0xff), 0x6d00, 0x6a86, 0x6a82, 0x9000]);
 /** Records a failing command may write: counters the standards require to survive (ISO 7816-4 VERIFY, GP 11.8.2). */
 const COUNTER_RECORDS = new Set(['pin/tries', 'scp/failures']);
 

@@ -22,7 +22,7 @@ export const debitForPurchase = defineCommand({
   id: 'debitForPurchase',
   summary: 'Pays exactly the amount in coins: MAC1 in; TAC, MAC2 and the SM9-signed export packet out.',
   mirrors: 'JR/T 0025.2 DEBIT FOR PURCHASE (80 54 01 00) plus a D-RMB signed coin export',
-  departs: 'Adds unpredictable number and payee identity to the data; the response carries the export packet.',
+  departs: 'Adds unpredictable number and payee identity to the data; the response carries the export packet; 9414 is answered by INITIALIZE FOR PURCHASE (the coins cannot change in between).',
   cla: 0x80,
   secureMessaging: 'never',
   ins: 0x54,
@@ -40,7 +40,7 @@ export const debitForPurchase = defineCommand({
   response: struct({ tac: bytes(4, 'TAC'), mac2: bytes(4, 'MAC2'), packet: exportPacketCoder }),
   states: ['ISSUED'],
   security: { after: 'initializeForPurchase', transactionMac: 'purchase' },
-  sw: [SW.NO_EXACT_COIN_SET],
+  sw: [],
   persistent: 'value',
   examples: [
     {

@@ -13,12 +13,15 @@ const headerHex = EXAMPLE_HEADER_HEX.replace(/^01 06/, '01 07');
  * so the export belongs to the session the holder confirmed. In one atomic commit the card marks the
  * coins spent, increments the counter, logs, and stores the packet for GET TRANSACTION PROVE. The
  * packet's body (coins and the payer's SM9 signature) is SM9-encrypted to the payee identity.
+ * Departs from card-commands.md: 9414 is answered by INITIALIZE FOR TRANSFER (the coins cannot change
+ * in between), so EXPORT COINS does not list it.
  */
 export const exportCoins = defineCommand({
   name: 'EXPORT COINS',
   id: 'exportCoins',
   summary: 'Exports coins for the amount as a packet SM9-signed by the payer and SM9-encrypted to the payee.',
   mirrors: 'D-RMB signed coin export (PBOC-style second step)',
+  departs: '9414 is answered by INITIALIZE FOR TRANSFER, which this command must directly follow.',
   cla: 0x80,
   secureMessaging: 'never',
   ins: 0x54,
@@ -29,7 +32,7 @@ export const exportCoins = defineCommand({
   response: exportPacketCoder,
   states: ['ISSUED'],
   security: { after: 'initializeForTransfer' },
-  sw: [SW.NO_EXACT_COIN_SET],
+  sw: [SW.INCORRECT_DATA],
   persistent: 'value',
   examples: [
     {

@@ -35,7 +35,7 @@ export const initializeForLoad = defineCommand({
   }),
   states: ['ISSUED'],
   security: { note: 'none; the bank proves itself with MAC2 in CREDIT FOR LOAD' },
-  sw: [SW.KEY_INDEX_NOT_SUPPORTED, SW.OVER_BALANCE_CAP],
+  sw: [SW.KEY_INDEX_NOT_SUPPORTED, SW.OVER_BALANCE_CAP, SW.INCORRECT_DATA],
   examples: [
     {
       title: 'load 100.00 yuan at terminal 112233445566',

@@ -33,7 +33,7 @@ export const initializeForPurchase = defineCommand({
   }),
   states: ['ISSUED'],
   security: { pin: 'above-threshold' },
-  sw: [SW.INSUFFICIENT_BALANCE, SW.KEY_INDEX_NOT_SUPPORTED, SW.OVER_SINGLE_LIMIT, SW.NO_EXACT_COIN_SET, SW.OFFLINE_QUOTA_EXHAUSTED],
+  sw: [SW.INCORRECT_DATA, SW.INSUFFICIENT_BALANCE, SW.KEY_INDEX_NOT_SUPPORTED, SW.OVER_SINGLE_LIMIT, SW.NO_EXACT_COIN_SET, SW.OFFLINE_QUOTA_EXHAUSTED],
   examples: [
     {
       title: 'pay 30.00 yuan at terminal 112233445566',

@@ -20,7 +20,8 @@ export const dgiListCoder = coder<Dgi[]>({
  * Stage-1 DGIs are accepted in BLANK over key version 30, stage-2 DGIs in PREPARED over key version 31;
  * the completion DGI 7FFF moves the state on. An encrypted block carries exactly one DGI.
  * Departs from card-commands.md: adds the SM2 application-dependent encryption (P1 b6-b5 = 01) for
- * the SM9 user keys and DGI 8001 (issuance key set).
+ * the SM9 user keys and DGI 8001 (issuance key set); no 6A84, since the card reserves the room for
+ * every DGI of its layout at installation.
  */
 export const storeData = defineCommand({
   name: 'STORE DATA',
@@ -40,7 +41,7 @@ export const storeData = defineCommand({
     { from: 'BLANK', to: 'PREPARED' },
     { from: 'PREPARED', to: 'ISSUED' },
   ],
-  sw: [SW.INCORRECT_DATA, SW.INCORRECT_P1P2, SW.REFERENCED_DATA_NOT_FOUND, SW.NOT_ENOUGH_MEMORY],
+  sw: [SW.INCORRECT_DATA, SW.INCORRECT_P1P2, SW.REFERENCED_DATA_NOT_FOUND],
   persistent: 'keys',
   examples: [
     {

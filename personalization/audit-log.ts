@@ -1,0 +1,49 @@
+/**
+ * @module Append-only audit log of personalization: one JSON line per event, each carrying the SM3 hash
+ * of the previous line, so that an edited or deleted line breaks the chain (verifyAuditLog finds it).
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { bytesToHex } from '../crypto/bytes.js';
+import { sm3 } from '../crypto/sm3.js';
+
+export interface AuditEvent {
+  time: string;
+  operator: string;
+  action: string;
+  cardId?: string;
+  detail?: Record<string, unknown>;
+}
+
+const utf8 = new TextEncoder();
+const GENESIS = '0'.repeat(64);
+
+function lastLine(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  return lines[lines.length - 1];
+}
+
+/** Appends an event chained to the previous line. Never write secrets into `detail`. */
+export function appendAudit(path: string, event: AuditEvent): void {
+  const prev = lastLine(path);
+  const previousHash = prev ? bytesToHex(sm3(utf8.encode(prev))) : GENESIS;
+  appendFileSync(path, `${JSON.stringify({ ...event, previousHash })}\n`, { mode: 0o600 });
+}
+
+/** Checks the hash chain; returns the 1-based number of the first line that does not chain, or 0. */
+export function verifyAuditLog(path: string): number {
+  if (!existsSync(path)) return 0;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  let expected = GENESIS;
+  for (let i = 0; i < lines.length; i++) {
+    let parsed: { previousHash?: string };
+    try {
+      parsed = JSON.parse(lines[i]);
+    } catch {
+      return i + 1;
+    }
+    if (parsed.previousHash !== expected) return i + 1;
+    expected = bytesToHex(sm3(utf8.encode(lines[i])));
+  }
+  return 0;
+}
