@@ -28,7 +28,7 @@ export function prng(seed: number): () => number {
  * Status words for APDUs no definition claims: the card-OS words of applet-spec, plus 6D00 (no such
  * instruction), 6A86 (no such P1-P2), 6A82 (SELECT of another AID) and 9000 (a chained block taken).
  */
-const OS_SWS = new Set([...CARD_OS_STATUS_WORDS.filter((sw) => sw & 0xff), 0x6d00, 0x6a86, 0x6a82, 0x9000]);
+const OS_SWS = new Set([...CARD_OS_STATUS_WORDS.filter((sw) => sw !== 0x6100 && sw !== 0x6c00), 0x6d00, 0x6a86, 0x6a82, 0x9000]);
 /** Records a failing command may write: counters the standards require to survive (ISO 7816-4 VERIFY, GP 11.8.2). */
 const COUNTER_RECORDS = new Set(['pin/tries', 'scp/failures']);
 
