@@ -150,7 +150,7 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
   const generic = new Set<number>([SW.OK]);
   // ISO 7816-4 5.1: any Lc the layout cannot hold is answered 6700.
   generic.add(SW.WRONG_LENGTH);
-  const params = [spec.p1, spec.p2].filter((b): b is ParamDefinition => isParam(b));
+  const params = ([spec.p1, spec.p2] as HeaderByte<string>[]).filter((b): b is ParamDefinition => isParam(b));
   if (spec.p1p2) {
     // P1P2 names a data object: one the card does not have is 6A88.
     if (params.some((p) => p.allowed)) generic.add(SW.REFERENCED_DATA_NOT_FOUND);
