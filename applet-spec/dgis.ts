@@ -44,7 +44,12 @@ function dgi<T>(d: DgiDefinition<T>): DgiDefinition<T> {
 }
 
 const D = DATA_OBJECTS;
-const f = <T>(o: { tag: number; coder: Coder<any> }, optional = false) => ({ tag: o.tag, coder: o.coder as Coder<T>, optional });
+/** A TLV member of a DGI template: mandatory, or optional (`true` kept as a literal type). */
+function f<T>(o: { tag: number; coder: Coder<any> }): { tag: number; coder: Coder<T>; optional: false };
+function f<T>(o: { tag: number; coder: Coder<any> }, optional: true): { tag: number; coder: Coder<T>; optional: true };
+function f<T>(o: { tag: number; coder: Coder<any> }, optional = false): { tag: number; coder: Coder<T>; optional: boolean } {
+  return { tag: o.tag, coder: o.coder as Coder<T>, optional };
+}
 
 /** The six SM4 application keys of DGI 8000, in order; each 16 bytes. */
 export const APPLICATION_KEY_NAMES = ['load', 'purchase', 'tac', 'issuerMac', 'pinReload', 'pinUnblock'] as const;

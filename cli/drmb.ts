@@ -6,6 +6,10 @@ import { registerList } from './spec/list.js';
 import { registerShow } from './spec/show.js';
 import { registerSw } from './spec/sw.js';
 import { registerServe } from './sim/serve.js';
+import { registerDemo } from './demo.js';
+import { registerKeysGenerate } from './keys/generate.js';
+import { registerKeysInit } from './keys/init.js';
+import { registerKeysShow } from './keys/show.js';
 import { UsageError } from './output.js';
 
 /** Builds the program; `exitOverride` keeps commander from calling process.exit. */
@@ -19,9 +23,14 @@ export function buildProgram(): Command {
   registerShow(spec);
   registerDecode(spec);
   registerSw(spec);
+  registerDemo(program);
+  const keys = program.command('keys').description('key ceremonies: central-bank masters, coin and certificate signing keys, KGC master keys');
+  registerKeysInit(keys);
+  registerKeysGenerate(keys);
+  registerKeysShow(keys);
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
-  for (const group of [spec, sim]) {
+  for (const group of [program, spec, sim, keys]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }

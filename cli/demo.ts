@@ -1,0 +1,159 @@
+/**
+ * @module `drmb demo`: the toolchain's main job end to end on a simulated card, no reader needed:
+ * a key ceremony, central-bank card prep, commercial-bank issuance with SM9 keys from the KGC, and
+ * the card read back through the host library.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DrmbCard } from '../host/drmb-card.js';
+import { directTransport } from '../host/direct-transport.js';
+import { getResponse } from '../host/middleware/get-response.js';
+import { trace } from '../host/middleware/trace.js';
+import { stack } from '../host/transport.js';
+import { cardIdToBytes, cardScpKeys } from '../personalization/card-keys.js';
+import { issueCard, prepareCard } from '../personalization/card-prep.js';
+import { initKeyDirectory, readTrustAnchors } from '../personalization/key-ceremony.js';
+import { loadKey } from '../personalization/key-files.js';
+import { Manifest } from '../personalization/manifest.js';
+import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
+import { emit } from './output.js';
+import { basename } from 'node:path';
+import { projectPath } from './project-path.js';
+
+export interface DemoOptions {
+  /** working directory for keys, manifest, audit log and the card image (a new temp dir by default) */
+  dir?: string;
+  cardId?: string;
+  /** trace every APDU (redacted) on stderr */
+  trace?: boolean;
+  /** progress lines on stderr */
+  progress?: (line: string) => void;
+}
+
+export interface DemoReport {
+  dir: string;
+  keys: { file: string; kind: string; kcv: Record<string, string> }[];
+  card: {
+    cardId: string;
+    state: string;
+    label?: string;
+    identity: string;
+    balanceFen: number;
+    singleLimitFen: number;
+    balanceCapFen: number;
+    pinTriesLeft: number;
+  };
+  stages: { stage: string; result: string; apdus: number; ms: number }[];
+  image: string;
+  manifest: string;
+}
+
+const PROFILES = projectPath('examples', 'profiles');
+/** The demo holder's PIN; a real issuance takes it from a prompt or a file, never from the command line. */
+export const DEMO_PIN = '135790';
+
+/** Runs the whole demo and returns its report. */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
+  const say = options.progress ?? (() => {});
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'drmb-demo-'));
+  const keyDir = join(dir, 'keys');
+  say(`key ceremony in ${keyDir}`);
+  const ceremony = initKeyDirectory(keyDir);
+  const env = {};
+  const cbMaster = loadKey('cb-master', { dir: keyDir, env });
+  const issuanceMaster = loadKey('issuance-master', { dir: keyDir, env });
+  const certSigning = loadKey('cert-signing', { dir: keyDir, env });
+  const kgcSign = loadKey('kgc-sign', { dir: keyDir, env });
+  const kgcEncrypt = loadKey('kgc-encrypt', { dir: keyDir, env });
+  const anchors = readTrustAnchors(join(keyDir, 'trust-anchors.json'));
+
+  // The card factory loads each blank card with personalization keys diversified from the central bank's master.
+  const cardId = options.cardId ?? `6212${String(Date.now()).slice(-16).padStart(16, '0')}`;
+  const { SimulatedCard } = await import('../simulator/simulated-card.js');
+  const sim = new SimulatedCard({ manufacture: { cardId, personalizationKeys: cardScpKeys(cbMaster, cardIdToBytes(cardId)) } });
+  const layers = [getResponse()];
+  if (options.trace) layers.push(trace({ sink: (l) => process.stderr.write(`${l}\n`) }));
+  const transport = stack(directTransport(sim, `simulated card ${cardId}`), ...layers);
+
+  const manifest = new Manifest(join(dir, 'manifest.jsonl'));
+  const ctx = { operator: 'demo', manifest, auditPath: join(dir, 'audit.log'), onStep: (_id: string, step: string) => say(`  ${step}`) };
+  say(`central-bank card prep of ${cardId}`);
+  const prep = await prepareCard(transport, loadPrepareProfile(join(PROFILES, 'prepare.json')), { cbMaster, issuanceMaster, certSigning, anchors }, ctx);
+  say('commercial-bank issuance with SM9 keys from the KGC');
+  const issue = await issueCard(
+    transport,
+    loadIssueProfile(join(PROFILES, 'issue.json')),
+    {},
+    DEMO_PIN,
+    { issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors },
+    ctx,
+  );
+
+  say('reading the card back');
+  const card = new DrmbCard(transport);
+  const info = await card.select();
+  const report: DemoReport = {
+    dir,
+    keys: ceremony.files.map((f) => ({ file: basename(f.path), kind: f.kind, kcv: f.kcv })),
+    card: {
+      cardId: info.cardId!,
+      state: info.state,
+      label: info.label,
+      identity: (await card.getData('ibcIdentity')) as string,
+      balanceFen: await card.balance(),
+      singleLimitFen: (await card.getData('singleLimit')) as number,
+      balanceCapFen: (await card.getData('balanceCap')) as number,
+      pinTriesLeft: (await card.getData('pinTriesLeft')) as number,
+    },
+    stages: [prep, issue].map((r) => ({ stage: r.stage, result: r.result, apdus: r.apdus, ms: Math.round(r.durationMs) })),
+    image: join(dir, 'card.json'),
+    manifest: manifest.path,
+  };
+  sim.saveToFile(report.image);
+  return report;
+}
+
+const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
+
+/** Human-readable report. */
+export function formatDemo(r: DemoReport): string {
+  return [
+    'D-RMB demo: key ceremony, card prep and issuance of a simulated card',
+    '',
+    'Keys (secrets stay in owner-only files; key check values shown):',
+    ...r.keys.map((k) => `  ${k.file.padEnd(22)} ${k.kind.padEnd(16)} ${Object.entries(k.kcv).slice(0, 3).map(([n, v]) => `${n}=${v}`).join(' ')}`),
+    '',
+    'Stages:',
+    ...r.stages.map((s) => `  ${s.stage.padEnd(8)} ${s.result.padEnd(8)} ${String(s.apdus).padStart(3)} APDUs ${String(s.ms).padStart(5)} ms`),
+    '',
+    'The card, read back through the host library:',
+    `  card ID          ${r.card.cardId}`,
+    `  state            ${r.card.state}`,
+    `  label            ${r.card.label ?? ''}`,
+    `  SM9 identity     ${r.card.identity}`,
+    `  balance          ${yuan(r.card.balanceFen)}`,
+    `  single limit     ${yuan(r.card.singleLimitFen)}`,
+    `  balance cap      ${yuan(r.card.balanceCapFen)}`,
+    `  PIN tries left   ${r.card.pinTriesLeft}`,
+    '',
+    `Card image: ${r.image}`,
+    `Manifest:   ${r.manifest}`,
+    `Work dir:   ${r.dir}`,
+  ].join('\n');
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the main job end to end on a simulated card: keys, card prep, issuance, read back')
+    .option('--dir <dir>', 'working directory (default: a new temporary directory)')
+    .option('--card-id <digits>', '20-digit card ID of the simulated card')
+    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
+    .option('--json', 'machine-readable report')
+    .action(async (opts: { dir?: string; cardId?: string; trace?: boolean; json?: boolean }) => {
+      const report = await runDemo({ ...opts, progress: (l) => process.stderr.write(`${l}\n`) });
+      emit(report, !!opts.json, formatDemo);
+    });
+}

@@ -1,0 +1,335 @@
+/**
+ * @module Central-bank card prep (stage 1, BLANK -> PREPARED) and commercial-bank issuance (stage 2,
+ * PREPARED -> ISSUED) of one card over any transport: state check, per-card keys, SCP03, the DGIs of
+ * the stage as STORE DATA, read-back verification, manifest line and audit entry. The same plan
+ * renders as a dry-run script without a card.
+ */
+import type { DgiName } from '../applet-spec/dgis.js';
+import { hex } from '../applet-spec/codec/hex.js';
+import { dgiToHex } from '../applet-spec/codec/dgi.js';
+import { wipe } from '../crypto/bytes.js';
+import { SecureChannelError } from '../crypto/scp03.js';
+import { sm2GenerateKeyPair } from '../crypto/sm2.js';
+import { DrmbCard } from '../host/drmb-card.js';
+import { StatusWordError } from '../host/errors.js';
+import { openSecureChannel } from '../host/secure-channel.js';
+import { swOf, type Transport } from '../host/transport.js';
+import { appendAudit } from './audit-log.js';
+import { issueCardCertificate, verifyCardCertificate } from './card-certificate.js';
+import { applicationKeyKcvs, cardApplicationKeys, cardIdFromBytes, cardIdToBytes, cardIssuanceKeys, cardScpKeys, issuanceKeyKcvs } from './card-keys.js';
+import { type TrustAnchors, trustAnchorsDgiValue } from './key-ceremony.js';
+import type { KeyFile } from './key-files.js';
+import { kgcIssueUserKeys } from './kgc.js';
+import { type Manifest, type ManifestEntry, type Stage } from './manifest.js';
+import {
+  cardRecordValue,
+  fciValue,
+  type HolderData,
+  holderRecordValue,
+  identityFor,
+  type IssueProfile,
+  type LoadedProfile,
+  pinPolicyProblem,
+  type PrepareProfile,
+  riskDefaultsValue,
+  tierCapsValue,
+  pinTryLimitValue,
+} from './profiles.js';
+import { type PreEncrypted, type StoreDataStep, storeDataScript } from './store-data-script.js';
+
+/** SCP03 key versions of the two stages (applet-spec initialize-update KEY_VERSIONS). */
+const PERSONALIZATION_KVN = 0x30;
+const ISSUANCE_KVN = 0x31;
+const LEVEL = 0x33;
+
+/** A personalization step that cannot go on: wrong state, refused keys, failed check. */
+export class PersoError extends Error {
+  override readonly name = 'PersoError';
+  constructor(
+    message: string,
+    readonly cardId?: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Who runs the job and where its records go. */
+export interface PersoContext {
+  operator: string;
+  manifest?: Manifest;
+  auditPath?: string;
+  /** go on although the manifest records a failed card cryptogram for this card */
+  force?: boolean;
+  /** reader name, for the manifest */
+  reader?: string;
+  now?: () => Date;
+  /** progress: one call per step */
+  onStep?: (cardId: string, step: string) => void;
+}
+
+export interface PersoResult {
+  cardId: string;
+  stage: Stage;
+  result: 'done' | 'skipped';
+  reason?: string;
+  apdus: number;
+  durationMs: number;
+  kcvs?: Record<string, string>;
+}
+
+/** The keys stage 1 needs: the central bank's masters and the ceremony's public anchors. */
+export interface PrepareKeys {
+  cbMaster: KeyFile<'cb-master'>;
+  issuanceMaster: KeyFile<'issuance-master'>;
+  certSigning: KeyFile<'cert-signing'>;
+  anchors: TrustAnchors;
+}
+
+/** The keys stage 2 needs: the issuance masters, the KGC (as a separate service) and the anchors. */
+export interface IssueKeys {
+  issuanceMaster: KeyFile<'issuance-master'>;
+  kgc: { signPrivateKey: Uint8Array; encryptPrivateKey: Uint8Array };
+  anchors: TrustAnchors;
+}
+
+/** Counts APDUs on the wire (for the manifest and the benchmark's "APDUs per card"). */
+function counting(t: Transport): Transport & { count: number } {
+  const c = {
+    count: 0,
+    description: t.description,
+    transmit: (cmd: Uint8Array) => {
+      c.count++;
+      return t.transmit(cmd);
+    },
+    close: () => t.close(),
+  };
+  return c;
+}
+
+/** The stage-1 plan for a card: its DGIs (with key material encrypted) and the KCVs written. */
+export function prepareDgis(cardId: string, profile: PrepareProfile, keys: PrepareKeys): { dgis: [DgiName, unknown][]; kcvs: Record<string, string>; wipe(): void } {
+  const id = cardIdToBytes(cardId);
+  const appKeys = cardApplicationKeys(keys.cbMaster, id);
+  const issuance = cardIssuanceKeys(keys.issuanceMaster, id);
+  const cardKey = sm2GenerateKeyPair();
+  const certificate = issueCardCertificate(
+    { privateKey: keys.certSigning.secret.privateKey, keyIndex: keys.certSigning.keyIndex },
+    cardId,
+    profile.validity.expiry,
+    cardKey.publicKey,
+  );
+  const appKcvs = applicationKeyKcvs(appKeys);
+  const scpKcvs = issuanceKeyKcvs(issuance);
+  // Clear DGIs first so they share STORE DATA commands; each encrypted one travels alone; 7FFF last.
+  const dgis: [DgiName, unknown][] = [
+    ['cardRecord', cardRecordValue(profile, cardId)],
+    ['fci', fciValue(profile)],
+    ['trustAnchors', trustAnchorsDgiValue(keys.anchors)],
+    ['riskDefaults', riskDefaultsValue(profile)],
+    ['applicationKeyKcvs', appKcvs],
+    ['issuanceKeyKcvs', scpKcvs],
+    ['cardCertificate', certificate],
+    ['applicationKeys', appKeys],
+    ['issuanceKeys', issuance],
+    ['cardPrivateKey', cardKey.privateKey],
+    ['completion', {}],
+  ];
+  const kcvs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(appKcvs)) kcvs[k] = hex(v);
+  for (const [k, v] of Object.entries(scpKcvs)) kcvs[`issuance.${k}`] = hex(v);
+  return {
+    dgis,
+    kcvs,
+    wipe: () => wipe(...Object.values(appKeys), issuance.enc, issuance.mac, issuance.dek, cardKey.privateKey),
+  };
+}
+
+/** The stage-2 plan for a card whose certified public key is known. */
+export function issueDgis(
+  cardId: string,
+  cardPublicKey: Uint8Array,
+  profile: IssueProfile,
+  holder: HolderData,
+  pin: string,
+  keys: IssueKeys,
+): { dgis: [DgiName, unknown | PreEncrypted][]; identity: string } {
+  const identity = identityFor(profile, { cardId, phone: holder.phone });
+  const userKeys = kgcIssueUserKeys(keys.kgc, identity, cardPublicKey);
+  return {
+    identity,
+    dgis: [
+      // Registering the holder: the bank's wallet ID, or one derived from bank and card when none is given.
+      ['holderRecord', holderRecordValue(profile, holder, holder.walletId ?? `${profile.bankCode.slice(0, 4)}${cardId}`)],
+      ['tierCaps', tierCapsValue(profile)],
+      ['ibcIdentity', { ibcIdentity: identity, kgcKeyVersion: keys.anchors.kgcKeyVersion }],
+      ['pinTryLimit', pinTryLimitValue(profile)],
+      ['sm9SignKey', { preEncrypted: userKeys.signKey }],
+      ['sm9EncryptKey', { preEncrypted: userKeys.encryptKey }],
+      ['referencePin', { pinBlock: pin }],
+      ['completion', {}],
+    ],
+  };
+}
+
+async function sendSteps(channel: Transport, steps: StoreDataStep[], cardId: string, onStep?: (cardId: string, step: string) => void): Promise<string[]> {
+  const done: string[] = [];
+  for (const s of steps) {
+    const r = await channel.transmit(s.apdu);
+    const sw = swOf(r);
+    if (sw !== 0x9000) throw new StatusWordError(`STORE DATA block ${s.block} (DGI ${s.dgis.map(dgiToHex).join(', ')})`, sw);
+    const name = `store-data ${s.block}: ${s.dgis.map(dgiToHex).join(' ')}`;
+    done.push(name);
+    onStep?.(cardId, name);
+  }
+  return done;
+}
+
+function record(ctx: PersoContext, entry: Omit<ManifestEntry, 'time' | 'operator'>): void {
+  const time = (ctx.now?.() ?? new Date()).toISOString();
+  ctx.manifest?.append({ ...entry, time, operator: ctx.operator, reader: ctx.reader });
+  if (ctx.auditPath) {
+    appendAudit(ctx.auditPath, {
+      time,
+      operator: ctx.operator,
+      action: `${entry.stage} ${entry.result}`,
+      cardId: entry.cardId,
+      detail: { profileHash: entry.profileHash, kcvs: entry.kcvs, error: entry.error, reader: ctx.reader },
+    });
+  }
+}
+
+/** Runs `work`, recording a failed manifest line (and rethrowing) if it throws. */
+async function recorded<T>(
+  ctx: PersoContext,
+  base: { cardId: string; stage: Stage; profileHash: string },
+  steps: string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const cryptogramFailure = e instanceof SecureChannelError && e.reason === 'card-cryptogram';
+    record(ctx, { ...base, result: 'failed', steps, cryptogramFailure: cryptogramFailure || undefined, error: (e as Error).message });
+    if (cryptogramFailure) {
+      throw new PersoError(`card ${base.cardId}: the card cryptogram does not match the keys (wrong master key, or not a card of this issuer); not retried`, base.cardId, e);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Central-bank card prep of the card behind `transport` (BLANK -> PREPARED). Reports a card that is
+ * already prepared or issued as skipped, never rewrites it. Refuses a card with a recorded failed
+ * cryptogram unless ctx.force. Security: opens SCP03 with the card's diversified personalization keys.
+ */
+export async function prepareCard(transport: Transport, profile: LoadedProfile<PrepareProfile>, keys: PrepareKeys, ctx: PersoContext): Promise<PersoResult> {
+  const t0 = performance.now();
+  const wire = counting(transport);
+  const card = new DrmbCard(wire);
+  const info = await card.select();
+  const cardId = info.cardId ?? ((await card.getData('cardId')) as string);
+  const base = { cardId, stage: 'prepare' as const, profileHash: profile.hash };
+  if (info.state !== 'BLANK') {
+    record(ctx, { ...base, result: 'skipped', steps: ['select'], error: `card is already ${info.state}` });
+    return { cardId, stage: 'prepare', result: 'skipped', reason: `card is already ${info.state}`, apdus: wire.count, durationMs: performance.now() - t0 };
+  }
+  if (!ctx.force && ctx.manifest && ctx.manifest.cryptogramFailures(cardId, 'prepare') > 0) {
+    throw new PersoError(`card ${cardId}: a failed card cryptogram is on record for these keys; refusing to try again (use --force after checking the keys)`, cardId);
+  }
+  const steps = ['select'];
+  return recorded(ctx, base, steps, async () => {
+    const scpKeys = cardScpKeys(keys.cbMaster, cardIdToBytes(cardId));
+    const plan = prepareDgis(cardId, profile.profile, keys);
+    try {
+      const channel = await openSecureChannel(wire, scpKeys, { kvn: PERSONALIZATION_KVN, level: LEVEL });
+      steps.push('authenticate');
+      ctx.onStep?.(cardId, 'authenticate');
+      steps.push(...(await sendSteps(channel, storeDataScript(plan.dgis, { dek: scpKeys.dek }), cardId, ctx.onStep)));
+      await channel.close();
+    } finally {
+      plan.wipe();
+      wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
+    }
+    // Read back what is readable: state, card ID, limits and the certificate.
+    const after = await card.select();
+    if (after.state !== 'PREPARED' || after.cardId !== cardId) throw new PersoError(`card ${cardId}: read back ${after.state} ${after.cardId ?? ''} after prep`, cardId);
+    const cert = (await card.getData('cardCertificate')) as Uint8Array;
+    verifyCardCertificate(cert, [keys.anchors.certSigning], cardId);
+    steps.push('verify');
+    record(ctx, { ...base, result: 'done', steps, kcvs: plan.kcvs, apdus: wire.count, durationMs: Math.round(performance.now() - t0) });
+    return { cardId, stage: 'prepare', result: 'done', apdus: wire.count, durationMs: performance.now() - t0, kcvs: plan.kcvs };
+  });
+}
+
+/**
+ * Commercial-bank issuance of the card behind `transport` (PREPARED -> ISSUED): verifies the card
+ * certificate against the central bank's key, has the KGC extract the holder's SM9 keys encrypted to
+ * the certified card key, writes them with holder data and the PIN. Security: SCP03 with the card's
+ * issuance keys; the PIN must satisfy the profile's policy and is never logged.
+ */
+export async function issueCard(
+  transport: Transport,
+  profile: LoadedProfile<IssueProfile>,
+  holder: HolderData,
+  pin: string,
+  keys: IssueKeys,
+  ctx: PersoContext,
+): Promise<PersoResult & { identity?: string }> {
+  const t0 = performance.now();
+  const problem = pinPolicyProblem(profile.profile, pin);
+  if (problem) throw new PersoError(`PIN: ${problem}`);
+  const wire = counting(transport);
+  const card = new DrmbCard(wire);
+  const info = await card.select();
+  if (!info.cardId) throw new PersoError('card is BLANK: run drmb perso prepare first');
+  const cardId = info.cardId;
+  const base = { cardId, stage: 'issue' as const, profileHash: profile.hash };
+  if (info.state !== 'PREPARED') {
+    record(ctx, { ...base, result: 'skipped', steps: ['select'], error: `card is already ${info.state}` });
+    return { cardId, stage: 'issue', result: 'skipped', reason: `card is already ${info.state}`, apdus: wire.count, durationMs: performance.now() - t0 };
+  }
+  if (!ctx.force && ctx.manifest && ctx.manifest.cryptogramFailures(cardId, 'issue') > 0) {
+    throw new PersoError(`card ${cardId}: a failed card cryptogram is on record for these keys; refusing to try again (use --force after checking the keys)`, cardId);
+  }
+  const steps = ['select'];
+  return recorded(ctx, base, steps, async () => {
+    const certValue = (await card.getData('cardCertificate')) as Uint8Array;
+    const cert = verifyCardCertificate(certValue, [keys.anchors.certSigning], cardId);
+    steps.push('verify-certificate');
+    const plan = issueDgis(cardId, cert.cardPublicKey, profile.profile, holder, pin, keys);
+    const scpKeys = cardIssuanceKeys(keys.issuanceMaster, cardIdToBytes(cardId));
+    try {
+      const channel = await openSecureChannel(wire, scpKeys, { kvn: ISSUANCE_KVN, level: LEVEL });
+      steps.push('authenticate');
+      ctx.onStep?.(cardId, 'authenticate');
+      steps.push(...(await sendSteps(channel, storeDataScript(plan.dgis, { dek: scpKeys.dek, cardPublicKey: cert.cardPublicKey }), cardId, ctx.onStep)));
+      await channel.close();
+    } finally {
+      wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
+    }
+    const after = await card.select();
+    if (after.state !== 'ISSUED') throw new PersoError(`card ${cardId}: read back ${after.state} after issuance`, cardId);
+    const identity = (await card.getData('ibcIdentity')) as string;
+    if (identity !== plan.identity) throw new PersoError(`card ${cardId}: identity read back differs`, cardId);
+    steps.push('verify');
+    record(ctx, { ...base, result: 'done', steps, apdus: wire.count, durationMs: Math.round(performance.now() - t0) });
+    return { cardId, stage: 'issue', result: 'done', apdus: wire.count, durationMs: performance.now() - t0, identity };
+  });
+}
+
+/**
+ * The dry run of a stage for a given card ID: the script of plain commands the run would send inside
+ * the secure channel, as text. `redacted` lines hide key DGIs (for review); the full form keeps the
+ * encrypted values (encrypted under the card's keys) so that `runScript` can replay it on the card.
+ */
+export function scriptText(header: string[], kvn: number, steps: StoreDataStep[], redacted: boolean): string {
+  const lines = [...header.map((h) => `# ${h}`), 'select', `secure-channel ${kvn.toString(16)} ${LEVEL.toString(16)}`];
+  for (const s of steps) {
+    lines.push(`# STORE DATA block ${s.block}: DGI ${s.dgis.map(dgiToHex).join(', ')}`);
+    lines.push(redacted && s.sensitive ? `=> ${hex(s.apdu.subarray(0, 5))} <${s.apdu.length - 5} bytes of encrypted key material redacted>` : `=> ${hex(s.apdu)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export { cardIdFromBytes };

@@ -1,0 +1,298 @@
+/**
+ * @module Key ceremonies: fresh central-bank, issuance and KGC keys from the CSPRNG (SM2 per GB/T 32918.1
+ * 6.1, SM9 masters per GM/T 0044-2016 part 2/4 clause 5), a whole key directory at once, and the
+ * public trust-anchors file (DGI E001 content) that anyone may read.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { hex } from '../applet-spec/codec/hex.js';
+import { randomBytes } from '../crypto/bytes.js';
+import { sm2GenerateKeyPair, sm2IsValidPublicKey } from '../crypto/sm2.js';
+import { g1FromBytes, g2FromBytes, sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
+import {
+  CB_MASTER_KEY_NAMES,
+  computeKcvs,
+  defaultKeyFileName,
+  ISSUANCE_MASTER_KEY_NAMES,
+  KEY_FILE_FORMAT,
+  KEY_FILE_VERSION,
+  KEY_KINDS,
+  type KeyFile,
+  KeyFileError,
+  type KeyKind,
+  kindHasKeyIndex,
+  MAX_KEY_INDEX,
+  publicKeyCheckValue,
+  wipeKeyFile,
+  writeFileExclusive,
+  writeKeyFile,
+} from './key-files.js';
+
+export interface GenerateKeyOptions {
+  /** default: "<kind>" or "<kind> <index>", with the creation date */
+  label?: string;
+  /** coin-signing / cert-signing only: 1..255, default 1 */
+  keyIndex?: number;
+  /** creation time (default now); for reproducible tests */
+  now?: Date;
+}
+
+/**
+ * A fresh key (pair) of this kind from the CSPRNG, with its KCVs: 16-byte random AES/SM4 keys for
+ * 'cb-master' and 'issuance-master', an SM2 key pair (d uniform in [1, n-2]) for 'coin-signing' and
+ * 'cert-signing', an SM9 master key pair (s uniform in [1, n-1]) for 'kgc-sign' and 'kgc-encrypt'.
+ * Security: the result holds secrets; write it with writeKeyFile and wipe it (wipeKeyFile).
+ */
+export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions = {}): KeyFile<K> {
+  const hasIndex = kindHasKeyIndex(kind);
+  if (!hasIndex && opts.keyIndex !== undefined) throw new KeyFileError(`${kind} key`, 'keyIndex', `a ${kind} key has no key index`);
+  const keyIndex = hasIndex ? (opts.keyIndex ?? 1) : undefined;
+  if (keyIndex !== undefined && (!Number.isInteger(keyIndex) || keyIndex < 1 || keyIndex > MAX_KEY_INDEX)) {
+    throw new KeyFileError(`${kind} key`, 'keyIndex', `must be an integer 1..${MAX_KEY_INDEX}`);
+  }
+  const created = (opts.now ?? new Date()).toISOString();
+  const label = opts.label ?? `${kind}${keyIndex !== undefined ? ` ${keyIndex}` : ''} ${created.slice(0, 10)}`;
+  let secret: Record<string, Uint8Array>;
+  let publicPart: Record<string, Uint8Array> | undefined;
+  switch (kind) {
+    case 'cb-master':
+      secret = Object.fromEntries(CB_MASTER_KEY_NAMES.map((n) => [n, randomBytes(16)]));
+      break;
+    case 'issuance-master':
+      secret = Object.fromEntries(ISSUANCE_MASTER_KEY_NAMES.map((n) => [n, randomBytes(16)]));
+      break;
+    case 'coin-signing':
+    case 'cert-signing': {
+      const pair = sm2GenerateKeyPair();
+      secret = { privateKey: pair.privateKey };
+      publicPart = { publicKey: pair.publicKey };
+      break;
+    }
+    case 'kgc-sign':
+    case 'kgc-encrypt': {
+      const pair = kind === 'kgc-sign' ? sm9GenerateSignMasterKey() : sm9GenerateEncryptMasterKey();
+      secret = { privateKey: pair.privateKey };
+      publicPart = { publicKey: pair.publicKey };
+      break;
+    }
+    default:
+      throw new KeyFileError(String(kind), 'kind', `must be one of ${KEY_KINDS.join(', ')}`);
+  }
+  const out: Record<string, unknown> = { format: KEY_FILE_FORMAT, version: KEY_FILE_VERSION, kind, label, created };
+  if (keyIndex !== undefined) out.keyIndex = keyIndex;
+  out.kcv = computeKcvs(kind, secret, publicPart);
+  if (publicPart) out.public = publicPart;
+  out.secret = secret;
+  return out as unknown as KeyFile<K>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust anchors
+
+export const TRUST_ANCHORS_FORMAT = 'drmb-trust-anchors';
+export const TRUST_ANCHORS_FILE = 'trust-anchors.json';
+/** Mode of the trust-anchors file: public data, readable by anyone. */
+export const TRUST_ANCHORS_MODE = 0o644;
+
+/** The public half of a ceremony: what a card (DGI E001) and a verifier need. */
+export interface TrustAnchors {
+  /** coin-verification SM2 public keys (65 bytes) with their key indexes */
+  coinKeys: { keyIndex: number; publicKey: Uint8Array }[];
+  /** SM2 public key that verifies card certificates, with the certificate key index (tag DF15) */
+  certSigning: { keyIndex: number; publicKey: Uint8Array };
+  /** SM9 Ppub-s, G2, 129 bytes */
+  kgcSignMasterPublicKey: Uint8Array;
+  /** SM9 Ppub-e, G1, 65 bytes */
+  kgcEncryptMasterPublicKey: Uint8Array;
+  /** version of the KGC master keys (tag DF13), 1..255 */
+  kgcKeyVersion: number;
+}
+
+/** Trust anchors from the ceremony's key files (public parts only are copied). */
+export function trustAnchorsFromKeys(keys: {
+  coinSigning: KeyFile<'coin-signing'>[];
+  certSigning: KeyFile<'cert-signing'>;
+  kgcSign: KeyFile<'kgc-sign'>;
+  kgcEncrypt: KeyFile<'kgc-encrypt'>;
+  kgcKeyVersion?: number;
+}): TrustAnchors {
+  return {
+    coinKeys: keys.coinSigning.map((k) => ({ keyIndex: k.keyIndex, publicKey: k.public.publicKey.slice() })),
+    certSigning: { keyIndex: keys.certSigning.keyIndex, publicKey: keys.certSigning.public.publicKey.slice() },
+    kgcSignMasterPublicKey: keys.kgcSign.public.publicKey.slice(),
+    kgcEncryptMasterPublicKey: keys.kgcEncrypt.public.publicKey.slice(),
+    kgcKeyVersion: keys.kgcKeyVersion ?? 1,
+  };
+}
+
+/** The value of DGI E001 (applet-spec DGIS.trustAnchors coder) for these anchors. */
+export function trustAnchorsDgiValue(a: TrustAnchors): {
+  coinKeys: { keyIndex: number; publicKey: Uint8Array }[];
+  kgcSignMasterPublicKey: Uint8Array;
+  kgcEncryptMasterPublicKey: Uint8Array;
+  kgcKeyVersion: number;
+} {
+  return {
+    coinKeys: a.coinKeys.map((k) => ({ keyIndex: k.keyIndex, publicKey: k.publicKey })),
+    kgcSignMasterPublicKey: a.kgcSignMasterPublicKey,
+    kgcEncryptMasterPublicKey: a.kgcEncryptMasterPublicKey,
+    kgcKeyVersion: a.kgcKeyVersion,
+  };
+}
+
+/** JSON text of the trust-anchors file (uppercase hex, each public key with its KCV for cross-checking). */
+export function trustAnchorsToJson(a: TrustAnchors, created = new Date().toISOString()): string {
+  const withKcv = (publicKey: Uint8Array) => ({ publicKey: hex(publicKey), kcv: hex(publicKeyCheckValue(publicKey)) });
+  const doc = {
+    format: TRUST_ANCHORS_FORMAT,
+    version: 1,
+    created,
+    coinKeys: a.coinKeys.map((k) => ({ keyIndex: k.keyIndex, ...withKcv(k.publicKey) })),
+    certSigning: { keyIndex: a.certSigning.keyIndex, ...withKcv(a.certSigning.publicKey) },
+    kgcSign: withKcv(a.kgcSignMasterPublicKey),
+    kgcEncrypt: withKcv(a.kgcEncryptMasterPublicKey),
+    kgcKeyVersion: a.kgcKeyVersion,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** Parses and validates a trust-anchors document (points on their curves, KCVs, indexes). */
+export function parseTrustAnchors(text: string, source: string): TrustAnchors {
+  const fail = (field: string | undefined, detail: string): never => {
+    throw new KeyFileError(source, field, detail);
+  };
+  let doc: any;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return fail(undefined, 'is not valid JSON');
+  }
+  if (typeof doc !== 'object' || doc === null || doc.format !== TRUST_ANCHORS_FORMAT) fail('format', `must be "${TRUST_ANCHORS_FORMAT}"`);
+  if (doc.version !== 1) fail('version', 'must be 1');
+  const key = (field: string, v: any, bytes: number, check: (b: Uint8Array) => boolean): Uint8Array => {
+    if (typeof v?.publicKey !== 'string' || !/^[0-9a-fA-F]*$/.test(v.publicKey) || v.publicKey.length !== 2 * bytes) {
+      fail(`${field}.publicKey`, `must be ${2 * bytes} hex digits`);
+    }
+    const b = Uint8Array.from(v.publicKey.match(/../g), (x: string) => parseInt(x, 16));
+    if (!check(b)) fail(`${field}.publicKey`, 'is not a valid point');
+    if (typeof v.kcv !== 'string' || v.kcv.toUpperCase() !== hex(publicKeyCheckValue(b))) fail(`${field}.kcv`, 'does not match the public key: the file is corrupted or was altered');
+    return b;
+  };
+  const index = (field: string, v: unknown): number =>
+    Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_KEY_INDEX ? (v as number) : fail(field, `must be an integer 1..${MAX_KEY_INDEX}`);
+  const point = (from: (b: Uint8Array) => unknown) => (b: Uint8Array) => {
+    try {
+      from(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!Array.isArray(doc.coinKeys) || doc.coinKeys.length < 1 || doc.coinKeys.length > 8) fail('coinKeys', 'must list 1..8 keys');
+  const coinKeys = doc.coinKeys.map((k: any, i: number) => ({ keyIndex: index(`coinKeys[${i}].keyIndex`, k?.keyIndex), publicKey: key(`coinKeys[${i}]`, k, 65, sm2IsValidPublicKey) }));
+  if (new Set(coinKeys.map((k: { keyIndex: number }) => k.keyIndex)).size !== coinKeys.length) fail('coinKeys', 'has a repeated key index');
+  return {
+    coinKeys,
+    certSigning: { keyIndex: index('certSigning.keyIndex', doc.certSigning?.keyIndex), publicKey: key('certSigning', doc.certSigning, 65, sm2IsValidPublicKey) },
+    kgcSignMasterPublicKey: key('kgcSign', doc.kgcSign, 129, point(g2FromBytes)),
+    kgcEncryptMasterPublicKey: key('kgcEncrypt', doc.kgcEncrypt, 65, point(g1FromBytes)),
+    kgcKeyVersion: index('kgcKeyVersion', doc.kgcKeyVersion),
+  };
+}
+
+/** Reads trust-anchors.json. */
+export function readTrustAnchors(path: string): TrustAnchors {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new KeyFileError(path, undefined, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`);
+  }
+  return parseTrustAnchors(text, path);
+}
+
+/** Writes trust-anchors.json with mode 0644 (public data); refuses to overwrite unless asked. */
+export function writeTrustAnchors(path: string, a: TrustAnchors, opts: { overwrite?: boolean; created?: string } = {}): void {
+  writeFileExclusive(path, trustAnchorsToJson(a, opts.created), TRUST_ANCHORS_MODE, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole directory
+
+/** One file written by a ceremony, as printed: no secrets. */
+export interface CeremonyFile {
+  path: string;
+  kind: KeyKind | 'trust-anchors';
+  keyIndex?: number;
+  label?: string;
+  /** KCVs in uppercase hex, by key name (trust anchors: by public key) */
+  kcv: Record<string, string>;
+  /** file mode as set, e.g. 0o600 */
+  mode: number;
+}
+
+export interface InitKeyDirectoryResult {
+  dir: string;
+  files: CeremonyFile[];
+}
+
+/** The key files of a full ceremony, in creation order, with their default names. */
+export const CEREMONY_KEYS: readonly { kind: KeyKind; keyIndex?: number; file: string }[] = KEY_KINDS.map((kind) => {
+  const keyIndex = kindHasKeyIndex(kind) ? 1 : undefined;
+  return { kind, keyIndex, file: defaultKeyFileName(kind, keyIndex) };
+});
+
+/**
+ * A full key ceremony into `dir` (created 0700 if missing): cb-master.json, issuance-master.json,
+ * coin-signing-1.json, cert-signing-1.json, kgc-sign.json, kgc-encrypt.json (each 0600) and
+ * trust-anchors.json (0644, public parts only, KGC key version 1). Checks every target first and
+ * writes nothing if any exists, unless `overwrite`. Returns the files with their KCVs (never secrets).
+ */
+export function initKeyDirectory(dir: string, opts: { overwrite?: boolean; now?: Date } = {}): InitKeyDirectoryResult {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } else if (!statSync(dir).isDirectory()) {
+    throw new KeyFileError(dir, undefined, 'is not a directory');
+  }
+  const targets = [...CEREMONY_KEYS.map((k) => k.file), TRUST_ANCHORS_FILE].map((f) => join(dir, f));
+  if (!opts.overwrite) {
+    const existing = targets.filter((p) => existsSync(p));
+    if (existing.length) throw new KeyFileError(dir, undefined, `already holds ${existing.join(', ')}; refusing to overwrite (use --overwrite to replace them)`);
+  }
+  const files: CeremonyFile[] = [];
+  const keys: Partial<{ [K in KeyKind]: KeyFile<K> }> = {};
+  try {
+    for (const { kind, keyIndex, file } of CEREMONY_KEYS) {
+      const k = generateKey(kind, { keyIndex, now: opts.now });
+      (keys as Record<string, KeyFile>)[kind] = k;
+      const path = join(dir, file);
+      writeKeyFile(path, k, { overwrite: opts.overwrite });
+      files.push({ path, kind, keyIndex: k.keyIndex, label: k.label, kcv: Object.fromEntries(Object.entries(k.kcv).map(([n, v]) => [n, hex(v)])), mode: 0o600 });
+    }
+    const anchors = trustAnchorsFromKeys({
+      coinSigning: [keys['coin-signing']!],
+      certSigning: keys['cert-signing']!,
+      kgcSign: keys['kgc-sign']!,
+      kgcEncrypt: keys['kgc-encrypt']!,
+      kgcKeyVersion: 1,
+    });
+    const path = join(dir, TRUST_ANCHORS_FILE);
+    writeTrustAnchors(path, anchors, { overwrite: opts.overwrite, created: (opts.now ?? new Date()).toISOString() });
+    files.push({
+      path,
+      kind: 'trust-anchors',
+      kcv: {
+        [`coinSigning${anchors.coinKeys[0].keyIndex}`]: hex(publicKeyCheckValue(anchors.coinKeys[0].publicKey)),
+        certSigning: hex(publicKeyCheckValue(anchors.certSigning.publicKey)),
+        kgcSign: hex(publicKeyCheckValue(anchors.kgcSignMasterPublicKey)),
+        kgcEncrypt: hex(publicKeyCheckValue(anchors.kgcEncryptMasterPublicKey)),
+      },
+      mode: TRUST_ANCHORS_MODE,
+    });
+  } finally {
+    for (const k of Object.values(keys)) if (k) wipeKeyFile(k as KeyFile);
+  }
+  return { dir, files };
+}
