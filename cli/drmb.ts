@@ -6,11 +6,19 @@ import { registerList } from './spec/list.js';
 import { registerShow } from './spec/show.js';
 import { registerSw } from './spec/sw.js';
 import { registerServe } from './sim/serve.js';
+import { registerCreate } from './sim/create.js';
+import { registerPrepare } from './perso/prepare.js';
+import { registerIssue } from './perso/issue.js';
+import { registerRunScript } from './perso/run-script.js';
+import { registerCardCommands } from './card/index.js';
 import { registerDemo } from './demo.js';
 import { registerKeysGenerate } from './keys/generate.js';
 import { registerKeysInit } from './keys/init.js';
 import { registerKeysShow } from './keys/show.js';
 import { UsageError } from './output.js';
+import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
+import { PersoError } from '../personalization/card-prep.js';
+import { SecureChannelError } from '../crypto/scp03.js';
 
 /** Builds the program; `exitOverride` keeps commander from calling process.exit. */
 export function buildProgram(): Command {
@@ -30,7 +38,14 @@ export function buildProgram(): Command {
   registerKeysShow(keys);
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
-  for (const group of [program, spec, sim, keys]) {
+  registerCreate(sim);
+  const perso = program.command('perso').description('personalization: central-bank card prep and commercial-bank issuance');
+  registerPrepare(perso);
+  registerIssue(perso);
+  registerRunScript(perso);
+  const card = program.command('card').description('a card in a reader (or a simulated card image): readers, info, raw APDUs, balance, log');
+  registerCardCommands(card);
+  for (const group of [program, spec, sim, keys, perso, card]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }
@@ -49,6 +64,12 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof UsageError || e instanceof FormatError) {
       process.stderr.write(`drmb: ${e.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    // Operational failures: the card, the reader or the keys said no. One line, no stack trace.
+    if (e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError) {
+      process.stderr.write(`drmb: ${e.message}\n`);
+      process.exitCode = 1;
       return;
     }
     throw e;

@@ -1,0 +1,74 @@
+/** @module `drmb perso issue`: commercial-bank issuance with SM9 keys from the KGC; the PIN from a file or a prompt, never from the command line. */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Command as Cli } from 'commander';
+import { issueCard, type PersoResult } from '../../personalization/card-prep.js';
+import { type HolderData, loadIssueProfile } from '../../personalization/profiles.js';
+import { emit, UsageError } from '../output.js';
+import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, readPinFile, trustAnchors } from './perso-options.js';
+import { formatResult } from './prepare.js';
+
+export interface IssueCliOptions extends PersoOptions {
+  holder?: string;
+  pinFile?: string;
+}
+
+/** Asks for the PIN twice on the terminal without echoing it. */
+async function promptPin(): Promise<string> {
+  if (!process.stdin.isTTY) throw new UsageError('no PIN: give --pin-file <file>, or run on a terminal to be asked for it');
+  const ask = (q: string) =>
+    new Promise<string>((resolve) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+        if (s.includes(q)) process.stderr.write(q);
+      };
+      rl.question(q, (a) => {
+        rl.close();
+        process.stderr.write('\n');
+        resolve(a.trim());
+      });
+    });
+  const a = await ask('PIN: ');
+  const b = await ask('PIN again: ');
+  if (a !== b) throw new UsageError('the two PINs differ');
+  return a;
+}
+
+function readHolder(path?: string): HolderData {
+  if (!path) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as HolderData;
+  } catch (e) {
+    throw new UsageError(`--holder: cannot read ${path} as JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export async function runIssue(o: IssueCliOptions, progress = true): Promise<PersoResult & { identity?: string; source: string }> {
+  const profile = loadIssueProfile(o.profile);
+  const holder = readHolder(o.holder);
+  const pin = o.pinFile ? readPinFile(o.pinFile) : await promptPin();
+  // The KGC's master keys stay in the KGC step: issueCard only sees the encrypted user keys it returns.
+  const kgcSign = key('kgc-sign', o);
+  const kgcEncrypt = key('kgc-encrypt', o);
+  const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
+  const card = await openPersoCard(o);
+  try {
+    const ctx = { ...persoContext(o, progress), reader: card.source };
+    return { ...(await card.transport.lease((t) => issueCard(t, profile, holder, pin, keys, ctx))), source: card.source };
+  } finally {
+    await card.finish();
+  }
+}
+
+export function registerIssue(perso: Cli): void {
+  addPersoOptions(
+    perso
+      .command('issue')
+      .description('commercial-bank issuance (PREPARED -> ISSUED): holder data, SM9 keys from the KGC encrypted to the card key, PIN')
+      .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it')
+      .option('--pin-file <file>', 'file whose first line is the PIN (else asked on the terminal)'),
+  ).action(async (o: IssueCliOptions) => {
+    const r = await runIssue(o, !o.json);
+    emit(r, !!o.json, (x) => `${formatResult(x)}${x.identity ? `\n  SM9 identity: ${x.identity}` : ''}`);
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * @module Options shared by `drmb perso prepare|issue|run-script`: keys, records, operator, and the card
+ * (a PC/SC reader, or an in-process simulated card image that is saved back after the run).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command as Cli } from 'commander';
+import { directTransport } from '../../host/direct-transport.js';
+import type { ExclusiveTransport } from '../../host/exclusive-transport.js';
+import { hostStack, openReader } from '../../host/pcsc.js';
+import type { PersoContext } from '../../personalization/card-prep.js';
+import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
+import { type KeyKind, loadKey, type KeyFile } from '../../personalization/key-files.js';
+import { Manifest } from '../../personalization/manifest.js';
+import { join } from 'node:path';
+import { UsageError } from '../output.js';
+
+export interface PersoOptions {
+  profile: string;
+  keys?: string;
+  reader?: string;
+  sim?: string;
+  manifest: string;
+  audit: string;
+  operator?: string;
+  force?: boolean;
+  trace?: boolean;
+  json?: boolean;
+}
+
+export function addPersoOptions(cmd: Cli): Cli {
+  return cmd
+    .requiredOption('--profile <file>', 'profile file (JSON, see examples/profiles)')
+    .option('--keys <dir>', 'key directory of the ceremony (default $DRMB_KEY_DIR; single keys may also come from DRMB_KEY_* variables)')
+    .option('--reader <name|index>', 'reader name fragment or index (default: $DRMB_READER, else the first reader with a card)')
+    .option('--sim <image>', 'personalize the in-process simulated card of this image file (saved back after the run)')
+    .option('--manifest <file>', 'manifest, one JSON line per card and stage', 'perso-manifest.jsonl')
+    .option('--audit <file>', 'hash-chained audit log', 'perso-audit.log')
+    .option('--operator <name>', 'operator recorded in the manifest and audit log (default: the login name)')
+    .option('--force', 'go on although a failed card cryptogram is on record for the card')
+    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
+    .option('--json', 'machine-readable output');
+}
+
+export function persoContext(o: PersoOptions, progress: boolean): PersoContext {
+  return {
+    operator: o.operator ?? safeUser(),
+    manifest: new Manifest(o.manifest),
+    auditPath: o.audit,
+    force: o.force,
+    onStep: progress ? (cardId, step) => process.stderr.write(`${cardId}: ${step}\n`) : undefined,
+  };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A key of the ceremony, from the environment, or the key directory (--keys or DRMB_KEY_DIR). */
+export function key<K extends KeyKind>(kind: K, o: { keys?: string }): KeyFile<K> {
+  return loadKey(kind, { dir: o.keys });
+}
+
+export function trustAnchors(o: { keys?: string }) {
+  const dir = o.keys ?? process.env.DRMB_KEY_DIR;
+  if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed for trust-anchors.json');
+  return readTrustAnchors(join(dir, TRUST_ANCHORS_FILE));
+}
+
+export interface OpenedCard {
+  transport: ExclusiveTransport;
+  source: string;
+  /** saves a simulated card's image; nothing for a reader */
+  finish(): Promise<void>;
+}
+
+/** Opens the card of --sim (loaded, saved back by finish()) or of --reader. */
+export async function openPersoCard(o: { reader?: string; sim?: string; trace?: boolean }): Promise<OpenedCard> {
+  if (o.sim !== undefined && o.reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
+  const trace = o.trace ? { sink: (l: string) => void process.stderr.write(`${l}\n`) } : undefined;
+  if (o.sim !== undefined) {
+    if (!existsSync(o.sim)) throw new UsageError(`--sim: card image ${o.sim} does not exist (create one with drmb sim create)`);
+    const { SimulatedCard } = await import('../../simulator/simulated-card.js');
+    const card = SimulatedCard.fromFile(o.sim);
+    const source = `simulated card ${o.sim}`;
+    const transport = hostStack(directTransport(card, source), card.powerOn(), { trace });
+    return { transport, source, finish: async () => card.saveToFile(o.sim!) };
+  }
+  const reader = await openReader(o.reader, { trace });
+  return { transport: reader, source: reader.description, finish: () => reader.close() };
+}
+
+/** Reads a PIN from a file (first line, digits only); the PIN never comes from the command line. */
+export function readPinFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--pin-file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const pin = text.split(/\r?\n/)[0].trim();
+  if (!/^\d{4,12}$/.test(pin)) throw new UsageError('--pin-file: the first line must be the PIN, 4-12 digits');
+  return pin;
+}

@@ -1,0 +1,69 @@
+/** @module `drmb perso prepare`: central-bank card prep of a card in a reader or a simulated card, or its dry-run script. */
+import { writeFileSync } from 'node:fs';
+import type { Command as Cli } from 'commander';
+import { hex } from '../../applet-spec/codec/hex.js';
+import { prepareCard, prepareDgis, type PersoResult, scriptText } from '../../personalization/card-prep.js';
+import { cardIdToBytes, cardScpKeys } from '../../personalization/card-keys.js';
+import { loadPrepareProfile } from '../../personalization/profiles.js';
+import { storeDataScript } from '../../personalization/store-data-script.js';
+import { emit, UsageError } from '../output.js';
+import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, trustAnchors } from './perso-options.js';
+
+export interface PrepareCliOptions extends PersoOptions {
+  dryRun?: boolean;
+  cardId?: string;
+  scriptOut?: string;
+}
+
+/** The dry run: the script the card would receive inside the secure channel, keys redacted. */
+export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: string; fullScript: string } {
+  if (!o.cardId || !/^\d{20}$/.test(o.cardId)) throw new UsageError('--card-id <20 digits> is needed for --dry-run (no card is read)');
+  const profile = loadPrepareProfile(o.profile);
+  const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
+  const scp = cardScpKeys(keys.cbMaster, cardIdToBytes(o.cardId));
+  const plan = prepareDgis(o.cardId, profile.profile, keys);
+  const steps = storeDataScript(plan.dgis, { dek: scp.dek });
+  plan.wipe();
+  const header = [`drmb perso prepare --dry-run for card ${o.cardId}`, `profile ${o.profile} SM3 ${profile.hash}`, `key check values ${Object.entries(plan.kcvs).map(([k, v]) => `${k}=${v}`).join(' ')}`];
+  return { cardId: o.cardId, script: scriptText(header, 0x30, steps, true), fullScript: scriptText(header, 0x30, steps, false) };
+}
+
+/** Prepares the card the options name. */
+export async function runPrepare(o: PrepareCliOptions, progress = true): Promise<PersoResult & { source: string }> {
+  const profile = loadPrepareProfile(o.profile);
+  const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
+  const card = await openPersoCard(o);
+  try {
+    const ctx = { ...persoContext(o, progress), reader: card.source };
+    return { ...(await card.transport.lease((t) => prepareCard(t, profile, keys, ctx))), source: card.source };
+  } finally {
+    await card.finish();
+  }
+}
+
+export function formatResult(r: PersoResult & { source?: string }): string {
+  const lines = [`${r.stage} ${r.cardId}: ${r.result}${r.reason ? ` (${r.reason})` : ''}${r.source ? ` on ${r.source}` : ''}`, `  ${r.apdus} APDUs, ${Math.round(r.durationMs)} ms`];
+  if (r.kcvs) lines.push(`  key check values: ${Object.entries(r.kcvs).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return lines.join('\n');
+}
+
+export function registerPrepare(perso: Cli): void {
+  addPersoOptions(
+    perso
+      .command('prepare')
+      .description('central-bank card prep (BLANK -> PREPARED): keys diversified by card ID, SCP03, data groups, read-back check')
+      .option('--dry-run', 'print the APDU script (keys redacted) instead of using a card; needs --card-id')
+      .option('--card-id <digits>', 'card ID for --dry-run')
+      .option('--script-out <file>', 'with --dry-run: also write the replayable script (encrypted key DGIs kept) to this file, mode 0600'),
+  ).action(async (o: PrepareCliOptions) => {
+    if (o.dryRun) {
+      const r = prepareDryRun(o);
+      if (o.scriptOut) writeFileSync(o.scriptOut, r.fullScript, { mode: 0o600 });
+      emit({ cardId: r.cardId, script: r.script }, !!o.json, (x) => x.script.trimEnd());
+      return;
+    }
+    emit(await runPrepare(o, !o.json), !!o.json, formatResult);
+  });
+}
+
+export { hex };
