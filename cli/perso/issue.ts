@@ -5,7 +5,8 @@ import type { Command as Cli } from 'commander';
 import { issueCard, type PersoResult } from '../../personalization/card-prep.js';
 import { type HolderData, loadIssueProfile } from '../../personalization/profiles.js';
 import { emit, UsageError } from '../output.js';
-import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, readPinFile, trustAnchors } from './perso-options.js';
+import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, readPinFile, runBatchJob, trustAnchors } from './perso-options.js';
+import { formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
 
 export interface IssueCliOptions extends PersoOptions {
@@ -68,6 +69,20 @@ export function registerIssue(perso: Cli): void {
       .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it')
       .option('--pin-file <file>', 'file whose first line is the PIN (else asked on the terminal)'),
   ).action(async (o: IssueCliOptions) => {
+    if (o.batch) {
+      const profile = loadIssueProfile(o.profile);
+      const holder = readHolder(o.holder);
+      if (!o.pinFile) throw new UsageError('--batch issuance needs --pin-file (the initial PIN of every card)');
+      const pin = readPinFile(o.pinFile);
+      const kgcSign = key('kgc-sign', o);
+      const kgcEncrypt = key('kgc-encrypt', o);
+      const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
+      const ctx = persoContext(o, false);
+      const summary = await runBatchJob(o, (t, slot) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot }));
+      emit(summary, !!o.json, formatBatch);
+      if (summary.failed) process.exitCode = 1;
+      return;
+    }
     const r = await runIssue(o, !o.json);
     emit(r, !!o.json, (x) => `${formatResult(x)}${x.identity ? `\n  SM9 identity: ${x.identity}` : ''}`);
   });

@@ -17,6 +17,9 @@ import { UsageError } from '../output.js';
 
 export interface PersoOptions {
   profile: string;
+  batch?: boolean;
+  simDir?: string;
+  count?: string;
   keys?: string;
   reader?: string;
   sim?: string;
@@ -38,6 +41,9 @@ export function addPersoOptions(cmd: Cli): Cli {
     .option('--audit <file>', 'hash-chained audit log', 'perso-audit.log')
     .option('--operator <name>', 'operator recorded in the manifest and audit log (default: the login name)')
     .option('--force', 'go on although a failed card cryptogram is on record for the card')
+    .option('--batch', 'one worker per reader matching --reader (cards processed as inserted), or per image of --sim-dir')
+    .option('--sim-dir <dir>', 'with --batch: every simulated card image (*.json) in this folder')
+    .option('--count <n>', 'with --batch: stop after this many cards')
     .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
     .option('--json', 'machine-readable output');
 }
@@ -105,4 +111,26 @@ export function readPinFile(path: string): string {
   const pin = text.split(/\r?\n/)[0].trim();
   if (!/^\d{4,12}$/.test(pin)) throw new UsageError('--pin-file: the first line must be the PIN, 4-12 digits');
   return pin;
+}
+
+/** Runs a per-card job as a batch over readers or simulated images, with progress on stderr. */
+export async function runBatchJob(o: PersoOptions, job: (t: import('../../host/transport.js').Transport, slot: string) => Promise<import('../../personalization/card-prep.js').PersoResult>) {
+  const { runBatch, progressLine } = await import('../../personalization/batch.js');
+  const { readerSlots, simImageSlots } = await import('./batch-slots.js');
+  const limit = o.count === undefined ? undefined : Number(o.count);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--count must be a positive integer');
+  if (!o.simDir && limit === undefined && !process.stdin.isTTY) throw new UsageError('--batch over readers needs --count <n> when not run on a terminal');
+  const slots = o.simDir ? await simImageSlots(o.simDir) : await readerSlots(o.reader);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort('interrupted');
+  process.once('SIGINT', onSignal);
+  try {
+    return await runBatch(slots, job, {
+      limit,
+      signal: stop.signal,
+      onProgress: o.json ? undefined : (p, item) => process.stderr.write(`${progressLine(p)}  (${item.cardId ?? '?'} ${item.result})\n`),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -1,13 +1,13 @@
 /** @module `drmb perso prepare`: central-bank card prep of a card in a reader or a simulated card, or its dry-run script. */
 import { writeFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
 import { prepareCard, prepareDgis, type PersoResult, scriptText } from '../../personalization/card-prep.js';
 import { cardIdToBytes, cardScpKeys } from '../../personalization/card-keys.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';
-import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, trustAnchors } from './perso-options.js';
+import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
+import { formatBatch } from '../../personalization/batch.js';
 
 export interface PrepareCliOptions extends PersoOptions {
   dryRun?: boolean;
@@ -62,8 +62,16 @@ export function registerPrepare(perso: Cli): void {
       emit({ cardId: r.cardId, script: r.script }, !!o.json, (x) => x.script.trimEnd());
       return;
     }
+    if (o.batch) {
+      const profile = loadPrepareProfile(o.profile);
+      const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
+      const ctx = persoContext(o, false);
+      const summary = await runBatchJob(o, (t, slot) => prepareCard(t, profile, keys, { ...ctx, reader: slot }));
+      emit(summary, !!o.json, formatBatch);
+      if (summary.failed) process.exitCode = 1;
+      return;
+    }
     emit(await runPrepare(o, !o.json), !!o.json, formatResult);
   });
 }
 
-export { hex };

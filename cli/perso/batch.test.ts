@@ -1,0 +1,62 @@
+/** @module Batch card prep over several simulated cards, one worker each, with the manifest checked line by line. */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { prepareCard } from '../../personalization/card-prep.js';
+import { formatBatch, runBatch } from '../../personalization/batch.js';
+import { initKeyDirectory, readTrustAnchors } from '../../personalization/key-ceremony.js';
+import { loadKey } from '../../personalization/key-files.js';
+import { Manifest } from '../../personalization/manifest.js';
+import { loadPrepareProfile } from '../../personalization/profiles.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { projectPath } from '../project-path.js';
+import { createSimCard } from '../sim/create.js';
+import { simImageSlots } from './batch-slots.js';
+
+describe('batch prep', () => {
+  it('prepares every card of 5 slots in parallel, records a line per card, and carries on past a failing card', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-batch-'));
+    const keysDir = join(dir, 'keys');
+    initKeyDirectory(keysDir);
+    const cards = join(dir, 'cards');
+    mkdirSync(cards);
+    const ids = ['62120000000000002001', '62120000000000002002', '62120000000000002003', '62120000000000002004'];
+    for (const id of ids) await createSimCard({ image: join(cards, `${id}.json`), cardId: id, keys: keysDir });
+    // A fifth card from another factory: its personalization keys are not ours.
+    new SimulatedCard({ manufacture: { cardId: '62120000000000002999' } }).saveToFile(join(cards, 'foreign.json'));
+
+    const profile = loadPrepareProfile(projectPath('examples', 'profiles', 'prepare.json'));
+    const env = {};
+    const keys = {
+      cbMaster: loadKey('cb-master', { dir: keysDir, env }),
+      issuanceMaster: loadKey('issuance-master', { dir: keysDir, env }),
+      certSigning: loadKey('cert-signing', { dir: keysDir, env }),
+      anchors: readTrustAnchors(join(keysDir, 'trust-anchors.json')),
+    };
+    const manifest = new Manifest(join(dir, 'm.jsonl'));
+    const seen: number[] = [];
+    const summary = await runBatch(await simImageSlots(cards), (t, slot) => prepareCard(t, profile, keys, { operator: 'batch', manifest, reader: slot }), {
+      onProgress: (p) => seen.push(p.done + p.failed + p.skipped),
+    });
+    expect(summary).toMatchObject({ slots: 5, done: 4, failed: 1, skipped: 0 });
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(formatBatch(summary)).toContain('4 done, 0 skipped, 1 failed over 5 slot(s)');
+
+    const lines = manifest.entries();
+    expect(lines).toHaveLength(5);
+    for (const id of ids) {
+      const line = lines.find((l) => l.cardId === id)!;
+      expect(line).toMatchObject({ stage: 'prepare', result: 'done', operator: 'batch', profileHash: profile.hash, reader: `simulated card ${id}.json` });
+      expect(line.steps.at(-1)).toBe('verify');
+      expect(Object.keys(line.kcvs!)).toHaveLength(9);
+      expect(SimulatedCard.fromFile(join(cards, `${id}.json`)).memory.state).toBe('PREPARED');
+    }
+    expect(lines.find((l) => l.cardId === '62120000000000002999')).toMatchObject({ result: 'failed', cryptogramFailure: true });
+
+    // Run again: the prepared cards are reported as skipped; the foreign card is refused without trying.
+    const again = await runBatch(await simImageSlots(cards), (t, slot) => prepareCard(t, profile, keys, { operator: 'batch', manifest, reader: slot }));
+    expect(again).toMatchObject({ done: 0, skipped: 4, failed: 1 });
+    expect(again.items.find((i) => i.result === 'failed')!.error).toMatch(/failed card cryptogram is on record/);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * @module Batch personalization: one worker per card slot (a reader, or a simulated card image), cards
+ * processed as they come, progress reported as it happens, and a summary at the end. A card that
+ * fails is recorded and the batch goes on; the manifest lets an interrupted batch resume.
+ */
+import type { Transport } from '../host/transport.js';
+import type { PersoResult } from './card-prep.js';
+
+/** Where cards come from: a reader that cards are inserted into, or a fixed set of simulated cards. */
+export interface CardSlot {
+  readonly name: string;
+  /** the next card to work on, or undefined when the slot has no more (or the batch is stopping) */
+  nextCard(signal: AbortSignal): Promise<Transport | undefined>;
+  /** done with the card (save a simulated card, close a reader connection, wait for removal) */
+  release(card: Transport): Promise<void>;
+}
+
+export interface BatchItem {
+  slot: string;
+  cardId?: string;
+  result: 'done' | 'skipped' | 'failed';
+  apdus?: number;
+  ms: number;
+  error?: string;
+}
+
+export interface BatchProgress {
+  done: number;
+  skipped: number;
+  failed: number;
+  /** cards per minute since the start */
+  ratePerMinute: number;
+  elapsedMs: number;
+}
+
+export interface BatchSummary extends BatchProgress {
+  items: BatchItem[];
+  slots: number;
+}
+
+export interface BatchOptions {
+  /** stop taking new cards after this many (all slots together) */
+  limit?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: BatchProgress, item: BatchItem) => void;
+}
+
+/** Runs `job` on every card of every slot, one worker per slot, in parallel. */
+export async function runBatch(slots: readonly CardSlot[], job: (card: Transport, slot: string) => Promise<PersoResult>, options: BatchOptions = {}): Promise<BatchSummary> {
+  const t0 = performance.now();
+  const items: BatchItem[] = [];
+  const stop = new AbortController();
+  options.signal?.addEventListener('abort', () => stop.abort(options.signal?.reason), { once: true });
+  let taken = 0;
+  const progress = (): BatchProgress => {
+    const elapsedMs = performance.now() - t0;
+    const count = (r: BatchItem['result']) => items.filter((i) => i.result === r).length;
+    return { done: count('done'), skipped: count('skipped'), failed: count('failed'), elapsedMs, ratePerMinute: elapsedMs > 0 ? (items.length * 60_000) / elapsedMs : 0 };
+  };
+  const worker = async (slot: CardSlot) => {
+    while (!stop.signal.aborted) {
+      if (options.limit !== undefined && taken >= options.limit) return;
+      const card = await slot.nextCard(stop.signal);
+      if (!card) return;
+      taken++;
+      const started = performance.now();
+      let item: BatchItem;
+      try {
+        const r = await job(card, slot.name);
+        item = { slot: slot.name, cardId: r.cardId, result: r.result, apdus: r.apdus, ms: Math.round(performance.now() - started) };
+      } catch (e) {
+        item = { slot: slot.name, result: 'failed', ms: Math.round(performance.now() - started), error: (e as Error).message, cardId: (e as { cardId?: string }).cardId };
+      }
+      try {
+        await slot.release(card);
+      } catch (e) {
+        item.error ??= `release: ${(e as Error).message}`;
+      }
+      items.push(item);
+      options.onProgress?.(progress(), item);
+      if (options.limit !== undefined && taken >= options.limit) stop.abort('limit reached');
+    }
+  };
+  await Promise.all(slots.map(worker));
+  return { ...progress(), items, slots: slots.length };
+}
+
+/** Summary table for people: one line per card, then the totals. */
+export function formatBatch(s: BatchSummary): string {
+  const rows = s.items.map((i) => `${(i.cardId ?? '?').padEnd(20)}  ${i.slot.padEnd(28).slice(0, 28)}  ${i.result.padEnd(7)}  ${String(i.apdus ?? '').padStart(5)}  ${String(i.ms).padStart(6)}  ${i.error ?? ''}`);
+  return [
+    `${'card ID'.padEnd(20)}  ${'slot'.padEnd(28)}  ${'result'.padEnd(7)}  APDUs      ms  error`,
+    ...rows,
+    '',
+    `${s.done} done, ${s.skipped} skipped, ${s.failed} failed over ${s.slots} slot(s) in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.ratePerMinute.toFixed(1)} cards/min)`,
+  ].join('\n');
+}
+
+/** Progress line for stderr. */
+export function progressLine(p: BatchProgress): string {
+  return `[batch] ${p.done} done, ${p.skipped} skipped, ${p.failed} failed, ${p.ratePerMinute.toFixed(1)} cards/min`;
+}
