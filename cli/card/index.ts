@@ -1,0 +1,21 @@
+/** @module `drmb card`: registers the card subcommands (readers, info, apdu, balance, log), one file each. */
+import type { Command as Cli } from 'commander';
+import { registerApdu } from './apdu.js';
+import { registerBalance } from './balance.js';
+import { registerInfo } from './info.js';
+import { registerLog } from './log.js';
+import { registerReaders } from './readers.js';
+
+/**
+ * Registers `drmb card readers|info|apdu|balance|log` on the `card` group, with commander's
+ * exitOverride on the group and each subcommand (no process.exit; drmb's main() reports errors).
+ */
+export function registerCardCommands(card: Cli): void {
+  registerReaders(card);
+  registerInfo(card);
+  registerApdu(card);
+  registerBalance(card);
+  registerLog(card);
+  card.exitOverride();
+  card.commands.forEach((c) => c.exitOverride());
+}
