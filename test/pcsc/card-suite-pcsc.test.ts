@@ -6,11 +6,9 @@
  * tests do not depend on each other's card state. Slow suite (~15 s); skipped outside CI only when
  * pcscd / vpcd are not installed, never in CI.
  */
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hex } from '../../applet-spec/codec/hex.js';
@@ -20,69 +18,19 @@ import { collectReaders } from '../../cli/card/readers.js';
 import { withCard } from '../../cli/card/connect.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { listReaders, loadPcsc, openReader } from '../../host/pcsc.js';
-import { findPcscd, NODELAY_SO, spawnKillOnExit, startPcscd, vpcdInstalled, waitExit } from '../../scripts/pcsc-harness.js';
+import { startPcscd, waitExit } from '../../scripts/pcsc-harness.js';
+import { CardChild, maySkip, missing, READER, skipReason, sleep, spawnServe, waitReader } from './pcsc-fixture.js';
 import type { PcscdHandle } from '../../scripts/pcsc-harness.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { cardSuite } from '../card-suite.js';
 import { stateImages } from '../state-images.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const READER = 'Virtual PCD 00 00';
 const CARD_ID = '62120000000000000666';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false';
+if (maySkip) console.warn(`test/pcsc/card-suite-pcsc.test.ts skipped: ${skipReason}`);
 
-const missing = [...(findPcscd() ? [] : ['pcscd']), ...(vpcdInstalled() ? [] : ['vsmartcard-vpcd']), ...(existsSync(NODELAY_SO) ? [] : [NODELAY_SO])];
-const skipReason = missing.length ? `not installed: ${missing.join(', ')} (run scripts/pcsc/setup.sh)` : '';
-if (missing.length && !IN_CI) console.warn(`test/pcsc/card-suite-pcsc.test.ts skipped: ${skipReason}`);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The serve child: its stderr lines, waiting for one, and its stdin control (remove / insert / quit). */
-class ServeChild {
-  readonly lines: string[] = [];
-  private waiters: { text: string; resolve: () => void }[] = [];
-  constructor(readonly child: ChildProcess) {
-    let rest = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      const parts = (rest + s).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) {
-        this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(line.includes(w.text) && (w.resolve(), true)));
-      }
-    });
-    child.stdout!.resume();
-  }
-  waitFor(text: string, timeoutMs: number, from = 0): Promise<void> {
-    if (this.lines.slice(from).some((l) => l.includes(text))) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`card child did not print "${text}" within ${timeoutMs} ms; stderr:\n${this.lines.join('\n')}`)), timeoutMs);
-      this.waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  }
-  send(command: string): void {
-    this.child.stdin!.write(`${command}\n`);
-  }
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-}
-
-/** Polls the reader until it shows a card (or none): pcscd notices insertion in 190-490 ms, removal in 135-400 ms. */
-async function waitReader(present: boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = (await listReaders()).find((x) => x.name === READER);
-    if (r && r.cardPresent === present) return;
-    if (Date.now() > deadline) throw new Error(`reader "${READER}" ${present ? 'has no card' : 'still has a card'} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
-
-describe.skipIf(missing.length > 0 && !IN_CI)(`the host library through PC/SC${skipReason && ` (skipped: ${skipReason})`}`, { timeout: 60_000 }, () => {
+describe.skipIf(maySkip)(`the host library through PC/SC${skipReason && ` (skipped: ${skipReason})`}`, { timeout: 60_000 }, () => {
   let pcscd: PcscdHandle | undefined;
-  let serve: ServeChild | undefined;
+  let serve: CardChild | undefined;
   let dir: string;
   let imageFile: string;
   let image: Uint8Array;
@@ -103,12 +51,7 @@ describe.skipIf(missing.length > 0 && !IN_CI)(`the host library through PC/SC${s
   const insertFreshCard = async (): Promise<void> => {
     await stopServe();
     writeFileSync(imageFile, image);
-    serve = new ServeChild(
-      spawnKillOnExit(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/sim-serve.ts'), '--image', imageFile, '--control', 'stdin'], {
-        cwd: ROOT,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      }),
-    );
+    serve = spawnServe(imageFile);
     await serve.waitFor('card inserted in vpcd 127.0.0.1:35963', 20_000);
     await waitReader(true);
   };

@@ -5,11 +5,10 @@
  * reports card insertion and removal and survives a pcscd restart. Slow suite (~15 s); skipped
  * outside CI only when pcscd / vpcd are not installed, never in CI.
  */
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hex } from '../../applet-spec/codec/hex.js';
 import * as C from '../../applet-spec/commands.js';
@@ -19,23 +18,16 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { TransportError } from '../../host/errors.js';
 import { listReaders, loadPcsc, openReader, type ReaderTransport } from '../../host/pcsc.js';
 import { type ReaderEvent, type ReaderWatcher, watchReaders } from '../../host/reader-watcher.js';
-import { findPcscd, NODELAY_SO, spawnKillOnExit, startPcscd, vpcdInstalled, waitExit } from '../../scripts/pcsc-harness.js';
+import { spawnKillOnExit, startPcscd } from '../../scripts/pcsc-harness.js';
+import { CardChild, maySkip, missing, READER, ROOT, skipReason, sleep, spawnServe, waitReader } from './pcsc-fixture.js';
 import type { PcscdHandle } from '../../scripts/pcsc-harness.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { TERMINAL_ID } from '../card-fixture.js';
 import { testSecureModule } from '../card-suite.js';
 import { stateImages } from '../state-images.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const READER = 'Virtual PCD 00 00';
 const CARD_ID = '62120000000000000444';
-const IN_CI = !!process.env.CI && process.env.CI !== 'false';
-
-const missing = [...(findPcscd() ? [] : ['pcscd']), ...(vpcdInstalled() ? [] : ['vsmartcard-vpcd']), ...(existsSync(NODELAY_SO) ? [] : [NODELAY_SO])];
-const skipReason = missing.length ? `not installed: ${missing.join(', ')} (run scripts/pcsc/setup.sh)` : '';
-if (missing.length && !IN_CI) console.warn(`test/pcsc/hotplug.test.ts skipped: ${skipReason}`);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+if (maySkip) console.warn(`test/pcsc/hotplug.test.ts skipped: ${skipReason}`);
 
 /**
  * A card child whose power can be cut right after the card has processed a command of a given INS
@@ -79,51 +71,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 client.insert().catch(() => {});
 `;
 
-/** A card child (serve, or the tearing child): stderr lines, waiting for one, stdin control. */
-class CardChild {
-  readonly lines: string[] = [];
-  private waiters: { text: string; resolve: () => void }[] = [];
-  constructor(readonly child: ChildProcess) {
-    let rest = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      const parts = (rest + s).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) {
-        this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(line.includes(w.text) && (w.resolve(), true)));
-      }
-    });
-    child.stdout!.resume();
-  }
-  waitFor(text: string, timeoutMs: number, from = 0): Promise<void> {
-    if (this.lines.slice(from).some((l) => l.includes(text))) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`card child did not print "${text}" within ${timeoutMs} ms; stderr:\n${this.lines.join('\n')}`)), timeoutMs);
-      this.waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  }
-  /** Sends a control line and waits for the answer line that follows it. */
-  async control(command: string, answer: string, timeoutMs = 5000): Promise<void> {
-    const from = this.lines.length;
-    this.child.stdin!.write(`${command}\n`);
-    await this.waitFor(answer, timeoutMs, from);
-  }
-  async quit(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.stdin!.write('quit\n');
-    if ((await waitExit(this.child, 5000)) === undefined) this.child.kill('SIGKILL');
-  }
-}
-
-const spawnServe = (imageFile: string): CardChild =>
-  new CardChild(
-    spawnKillOnExit(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/sim-serve.ts'), '--image', imageFile, '--control', 'stdin'], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }),
-  );
-
 const spawnTearing = (imageFile: string): CardChild =>
   new CardChild(
     spawnKillOnExit(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', TEARING_CHILD, pathToFileURL(ROOT).href, imageFile], {
@@ -131,16 +78,6 @@ const spawnTearing = (imageFile: string): CardChild =>
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
   );
-
-async function waitReader(present: boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = (await listReaders()).find((x) => x.name === READER);
-    if (r && r.cardPresent === present) return;
-    if (Date.now() > deadline) throw new Error(`reader "${READER}" ${present ? 'has no card' : 'still has a card'} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
 
 const TERMINAL = (sequence: number) => ({
   terminalId: TERMINAL_ID,
@@ -168,7 +105,7 @@ async function resolvePurchase(counter: number): Promise<{ proof?: Uint8Array; b
   }
 }
 
-describe.skipIf(missing.length > 0 && !IN_CI)(`hot-plug through PC/SC${skipReason && ` (skipped: ${skipReason})`}`, { timeout: 60_000 }, () => {
+describe.skipIf(maySkip)(`hot-plug through PC/SC${skipReason && ` (skipped: ${skipReason})`}`, { timeout: 60_000 }, () => {
   let pcscd: PcscdHandle | undefined;
   let dir: string;
   let imageFile: string;
