@@ -11,6 +11,9 @@ import { registerPrepare } from './perso/prepare.js';
 import { registerIssue } from './perso/issue.js';
 import { registerRunScript } from './perso/run-script.js';
 import { registerCardCommands } from './card/index.js';
+import { registerPosPay } from './pos/pay.js';
+import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
+import { UploadQueueError } from '../host/pos/upload-queue.js';
 import { registerDemo } from './demo.js';
 import { registerKeysGenerate } from './keys/generate.js';
 import { registerKeysInit } from './keys/init.js';
@@ -45,7 +48,9 @@ export function buildProgram(): Command {
   registerRunScript(perso);
   const card = program.command('card').description('a card in a reader (or a simulated card image): readers, info, raw APDUs, balance, log');
   registerCardCommands(card);
-  for (const group of [program, spec, sim, keys, perso, card]) {
+  const pos = program.command('pos').description('POS terminal: purse debit with coin checks, change, upload queue');
+  registerPosPay(pos);
+  for (const group of [program, spec, sim, keys, perso, card, pos]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }
@@ -67,7 +72,10 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     // Operational failures: the card, the reader or the keys said no. One line, no stack trace.
-    if (e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError) {
+    if (
+      e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError ||
+      e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError
+    ) {
       process.stderr.write(`drmb: ${e.message}\n`);
       process.exitCode = 1;
       return;

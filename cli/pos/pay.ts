@@ -1,0 +1,119 @@
+/**
+ * @module `drmb pos pay`: a POS purse debit at this terminal (host/pos/pos-terminal.ts) on a card in a
+ * reader or an in-process simulated card image (saved back afterwards), with the upload queue file,
+ * the blacklist and the terminal's secure module keyed from the ceremony.
+ *
+ * Keys (--keys DIR, default $DRMB_KEY_DIR): trust-anchors.json (coin keys by key index, KGC sign
+ * master public key) and the cb-master key file, whose SM4 'purchase' master plays the PSAM's purchase
+ * master: the terminal derives each card's purchase key from it by card ID (personalization/card-keys.ts).
+ * In production that master lives in the PSAM only; the key file is for tests and demos.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command as Cli } from 'commander';
+import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { DrmbCard } from '../../host/drmb-card.js';
+import { atrAllowsExtendedLength } from '../../host/middleware/chaining.js';
+import { PosTerminal, type PayResult } from '../../host/pos/pos-terminal.js';
+import { SecureModule } from '../../host/pos/secure-module.js';
+import { UploadQueue } from '../../host/pos/upload-queue.js';
+import { wipeKeyFile } from '../../personalization/key-files.js';
+import { yuan } from '../card/connect.js';
+import { emit, UsageError } from '../output.js';
+import { key, openPersoCard, readPinFile, trustAnchors } from '../perso/perso-options.js';
+
+export interface PosPayOptions {
+  amount: string;
+  reader?: string;
+  sim?: string;
+  keys?: string;
+  queue: string;
+  terminalId: string;
+  merchant: string;
+  blacklist?: string;
+  pinFile?: string;
+  trace?: boolean;
+  json?: boolean;
+}
+
+export interface PosPayReport extends PayResult {
+  source: string;
+  /** the price in yuan, "30.00" */
+  amount: string;
+  queued: number;
+}
+
+/** "30", "30.5", "30.50" yuan -> fen; throws UsageError for anything else. */
+export function parseYuan(text: string): number {
+  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--amount: "${text}" is not an amount in yuan (e.g. 30 or 30.50)`);
+  const fen = Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
+  if (fen <= 0) throw new UsageError('--amount must be above zero');
+  return fen;
+}
+
+/** Card IDs of a blacklist file: one 20-digit ID per line, # comments. */
+export function readBlacklist(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--blacklist: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const ids = text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  const bad = ids.find((id) => !/^\d{20}$/.test(id));
+  if (bad) throw new UsageError(`--blacklist: "${bad}" is not a 20-digit card ID`);
+  return ids;
+}
+
+/** Runs one payment; the simulated card's image is saved back whatever happens (a debit is real). */
+export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
+  const amountFen = parseYuan(o.amount);
+  if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
+  const pin = o.pinFile ? readPinFile(o.pinFile) : undefined;
+  const blacklist = o.blacklist ? readBlacklist(o.blacklist) : [];
+  const anchors = trustAnchors(o);
+  const cbMaster = key('cb-master', o);
+  const secureModule = new SecureModule(cbMaster.secret.purchase, fromHex(o.terminalId));
+  wipeKeyFile(cbMaster);
+  const queue = new UploadQueue(o.queue);
+  const opened = await openPersoCard(o);
+  // The simulator's ATR announces extended Lc/Le; a reader's card says so in its ATR.
+  const atr = (opened.transport as { atr?: Uint8Array }).atr;
+  const terminal = new PosTerminal({ secureModule, queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atr ? atrAllowsExtendedLength(atr) : o.sim !== undefined });
+  try {
+    const r = await opened.transport.lease((t) => terminal.pay(new DrmbCard(t), amountFen, { pin }));
+    return { ...r, source: opened.source, amount: yuan(amountFen), queued: queue.pending().length };
+  } finally {
+    terminal.wipe();
+    await opened.finish();
+  }
+}
+
+export function formatPosPay(r: PosPayReport): string {
+  const lines = [`paid ${r.amount} yuan by card ${r.cardId} (counter ${r.counter}, ${r.coinCount} coins, terminal sequence ${r.terminalSequence})`];
+  if (r.changeFen) lines.push(`change ${yuan(r.changeFen)} yuan paid into the card; card paid ${yuan(r.paidFen)}`);
+  if (r.recoveredEarlier) lines.push(`recovered an earlier payment of ${yuan(r.recoveredEarlier.paidFen)} yuan (counter ${r.recoveredEarlier.counter}) whose answer had been lost`);
+  if (r.earlierNotDebited !== undefined) lines.push(`an earlier debit (counter ${r.earlierNotDebited}) had not happened`);
+  lines.push(`TAC ${hex(r.tac)}  packet SM3 ${hex(r.packetHash)}`, `${r.queued} packet(s) waiting for upload`);
+  return lines.join('\n');
+}
+
+export function registerPosPay(pos: Cli): void {
+  pos
+    .command('pay')
+    .description('take a payment from a card: purse debit with MAC1/MAC2, coin and payer signature checks, upload queue')
+    .requiredOption('--amount <yuan>', 'price in yuan, e.g. 30 or 30.50')
+    .option('--reader <name|index>', 'reader name fragment or index (default: $DRMB_READER, else the first reader with a card)')
+    .option('--sim <image>', 'use the in-process simulated card of this image file (saved back after the payment)')
+    .option('--keys <dir>', 'key directory: trust-anchors.json and cb-master.json (its purchase master acts as the PSAM key); default $DRMB_KEY_DIR')
+    .requiredOption('--queue <file>', 'upload queue (JSON lines, created 0600)')
+    .requiredOption('--terminal-id <hex>', 'terminal ID, 6 bytes in hex')
+    .option('--merchant <identity>', 'merchant SM9 identity (payee of the packet)', 'merchant@pos')
+    .option('--blacklist <file>', 'card IDs to refuse, one per line')
+    .option('--pin-file <file>', 'PIN for payments above the card PIN threshold (first line of the file)')
+    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: PosPayOptions) => {
+      emit(await collectPosPay(o), !!o.json, formatPosPay);
+    });
+}

@@ -1,0 +1,467 @@
+/**
+ * @module The POS terminal (JR/T 0025.2 purse purchase with a PSAM, extended by the D-RMB coin
+ * export): SELECT, blacklist check, resolution of a torn debit by GET TRANSACTION PROVE, INITIALIZE
+ * FOR PURCHASE, MAC1, DEBIT FOR PURCHASE, MAC2 and full packet verification (central-bank SM2 coin
+ * signatures by the precomputed fixed-key verifier, payer SM9 signature, coin-list hash, amount),
+ * upload queue, and change paid into the card as a terminal-signed CHANGE packet when the card has
+ * no exact coin set.
+ *
+ * Order of operations of a payment with change, and why a power cut loses or duplicates nothing:
+ *  1. The card answers 9414 to INITIALIZE FOR PURCHASE (nothing persistent changed).
+ *  2. GET DATA DF20; the terminal picks P = the smallest amount >= price the card can pay exactly,
+ *     and takes coins worth P - price from its float.
+ *  3. INITIALIZE FOR RECEIVE (card nonce N, counter R). The terminal builds the CHANGE packet (payee
+ *     nonce N, SM9-signed under its own identity) and records it in the queue file (fsynced) BEFORE
+ *     IMPORT COINS goes out.
+ *  4. IMPORT COINS: the card commits coins, counter, receipt and proof (RECEIVE, R) atomically. The
+ *     terminal queues the CHANGE packet with the receipt and clears the pending change.
+ *  5. INITIALIZE FOR PURCHASE for P, MAC1, and the debit recorded as a possible "problem card"
+ *     (fsynced) BEFORE DEBIT FOR PURCHASE goes out; then MAC2 and packet verification; queued.
+ *  A cut between 3 and 4 (answer lost): on the card's next contact the terminal asks GET TRANSACTION
+ *  PROVE (RECEIVE, R). A receipt for this packet's hash means the change is on the card: it is queued
+ *  once. 9406 means it is not: the coins go back to the float. The packet can never be imported
+ *  later: its nonce N lived only in that receive session (the card refuses it in any other), and a
+ *  packet already imported is answered with its stored receipt without crediting again (IMPORT COINS
+ *  is idempotent on the packet hash), so one packet credits at most once.
+ *  A cut between 4 and 5: the card holds the change (its receipt is stored on the card and the
+ *  terminal's queue holds the CHANGE packet), and the customer has not paid; the next attempt starts
+ *  again from 1 with the card's new coins. Value is conserved at every point: float + change queue
+ *  + card coins is unchanged by the change, and the debit is resolved as below.
+ *  A cut during 5 (DEBIT answer lost): the problem card record is resolved on the next contact by
+ *  GET TRANSACTION PROVE (PURCHASE, counter) before any new debit: the stored response is verified
+ *  and queued exactly once (the queue is idempotent on (card ID, counter)), or 9406 says the debit
+ *  did not happen. The terminal never sends a second DEBIT while a problem card is unresolved.
+ */
+import * as C from '../../applet-spec/commands.js';
+import { SW } from '../../applet-spec/status-words.js';
+import {
+  type Coin,
+  COIN_SIGNED_LENGTH,
+  COIN_LENGTH,
+  COIN_VERSION,
+  coinListCoder,
+  exportBodyCoder,
+  exportHeaderCoder,
+  exportPacketCoder,
+  PACKET_VERSION,
+  receiptCoder,
+  TRANSACTION_TYPES,
+} from '../../applet-spec/value-formats.js';
+import { bytesToHex, concatBytes, equalBytes, randomBytes } from '../../crypto/bytes.js';
+import { sm2PrecomputeVerifier, type Sm2Verifier } from '../../crypto/sm2.js';
+import { sm3 } from '../../crypto/sm3.js';
+import { sm9Sign, sm9Verify } from '../../crypto/sm9/sm9.js';
+import type { DrmbCard } from '../drmb-card.js';
+import { NoExactCoinSetError, ResponseFormatError, StatusWordError } from '../errors.js';
+import type { CoinFloat } from './coin-float.js';
+import { smallestPayableAtLeast } from './coin-float.js';
+import type { SecureModule } from './secure-module.js';
+import type { ProblemCard, UploadQueue } from './upload-queue.js';
+
+const utf8 = new TextEncoder();
+
+/** Public keys the terminal trusts (the ceremony's trust-anchors.json, public parts). */
+export interface PosTrustAnchors {
+  coinKeys: { keyIndex: number; publicKey: Uint8Array }[];
+  kgcSignMasterPublicKey: Uint8Array;
+}
+
+/** The terminal's own SM9 signing key (from the KGC for its identity) and its change float. */
+export interface ChangeConfig {
+  /** the terminal's SM9 identity; CHANGE packets carry it as payer identity */
+  identity: string;
+  /** dsA for that identity, 65 bytes; copied by the terminal, wiped by wipe() */
+  signKey: Uint8Array;
+  float: CoinFloat;
+}
+
+export interface PosTerminalOptions {
+  secureModule: SecureModule;
+  queue: UploadQueue;
+  anchors: PosTrustAnchors;
+  /** the merchant's SM9 identity, written into DEBIT FOR PURCHASE as payee */
+  payeeIdentity: string;
+  /** card IDs refused at SELECT (the registry's double-spend blacklist) */
+  blacklist?: Iterable<string>;
+  /** present: the terminal makes change from this float when the card has no exact coin set */
+  change?: ChangeConfig;
+  /**
+   * Ask for DEBIT FOR PURCHASE and GET TRANSACTION PROVE responses with an extended Le, so a multi-coin
+   * packet comes in one APDU instead of 61xx / GET RESPONSE rounds. Only for cards whose ATR announces
+   * extended length (atrAllowsExtendedLength), over a stack that sends extended APDUs.
+   */
+  extendedLength?: boolean;
+  clock?: () => Date;
+  random?: (n: number) => Uint8Array;
+}
+
+export interface PayOptions {
+  /** presented with VERIFY first (needed above the card's PIN threshold) */
+  pin?: string;
+}
+
+/** What the terminal prints and keeps for one debit. */
+export interface PosReceipt {
+  cardId: string;
+  /** the card's counter the debit took */
+  counter: number;
+  /** the price */
+  amountFen: number;
+  /** the amount the card paid (price + change) */
+  paidFen: number;
+  /** change paid into the card before the debit (0 when none) */
+  changeFen: number;
+  terminalSequence: number;
+  date: string;
+  time: string;
+  coinCount: number;
+  tac: Uint8Array;
+  mac2: Uint8Array;
+  /** SM3 of the packet, as the registry indexes it */
+  packetHash: Uint8Array;
+  /** true when taken from GET TRANSACTION PROVE after a lost answer */
+  recovered: boolean;
+}
+
+export interface PayResult extends PosReceipt {
+  /** a debit of an earlier contact whose answer was lost, found done on this card and queued now */
+  recoveredEarlier?: PosReceipt;
+  /** an earlier debit found not done (9406), with its counter */
+  earlierNotDebited?: number;
+}
+
+/** The card's ID is on the blacklist: refused before any command that moves value. */
+export class BlacklistedCardError extends Error {
+  override name = 'BlacklistedCardError';
+  constructor(readonly cardId: string) {
+    super(`card ${cardId} is blacklisted: payment refused`);
+  }
+}
+
+/** The payment cannot be made (no exact change in the float, card cannot take the change, ...). Nothing was debited. */
+export class PaymentRefusedError extends Error {
+  override name = 'PaymentRefusedError';
+}
+
+export type PacketRejection = 'mac2' | 'header' | 'coin-format' | 'coin-key' | 'coin-signature' | 'coin-expired' | 'duplicate-serial' | 'coin-list-hash' | 'amount' | 'payer-signature' | 'layout';
+
+/** The card's answer did not verify: the debit is not accepted as payment (the reason says which check). */
+export class PacketRejectedError extends Error {
+  override name = 'PacketRejectedError';
+  constructor(
+    readonly reason: PacketRejection,
+    detail: string,
+  ) {
+    super(`payment packet rejected (${reason}): ${detail}`);
+  }
+}
+
+const bcdNow = (d: Date): { date: string; time: string } => {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return { date: `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`, time: `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}` };
+};
+
+/** Identity of the terminal as payer of a CHANGE packet: no card, so the card ID field is all zeros. */
+const TERMINAL_PAYER_CARD_ID = '0'.repeat(20);
+
+export class PosTerminal {
+  private readonly blacklist: Set<string>;
+  private readonly verifiers = new Map<number, Sm2Verifier>();
+  private readonly clock: () => Date;
+  private readonly random: (n: number) => Uint8Array;
+  private readonly signKey?: Uint8Array;
+
+  constructor(readonly options: PosTerminalOptions) {
+    this.blacklist = new Set(options.blacklist ?? []);
+    // GB/T 32918.2 verification with the central bank's fixed key: Z_A and tables computed once.
+    for (const k of options.anchors.coinKeys) this.verifiers.set(k.keyIndex, sm2PrecomputeVerifier(k.publicKey));
+    this.clock = options.clock ?? (() => new Date());
+    this.random = options.random ?? randomBytes;
+    this.signKey = options.change?.signKey.slice();
+  }
+
+  /** Adds card IDs to the blacklist (the registry's list, loaded at start or refreshed). */
+  loadBlacklist(cardIds: Iterable<string>): void {
+    for (const id of cardIds) this.blacklist.add(id);
+  }
+
+  /**
+   * Takes a payment of amountFen from the card. Throws BlacklistedCardError, PaymentRefusedError,
+   * PacketRejectedError, StatusWordError (card refusals such as InsufficientBalanceError) or
+   * TransportError (card lost; a debit in flight is then resolved on the card's next contact).
+   * Security: MAC1 from the secure module; accepts only a packet whose MAC2, coins and payer
+   * signature verify.
+   */
+  async pay(card: DrmbCard, amountFen: number, opts: PayOptions = {}): Promise<PayResult> {
+    if (!Number.isInteger(amountFen) || amountFen <= 0) throw new PaymentRefusedError('amount must be a positive number of fen');
+    const info = await card.select();
+    const cardId = info.cardId;
+    if (!cardId) throw new PaymentRefusedError(`card is ${info.state}: no card ID`);
+    if (this.blacklist.has(cardId)) throw new BlacklistedCardError(cardId);
+
+    // Before anything else: a debit of an earlier contact whose answer was lost.
+    const earlier = await this.resolveProblem(card, cardId);
+    await this.resolvePendingChange(card, cardId);
+    if (opts.pin !== undefined) await card.verifyPin(opts.pin);
+
+    const extra = earlier === undefined ? {} : typeof earlier === 'number' ? { earlierNotDebited: earlier } : { recoveredEarlier: earlier };
+    try {
+      return { ...(await this.debit(card, cardId, amountFen, 0)), ...extra };
+    } catch (e) {
+      if (!(e instanceof NoExactCoinSetError) || !this.options.change) throw e;
+    }
+    const changeFen = await this.payChange(card, cardId, amountFen);
+    return { ...(await this.debit(card, cardId, amountFen + changeFen, changeFen)), ...extra };
+  }
+
+  /** Resolves this card's problem record: the recovered receipt, the counter found not debited, or undefined. */
+  private async resolveProblem(card: DrmbCard, cardId: string): Promise<PosReceipt | number | undefined> {
+    const p = this.options.queue.problem(cardId);
+    if (!p) return undefined;
+    const r = await card.session.exchange(
+      C.getTransactionProve,
+      { transactionType: TRANSACTION_TYPES.PURCHASE, counter: p.counter },
+      { accept: [SW.MAC_NOT_AVAILABLE], le: this.options.extendedLength ? 65536 : undefined },
+    );
+    if (r.sw === SW.MAC_NOT_AVAILABLE) {
+      // 9406: no purchase took that counter; the debit did not happen (or was rolled back by a tear).
+      this.options.queue.resolveProblem(cardId, p.counter, 'not-debited');
+      return p.counter;
+    }
+    return this.accept(p, r.value!.storedResponse, true, 0, p.amountFen);
+  }
+
+  /** INITIALIZE FOR PURCHASE, MAC1, DEBIT FOR PURCHASE, verification, queue. */
+  private async debit(card: DrmbCard, cardId: string, paidFen: number, changeFen: number): Promise<PosReceipt> {
+    const { secureModule: sm, queue } = this.options;
+    const init = await card.session.send(C.initializeForPurchase, { keyIndex: 1, amountFen: paidFen, terminalId: sm.terminalId });
+    const terminalSequence = queue.nextSequence();
+    const { date, time } = bcdNow(this.clock());
+    const problem: ProblemCard = {
+      cardId,
+      counter: init.counter,
+      amountFen: paidFen,
+      terminalSequence,
+      cardRandom: init.cardRandom,
+      unpredictableNumber: this.random(8),
+      payeeIdentity: this.options.payeeIdentity,
+      date,
+      time,
+    };
+    const mac1 = sm.mac1({ cardId, cardRandom: init.cardRandom, counter: init.counter, terminalSequence, amountFen: paidFen, date, time });
+    // Written before DEBIT goes out: if the answer is lost, or the terminal itself loses power, the
+    // next contact with this card resolves it before any new debit.
+    queue.recordProblem(problem);
+    let r;
+    try {
+      r = await card.session.exchange(
+        C.debitForPurchase,
+        { terminalSequence, date, time, unpredictableNumber: problem.unpredictableNumber, payeeIdentity: problem.payeeIdentity, mac1 },
+        { le: this.options.extendedLength ? 65536 : undefined },
+      );
+    } catch (e) {
+      // A status word: the card refused before its commit (a failing command changes nothing).
+      if (e instanceof StatusWordError) queue.resolveProblem(cardId, init.counter, 'not-debited', e.message);
+      // 9000 with data that does not decode: the card debited but the answer is unusable.
+      if (e instanceof ResponseFormatError) queue.resolveProblem(cardId, init.counter, 'rejected', e.message);
+      // TransportError: the problem record stays for the next contact.
+      throw e;
+    }
+    return this.accept(problem, r.data, false, changeFen, paidFen - changeFen);
+  }
+
+  /** Verifies a debit's response (tac || mac2 || packet) and queues it; clears the problem record. */
+  private accept(p: ProblemCard, response: Uint8Array, recovered: boolean, changeFen: number, priceFen: number): PosReceipt {
+    const queue = this.options.queue;
+    const tac = response.slice(0, 4);
+    const mac2 = response.slice(4, 8);
+    const packet = response.slice(8);
+    let coinCount: number;
+    try {
+      if (response.length < 8) throw new PacketRejectedError('layout', 'response shorter than TAC and MAC2');
+      coinCount = this.verifyPurchase(p, mac2, packet);
+    } catch (e) {
+      queue.resolveProblem(p.cardId, p.counter, 'rejected', (e as Error).message);
+      throw e;
+    }
+    // Queue first, then clear: a crash in between leaves the problem, whose resolution queues the same
+    // packet again as a no-op.
+    try {
+      queue.add({ cardId: p.cardId, counter: p.counter, type: 'PURCHASE', amountFen: p.amountFen, packet, tac, mac2, terminalSequence: p.terminalSequence, recovered });
+    } catch (e) {
+      // Another packet with this card's counter is queued: a restored or cloned card. Kept as evidence.
+      queue.resolveProblem(p.cardId, p.counter, 'rejected', (e as Error).message);
+      throw e;
+    }
+    queue.resolveProblem(p.cardId, p.counter, 'debited');
+    return {
+      cardId: p.cardId,
+      counter: p.counter,
+      amountFen: priceFen,
+      paidFen: p.amountFen,
+      changeFen,
+      terminalSequence: p.terminalSequence,
+      date: p.date,
+      time: p.time,
+      coinCount,
+      tac,
+      mac2,
+      packetHash: sm3(packet),
+      recovered,
+    };
+  }
+
+  /**
+   * Every check of a PURCHASE packet against what the terminal asked for; returns the coin count.
+   * Coins are checked one by one first so a forged coin is named as such.
+   */
+  private verifyPurchase(p: ProblemCard, mac2: Uint8Array, packetBytes: Uint8Array): number {
+    const sm = this.options.secureModule;
+    // JR/T 0025.2: MAC2 under the purchase session key proves the card debited (before the packet is read).
+    if (!sm.verifyMac2({ ...p, amountFen: p.amountFen }, mac2)) throw new PacketRejectedError('mac2', 'MAC2 does not verify');
+    let header, body, headerBytes: Uint8Array;
+    try {
+      const decoded = exportPacketCoder.decode(packetBytes);
+      header = decoded.header;
+      body = exportBodyCoder.decode(decoded.body);
+      headerBytes = packetBytes.subarray(0, packetBytes.length - decoded.body.length);
+    } catch (e) {
+      throw new PacketRejectedError('layout', (e as Error).message);
+    }
+    const expect: [string, boolean][] = [
+      ['version', header.version === PACKET_VERSION],
+      ['type', header.type === 'PURCHASE'],
+      ['payer card ID', header.payerCardId === p.cardId],
+      ['payer counter', header.payerCounter === p.counter],
+      ['payee identity', header.payeeIdentity === p.payeeIdentity],
+      ['unpredictable number', equalBytes(header.payeeNonce, p.unpredictableNumber)],
+      ['terminal ID', equalBytes(header.terminalId, sm.terminalId)],
+      ['terminal sequence', header.terminalSequence === p.terminalSequence],
+      ['date and time', header.date === p.date && header.time === p.time],
+      ['amount', header.amountFen === p.amountFen],
+      ['currency', header.currency === '0156'],
+    ];
+    const wrong = expect.find(([, ok]) => !ok);
+    if (wrong) throw new PacketRejectedError('header', `${wrong[0]} differs from the debit`);
+
+    // The coin list bytes exactly as sent: count byte then 110-byte coins; the signature follows.
+    const bodyStart = headerBytes.length;
+    const coinListBytes = packetBytes.subarray(bodyStart, bodyStart + 1 + body.coins.length * COIN_LENGTH);
+    const serials = new Set<string>();
+    let sum = 0;
+    body.coins.forEach((coin, i) => {
+      const raw = coinListBytes.subarray(1 + i * COIN_LENGTH, 1 + (i + 1) * COIN_LENGTH);
+      if (coin.body.version !== COIN_VERSION || coin.body.denominationFen <= 0) throw new PacketRejectedError('coin-format', `coin ${i + 1}: format`);
+      const verifier = this.verifiers.get(coin.body.keyIndex);
+      if (!verifier) throw new PacketRejectedError('coin-key', `coin ${i + 1}: unknown central-bank key index ${coin.body.keyIndex}`);
+      // GB/T 32918.2 7.1 verification of the central bank's signature over the coin body bytes.
+      if (!verifier.verify(coin.signature, raw.subarray(0, COIN_SIGNED_LENGTH))) throw new PacketRejectedError('coin-signature', `coin ${i + 1}: central-bank signature does not verify`);
+      if (coin.body.expiryDate < header.date) throw new PacketRejectedError('coin-expired', `coin ${i + 1}: expired ${coin.body.expiryDate}`);
+      const serial = bytesToHex(coin.body.serial);
+      if (serials.has(serial)) throw new PacketRejectedError('duplicate-serial', `coin ${i + 1}: serial twice in the packet`);
+      serials.add(serial);
+      sum += coin.body.denominationFen;
+    });
+    if (!equalBytes(sm3(coinListBytes), header.coinListHash)) throw new PacketRejectedError('coin-list-hash', 'SM3 of the coin list differs from the header');
+    if (sum !== header.amountFen || body.coins.length === 0) throw new PacketRejectedError('amount', `coins add up to ${sum}, header says ${header.amountFen}`);
+    // GM/T 0044 part 2 7.1: SM9 signature of the payer over SM3(header bytes || coin list bytes).
+    const digest = sm3(concatBytes(headerBytes, coinListBytes));
+    if (!sm9Verify(this.options.anchors.kgcSignMasterPublicKey, utf8.encode(header.payerIdentity), digest, body.signature)) {
+      throw new PacketRejectedError('payer-signature', `SM9 signature of ${header.payerIdentity} does not verify`);
+    }
+    return body.coins.length;
+  }
+
+  /**
+   * Change making after 9414: picks the smallest exactly payable amount >= price from the coin summary,
+   * pays the difference into the card as a CHANGE packet and returns the change. Throws
+   * PaymentRefusedError (nothing moved) when the card cannot pay enough or the float has no exact change.
+   */
+  private async payChange(card: DrmbCard, cardId: string, priceFen: number): Promise<number> {
+    const change = this.options.change!;
+    const { queue, secureModule: sm } = this.options;
+    const summary = (await card.getData('coinSummary')) as { denominationFen: number; count: number }[];
+    const paid = smallestPayableAtLeast(summary, priceFen);
+    if (paid === undefined) throw new PaymentRefusedError(`card ${cardId} cannot pay ${priceFen} fen with its coins`);
+    const changeFen = paid - priceFen;
+    const coins = change.float.take(changeFen);
+    if (!coins) throw new PaymentRefusedError(`no exact change of ${changeFen} fen in the float (card pays ${paid} for ${priceFen})`);
+    let imported = false;
+    try {
+      const recv = await card.prepareReceive();
+      if (recv.roomFen < changeFen) throw new PaymentRefusedError(`card ${cardId} has room for ${recv.roomFen} fen only; change is ${changeFen}`);
+      const terminalSequence = queue.nextSequence();
+      const { date, time } = bcdNow(this.clock());
+      const packet = this.changePacket(coins, changeFen, recv.payeeIdentity, recv.nonce, terminalSequence, date, time);
+      // Recorded before IMPORT COINS goes out: a lost answer is resolved on the next contact.
+      queue.recordChange({ cardId, receiveCounter: recv.counter, amountFen: changeFen, packet, terminalSequence });
+      try {
+        const { receipt, receiptBytes } = await card.importPacket(packet);
+        if (!equalBytes(receipt.body.packetHash, sm3(packet)) || receipt.body.amountFen !== changeFen || receipt.body.payeeCardId !== cardId) {
+          throw new PaymentRefusedError('the card returned a receipt for another packet');
+        }
+        queue.add({ cardId, counter: recv.counter, type: 'CHANGE', amountFen: changeFen, packet, receipt: receiptBytes, terminalSequence });
+        queue.resolveChange(cardId, recv.counter, 'imported');
+        imported = true;
+      } catch (e) {
+        // The card refused (a status word): nothing was credited; the packet's nonce dies with the session.
+        if (e instanceof StatusWordError) queue.resolveChange(cardId, recv.counter, 'not-imported');
+        else if (!(e instanceof PaymentRefusedError)) imported = true; // lost answer: the coins stay out of the float until resolved
+        throw e;
+      }
+    } finally {
+      if (!imported) change.float.put(coins);
+    }
+    return changeFen;
+  }
+
+  /** A CHANGE packet: body in clear, signed by the terminal's SM9 key (as the card's importCoins checks). */
+  private changePacket(coins: Coin[], amountFen: number, payeeIdentity: string, payeeNonce: Uint8Array, terminalSequence: number, date: string, time: string): Uint8Array {
+    const change = this.options.change!;
+    const coinListBytes = coinListCoder.encode(coins);
+    const headerBytes = exportHeaderCoder.encode({
+      version: PACKET_VERSION,
+      type: 'CHANGE',
+      payerCardId: TERMINAL_PAYER_CARD_ID,
+      payerIdentity: change.identity,
+      payerCounter: terminalSequence,
+      payeeIdentity,
+      payeeNonce,
+      terminalId: this.options.secureModule.terminalId,
+      terminalSequence,
+      date,
+      time,
+      amountFen,
+      currency: '0156',
+      withdrawalCode: '0'.repeat(16),
+      coinListHash: sm3(coinListBytes),
+      previousExportHash: new Uint8Array(32),
+    });
+    const signature = sm9Sign(this.signKey!, this.options.anchors.kgcSignMasterPublicKey, sm3(concatBytes(headerBytes, coinListBytes)));
+    return concatBytes(headerBytes, exportBodyCoder.encode({ coins, signature }));
+  }
+
+  /** A change packet of an earlier contact whose IMPORT COINS answer was lost: imported or not? */
+  private async resolvePendingChange(card: DrmbCard, cardId: string): Promise<void> {
+    const c = this.options.queue.pendingChange(cardId);
+    if (!c) return;
+    const r = await card.session.exchange(C.getTransactionProve, { transactionType: TRANSACTION_TYPES.RECEIVE, counter: c.receiveCounter }, { accept: [SW.MAC_NOT_AVAILABLE] });
+    const stored = r.sw === SW.MAC_NOT_AVAILABLE ? undefined : r.value!.storedResponse;
+    const receipt = stored && receiptCoder.decode(stored);
+    if (stored && receipt && equalBytes(receipt.body.packetHash, sm3(c.packet))) {
+      this.options.queue.add({ cardId, counter: c.receiveCounter, type: 'CHANGE', amountFen: c.amountFen, packet: c.packet, receipt: stored, terminalSequence: c.terminalSequence, recovered: true });
+      this.options.queue.resolveChange(cardId, c.receiveCounter, 'imported');
+      return;
+    }
+    // Not imported: the packet is dead (its nonce is gone), its coins return to the float.
+    const { body } = exportPacketCoder.decode(c.packet);
+    this.options.change?.float.put(exportBodyCoder.decode(body).coins);
+    this.options.queue.resolveChange(cardId, c.receiveCounter, 'not-imported');
+  }
+
+  /** Wipes the terminal's SM9 key and the secure module's master key. */
+  wipe(): void {
+    this.signKey?.fill(0);
+    this.options.secureModule.wipe();
+  }
+}
