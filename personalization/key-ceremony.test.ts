@@ -83,12 +83,13 @@ describe('initKeyDirectory', () => {
     const r = initKeyDirectory(dir);
     expect(modeOf(dir)).toBe(0o700);
     expect(readdirSync(dir).sort()).toEqual(
-      ['cb-master.json', 'cert-signing-1.json', 'coin-signing-1.json', 'issuance-master.json', 'kgc-encrypt.json', 'kgc-sign.json', 'trust-anchors.json'],
+      ['cb-master.json', 'cert-signing-1.json', 'coin-signing-1.json', 'issuance-master.json', 'kgc-encrypt.json', 'kgc-sign.json', 'mint-master.json', 'trust-anchors.json'],
     );
     for (const f of r.files) expect(modeOf(f.path)).toBe(f.kind === 'trust-anchors' ? 0o644 : 0o600);
     expect(r.files.map((f) => [f.kind, f.keyIndex])).toEqual([
       ['cb-master', undefined],
       ['issuance-master', undefined],
+      ['mint-master', undefined],
       ['coin-signing', 1],
       ['cert-signing', 1],
       ['kgc-sign', undefined],

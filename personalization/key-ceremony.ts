@@ -61,6 +61,9 @@ export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions
     case 'issuance-master':
       secret = Object.fromEntries(ISSUANCE_MASTER_KEY_NAMES.map((n) => [n, randomBytes(16)]));
       break;
+    case 'mint-master':
+      secret = { master: randomBytes(16) };
+      break;
     case 'coin-signing':
     case 'cert-signing': {
       const pair = sm2GenerateKeyPair();

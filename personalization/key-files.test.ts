@@ -278,6 +278,7 @@ describe('environment variables and resolution order', () => {
     expect(KEY_KINDS.map((k) => defaultKeyFileName(k))).toEqual([
       'cb-master.json',
       'issuance-master.json',
+      'mint-master.json',
       'coin-signing-1.json',
       'cert-signing-1.json',
       'kgc-sign.json',

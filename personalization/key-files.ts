@@ -19,7 +19,7 @@ import { sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto
 // Kinds and their shapes
 
 /** Every kind of key file, in the order a key ceremony creates them. */
-export const KEY_KINDS = ['cb-master', 'issuance-master', 'coin-signing', 'cert-signing', 'kgc-sign', 'kgc-encrypt'] as const;
+export const KEY_KINDS = ['cb-master', 'issuance-master', 'mint-master', 'coin-signing', 'cert-signing', 'kgc-sign', 'kgc-encrypt'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** Secrets of a 'cb-master' file: the AES-128 masters of the personalization key set (kvn 30) and the six SM4 application masters. */
@@ -86,9 +86,19 @@ export interface Sm9KeyFile<K extends 'kgc-sign' | 'kgc-encrypt'> extends KeyFil
   secret: { privateKey: Uint8Array };
 }
 
+/** The mint's master secret: per-denomination base keys derive from it (bank/mint.ts). */
+export interface MintMasterKeyFile extends KeyFileHeader<'mint-master'> {
+  keyIndex?: undefined;
+  /** SM4 KCV of the master */
+  kcv: { master: Uint8Array };
+  public?: undefined;
+  secret: { master: Uint8Array };
+}
+
 interface KeyFileMap {
   'cb-master': CbMasterKeyFile;
   'issuance-master': IssuanceMasterKeyFile;
+  'mint-master': MintMasterKeyFile;
   'coin-signing': Sm2KeyFile<'coin-signing'>;
   'cert-signing': Sm2KeyFile<'cert-signing'>;
   'kgc-sign': Sm9KeyFile<'kgc-sign'>;
@@ -122,6 +132,7 @@ const KIND_SPECS: Record<KeyKind, KindSpec> = {
     hasKeyIndex: false,
     describe: 'issuance key set masters (SCP03 kvn 31, AES-128)',
   },
+  'mint-master': { secret: { master: { bytes: 16, kcv: 'sm4' } }, hasKeyIndex: false, describe: "the mint's master secret (per-denomination SM4 base keys derive from it)" },
   'coin-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: true, describe: 'central-bank coin-signing SM2 key pair' },
   'cert-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: true, describe: 'central-bank card-certificate signing SM2 key pair' },
   'kgc-sign': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 129, hasKeyIndex: false, describe: 'KGC SM9 signature master key pair' },

@@ -79,7 +79,7 @@ describe('drmb keys init', () => {
     const dir2 = tmp();
     const json = await run(['init', '--dir', dir2, '--json']);
     const parsed = JSON.parse(json.stdout);
-    expect(parsed.files).toHaveLength(7);
+    expect(parsed.files).toHaveLength(8);
     expect(parsed.files[0].kcv.load).toMatch(/^[0-9A-F]{6}$/);
     expectNoSecrets(json.stdout + json.stderr, secretsIn(CEREMONY_KEYS.map((k) => join(dir2, k.file))));
   });
@@ -140,7 +140,7 @@ describe('drmb keys generate', () => {
   it('rejects an unknown kind, an index on a master key, and an index outside 1..255', async () => {
     const out = join(tmp(), 'x.json');
     expect(() => generateKeyFile('master', out)).toThrow(UsageError);
-    expect(() => generateKeyFile('master', out)).toThrow('unknown key kind "master"; expected one of cb-master, issuance-master, coin-signing, cert-signing, kgc-sign, kgc-encrypt');
+    expect(() => generateKeyFile('master', out)).toThrow('unknown key kind "master"; expected one of cb-master, issuance-master, mint-master, coin-signing, cert-signing, kgc-sign, kgc-encrypt');
     expect(() => generateKeyFile('cb-master', out, { index: 2 })).toThrow('--index applies to coin-signing and cert-signing keys only, not cb-master');
     expect(() => parseKeyIndex('0')).toThrow('key index "0" must be an integer 1..255');
     expect(() => parseKeyIndex('2x')).toThrow(UsageError);
