@@ -12,6 +12,9 @@ import { registerIssue } from './perso/issue.js';
 import { registerRunScript } from './perso/run-script.js';
 import { registerCardCommands } from './card/index.js';
 import { registerPosPay } from './pos/pay.js';
+import { registerBankCommands } from './bank/index.js';
+import { RegistryError } from '../bank/registry.js';
+import { WithdrawalError } from '../bank/withdraw.js';
 import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
 import { UploadQueueError } from '../host/pos/upload-queue.js';
 import { registerDemo } from './demo.js';
@@ -50,7 +53,9 @@ export function buildProgram(): Command {
   registerCardCommands(card);
   const pos = program.command('pos').description('POS terminal: purse debit with coin checks, change, upload queue');
   registerPosPay(pos);
-  for (const group of [program, spec, sim, keys, perso, card, pos]) {
+  const bank = program.command('bank').description('the back office: mint, withdrawal onto a card, deposit and settlement in the registry');
+  registerBankCommands(bank);
+  for (const group of [program, spec, sim, keys, perso, card, pos, bank]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }
@@ -74,7 +79,8 @@ export async function main(argv: string[]): Promise<void> {
     // Operational failures: the card, the reader or the keys said no. One line, no stack trace.
     if (
       e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError ||
-      e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError
+      e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError ||
+      e instanceof RegistryError || e instanceof WithdrawalError
     ) {
       process.stderr.write(`drmb: ${e.message}\n`);
       process.exitCode = 1;

@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
-const folders = ['crypto', 'applet-spec', 'simulator', 'host', 'personalization', 'bench'];
+const folders = ['crypto', 'applet-spec', 'simulator', 'host', 'personalization', 'bank', 'bench'];
 
 function findBenches(dir: string, out: string[]): void {
   let entries: string[];

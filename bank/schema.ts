@@ -1,0 +1,96 @@
+/** @module Registry schema (PostgreSQL dialect, run unchanged on PGlite and on a PostgreSQL server): coins, flows, packets, double-spend proofs, blacklist. */
+
+/** Flow kinds, one row per coin moved. */
+export const FLOW_KINDS = ['mint', 'transfer', 'withdraw', 'deposit', 'redeem'] as const;
+export type FlowKind = (typeof FLOW_KINDS)[number];
+
+/** Double-spend proof reasons. */
+export const PROOF_REASONS = ['serial-reused', 'counter-reused'] as const;
+export type ProofReason = (typeof PROOF_REASONS)[number];
+
+export interface SchemaOptions {
+  /**
+   * Hash partitions of the coins table by serial (PostgreSQL declarative partitioning,
+   * PARTITION BY HASH (serial)); 0 or omitted = one plain table. Serials are uniformly random, so
+   * hash partitions stay balanced; every registry statement addresses coins by serial or by owner.
+   * Works on PGlite too, where it brings nothing.
+   */
+  coinPartitions?: number;
+}
+
+/**
+ * The DDL, idempotent (CREATE ... IF NOT EXISTS). Owners are text:
+ *   'central-bank' | 'bank:<12-digit bank code>' | 'card:<20-digit card ID>' | 'code:<hex SM3 of withdrawal code>'.
+ * Cards are owners by card ID, named or anonymous alike: the card ID is what every export packet
+ * carries and what the blacklist holds, and it reveals no holder identity.
+ */
+export function schemaSql(opts: SchemaOptions = {}): string {
+  const parts = opts.coinPartitions ?? 0;
+  if (!Number.isInteger(parts) || parts < 0 || parts > 1024) throw new RangeError('coinPartitions must be 0..1024');
+  const coins = `
+CREATE TABLE IF NOT EXISTS coins (
+  serial bytea NOT NULL CHECK (octet_length(serial) = 16),
+  denomination_fen bigint NOT NULL CHECK (denomination_fen > 0),
+  key_index smallint NOT NULL,
+  issue_date char(8) NOT NULL,
+  expiry_date char(8) NOT NULL,
+  coin bytea NOT NULL,
+  owner text NOT NULL,
+  owner_since timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (serial)
+)${parts > 0 ? ' PARTITION BY HASH (serial)' : ''};`;
+  const partitions = Array.from(
+    { length: parts },
+    (_, i) => `CREATE TABLE IF NOT EXISTS coins_p${i} PARTITION OF coins FOR VALUES WITH (MODULUS ${parts}, REMAINDER ${i});`,
+  ).join('\n');
+  return `${coins}
+${partitions}
+CREATE INDEX IF NOT EXISTS coins_owner ON coins (owner);
+
+CREATE TABLE IF NOT EXISTS flows (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN (${FLOW_KINDS.map((k) => `'${k}'`).join(', ')})),
+  serial bytea NOT NULL,
+  from_owner text,
+  to_owner text NOT NULL,
+  payer_card_id text,
+  payer_counter bigint,
+  packet_hash bytea,
+  withdrawal_code text,
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS flows_serial ON flows (serial);
+CREATE INDEX IF NOT EXISTS flows_packet ON flows (packet_hash);
+
+CREATE TABLE IF NOT EXISTS packets (
+  packet_hash bytea PRIMARY KEY,
+  type text NOT NULL,
+  payer_card_id text NOT NULL,
+  payer_counter bigint NOT NULL,
+  payer_identity text NOT NULL,
+  payee_owner text NOT NULL,
+  amount_fen bigint NOT NULL,
+  packet bytea NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (payer_card_id, payer_counter)
+);
+
+CREATE TABLE IF NOT EXISTS double_spend_proofs (
+  id bigserial PRIMARY KEY,
+  payer_card_id text NOT NULL,
+  payer_identity text NOT NULL,
+  reason text NOT NULL CHECK (reason IN (${PROOF_REASONS.map((k) => `'${k}'`).join(', ')})),
+  serial bytea,
+  packet_a bytea NOT NULL,
+  packet_b bytea NOT NULL,
+  detected_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS proofs_card ON double_spend_proofs (payer_card_id);
+
+CREATE TABLE IF NOT EXISTS blacklist (
+  card_id text PRIMARY KEY,
+  reason text NOT NULL,
+  since timestamptz NOT NULL DEFAULT now()
+);
+`;
+}

@@ -1,0 +1,13 @@
+/** @module `drmb bank`: mint, withdraw onto a card, deposit a POS queue; the registry underneath. */
+import type { Command as Cli } from 'commander';
+import { registerDeposit } from './deposit.js';
+import { registerMint } from './mint.js';
+import { registerWithdraw } from './withdraw.js';
+
+export function registerBankCommands(bank: Cli): void {
+  registerMint(bank);
+  registerWithdraw(bank);
+  registerDeposit(bank);
+  bank.exitOverride();
+  bank.commands.forEach((c) => c.exitOverride());
+}

@@ -1,0 +1,46 @@
+/** @module `drmb bank mint`: the central bank mints coins for an amount and moves them to a commercial bank's vault. */
+import type { Command as Cli } from 'commander';
+import { mintCoins, splitAmount } from '../../bank/mint.js';
+import { bankOwner, CENTRAL_BANK } from '../../bank/registry.js';
+import { loadKey } from '../../personalization/key-files.js';
+import { emit, UsageError } from '../output.js';
+import { addRegistryOptions, fenOf, openRegistry, type RegistryOptions } from './registry-options.js';
+
+export interface MintOptions extends RegistryOptions {
+  amount: string;
+  toBank?: string;
+  expiry?: string;
+}
+
+export async function runMint(o: MintOptions): Promise<{ coins: number; amountFen: number; owner: string; denominations: number[] }> {
+  const amountFen = fenOf(o.amount, '--amount');
+  if (o.toBank !== undefined && !/^\d{12}$/.test(o.toBank)) throw new UsageError('--to-bank must be a 12-digit bank code');
+  const signing = loadKey('coin-signing', { dir: o.keys });
+  const mintMaster = loadKey('mint-master', { dir: o.keys }).secret.master;
+  const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  const expiry = o.expiry ?? `${Number(today.slice(0, 4)) + 10}${today.slice(4)}`;
+  const denominations = splitAmount(amountFen);
+  const coins = mintCoins({ signingKey: { privateKey: signing.secret.privateKey, keyIndex: signing.keyIndex }, mintMaster, issueDate: today, expiryDate: expiry }, denominations);
+  const registry = await openRegistry(o);
+  try {
+    await registry.recordMint(coins);
+    const owner = o.toBank ? bankOwner(o.toBank) : CENTRAL_BANK;
+    if (o.toBank) await registry.transfer(coins.map((c) => c.body.serial), CENTRAL_BANK, owner);
+    return { coins: coins.length, amountFen, owner, denominations };
+  } finally {
+    await registry.close();
+  }
+}
+
+export function registerMint(bank: Cli): void {
+  addRegistryOptions(
+    bank
+      .command('mint')
+      .description('mint coins for an amount (standard denominations), record them, and move them to a bank vault')
+      .requiredOption('--amount <yuan>', 'amount to mint, e.g. 1000.00')
+      .option('--to-bank <code>', '12-digit code of the commercial bank whose vault receives the coins')
+      .option('--expiry <YYYYMMDD>', 'coin expiry (default: ten years)'),
+  ).action(async (o: MintOptions) => {
+    emit(await runMint(o), !!o.json, (r) => `minted ${r.coins} coins, ${(r.amountFen / 100).toFixed(2)} yuan, now owned by ${r.owner}`);
+  });
+}
