@@ -24,6 +24,20 @@ describe('drmb demo', () => {
     const card = new DrmbCard(directTransport(SimulatedCard.fromFile(report.image)));
     expect((await card.select()).state).toBe('ISSUED');
     await card.verifyPin(DEMO_PIN);
-    expect(readFileSync(report.manifest, 'utf8').trim().split('\n')).toHaveLength(2);
-  });
+    expect(readFileSync(report.manifest, 'utf8').trim().split('\n')).toHaveLength(4);
+
+    // The money: every step happened, the double spend was caught, and value is conserved.
+    const life = report.life!;
+    expect(life.steps.map((s) => s.step)).toEqual(['mint', 'withdraw', 'pos purchase', 'peer payment', 'deposit', 'deposit', 'double spend', 'blacklist']);
+    expect(life.steps.find((s) => s.step === 'double spend')!.detail).toMatch(/^caught at settlement/);
+    expect(life.steps.find((s) => s.step === 'blacklist')!.detail).toMatch(/BlacklistedCardError/);
+    expect(life.blacklist).toEqual(['62120000000000004242']);
+    expect(life.doubleSpendProofs).toBe(1);
+    expect(life.cards).toEqual([
+      { cardId: '62120000000000004242', balanceFen: 22_000 },
+      { cardId: '62120000000000004243', balanceFen: 5_000 },
+    ]);
+    expect(life.conserved).toBe(true);
+    expect(life.registry.reduce((s, r) => s + r.balanceFen, 0)).toBe(life.mintedFen);
+  }, 120_000);
 });

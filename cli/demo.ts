@@ -19,6 +19,7 @@ import { loadKey } from '../personalization/key-files.js';
 import { Manifest } from '../personalization/manifest.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { emit } from './output.js';
+import { type LifeReport, runLife } from './demo-life.js';
 import { basename } from 'node:path';
 import { projectPath } from './project-path.js';
 
@@ -30,6 +31,8 @@ export interface DemoOptions {
   trace?: boolean;
   /** progress lines on stderr */
   progress?: (line: string) => void;
+  /** stop after prep, issuance and read-back */
+  skipMoney?: boolean;
 }
 
 export interface DemoReport {
@@ -48,6 +51,8 @@ export interface DemoReport {
   stages: { stage: string; result: string; apdus: number; ms: number }[];
   image: string;
   manifest: string;
+  /** the money flows (absent with skipMoney) */
+  life?: LifeReport;
 }
 
 const PROFILES = projectPath('examples', 'profiles');
@@ -71,45 +76,65 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
   // The card factory loads each blank card with personalization keys diversified from the central bank's master.
   const cardId = options.cardId ?? `6212${String(Date.now()).slice(-16).padStart(16, '0')}`;
+  const payeeId = `${cardId.slice(0, 19)}${(Number(cardId[19]) + 1) % 10}`;
   const { SimulatedCard } = await import('../simulator/simulated-card.js');
-  const sim = new SimulatedCard({ manufacture: { cardId, personalizationKeys: cardScpKeys(cbMaster, cardIdToBytes(cardId)) } });
+  const manufacture = (id: string) => new SimulatedCard({ manufacture: { cardId: id, personalizationKeys: cardScpKeys(cbMaster, cardIdToBytes(id)) } });
+  const sim = manufacture(cardId);
+  const simB = manufacture(payeeId);
   const layers = [getResponse()];
   if (options.trace) layers.push(trace({ sink: (l) => process.stderr.write(`${l}\n`) }));
   const transport = stack(directTransport(sim, `simulated card ${cardId}`), ...layers);
 
   const manifest = new Manifest(join(dir, 'manifest.jsonl'));
   const ctx = { operator: 'demo', manifest, auditPath: join(dir, 'audit.log'), onStep: (_id: string, step: string) => say(`  ${step}`) };
+  const prepProfile = loadPrepareProfile(join(PROFILES, 'prepare.json'));
+  const issueProfile = loadIssueProfile(join(PROFILES, 'issue.json'));
+  const prepKeys = { cbMaster, issuanceMaster, certSigning, anchors };
+  const issueKeys = { issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors };
   say(`central-bank card prep of ${cardId}`);
-  const prep = await prepareCard(transport, loadPrepareProfile(join(PROFILES, 'prepare.json')), { cbMaster, issuanceMaster, certSigning, anchors }, ctx);
+  const prep = await prepareCard(transport, prepProfile, prepKeys, ctx);
   say('commercial-bank issuance with SM9 keys from the KGC');
-  const issue = await issueCard(
-    transport,
-    loadIssueProfile(join(PROFILES, 'issue.json')),
-    {},
-    DEMO_PIN,
-    { issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors },
-    ctx,
-  );
+  const issue = await issueCard(transport, issueProfile, {}, DEMO_PIN, issueKeys, ctx);
+  say(`prep and issuance of the payee's card ${payeeId}`);
+  const transportB = stack(directTransport(simB, `simulated card ${payeeId}`), getResponse());
+  await prepareCard(transportB, prepProfile, prepKeys, { ...ctx, onStep: undefined });
+  await issueCard(transportB, issueProfile, {}, DEMO_PIN, issueKeys, { ...ctx, onStep: undefined });
 
   say('reading the card back');
   const card = new DrmbCard(transport);
   const info = await card.select();
+  const readBack = {
+    cardId: info.cardId!,
+    state: info.state,
+    label: info.label,
+    identity: (await card.getData('ibcIdentity')) as string,
+    balanceFen: await card.balance(),
+    singleLimitFen: (await card.getData('singleLimit')) as number,
+    balanceCapFen: (await card.getData('balanceCap')) as number,
+    pinTriesLeft: (await card.getData('pinTriesLeft')) as number,
+  };
+
+  let life: LifeReport | undefined;
+  if (!options.skipMoney) {
+    say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, double spend');
+    life = await runLife(
+      dir,
+      { cbMaster, mintMaster: loadKey('mint-master', { dir: keyDir, env }), coinSigning: loadKey('coin-signing', { dir: keyDir, env }), kgcSign, kgcEncrypt, anchors },
+      sim,
+      simB,
+      DEMO_PIN,
+      (image) => SimulatedCard.fromImage(image),
+      (l) => say(`  ${l}`),
+    );
+  }
   const report: DemoReport = {
     dir,
     keys: ceremony.files.map((f) => ({ file: basename(f.path), kind: f.kind, kcv: f.kcv })),
-    card: {
-      cardId: info.cardId!,
-      state: info.state,
-      label: info.label,
-      identity: (await card.getData('ibcIdentity')) as string,
-      balanceFen: await card.balance(),
-      singleLimitFen: (await card.getData('singleLimit')) as number,
-      balanceCapFen: (await card.getData('balanceCap')) as number,
-      pinTriesLeft: (await card.getData('pinTriesLeft')) as number,
-    },
+    card: readBack,
     stages: [prep, issue].map((r) => ({ stage: r.stage, result: r.result, apdus: r.apdus, ms: Math.round(r.durationMs) })),
     image: join(dir, 'card.json'),
     manifest: manifest.path,
+    life,
   };
   sim.saveToFile(report.image);
   return report;
@@ -120,7 +145,7 @@ const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
 /** Human-readable report. */
 export function formatDemo(r: DemoReport): string {
   return [
-    'D-RMB demo: key ceremony, card prep and issuance of a simulated card',
+    'D-RMB demo: key ceremony, card prep and issuance, then the life of the coins on simulated cards',
     '',
     'Keys (secrets stay in owner-only files; key check values shown):',
     ...r.keys.map((k) => `  ${k.file.padEnd(22)} ${k.kind.padEnd(16)} ${Object.entries(k.kcv).slice(0, 3).map(([n, v]) => `${n}=${v}`).join(' ')}`),
@@ -138,6 +163,20 @@ export function formatDemo(r: DemoReport): string {
     `  balance cap      ${yuan(r.card.balanceCapFen)}`,
     `  PIN tries left   ${r.card.pinTriesLeft}`,
     '',
+    ...(r.life
+      ? [
+          'The money:',
+          ...r.life.steps.map((s) => `  ${s.step.padEnd(14)} ${s.detail}`),
+          '',
+          'Registry (owner: balance):',
+          ...r.life.registry.map((o) => `  ${o.owner.padEnd(28)} ${yuan(o.balanceFen)}`),
+          `  minted in all                ${yuan(r.life.mintedFen)}`,
+          `Cards (balance read from the card): ${r.life.cards.map((c) => `${c.cardId} ${yuan(c.balanceFen)}`).join(', ')}`,
+          `Blacklist: ${r.life.blacklist.join(', ') || '(empty)'}; double-spend proofs: ${r.life.doubleSpendProofs}`,
+          `Value conserved (registry = minted, cards = registry): ${r.life.conserved ? 'yes' : 'NO'}`,
+          '',
+        ]
+      : []),
     `Card image: ${r.image}`,
     `Manifest:   ${r.manifest}`,
     `Work dir:   ${r.dir}`,

@@ -1,0 +1,174 @@
+/**
+ * @module The money part of `drmb demo`: the central bank mints, a commercial bank withdraws onto the
+ * holder's card, the card pays at a POS terminal (with change), pays another card offline (signed,
+ * encrypted coin export with a withdrawal code), the banks settle in the registry, and a cloned card
+ * that spends the same coins again is caught with proof and blacklisted.
+ */
+import { join } from 'node:path';
+import { mintCoins } from '../bank/mint.js';
+import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, Registry } from '../bank/registry.js';
+import { withdraw } from '../bank/withdraw.js';
+import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
+import { DrmbCard } from '../host/drmb-card.js';
+import { directTransport } from '../host/direct-transport.js';
+import { hostStack } from '../host/pcsc.js';
+import { CoinFloat } from '../host/pos/coin-float.js';
+import { PosTerminal } from '../host/pos/pos-terminal.js';
+import { SecureModule } from '../host/pos/secure-module.js';
+import { UploadQueue } from '../host/pos/upload-queue.js';
+import type { TrustAnchors } from '../personalization/key-ceremony.js';
+import type { KeyFile } from '../personalization/key-files.js';
+import type { SimulatedCard } from '../simulator/simulated-card.js';
+
+export const CENTRAL_BANK_MINT_FEN = 100_000;
+export const ISSUING_BANK = '102100000001';
+export const MERCHANT_BANK = '103100000002';
+export const MERCHANT = 'shop-001@merchant.example';
+const TERMINAL_IDENTITY = 'pos-0001@merchant.example';
+const TERMINAL_ID = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 0x01);
+
+export interface LifeKeys {
+  cbMaster: KeyFile<'cb-master'>;
+  mintMaster: KeyFile<'mint-master'>;
+  coinSigning: KeyFile<'coin-signing'>;
+  kgcSign: KeyFile<'kgc-sign'>;
+  kgcEncrypt: KeyFile<'kgc-encrypt'>;
+  anchors: TrustAnchors;
+}
+
+export interface LifeReport {
+  steps: { step: string; detail: string }[];
+  cards: { cardId: string; balanceFen: number }[];
+  registry: { owner: string; balanceFen: number }[];
+  mintedFen: number;
+  blacklist: string[];
+  doubleSpendProofs: number;
+  /** minted = central bank + banks + cards, as the registry and the cards see it */
+  conserved: boolean;
+}
+
+const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
+const stackOf = (sim: SimulatedCard) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn());
+
+/**
+ * Runs the money flows on two issued simulated cards (A pays, B receives). `cloneOf` makes a copy of
+ * a card from an image (the attacker's restored card image).
+ */
+export async function runLife(
+  dir: string,
+  keys: LifeKeys,
+  cardA: SimulatedCard,
+  cardB: SimulatedCard,
+  pinA: string,
+  cloneOf: (image: Uint8Array) => SimulatedCard,
+  say: (line: string) => void,
+): Promise<LifeReport> {
+  const steps: LifeReport['steps'] = [];
+  const step = (s: string, detail: string) => {
+    steps.push({ step: s, detail });
+    say(`${s}: ${detail}`);
+  };
+  const registry = await Registry.open({ dataDir: join(dir, 'registry'), trust: keys.anchors, mintMaster: keys.mintMaster.secret.master });
+  try {
+    // 1. The central bank mints 1000.00 yuan in 100-yuan coins and sends them to the issuing bank's vault.
+    const signingKey = { privateKey: keys.coinSigning.secret.privateKey, keyIndex: keys.coinSigning.keyIndex };
+    const mint = (denoms: number[]) => mintCoins({ signingKey, mintMaster: keys.mintMaster.secret.master, issueDate: '20261101', expiryDate: '20361231' }, denoms);
+    const coins = mint(Array(10).fill(10_000));
+    await registry.recordMint(coins);
+    await registry.transfer(coins.map((c) => c.body.serial), CENTRAL_BANK, bankOwner(ISSUING_BANK));
+    step('mint', `${yuan(CENTRAL_BANK_MINT_FEN)} in 10 coins, moved to bank ${ISSUING_BANK}`);
+
+    // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
+    const a = new DrmbCard(stackOf(cardA));
+    const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, cbMaster: keys.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
+    step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
+
+    // 3. A POS purchase of 30.00 yuan: card A holds only 100-yuan coins, so the terminal pays 70.00
+    //    change into the card from its float (minted for the merchant's bank) and debits 100.00.
+    const floatCoins = mint([5000, 2000, 1000, 500, 200, 100]);
+    await registry.recordMint(floatCoins, bankOwner(MERCHANT_BANK));
+    const terminal = (queueFile: string, blacklist: string[] = [], float = floatCoins) =>
+      new PosTerminal({
+        secureModule: new SecureModule(keys.cbMaster.secret.purchase, TERMINAL_ID),
+        queue: new UploadQueue(join(dir, queueFile)),
+        anchors: keys.anchors,
+        payeeIdentity: MERCHANT,
+        extendedLength: true,
+        blacklist,
+        change: { identity: TERMINAL_IDENTITY, signKey: sm9ExtractSignKey(keys.kgcSign.secret.privateKey, new TextEncoder().encode(TERMINAL_IDENTITY)), float: new CoinFloat(float) },
+      });
+    const imageBeforePurchase = cardA.toImage();
+    const pos = terminal('pos-queue.jsonl');
+    const paid = await pos.pay(a, 3_000, { pin: pinA });
+    step('pos purchase', `price ${yuan(paid.amountFen)}, change ${yuan(paid.changeFen)} paid into the card, ${yuan(paid.paidFen)} debited; packet verified and queued`);
+    // The change coins left the merchant's float for card A: the merchant's bank reports the move.
+    const onA = new Set(cardA.memory.coins.map((c) => Buffer.from(c.body.serial).toString('hex')));
+    const changeSerials = floatCoins.filter((c) => onA.has(Buffer.from(c.body.serial).toString('hex'))).map((c) => c.body.serial);
+    if (changeSerials.length) await registry.transfer(changeSerials, bankOwner(MERCHANT_BANK), cardOwner(w.cardId), { kind: 'transfer', payerCardId: w.cardId });
+
+    // 4. Offline peer payment: card A pays card B 50.00 yuan with a withdrawal code.
+    const b = new DrmbCard(stackOf(cardB));
+    const infoB = await b.select();
+    const ready = await b.prepareReceive();
+    await a.select();
+    await a.verifyPin(pinA);
+    const transfer = await a.transfer(5_000, ready.payeeIdentity, ready.nonce, '2026112200050000', { date: '20261122', time: '120000' });
+    const { receipt } = await b.importPacket(transfer.packetBytes);
+    step('peer payment', `${yuan(receipt.body.amountFen)} from ${transfer.packet.header.payerCardId} to ${infoB.cardId} offline (SM9-signed, SM9-encrypted to ${ready.payeeIdentity}); receipt signed by card B`);
+
+    // 5. Settlement: the merchant's bank deposits the POS packet; card B's bank the transfer.
+    const queued = new UploadQueue(join(dir, 'pos-queue.jsonl')).pending().filter((p) => p.type === 'PURCHASE');
+    for (const p of queued) {
+      const s = await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
+      step('deposit', `${yuan(s.amountFen)} from card ${s.payerCardId} (counter ${s.payerCounter}) now owned by bank ${MERCHANT_BANK}`);
+    }
+    const payeeKey = sm9ExtractEncryptKey(keys.kgcEncrypt.secret.privateKey, new TextEncoder().encode(ready.payeeIdentity));
+    const st = await registry.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, payeeOwner: cardOwner(infoB.cardId!), payeeDecryptionKey: payeeKey });
+    step('deposit', `${yuan(st.amountFen)} transfer settled: card ${infoB.cardId} recorded as owner`);
+
+    // 6. Double spending: a card restored from an image taken before the purchase pays again.
+    const clone = new DrmbCard(stackOf(cloneOf(imageBeforePurchase)));
+    const secondFloat = mint([5000, 2000, 1000, 500, 200, 100]);
+    await registry.recordMint(secondFloat, bankOwner(MERCHANT_BANK));
+    const second = terminal('pos-queue-2.jsonl', [], secondFloat);
+    await second.pay(clone, 3_000, { pin: pinA });
+    const q2 = new UploadQueue(join(dir, 'pos-queue-2.jsonl')).pending().filter((p) => p.type === 'PURCHASE');
+    let caught = '';
+    for (const p of q2) {
+      try {
+        await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
+      } catch (e) {
+        if (!(e instanceof DoubleSpendError)) throw e;
+        caught = `${e.proof.reason}: two signed packets kept as proof against ${e.proof.payerIdentity}`;
+      }
+    }
+    step('double spend', caught ? `caught at settlement (${caught}); card on the blacklist` : 'NOT caught');
+    const blacklist = await registry.blacklist();
+    const refused = await terminal('pos-queue-3.jsonl', blacklist)
+      .pay(new DrmbCard(stackOf(cloneOf(imageBeforePurchase))), 1_000)
+      .then(() => 'paid')
+      .catch((e: Error) => e.name);
+    step('blacklist', `a terminal that loaded the blacklist refuses the card: ${refused}`);
+
+    const owners = [CENTRAL_BANK, bankOwner(ISSUING_BANK), bankOwner(MERCHANT_BANK), cardOwner(w.cardId), cardOwner(infoB.cardId!)];
+    const registryBalances = await Promise.all(owners.map(async (owner) => ({ owner, balanceFen: await registry.balanceOf(owner) })));
+    const cards = [
+      { cardId: w.cardId, balanceFen: cardA.memory.balanceFen },
+      { cardId: infoB.cardId!, balanceFen: cardB.memory.balanceFen },
+    ];
+    const mintedFen = await registry.mintedTotal();
+    const registryTotal = registryBalances.reduce((s, r) => s + r.balanceFen, 0);
+    const cardsMatch = cards.every((c) => registryBalances.find((r) => r.owner === cardOwner(c.cardId))!.balanceFen === c.balanceFen);
+    return {
+      steps,
+      cards,
+      registry: registryBalances,
+      mintedFen,
+      blacklist,
+      doubleSpendProofs: (await registry.proofs()).length,
+      conserved: registryTotal === mintedFen && cardsMatch,
+    };
+  } finally {
+    await registry.close();
+  }
+}
