@@ -4,8 +4,8 @@
 set -euo pipefail
 if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then echo "postgres: not installed and not root" >&2; exit 1; fi
-  apt-get update >&2
-  apt-get install -y --no-install-recommends postgresql >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >&2
 fi
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PGDIR=$(mktemp -d /tmp/drmb-pg.XXXXXX)
