@@ -42,6 +42,11 @@ export class ExclusiveTransport implements Transport {
       void before.then(release);
       throw new TransportError('cancelled before the card was free', opts.signal.reason, 'cancelled');
     }
+    // Fast path (every plain transmit): nothing to race against, just wait our turn.
+    if (opts.timeoutMs === undefined && !opts.signal) {
+      await before;
+      return release;
+    }
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     try {
