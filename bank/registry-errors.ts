@@ -82,6 +82,23 @@ export class NotOwnerError extends RegistryError {
   }
 }
 
+/**
+ * A packet of a payer whose coin the registry saw the same payer pay away in another packet, with
+ * room between the two counters for the coin to have come back offline (a receive on the card,
+ * deposited later) and no fork of the card's export chain: not proof of double spending. Nothing moves and nobody is accused; the payee's bank
+ * keeps the packet (it stays valid evidence) until the coin's return is deposited.
+ */
+export class CustodyPendingError extends RegistryError {
+  override readonly name = 'CustodyPendingError';
+  constructor(
+    readonly serial: Uint8Array,
+    readonly payerCounter: number,
+    readonly laterCounter: number,
+  ) {
+    super('custody-pending', `coin ${bytesToHex(serial)} left the payer again at counter ${laterCounter}; packet counter ${payerCounter} waits for the coin's return to be deposited`);
+  }
+}
+
 /** Nothing is waiting under a withdrawal code. */
 export class UnknownWithdrawalCodeError extends RegistryError {
   override readonly name = 'UnknownWithdrawalCodeError';

@@ -23,6 +23,7 @@ import { PgliteDb } from './pglite-db.js';
 import { PostgresDb } from './postgres-db.js';
 import {
   type DoubleSpendProof,
+  CustodyPendingError,
   DoubleSpendError,
   ExpiredCoinError,
   ForgedCoinError,
@@ -412,7 +413,18 @@ export class Registry {
         [h, payer],
       );
       const earlier = prior.rows[0];
-      if (earlier) return (await replay(earlier)) ?? { proof: await this.#recordProof(tx, 'serial-reused', header, hexToBytes(h), earlier.packet, packetBytes) };
+      if (!earlier) continue;
+      const replayed = await replay(earlier);
+      if (replayed) return replayed;
+      // Two packets of one card spending one coin prove double spending only when the coin cannot have
+      // come back to the card between them: a return (an import or a load) takes a counter of its own,
+      // so counters at most one apart leave no room; and two packets chained to the same previous export
+      // (value-formats: previousExportHash) fork the card's export history, which an honest card never
+      // does. Otherwise the older packet waits for the return to be deposited.
+      const e = exportPacketCoder.decode(earlier.packet).header;
+      const conclusive = Math.abs(e.payerCounter - header.payerCounter) <= 1 || equalBytes(e.previousExportHash, header.previousExportHash);
+      if (conclusive) return { proof: await this.#recordProof(tx, 'serial-reused', header, hexToBytes(h), earlier.packet, packetBytes) };
+      throw new CustodyPendingError(hexToBytes(h), header.payerCounter, e.payerCounter);
     }
     // 2. A different packet already settled under this (card ID, counter): the counter was used twice.
     const sameCounter = await tx.query<{ packet: Uint8Array; packet_hash: Uint8Array }>(
@@ -421,15 +433,25 @@ export class Registry {
     );
     const other = sameCounter.rows[0];
     if (other) return (await replay(other)) ?? { proof: await this.#recordProof(tx, 'counter-reused', header, undefined, other.packet, packetBytes) };
+    // 2b. Another packet of this card chained to the same previous export: the card's history forked,
+    // as only a cloned or restored card can make it (terminal CHANGE packets have no card chain).
+    if (header.type !== 'CHANGE') {
+      const sameParent = await tx.query<{ packet: Uint8Array; packet_hash: Uint8Array }>(
+        'SELECT packet, packet_hash FROM packets WHERE payer_card_id = $1 AND previous_export_hash = $2 AND packet_hash <> $3 LIMIT 1',
+        [header.payerCardId, header.previousExportHash, packetHash],
+      );
+      const forked = sameParent.rows[0];
+      if (forked) return { proof: await this.#recordProof(tx, 'chain-fork', header, undefined, forked.packet, packetBytes) };
+    }
     // 3. Coins the payer never held (or that left it online): refused without proof.
     for (const h of hexes) {
       const owner = owners.get(h);
       if (owner !== payer) throw new NotOwnerError(owner === undefined ? 'unknown-coin' : 'not-owner', hexToBytes(h), payer, owner);
     }
     await tx.query(
-      `INSERT INTO packets (packet_hash, type, payer_card_id, payer_counter, payer_identity, payee_owner, amount_fen, packet)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [packetHash, header.type, header.payerCardId, header.payerCounter, header.payerIdentity, payeeOwner, header.amountFen, packetBytes],
+      `INSERT INTO packets (packet_hash, type, payer_card_id, payer_counter, payer_identity, payee_owner, amount_fen, packet, previous_export_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [packetHash, header.type, header.payerCardId, header.payerCounter, header.payerIdentity, payeeOwner, header.amountFen, packetBytes, header.previousExportHash],
     );
     const code = header.withdrawalCode !== ZERO_CODE ? header.withdrawalCode : undefined;
     await this.#move(tx, hexes, payer, payeeOwner, { kind: 'deposit', payerCardId: header.payerCardId, payerCounter: header.payerCounter, packetHash, withdrawalCode: code });

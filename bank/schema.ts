@@ -5,7 +5,7 @@ export const FLOW_KINDS = ['mint', 'transfer', 'withdraw', 'deposit', 'redeem'] 
 export type FlowKind = (typeof FLOW_KINDS)[number];
 
 /** Double-spend proof reasons. */
-export const PROOF_REASONS = ['serial-reused', 'counter-reused'] as const;
+export const PROOF_REASONS = ['serial-reused', 'counter-reused', 'chain-fork'] as const;
 export type ProofReason = (typeof PROOF_REASONS)[number];
 
 export interface SchemaOptions {
@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS packets (
   received_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (payer_card_id, payer_counter)
 );
+-- The card's export hash chain (value-formats previousExportHash): an honest card never has two packets
+-- chained to one previous export.
+ALTER TABLE packets ADD COLUMN IF NOT EXISTS previous_export_hash bytea;
+CREATE INDEX IF NOT EXISTS packets_chain ON packets (payer_card_id, previous_export_hash);
 
 CREATE TABLE IF NOT EXISTS double_spend_proofs (
   id bigserial PRIMARY KEY,
