@@ -3,7 +3,6 @@
  * process) in pcscd's vpcd reader, used by independent clients (OpenSC, scriptor, pcsc_scan) and the
  * `smartcard` Node binding, byte for byte as the same card answers in-process. Slow suite (~10 s).
  */
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import {
 } from '../../scripts/pcsc-harness.js';
 import type { PcscdHandle } from '../../scripts/pcsc-harness.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { CardChild } from './pcsc-fixture.js';
 
 /**
  * The parts of the `smartcard` binding (optional dependency, native) this suite uses. Typed here and
@@ -121,49 +121,13 @@ function pcscScanCardState(out: string, reader: string): string | undefined {
   return undefined;
 }
 
-/** Serve child: stderr lines collected; waits for a line containing a text. */
-class ServeProcess {
-  readonly lines: string[] = [];
-  private waiters: { text: string; resolve: () => void }[] = [];
-
-  constructor(readonly child: ChildProcess) {
-    let rest = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      const parts = (rest + s).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) {
-        this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(line.includes(w.text) && (w.resolve(), true)));
-      }
-    });
-    child.stdout!.resume();
-  }
-
-  /** Resolves when a stderr line containing `text` arrives after `from` lines (default: any line so far). */
-  waitFor(text: string, timeoutMs: number, from = 0): Promise<void> {
-    if (this.lines.slice(from).some((l) => l.includes(text))) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`serve did not print "${text}" within ${timeoutMs} ms; stderr:\n${this.lines.join('\n')}`)),
-        timeoutMs,
-      );
-      this.waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  }
-
-  send(command: string): void {
-    this.child.stdin!.write(`${command}\n`);
-  }
-}
-
 if (missing.length && !IN_CI) console.warn(`test/pcsc/vpcd.test.ts skipped: ${skipReason}`);
 
 const suiteTitle = `the simulated card in pcscd's vpcd reader${skipReason && ` (skipped: ${skipReason})`}`;
 
 describe.skipIf(missing.length > 0 && !IN_CI)(suiteTitle, { timeout: 60_000 }, () => {
   let pcscd: PcscdHandle | undefined;
-  let serve: ServeProcess | undefined;
+  let serve: CardChild | undefined;
   let sc: Smartcard;
   let ctx: PcscContext | undefined;
   let dir: string;
@@ -205,7 +169,7 @@ describe.skipIf(missing.length > 0 && !IN_CI)(suiteTitle, { timeout: 60_000 }, (
       ['--import', 'tsx', join(ROOT, 'scripts/sim-serve.ts'), '--image', image, '--control', 'stdin'],
       { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    serve = new ServeProcess(child);
+    serve = new CardChild(child);
     await serve.waitFor('card inserted in vpcd 127.0.0.1:35963', 20_000);
     ctx = new sc.Context();
     await waitReader(true); // pcscd notices the insertion on its next poll (190-490 ms)
