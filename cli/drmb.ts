@@ -13,6 +13,7 @@ import { registerRunScript } from './perso/run-script.js';
 import { registerCardCommands } from './card/index.js';
 import { registerPosPay } from './pos/pay.js';
 import { registerBankCommands } from './bank/index.js';
+import { registerPeerPay } from './peer/pay.js';
 import { RegistryError } from '../bank/registry.js';
 import { WithdrawalError } from '../bank/withdraw.js';
 import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
@@ -55,7 +56,9 @@ export function buildProgram(): Command {
   registerPosPay(pos);
   const bank = program.command('bank').description('the back office: mint, withdrawal onto a card, deposit and settlement in the registry');
   registerBankCommands(bank);
-  for (const group of [program, spec, sim, keys, perso, card, pos, bank]) {
+  const peer = program.command('peer').description('offline payment between two cards');
+  registerPeerPay(peer);
+  for (const group of [program, spec, sim, keys, perso, card, pos, bank, peer]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }

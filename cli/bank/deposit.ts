@@ -4,7 +4,11 @@
  */
 import type { Command as Cli } from 'commander';
 import { hex } from '../../applet-spec/codec/hex.js';
-import { bankOwner, DoubleSpendError, RegistryError } from '../../bank/registry.js';
+import { readFileSync } from 'node:fs';
+import { exportPacketCoder } from '../../applet-spec/value-formats.js';
+import { bankOwner, cardOwner, DoubleSpendError, RegistryError } from '../../bank/registry.js';
+import { sm9ExtractEncryptKey } from '../../crypto/sm9/sm9.js';
+import { loadKey } from '../../personalization/key-files.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { emit, UsageError } from '../output.js';
 import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
@@ -13,6 +17,47 @@ export interface DepositOptions extends RegistryOptions {
   queue: string;
   payee: string;
   bankCode: string;
+}
+
+export interface PacketDepositOptions extends RegistryOptions {
+  packet: string;
+  /** the payee holds a card: the coins are recorded as the card's */
+  toCard?: string;
+  /** the payee's bank account (vault) */
+  bankCode?: string;
+}
+
+/**
+ * Settles one peer-payment packet from a file. The central bank opens the SM9-encrypted body with the
+ * payee's key extracted by its KGC. New owner: the payee's card (--to-card), a bank vault (--bank-code),
+ * or, with neither, the packet's withdrawal code (redeemed later with `drmb bank redeem`).
+ */
+export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ cardId: string; counter: number; amountFen: number; owner: string; replayed: boolean; packetHash: string }> {
+  let packet: Uint8Array;
+  try {
+    packet = new Uint8Array(readFileSync(o.packet));
+  } catch {
+    throw new UsageError(`--packet: cannot read ${o.packet}`);
+  }
+  if (o.toCard !== undefined && !/^\d{20}$/.test(o.toCard)) throw new UsageError('--to-card must be a 20-digit card ID');
+  if (o.bankCode !== undefined && !/^\d{12}$/.test(o.bankCode)) throw new UsageError('--bank-code must be 12 digits');
+  let header;
+  try {
+    header = exportPacketCoder.decode(packet).header;
+  } catch (e) {
+    throw new UsageError(`--packet: ${o.packet} is not an export packet (${(e as Error).message})`);
+  }
+  const kgc = loadKey('kgc-encrypt', { dir: o.keys });
+  const payeeDecryptionKey = header.type === 'TRANSFER' ? sm9ExtractEncryptKey(kgc.secret.privateKey, new TextEncoder().encode(header.payeeIdentity)) : undefined;
+  const owner = o.toCard ? cardOwner(o.toCard) : o.bankCode ? bankOwner(o.bankCode) : undefined;
+  const registry = await openRegistry(o);
+  try {
+    const s = await registry.settle(packet, { payeeIdentity: header.payeeIdentity, payeeOwner: owner, payeeDecryptionKey });
+    return { cardId: s.payerCardId, counter: s.payerCounter, amountFen: s.amountFen, owner: s.payeeOwner, replayed: s.replayed, packetHash: hex(s.packetHash) };
+  } finally {
+    payeeDecryptionKey?.fill(0);
+    await registry.close();
+  }
 }
 
 export interface DepositLine {
@@ -55,11 +100,20 @@ export function registerDeposit(bank: Cli): void {
   addRegistryOptions(
     bank
       .command('deposit')
-      .description("settle a POS terminal's queued packets for the merchant: verify, change owner, catch double spending")
-      .requiredOption('--queue <file>', 'POS upload queue file')
-      .requiredOption('--payee <identity>', "the merchant's SM9 identity the packets are made out to")
-      .requiredOption('--bank-code <code>', "12-digit code of the merchant's bank (new owner)"),
-  ).action(async (o: DepositOptions) => {
+      .description("settle payments in the registry: a POS terminal's queue (--queue) or one peer-payment packet (--packet); verify, change owner, catch double spending")
+      .option('--queue <file>', 'POS upload queue file')
+      .option('--payee <identity>', "with --queue: the merchant's SM9 identity the packets are made out to")
+      .option('--packet <file>', 'a peer-payment packet written by drmb peer pay')
+      .option('--to-card <card ID>', "with --packet: the payee's card becomes the owner")
+      .option('--bank-code <code>', "12-digit code of the payee's bank (new owner); with --packet and no --to-card/--bank-code, the withdrawal code owns the coins"),
+  ).action(async (o: DepositOptions & PacketDepositOptions) => {
+    if (o.packet !== undefined) {
+      if (o.queue !== undefined) throw new UsageError('--packet and --queue exclude each other');
+      const r = await runPacketDeposit(o);
+      emit(r, !!o.json, (x) => `${(x.amountFen / 100).toFixed(2)} yuan from card ${x.cardId} (counter ${x.counter}) ${x.replayed ? 'was already settled to' : 'now owned by'} ${x.owner}`);
+      return;
+    }
+    if (o.queue === undefined || o.payee === undefined || o.bankCode === undefined) throw new UsageError('--queue, --payee and --bank-code are needed (or --packet)');
     const r = await runDeposit(o);
     emit(r, !!o.json, (x) =>
       [

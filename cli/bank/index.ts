@@ -3,11 +3,13 @@ import type { Command as Cli } from 'commander';
 import { registerDeposit } from './deposit.js';
 import { registerMint } from './mint.js';
 import { registerWithdraw } from './withdraw.js';
+import { registerRedeem } from './redeem.js';
 
 export function registerBankCommands(bank: Cli): void {
   registerMint(bank);
   registerWithdraw(bank);
   registerDeposit(bank);
+  registerRedeem(bank);
   bank.exitOverride();
   bank.commands.forEach((c) => c.exitOverride());
 }
