@@ -1,6 +1,5 @@
 /** @module Tests for the status-word table: uniqueness, the SW constants, families and formatting. */
 import { describe, expect, it } from 'vitest';
-import { FormatError } from './errors.js';
 import {
   SW,
   describeSw,
@@ -13,17 +12,8 @@ import {
   swTriesLeft,
   swWrongLe,
 } from './status-words.js';
+import { expectFormatError } from '../test/expect-format-error.js';
 
-function expectFormatError(fn: () => unknown, what: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected FormatError(${what})`).toBeInstanceOf(FormatError);
-  expect((caught as FormatError).what).toBe(what);
-}
 
 const fixed = statusWordTable.filter((e) => !e.family);
 

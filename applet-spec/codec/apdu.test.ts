@@ -1,7 +1,6 @@
 /** @module Tests for the APDU codec (ISO/IEC 7816-4 cases 1-4, short and extended, chaining) and the hex helpers. */
 import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../../test/vectors.js';
-import { FormatError } from '../errors.js';
 import {
   chainCommand,
   claAllowsChaining,
@@ -14,17 +13,8 @@ import {
   type CommandApdu,
 } from './apdu.js';
 import { fromHex, hex } from './hex.js';
+import { expectFormatError } from '../../test/expect-format-error.js';
 
-function expectFormatError(fn: () => unknown, what: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected FormatError(${what})`).toBeInstanceOf(FormatError);
-  expect((caught as FormatError).what).toBe(what);
-}
 
 const bytes = (h: string) => fromHex(h);
 const filled = (n: number, b = 0xab) => new Uint8Array(n).fill(b);

@@ -1,19 +1,9 @@
 /** @module Tests for the DGI codec (EMV CPS v1.1 4.3.2 / Annex A). */
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../errors.js';
 import { dgiToHex, encodeDgi, encodeDgiList, parseDgiList, type Dgi } from './dgi.js';
 import { fromHex, hex } from './hex.js';
+import { expectFormatError } from '../../test/expect-format-error.js';
 
-function expectFormatError(fn: () => unknown, what: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected FormatError(${what})`).toBeInstanceOf(FormatError);
-  expect((caught as FormatError).what).toBe(what);
-}
 
 const filled = (n: number) => new Uint8Array(n).fill(0xab);
 const ab = (n: number) => 'AB'.repeat(n);

@@ -1,6 +1,5 @@
 /** @module Tests for the BER-TLV codec (EMV Book 3 Annex B, ISO/IEC 7816-4 BER-TLV). */
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../errors.js';
 import { fromHex, hex } from './hex.js';
 import {
   encodeLength,
@@ -14,17 +13,8 @@ import {
   parseTlvOne,
   tagToHex,
 } from './tlv.js';
+import { expectFormatError } from '../../test/expect-format-error.js';
 
-function expectFormatError(fn: () => unknown, what: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected FormatError(${what})`).toBeInstanceOf(FormatError);
-  expect((caught as FormatError).what).toBe(what);
-}
 
 describe('tags', () => {
   // [tag, tag field hex]
