@@ -1,10 +1,20 @@
 /**
  * @module The D-RMB applet's persistent records on top of the journalled store: lifecycle state,
  * keys, PIN, risk parameters, coins, counter, cyclic log, stored proofs and receipts. Each accessor
- * names the store key it uses, so that tearing tests can reason about writes.
+ * names the store key it uses, so that tearing tests can reason about writes. validate() checks every
+ * record of a loaded card image against what these accessors write.
  */
-import { coinCoder, type Coin, COIN_LENGTH, type LogRecord, logRecordCoder, LOG_RECORD_LENGTH } from '../applet-spec/value-formats.js';
+import { coinCoder, type Coin, COIN_LENGTH, COIN_VERSION, type LogRecord, logRecordCoder, LOG_RECORD_LENGTH, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
 import { APP_STATES, type AppState, appStateFromByte } from '../applet-spec/lifecycle.js';
+import { pinBlockFormat2 } from '../applet-spec/codec/fields.js';
+import { cardIdCoder } from '../applet-spec/data-objects.js';
+import { dgiByNumber, DGIS, stageDgis } from '../applet-spec/dgis.js';
+import { creditForLoad } from '../applet-spec/commands/credit-for-load.js';
+import { debitForPurchase } from '../applet-spec/commands/debit-for-purchase.js';
+import { exportCoins } from '../applet-spec/commands/export-coins.js';
+import { importCoins } from '../applet-spec/commands/import-coins.js';
+import { RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
+import { CardImageError } from './card-image-error.js';
 import type { PersistentStore } from './persistent-store.js';
 
 /** Records kept in the cyclic log (PBOC cards keep 10; D-RMB keeps more for offline reconciliation). */
@@ -28,9 +38,168 @@ const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff
 const readU32 = (b: Uint8Array, off = 0): number => ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
 const hexKey = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
+// ---- record rules for validate(): what each accessor below writes, checked strictly --------------
+
+const exactly = (n: number) => (v: Uint8Array) => {
+  if (v.length !== n) throw new Error(`${v.length} bytes, expected ${n}`);
+};
+const decodes = (c: { decode(b: Uint8Array, what?: string): unknown }, what?: string) => (v: Uint8Array) => void c.decode(v, what);
+
+/** Concatenated fixed-size items: a whole number of them, at most `max`. */
+function items(v: Uint8Array, size: number, max: number, name: string): Uint8Array[] {
+  if (v.length % size !== 0) throw new Error(`${v.length} bytes is not a whole number of ${size}-byte ${name}s`);
+  if (v.length / size > max) throw new Error(`${v.length / size} ${name}s, at most ${max}`);
+  return Array.from({ length: v.length / size }, (_, i) => v.subarray(i * size, (i + 1) * size));
+}
+
+/** Coins as setCoins writes them: each a strict coin of the current version with a value, no serial twice. */
+function checkCoins(v: Uint8Array): void {
+  const all = items(v, COIN_LENGTH, Infinity, 'coin');
+  const serials = new Set<string>();
+  all.forEach((bytes, i) => {
+    const what = `coin ${i + 1} of ${all.length}`;
+    const c = coinCoder.decode(bytes, what);
+    if (c.body.version !== COIN_VERSION) throw new Error(`${what}: version ${c.body.version}, expected ${COIN_VERSION}`);
+    if (c.body.denominationFen <= 0) throw new Error(`${what}: denomination 0`);
+    const serial = hexKey(c.body.serial);
+    if (serials.has(serial)) throw new Error(`${what}: the same serial as an earlier coin (one coin held twice)`);
+    serials.add(serial);
+  });
+}
+
+/** The log as appendLog writes it: whole records, newest first, counters descending. */
+function checkLog(v: Uint8Array): void {
+  const counters = items(v, LOG_RECORD_LENGTH, LOG_CAPACITY, 'log record').map((b, i) => logRecordCoder.decode(b, `log record ${i + 1}`).counter);
+  counters.forEach((c, i) => {
+    if (i > 0 && c >= counters[i - 1]) throw new Error(`log record ${i + 1}: counter ${c} not below the newer record's ${counters[i - 1]}`);
+  });
+}
+
+/** Commands whose response putProof keeps, by transaction type (GET TRANSACTION PROVE answers it byte for byte). */
+const PROOF_RESPONSES = new Map<number, { decodeResponse(data: Uint8Array): unknown }>([
+  [TRANSACTION_TYPES.LOAD, creditForLoad],
+  [TRANSACTION_TYPES.PURCHASE, debitForPurchase],
+  [TRANSACTION_TYPES.TRANSFER, exportCoins],
+  [TRANSACTION_TYPES.RECEIVE, importCoins],
+]);
+
+/** Receive nonces: 8 bytes each (the packet header's payee nonce), at most RECEIVE_NONCE_SLOTS. */
+const RECEIVE_NONCE_LENGTH = 8;
+
+/** Records with a fixed key. */
+const FIXED_RECORDS: Record<string, (v: Uint8Array) => void> = {
+  state: (v) => {
+    exactly(1)(v);
+    if (!appStateFromByte(v[0])) throw new Error(`${v[0].toString(16).padStart(2, '0')} is not a lifecycle state`);
+  },
+  'card/id': decodes(cardIdCoder, 'card ID'),
+  'scp/failures': exactly(1),
+  'pin/ref': decodes(pinBlockFormat2, 'reference PIN'),
+  'pin/limit': exactly(1),
+  'pin/tries': exactly(1),
+  'purse/counter': exactly(4),
+  'purse/coins': checkCoins,
+  // six u32 values, as setRisk writes them
+  'purse/risk': exactly(24),
+  // count and amount, two u32 values, as setOfflineUse writes them
+  'purse/offline': exactly(8),
+  // an SM3 hash
+  'purse/last-export': exactly(32),
+  'receive/nonces': (v) => void items(v, RECEIVE_NONCE_LENGTH, RECEIVE_NONCE_SLOTS, 'nonce'),
+  log: checkLog,
+};
+
+/** Records whose key carries a number: key versions, DGIs, proofs, receipts. */
+const KEYED_RECORDS: [RegExp, (m: RegExpMatchArray, v: Uint8Array) => void][] = [
+  [
+    /^scp\/([0-9a-f]{1,2})$/,
+    ([key, kvn], v) => {
+      // GP 2.3 11.1.8: key versions 01..7F; ENC || MAC || DEK as putScpKeys writes them
+      const n = parseInt(kvn, 16);
+      if (n < 0x01 || n > 0x7f || key !== `scp/${n.toString(16)}`) throw new Error('not a key version');
+      exactly(48)(v);
+    },
+  ],
+  [
+    /^dgi\/([0-9a-f]{4})$/,
+    ([, dgi], v) => {
+      const def = dgiByNumber(parseInt(dgi, 16));
+      if (!def || def.dgi === DGIS.completion.dgi) throw new Error('not a DGI the card stores');
+      def.coder.decode(v, def.name);
+    },
+  ],
+  [
+    /^proof\/([0-9a-f]{2})\/(\d{10})$/,
+    ([, type, counter], v) => {
+      const response = PROOF_RESPONSES.get(parseInt(type, 16));
+      if (!response || Number(counter) > 0xffffffff) throw new Error('not a transaction type and counter of a proof');
+      response.decodeResponse(v);
+    },
+  ],
+  [
+    /^receipt\/([0-9a-f]{64})$/,
+    ([, packetHash], v) => {
+      if (hexKey(importCoins.decodeResponse(v).receipt.body.packetHash) !== packetHash) throw new Error('the receipt is for another packet');
+    },
+  ],
+];
+
+/** The check of the record under `key`, or undefined for a key no accessor writes. */
+function recordCheck(key: string): ((v: Uint8Array) => void) | undefined {
+  if (Object.hasOwn(FIXED_RECORDS, key)) return FIXED_RECORDS[key];
+  for (const [re, check] of KEYED_RECORDS) {
+    const m = key.match(re);
+    if (m) return (v) => check(m, v);
+  }
+  return undefined;
+}
+
 /** Typed access to the applet's records. */
 export class CardMemory {
   constructor(readonly store: PersistentStore) {}
+
+  /**
+   * Checks the records of a loaded card image: each key is one this class writes, each value decodes
+   * strictly as it is written, the records a lifecycle state needs are there, and the records agree
+   * where value is at stake (coins only on a card in use, the balance the newest log record reports,
+   * no proof or log record from a counter not yet reached). Throws CardImageError
+   * "is damaged: record <key>: <why>" for the first failure; the reason never quotes key or PIN bytes.
+   */
+  validate(): void {
+    const damaged = (key: string, why: string) => CardImageError.damaged(`record ${key}: ${why}`);
+    const keys = this.store.keys();
+    for (const key of keys) {
+      const check = recordCheck(key);
+      if (!check) throw damaged(key, 'not a record of this card');
+      try {
+        check(this.store.get(key)!);
+      } catch (e) {
+        throw damaged(key, (e as Error).message);
+      }
+    }
+
+    const state = this.state;
+    const stages: (1 | 2)[] = state === 'PREPARED' ? [1] : state === 'ISSUED' || state === 'LOCKED' ? [1, 2] : [];
+    const needed = ['state', 'card/id', ...(stages.includes(1) ? ['purse/risk'] : []), ...(stages.includes(2) ? ['pin/ref', 'pin/limit', 'pin/tries'] : [])];
+    for (const stage of stages) {
+      for (const d of stageDgis(stage)) if (d.mandatory && d.dgi !== DGIS.completion.dgi) needed.push(`dgi/${d.dgi.toString(16).padStart(4, '0')}`);
+    }
+    for (const key of needed) if (!this.store.has(key)) throw damaged(key, `missing on a card in state ${state}`);
+
+    const coins = this.coins;
+    const balanceFen = coins.reduce((s, c) => s + c.body.denominationFen, 0);
+    if (coins.length && state !== 'ISSUED' && state !== 'LOCKED') throw damaged('purse/coins', `${coins.length} coins on a card in state ${state}`);
+    const newest = this.log[0];
+    if ((newest?.balanceAfterFen ?? 0) !== balanceFen) {
+      throw damaged('purse/coins', `the coins add up to ${balanceFen} fen, the newest log record says ${newest?.balanceAfterFen ?? 0} fen`);
+    }
+    const counter = this.counter;
+    if (newest && newest.counter >= counter) throw damaged('log', `record of counter ${newest.counter}, the card is at ${counter}`);
+    for (const key of keys.filter((k) => k.startsWith('proof/'))) {
+      if (Number(key.slice(key.lastIndexOf('/') + 1)) >= counter) throw damaged(key, `proof of a counter the card (at ${counter}) has not reached`);
+    }
+    if (this.store.has('pin/tries') && this.pinTriesLeft > this.pinTryLimit) throw damaged('pin/tries', 'more tries left than the try limit');
+  }
 
   // ---- lifecycle -------------------------------------------------------------------------
 
@@ -169,6 +338,24 @@ export class CardMemory {
 
   setLastExportHash(h: Uint8Array): void {
     this.store.put('purse/last-export', h);
+  }
+
+  // ---- receive nonces --------------------------------------------------------------------------
+
+  /** Outstanding receive nonces (8 bytes each), newest first: a packet carrying one of them may be imported. */
+  get receiveNonces(): Uint8Array[] {
+    const b = this.store.get('receive/nonces') ?? new Uint8Array(0);
+    const out: Uint8Array[] = [];
+    for (let off = 0; off + 8 <= b.length; off += 8) out.push(b.slice(off, off + 8));
+    return out;
+  }
+
+  /** Replaces the outstanding receive nonces (one write), keeping at most `slots`, newest first. */
+  setReceiveNonces(nonces: readonly Uint8Array[], slots: number): void {
+    const keep = nonces.slice(0, slots);
+    const b = new Uint8Array(keep.length * 8);
+    keep.forEach((n, i) => b.set(n, i * 8));
+    this.store.put('receive/nonces', b);
   }
 
   // ---- log and proofs -------------------------------------------------------------------------

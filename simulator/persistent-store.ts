@@ -4,8 +4,18 @@
  * next power-up of a transaction interrupted by power loss) and fault injection that cuts power after
  * the k-th persistent write or at a named point. Images save and load the memory including an
  * interrupted transaction's journal, so a torn card image recovers on its next power-up.
+ * Card images are format version 2: JSON with the records, the journal and an SM3 checksum over their
+ * canonical encoding (imageChecksumInput says exactly which bytes), decoded strictly and saved atomically.
+ * Version 1 images carry no checksum, so an edited one cannot be told from a good one: they are refused
+ * with a message saying how to make the card again (drmb sim create, then personalization).
  */
-import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { lengthPrefixed, u32, u8, utf8 } from '../applet-spec/codec/fields.js';
+import { fromHex, hex } from '../applet-spec/codec/hex.js';
+import { concatBytes } from '../crypto/bytes.js';
+import { sm3 } from '../crypto/sm3.js';
+import { PRIVATE_FILE_MODE, writeFileAtomic } from '../io/atomic-file.js';
+import { CardImageError } from './card-image-error.js';
 
 /** Thrown when power is cut by fault injection; the card is unusable until powerUp(). */
 export class PowerLossError extends Error {
@@ -15,19 +25,106 @@ export class PowerLossError extends Error {
   }
 }
 
-/** Format version of a saved image. */
-const IMAGE_VERSION = 1;
+/** Format version of a saved image; version 1 (no checksum) is refused. */
+const IMAGE_VERSION = 2;
+const IMAGE_FORMAT = 'drmb-card-image';
 
 interface ImageJson {
-  format: 'drmb-card-image';
+  format: typeof IMAGE_FORMAT;
   version: number;
   records: Record<string, string>;
   /** before-images of an interrupted transaction: key -> hex, or null when the key did not exist */
   journal: Record<string, string | null> | null;
+  /** SM3 of imageChecksumInput(records, journal), hex */
+  sm3: string;
 }
 
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+/** The top-level fields of a version 2 image, each required, no other allowed. */
+const IMAGE_FIELDS: readonly (keyof ImageJson)[] = ['format', 'version', 'records', 'journal', 'sm3'];
+
+/** Store keys are printable ASCII (they are JSON member names and go into the checksum with a 1-byte length). */
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+const keyCoder = utf8('store key');
+const valueCoder = lengthPrefixed(4, 'record value');
+const byKey = <T>([a]: [string, T], [b]: [string, T]): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The bytes an image's checksum is the SM3 of:
+ *   "drmb-card-image" (1-byte length, then ASCII), version (u8, 02),
+ *   record count (u32 big-endian), then each record in ascending key order:
+ *     key (1-byte length, then ASCII) || value (4-byte big-endian length, then the bytes);
+ *   journal marker (u8: 00 no interrupted transaction, 01 one), and with 01:
+ *     entry count (u32), then each entry in ascending key order:
+ *     key (1-byte length, then ASCII) || 00 (the key did not exist before the transaction)
+ *                                      or 01 || before-image (4-byte length, then the bytes).
+ * Every length is explicit, so no two different memories share these bytes.
+ */
+export function imageChecksumInput(records: ReadonlyMap<string, Uint8Array>, journal: ReadonlyMap<string, Uint8Array | null> | null): Uint8Array {
+  const parts: Uint8Array[] = [keyCoder.encode(IMAGE_FORMAT), u8.encode(IMAGE_VERSION), u32.encode(records.size)];
+  for (const [k, v] of [...records].sort(byKey)) parts.push(keyCoder.encode(k), valueCoder.encode(v));
+  parts.push(u8.encode(journal ? 1 : 0));
+  if (journal) {
+    parts.push(u32.encode(journal.size));
+    for (const [k, v] of [...journal].sort(byKey)) parts.push(keyCoder.encode(k), v === null ? u8.encode(0) : concatBytes(u8.encode(1), valueCoder.encode(v)));
+  }
+  return concatBytes(...parts);
+}
+
+const damaged = (reason: string) => CardImageError.damaged(reason);
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Bytes of one hex value of the image: whole bytes, hex digits only (no spaces). */
+function imageHex(text: unknown, what: string): Uint8Array {
+  if (typeof text !== 'string') throw damaged(`${what} is not a hex string`);
+  if (/\s/.test(text)) throw damaged(`${what}: white space in hex`);
+  try {
+    return fromHex(text);
+  } catch (e) {
+    throw damaged(`${what}: ${(e as Error).message}`);
+  }
+}
+
+function imageKey(key: string, what: string): string {
+  if (!KEY_PATTERN.test(key)) throw damaged(`${what} key ${JSON.stringify(key.slice(0, 80))} is not 1-255 printable ASCII characters`);
+  return key;
+}
+
+/** The records and journal of an image, refused unless every field is as toImage() writes it and the checksum matches. */
+function decodeImage(bytes: Uint8Array): { records: Map<string, Uint8Array>; journal: Map<string, Uint8Array | null> | null } {
+  let image: unknown;
+  try {
+    image = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw damaged(bytes.length ? 'not complete JSON (truncated or half-written?)' : 'the file is empty');
+  }
+  if (!isPlainObject(image) || image.format !== IMAGE_FORMAT) throw new CardImageError('is not a drmb card image');
+  if (image.version === 1) {
+    throw new CardImageError(
+      'is format version 1, which has no checksum and is no longer loaded; make the card again: drmb sim create --image <file> --card-id <id>, then drmb perso prepare and drmb perso issue with --sim <file>',
+    );
+  }
+  if (image.version !== IMAGE_VERSION) throw new CardImageError(`has format version ${JSON.stringify(image.version)}; this drmb reads version ${IMAGE_VERSION}`);
+  for (const k of Object.keys(image)) if (!(IMAGE_FIELDS as readonly string[]).includes(k)) throw damaged(`unknown field ${JSON.stringify(k)}`);
+  for (const k of IMAGE_FIELDS) if (!(k in image)) throw damaged(`missing field "${k}"`);
+
+  if (!isPlainObject(image.records)) throw damaged('"records" is not an object');
+  const records = new Map<string, Uint8Array>();
+  for (const [k, v] of Object.entries(image.records)) records.set(imageKey(k, 'record'), imageHex(v, `record ${k}`));
+
+  let journal: Map<string, Uint8Array | null> | null = null;
+  if (image.journal !== null) {
+    if (!isPlainObject(image.journal)) throw damaged('"journal" is neither null nor an object');
+    journal = new Map();
+    for (const [k, v] of Object.entries(image.journal)) journal.set(imageKey(k, 'journal'), v === null ? null : imageHex(v, `journal entry ${k}`));
+  }
+
+  const checksum = imageHex(image.sm3, '"sm3"');
+  if (checksum.length !== 32) throw damaged(`"sm3" is ${checksum.length} bytes, not 32`);
+  if (hex(checksum) !== hex(sm3(imageChecksumInput(records, journal)))) throw damaged('checksum mismatch');
+  return { records, journal };
+}
 
 /**
  * Key-value persistent memory. Every put/delete is one persistent write and is atomic by itself;
@@ -187,46 +284,57 @@ export class PersistentStore {
     this.rollBack();
   }
 
-  /** Serializes the memory, including the journal of an interrupted transaction. */
+  /** Serializes the memory, including the journal of an interrupted transaction, with its checksum. */
   toImage(): Uint8Array {
     const image: ImageJson = {
-      format: 'drmb-card-image',
+      format: IMAGE_FORMAT,
       version: IMAGE_VERSION,
-      records: Object.fromEntries([...this.records].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, toHex(v)])),
-      journal: this.journal ? Object.fromEntries([...this.journal].map(([k, v]) => [k, v === null ? null : toHex(v)])) : null,
+      records: Object.fromEntries([...this.records].sort(byKey).map(([k, v]) => [k, hex(v)])),
+      journal: this.journal ? Object.fromEntries([...this.journal].sort(byKey).map(([k, v]) => [k, v === null ? null : hex(v)])) : null,
+      sm3: hex(sm3(imageChecksumInput(this.records, this.journal))),
     };
     return new TextEncoder().encode(JSON.stringify(image, null, 1));
   }
 
-  /** Loads an image written by toImage(); the store starts unpowered-then-powered, so a torn transaction rolls back. */
+  /**
+   * Loads an image written by toImage(); throws CardImageError unless its structure is exact and its
+   * checksum matches. The store starts unpowered-then-powered, so a torn transaction rolls back.
+   */
   static fromImage(bytes: Uint8Array): PersistentStore {
-    let image: ImageJson;
-    try {
-      image = JSON.parse(new TextDecoder().decode(bytes)) as ImageJson;
-    } catch {
-      throw new Error('card image: not a drmb card image (invalid JSON)');
-    }
-    if (image.format !== 'drmb-card-image' || image.version !== IMAGE_VERSION) {
-      throw new Error(`card image: unsupported format ${String(image.format)} version ${String(image.version)}`);
-    }
+    const { records, journal } = decodeImage(bytes);
     const store = new PersistentStore();
-    for (const [k, v] of Object.entries(image.records)) store.records.set(k, fromHex(v));
-    if (image.journal) {
-      store.journal = new Map(Object.entries(image.journal).map(([k, v]) => [k, v === null ? null : fromHex(v)]));
-    }
+    store.records = records;
+    store.journal = journal;
     store.powerUp();
     return store;
   }
 
-  /** Writes the image atomically (temp file + rename), readable by the owner only: it holds card keys. */
+  /**
+   * Writes the image atomically (temp file in the same directory, fsync, rename, directory fsync: the
+   * file is the old image or the new one, never half of either), readable by the owner only: it holds
+   * card keys. Throws CardImageError naming the file.
+   */
   saveToFile(path: string): void {
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, this.toImage(), { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
+    const image = this.toImage();
+    try {
+      writeFileAtomic(path, image, PRIVATE_FILE_MODE);
+    } catch (e) {
+      throw new CardImageError(`could not be saved: ${(e as Error).message}`, path);
+    }
   }
 
+  /** Reads an image file; every failure is a CardImageError naming the file. */
   static loadFromFile(path: string): PersistentStore {
-    return PersistentStore.fromImage(readFileSync(path));
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new CardImageError(`cannot be read: ${(e as Error).message}`, path);
+    }
+    try {
+      return PersistentStore.fromImage(bytes);
+    } catch (e) {
+      throw e instanceof CardImageError ? e.at(path) : e;
+    }
   }
 }

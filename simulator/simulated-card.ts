@@ -5,6 +5,7 @@
 import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { APP_STATES } from '../applet-spec/lifecycle.js';
 import { fromHex } from '../applet-spec/codec/hex.js';
+import { CardImageError } from './card-image-error.js';
 import { CardMemory } from './card-memory.js';
 import { CardOs } from './card-os.js';
 import { DrmbApplet, type DrmbAppletOptions } from './drmb-applet.js';
@@ -82,15 +83,29 @@ export class SimulatedCard implements VirtualCard {
     return this.store.toImage();
   }
 
+  /** The card of an image: checksum and structure (PersistentStore.fromImage), then every record (CardMemory.validate). Throws CardImageError. */
   static fromImage(image: Uint8Array, options: Omit<SimulatedCardOptions, 'store'> = {}): SimulatedCard {
-    return new SimulatedCard({ ...options, store: PersistentStore.fromImage(image) });
+    return SimulatedCard.ofLoadedStore(PersistentStore.fromImage(image), options);
   }
 
+  /** Writes the image atomically (PersistentStore.saveToFile); throws CardImageError naming the file. */
   saveToFile(path: string): void {
     this.store.saveToFile(path);
   }
 
+  /** The card of an image file, checked as fromImage does; throws CardImageError naming the file. */
   static fromFile(path: string, options: Omit<SimulatedCardOptions, 'store'> = {}): SimulatedCard {
-    return new SimulatedCard({ ...options, store: PersistentStore.loadFromFile(path) });
+    const store = PersistentStore.loadFromFile(path);
+    try {
+      return SimulatedCard.ofLoadedStore(store, options);
+    } catch (e) {
+      throw e instanceof CardImageError ? e.at(path) : e;
+    }
+  }
+
+  /** Validates before the constructor runs: a store without a card ID would otherwise be manufactured afresh. */
+  private static ofLoadedStore(store: PersistentStore, options: Omit<SimulatedCardOptions, 'store'>): SimulatedCard {
+    new CardMemory(store).validate();
+    return new SimulatedCard({ ...options, store });
   }
 }

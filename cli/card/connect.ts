@@ -10,6 +10,7 @@ import { directTransport } from '../../host/direct-transport.js';
 import { hostStack, openReader } from '../../host/pcsc.js';
 import type { Transport } from '../../host/transport.js';
 import { UsageError } from '../output.js';
+import { loadSimImage } from '../sim/load-sim-image.js';
 
 /** The shared options, as commander parses them. */
 export interface CardOptions {
@@ -64,7 +65,7 @@ function transcriptSink(file: string, source: string): (line: string) => void {
 /**
  * Opens the card the options name: the simulated card of --sim (loaded lazily, so reader use never
  * loads the simulator), or the reader of --reader / DRMB_READER / the first with a card. Throws
- * UsageError for contradictory options or an unreadable image, TransportError when the reader or
+ * UsageError for contradictory options or an unreadable or damaged image, TransportError when the reader or
  * PC/SC is not there.
  */
 export async function openCard(opts: CardOptions, io: CardIo = {}): Promise<CardConnection> {
@@ -74,13 +75,7 @@ export async function openCard(opts: CardOptions, io: CardIo = {}): Promise<Card
   if (opts.sim !== undefined) {
     const image = opts.sim;
     if (!existsSync(image)) throw new UsageError(`card image ${image} does not exist`);
-    const { SimulatedCard } = await import('../../simulator/simulated-card.js');
-    let card: InstanceType<typeof SimulatedCard>;
-    try {
-      card = SimulatedCard.fromFile(image);
-    } catch (e) {
-      throw new UsageError(`cannot load the card image ${image}: ${(e as Error).message}`);
-    }
+    const card = await loadSimImage(image);
     const atr = card.powerOn();
     const source = `simulated card ${image}`;
     const record = opts.record ? { sink: transcriptSink(opts.record, source) } : undefined;

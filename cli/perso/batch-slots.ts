@@ -9,6 +9,7 @@ import { hostStack, listReaders, openReader } from '../../host/pcsc.js';
 import type { Transport } from '../../host/transport.js';
 import type { CardSlot } from '../../personalization/batch.js';
 import { UsageError } from '../output.js';
+import { loadSimImage, saveSimImage } from '../sim/load-sim-image.js';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -23,27 +24,27 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-/** One slot per *.json card image in `dir`; each image is worked on once and saved back. */
+/**
+ * One slot per *.json card image in `dir`; each image is worked on once and saved back. Every image is
+ * loaded and validated first, so a damaged one stops the batch (UsageError naming it) before any card
+ * is worked on, and no damaged image is ever written back.
+ */
 export async function simImageSlots(dir: string): Promise<CardSlot[]> {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   if (!files.length) throw new UsageError(`--sim-dir ${dir} holds no card images (*.json)`);
-  const { SimulatedCard } = await import('../../simulator/simulated-card.js');
-  return files.map((f) => {
-    const path = join(dir, f);
-    let given = false;
-    const cards = new Map<Transport, InstanceType<typeof SimulatedCard>>();
+  const loaded = [];
+  for (const f of files) loaded.push({ f, path: join(dir, f), card: await loadSimImage(join(dir, f)) });
+  return loaded.map(({ f, path, card }) => {
+    let given: Transport | undefined;
     return {
       name: `simulated card ${f}`,
       async nextCard() {
         if (given) return undefined;
-        given = true;
-        const card = SimulatedCard.fromFile(path);
-        const t = hostStack(directTransport(card, path), card.powerOn());
-        cards.set(t, card);
-        return t;
+        given = hostStack(directTransport(card, path), card.powerOn());
+        return given;
       },
       async release(t: Transport) {
-        cards.get(t)?.saveToFile(path);
+        if (t === given) saveSimImage(card, path);
         await t.close();
       },
     };

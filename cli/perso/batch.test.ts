@@ -1,5 +1,5 @@
 /** @module Batch card prep over several simulated cards, one worker each, with the manifest checked line by line. */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { projectPath } from '../project-path.js';
 import { createSimCard } from '../sim/create.js';
+import { editCardImage } from '../../test/edit-card-image.js';
+import { UsageError } from '../output.js';
 import { simImageSlots } from './batch-slots.js';
 
 describe('batch prep', () => {
@@ -58,5 +60,18 @@ describe('batch prep', () => {
     const again = await runBatch(await simImageSlots(cards), (t, slot) => prepareCard(t, profile, keys, { operator: 'batch', manifest, reader: slot }));
     expect(again).toMatchObject({ done: 0, skipped: 4, failed: 1 });
     expect(again.items.find((i) => i.result === 'failed')!.error).toMatch(/failed card cryptogram is on record/);
+  });
+});
+
+describe('batch over a folder of images', () => {
+  it('refuses the batch before touching any card when one image is damaged, naming it, and writes no image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-batch-damaged-'));
+    const good = join(dir, 'a.json');
+    const bad = join(dir, 'b.json');
+    new SimulatedCard({ manufacture: { cardId: '62120000000000002101' } }).saveToFile(good);
+    writeFileSync(bad, editCardImage(readFileSync(good), (j) => (j.records.state = '1F')));
+    const before = [readFileSync(good), readFileSync(bad)];
+    await expect(simImageSlots(dir)).rejects.toThrow(new UsageError(`card image ${bad} is damaged: checksum mismatch`));
+    expect([readFileSync(good), readFileSync(bad)]).toEqual(before);
   });
 });

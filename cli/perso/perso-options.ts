@@ -14,6 +14,7 @@ import { type KeyKind, loadKey, type KeyFile } from '../../personalization/key-f
 import { Manifest } from '../../personalization/manifest.js';
 import { join } from 'node:path';
 import { UsageError } from '../output.js';
+import { loadSimImage, saveSimImage } from '../sim/load-sim-image.js';
 
 export interface PersoOptions {
   profile: string;
@@ -84,17 +85,21 @@ export interface OpenedCard {
   finish(): Promise<void>;
 }
 
-/** Opens the card of --sim (loaded, saved back by finish()) or of --reader. */
+/**
+ * Opens the card of --sim (loaded, saved back by finish()) or of --reader. A damaged --sim image throws
+ * UsageError before any card exists, so there is no finish() that could write it back: only an image
+ * that loaded and validated is ever saved.
+ */
 export async function openPersoCard(o: { reader?: string; sim?: string; trace?: boolean }): Promise<OpenedCard> {
   if (o.sim !== undefined && o.reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
   const trace = o.trace ? { sink: (l: string) => void process.stderr.write(`${l}\n`) } : undefined;
   if (o.sim !== undefined) {
-    if (!existsSync(o.sim)) throw new UsageError(`--sim: card image ${o.sim} does not exist (create one with drmb sim create)`);
-    const { SimulatedCard } = await import('../../simulator/simulated-card.js');
-    const card = SimulatedCard.fromFile(o.sim);
-    const source = `simulated card ${o.sim}`;
+    const image = o.sim;
+    if (!existsSync(image)) throw new UsageError(`--sim: card image ${image} does not exist (create one with drmb sim create)`);
+    const card = await loadSimImage(image);
+    const source = `simulated card ${image}`;
     const transport = hostStack(directTransport(card, source), card.powerOn(), { trace });
-    return { transport, source, finish: async () => card.saveToFile(o.sim!) };
+    return { transport, source, finish: async () => saveSimImage(card, image) };
   }
   const reader = await openReader(o.reader, { trace });
   return { transport: reader, source: reader.description, finish: () => reader.close() };

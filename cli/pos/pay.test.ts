@@ -1,5 +1,5 @@
 /** @module `drmb pos pay` on a simulated card image: payment through the command, image saved back, queue file, blacklist, option errors. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -9,7 +9,10 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { issuedCard, posWorld, transportOf, type PosWorld } from '../../host/pos/pos-fixture.js';
 import { BlacklistedCardError } from '../../host/pos/pos-terminal.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
+import { editCardImage, rewriteCardImage } from '../../test/edit-card-image.js';
+import { main } from '../drmb.js';
 import { UsageError } from '../output.js';
+import { openPersoCard } from '../perso/perso-options.js';
 import { collectPosPay, parseYuan, registerPosPay } from './pay.js';
 
 const CARD_ID = '62120000000000007001';
@@ -61,5 +64,51 @@ describe('drmb pos pay', () => {
     expect(() => parseYuan('30.555')).toThrow(UsageError);
     expect(() => parseYuan('0')).toThrow(UsageError);
     await expect(collectPosPay({ amount: '1', sim: image, keys: join(w.dir, 'keys'), queue: join(dir, 'q3.jsonl'), terminalId: '12', merchant: 'm' })).rejects.toThrow(/terminal-id/);
+  });
+});
+
+describe('drmb pos pay on a damaged or unsaveable --sim image', () => {
+  const payArgs = (sim: string, queue: string) => ['pos', 'pay', '--amount', '10', '--sim', sim, '--keys', join(w.dir, 'keys'), '--queue', queue, '--terminal-id', '202611220001'];
+
+  it('refuses an image whose coins were emptied by hand (shown as 0.00 yuan before): one line, exit code 2, the file not rewritten, nothing queued', async () => {
+    const damaged = join(dir, 'emptied.json');
+    writeFileSync(damaged, editCardImage(readFileSync(image), (j) => (j.records['purse/coins'] = '')));
+    const before = { bytes: readFileSync(damaged), mtimeMs: statSync(damaged).mtimeMs };
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    let exitCode: number | undefined;
+    try {
+      await main(['node', 'drmb', ...payArgs(damaged, join(dir, 'q-damaged.jsonl'))]);
+      exitCode = Number(process.exitCode);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect({ stderr: err.join(''), exitCode }).toEqual({ stderr: `drmb: card image ${damaged} is damaged: checksum mismatch\n`, exitCode: 2 });
+    expect(readFileSync(damaged).equals(before.bytes)).toBe(true);
+    expect(statSync(damaged).mtimeMs).toBe(before.mtimeMs);
+    expect(existsSync(join(dir, 'q-damaged.jsonl')) && new UploadQueue(join(dir, 'q-damaged.jsonl')).pending().length).toBeFalsy();
+  });
+
+  it('refuses an image rewritten with a recomputed checksum to state FF (TERMINATED) with coins on it, and leaves it as it was', async () => {
+    const damaged = join(dir, 'terminated.json');
+    writeFileSync(damaged, rewriteCardImage(readFileSync(image), (s) => s.put('state', Uint8Array.of(0xff))));
+    const before = readFileSync(damaged);
+    const err = await collectPosPay({ amount: '10', sim: damaged, keys: join(w.dir, 'keys'), queue: join(dir, 'q-ff.jsonl'), terminalId: '202611220001', merchant: 'm' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/^card image .*terminated\.json is damaged: record purse\/coins: \d+ coins on a card in state TERMINATED$/);
+    expect(readFileSync(damaged).equals(before)).toBe(true);
+  });
+
+  it('reports a save that fails (the image folder is gone) as one line naming the image', async () => {
+    const folder = join(dir, 'gone');
+    mkdirSync(folder);
+    const copy = join(folder, 'card.json');
+    copyFileSync(image, copy);
+    const opened = await openPersoCard({ sim: copy });
+    rmSync(folder, { recursive: true });
+    const err = await opened.finish().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(new RegExp(`^card image ${copy} could not be saved: ENOENT[^\n]*$`));
   });
 });

@@ -4,6 +4,7 @@ import type { Command as Cli } from 'commander';
 import { cardIdToBytes, cardScpKeys } from '../../personalization/card-keys.js';
 import { loadKey } from '../../personalization/key-files.js';
 import { emit, UsageError } from '../output.js';
+import { saveSimImage } from './load-sim-image.js';
 
 export interface CreateOptions {
   image: string;
@@ -20,7 +21,7 @@ export async function createSimCard(o: CreateOptions): Promise<{ image: string; 
   const cbMaster = loadKey('cb-master', { dir: o.keys });
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
   const card = new SimulatedCard({ manufacture: { cardId: o.cardId, personalizationKeys: cardScpKeys(cbMaster, cardIdToBytes(o.cardId)) } });
-  card.saveToFile(o.image);
+  saveSimImage(card, o.image);
   return { image: o.image, cardId: o.cardId, state: card.memory.state };
 }
 

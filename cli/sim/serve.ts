@@ -7,6 +7,7 @@ import type { VirtualCard } from '../../simulator/virtual-card.js';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../simulator/vpcd-client.js';
 import type { DisconnectReason } from '../../simulator/vpcd-client.js';
 import { toJsonValue, UsageError } from '../output.js';
+import { loadSimImage } from './load-sim-image.js';
 
 export interface ServeOptions {
   /** card image file: loaded if it exists, else a fresh card is created and saved there */
@@ -32,16 +33,13 @@ export type CardSource = (image: string | undefined) => Promise<{ card: ServedCa
 
 /**
  * SimulatedCard from the image file if it exists, else a freshly manufactured one. Loaded lazily, so
- * other drmb commands do not load the simulator. Throws UsageError for an unreadable image.
+ * other drmb commands do not load the simulator. Throws UsageError for an unreadable or damaged image,
+ * before serve could save anything over it.
  */
 export const simulatedCardSource: CardSource = async (image) => {
+  if (image !== undefined && existsSync(image)) return { card: await loadSimImage(image), created: false };
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
-  if (image === undefined || !existsSync(image)) return { card: new SimulatedCard(), created: true };
-  try {
-    return { card: SimulatedCard.fromFile(image), created: false };
-  } catch (e) {
-    throw new UsageError(`cannot load the card image ${image}: ${(e as Error).message}`);
-  }
+  return { card: new SimulatedCard(), created: true };
 };
 
 /** A running serve session: stop() removes the card, saves the image and releases stdin and signals. */

@@ -1,0 +1,29 @@
+/** @module Simulated card images for drmb commands: loaded strictly and saved atomically, each failure one line (UsageError), never a stack trace. */
+import { CardImageError } from '../../simulator/card-image-error.js';
+import type { SimulatedCard } from '../../simulator/simulated-card.js';
+import { UsageError } from '../output.js';
+
+/**
+ * The card of an image file, checked (SM3 checksum, strict structure, every record) before anything
+ * runs on it. A damaged image throws UsageError "card image X is damaged: ..." and is never written,
+ * since the caller has no card to save. The simulator is loaded lazily, so reader use never loads it.
+ */
+export async function loadSimImage(path: string): Promise<SimulatedCard> {
+  const { SimulatedCard } = await import('../../simulator/simulated-card.js');
+  try {
+    return SimulatedCard.fromFile(path);
+  } catch (e) {
+    if (e instanceof CardImageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Saves a card loaded by loadSimImage back to its file atomically; a failure (unwritable directory...) is one UsageError line. */
+export function saveSimImage(card: SimulatedCard, path: string): void {
+  try {
+    card.saveToFile(path);
+  } catch (e) {
+    if (e instanceof CardImageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
