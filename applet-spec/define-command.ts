@@ -88,7 +88,7 @@ export interface CommandSpec<Data, Res, P1 extends HeaderByte<string>, P2 extend
   /** command-specific status words (the generic ones are added from the definition, see statusWords) */
   sw: readonly number[];
   /** the command moves value or writes keys: it commits atomically and is subject to tearing tests */
-  persistent?: 'value' | 'keys' | 'data' | 'counters';
+  persistent?: 'value' | 'keys' | 'data' | 'counters' | 'nonces';
   examples: readonly CommandExample<Data & ParamFields<P1> & ParamFields<P2>, Res>[];
 }
 

@@ -19,6 +19,7 @@ import {
   exportBodyCoder,
   exportHeaderCoder,
   logRecordCoder,
+  importResponseCoder,
   receiptCoder,
   TRANSACTION_TYPES,
 } from './value-formats.js';
@@ -130,8 +131,21 @@ export function renderReference(): string {
   out.push('## Value formats', '');
   out.push(`### Coin`, '', `Bytes 0..${COIN_SIGNED_LENGTH - 1} (the body) are signed by the central bank with SM2 (default user ID); the signature follows.`, '', ...layoutTable(coinCoder.layout('')));
   out.push('### Export packet header', '', 'Signature = SM9-Sign(payer key, SM3(header bytes || coin list bytes)).', '', ...layoutTable(exportHeaderCoder.layout('')));
-  out.push('### Export packet body', '', 'In clear for PURCHASE and CHANGE packets; SM9-encrypted to the payee identity for TRANSFER packets.', '', ...layoutTable(exportBodyCoder.layout('')));
+  out.push(
+    '### Export packet body',
+    '',
+    'In clear for PURCHASE and CHANGE packets; SM9-encrypted to the payee identity for TRANSFER packets. The withdrawal seal (code and random salt) is all zeros without a code; otherwise the header carries SM3 of its 24 bytes as codeCommitment, so only the payee reads the code and the payer\'s signature binds it.',
+    '',
+    ...layoutTable(exportBodyCoder.layout('')),
+  );
   out.push('### Receipt', '', 'The payee card signs SM3(body bytes) with its SM9 key.', '', ...layoutTable(receiptCoder.layout('')));
+  out.push(
+    '### IMPORT COINS response',
+    '',
+    "The receipt, then the settlement body (coin list and payer signature, decrypted by the card; never the withdrawal seal). The payee's bank settles a transfer with the packet and this response, without the payee's key.",
+    '',
+    ...layoutTable(importResponseCoder.layout('')),
+  );
   out.push('### Log record', '', ...layoutTable(logRecordCoder.layout('')));
   out.push('### Card certificate (7F21 value)', '', 'The central bank signs every byte of the value before the 5F37 object.', '', ...layoutTable(cardCertificateCoder.layout('')));
   out.push('### Transaction types', '', ...Object.entries(TRANSACTION_TYPES).map(([n, v]) => `- ${h2(v)} ${n}`), '');

@@ -25,12 +25,14 @@ import {
   MAX_COINS_PER_TRANSFER,
   type LogRecord,
   logRecordCoder,
+  NO_WITHDRAWAL_SEAL,
   PACKET_VERSION,
   packetTypeCoder,
   type Receipt,
   RECEIPT_VERSION,
   receiptBodyCoder,
   receiptCoder,
+  settlementBodyCoder,
   TRANSACTION_TYPES,
   transactionTypeCoder,
 } from './value-formats.js';
@@ -159,12 +161,12 @@ const header: ExportHeader = {
   time: '093000',
   amountFen: 10500,
   currency: '0156',
-  withdrawalCode: '0000000000000000',
+  codeCommitment: fill(32, 0x00),
   coinListHash: fill(32, 0xc1),
   previousExportHash: fill(32, 0x00),
 };
 const headerHex = [
-  '01 06',
+  '02 06',
   PAYER_CARD_ID,
   `14 ${text(PAYER_IDENTITY)}`,
   '0000002A',
@@ -175,7 +177,7 @@ const headerHex = [
   '20261122 093000',
   '00002904',
   '0156',
-  '0000000000000000',
+  rep('00', 32),
   rep('C1', 32),
   rep('00', 32),
 ].join(' ');
@@ -186,8 +188,8 @@ describe('export packet header', () => {
     expect(exportHeaderCoder.decode(b(headerHex))).toEqual(header);
   });
 
-  it('round-trips a peer transfer with a UTF-8 payee identity and a withdrawal code', () => {
-    const transfer: ExportHeader = { ...header, type: 'TRANSFER', payeeIdentity: '张三#20281231', withdrawalCode: '1234567890123456' };
+  it('round-trips a peer transfer with a UTF-8 payee identity and a withdrawal code commitment', () => {
+    const transfer: ExportHeader = { ...header, type: 'TRANSFER', payeeIdentity: '张三#20281231', codeCommitment: fill(32, 0x3c) };
     expect(exportHeaderCoder.decode(exportHeaderCoder.encode(transfer))).toEqual(transfer);
   });
 
@@ -203,19 +205,22 @@ describe('export packet header', () => {
   });
 });
 
-const body: ExportBody = { coins: [coinA, coinB], signature: fill(SM9_SIGNATURE_LENGTH, 0x5c) };
+const seal = { code: '1234567890123456', salt: fill(16, 0x5a) };
+const body: ExportBody = { coins: [coinA, coinB], signature: fill(SM9_SIGNATURE_LENGTH, 0x5c), withdrawal: seal };
+const SEAL_LENGTH = 24;
 
 describe('export packet body', () => {
-  it('encodes the coin count, the coins and the 97-byte SM9 signature, and decodes back', () => {
+  it('encodes the coin count, the coins, the 97-byte SM9 signature and the 24-byte withdrawal seal, and decodes back', () => {
     const enc = exportBodyCoder.encode(body);
-    expect(enc.length).toBe(1 + 2 * COIN_LENGTH + SM9_SIGNATURE_LENGTH);
+    expect(enc.length).toBe(1 + 2 * COIN_LENGTH + SM9_SIGNATURE_LENGTH + SEAL_LENGTH);
+    expect(hex(enc.subarray(enc.length - SEAL_LENGTH))).toBe(hex(b(`1234567890123456 ${rep('5A', 16)}`)));
     expect(enc[0]).toBe(2);
     expect(hex(enc.subarray(1, 1 + COIN_LENGTH))).toBe(hex(b(coinAHex)));
     expect(exportBodyCoder.decode(enc)).toEqual(body);
   });
 
   it('accepts an empty coin list', () => {
-    const empty: ExportBody = { coins: [], signature: body.signature };
+    const empty: ExportBody = { coins: [], signature: body.signature, withdrawal: NO_WITHDRAWAL_SEAL };
     expect(exportBodyCoder.decode(exportBodyCoder.encode(empty))).toEqual(empty);
   });
 
@@ -228,22 +233,29 @@ describe('export packet body', () => {
 
   it('rejects more than 64 coins, on encode and on decode', () => {
     expect(MAX_COINS_PER_TRANSFER).toBe(64);
-    formatError(() => exportBodyCoder.encode({ coins: new Array<Coin>(65).fill(coinA), signature: body.signature }));
-    const bad = exportBodyCoder.encode({ coins: new Array<Coin>(64).fill(coinA), signature: body.signature });
+    formatError(() => exportBodyCoder.encode({ coins: new Array<Coin>(65).fill(coinA), signature: body.signature, withdrawal: seal }));
+    const bad = exportBodyCoder.encode({ coins: new Array<Coin>(64).fill(coinA), signature: body.signature, withdrawal: seal });
     bad[0] = 65;
     formatError(() => exportBodyCoder.decode(bad));
     formatError(() => coinListCoder.encode(new Array<Coin>(65).fill(coinA)));
   });
 
-  it('rejects a body whose signature is truncated', () => {
+  it('rejects a body whose seal is truncated', () => {
     const enc = exportBodyCoder.encode(body);
     formatError(() => exportBodyCoder.decode(enc.subarray(0, enc.length - 1)));
+  });
+
+  it('begins with the settlement body, which is all a registry needs: coins and signature, never the seal', () => {
+    const enc = exportBodyCoder.encode(body);
+    const settlement = settlementBodyCoder.encode({ coins: body.coins, signature: body.signature });
+    expect(hex(enc.subarray(0, settlement.length))).toBe(hex(settlement));
+    expect(settlement.length).toBe(enc.length - SEAL_LENGTH);
   });
 });
 
 describe('export packet (header || body) and its signed bytes', () => {
   /** The coin list bytes as they appear in the body: count byte and coins. */
-  const coinListBytes = (bodyBytes: Uint8Array): Uint8Array => bodyBytes.subarray(0, bodyBytes.length - SM9_SIGNATURE_LENGTH);
+  const coinListBytes = (bodyBytes: Uint8Array): Uint8Array => bodyBytes.subarray(0, bodyBytes.length - SM9_SIGNATURE_LENGTH - SEAL_LENGTH);
 
   it('starts with exactly the header encoding, so the signed bytes header || coin list can be cut from the packet', () => {
     const bodyBytes = exportBodyCoder.encode(body);
@@ -256,7 +268,7 @@ describe('export packet (header || body) and its signed bytes', () => {
     expect(hex(packet.subarray(headerBytes.length))).toBe(hex(bodyBytes));
 
     // signature input = header bytes || count byte || coins, as a verifier rebuilds it from the packet
-    const signed = packet.subarray(0, packet.length - SM9_SIGNATURE_LENGTH);
+    const signed = packet.subarray(0, packet.length - SM9_SIGNATURE_LENGTH - SEAL_LENGTH);
     const expectedSigned = new Uint8Array([...headerBytes, 2, ...coinCoder.encode(coinA), ...coinCoder.encode(coinB)]);
     expect(hex(signed)).toBe(hex(expectedSigned));
     expect(hex(signed)).toBe(hex(new Uint8Array([...headerBytes, ...coinListCoder.encode(body.coins)])));
@@ -272,7 +284,7 @@ describe('export packet (header || body) and its signed bytes', () => {
   });
 
   it('carries a transfer body as opaque ciphertext', () => {
-    const ciphertext = fill(65 + 32 + 1 + 2 * COIN_LENGTH + SM9_SIGNATURE_LENGTH, 0x9e);
+    const ciphertext = fill(65 + 32 + 1 + 2 * COIN_LENGTH + SM9_SIGNATURE_LENGTH + SEAL_LENGTH, 0x9e);
     const packet = { header: { ...header, type: 'TRANSFER' as const }, body: ciphertext };
     expect(exportPacketCoder.decode(exportPacketCoder.encode(packet))).toEqual(packet);
   });

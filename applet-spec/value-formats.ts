@@ -70,8 +70,14 @@ export const COIN_SIGNED_LENGTH = coinBodyCoder.size!;
 /** Encoded coin length. */
 export const COIN_LENGTH = coinCoder.size!;
 
-/** Export packet format version. */
-export const PACKET_VERSION = 0x01;
+/**
+ * Export packet format version. Version 2 moved the withdrawal code out of the header into the payee-
+ * encrypted body, leaving only its salted commitment in the signed header.
+ */
+export const PACKET_VERSION = 0x02;
+
+/** The withdrawal code of a transfer without one (and of every purchase and change packet). */
+export const NO_WITHDRAWAL_CODE = '0'.repeat(16);
 
 /** Packet types: the subset of transaction types that produce a packet. */
 export const packetTypeCoder = enumeration(
@@ -83,6 +89,9 @@ export const packetTypeCoder = enumeration(
  * Export packet header (card-commands.md "Export packet header"). Signed together with the coin list:
  * signature = SM9-Sign(payer user key, SM3(header bytes || coin list bytes)) where the coin list bytes
  * are the count byte and the coins exactly as they appear in the body.
+ * Departs from card-commands.md: the withdrawal code is not in the header, where anyone who sees the
+ * packet could read it; the header carries codeCommitment = SM3(withdrawal seal bytes) instead (see
+ * withdrawalSealCoder), so the payer's signature binds the code while only the payee can read it.
  */
 export const exportHeaderCoder = struct(
   {
@@ -99,7 +108,7 @@ export const exportHeaderCoder = struct(
     time: bcdTime,
     amountFen: u32,
     currency: bcd(4, 'ISO 4217 numeric, 0156'),
-    withdrawalCode: bcd(16, 'withdrawal code n16, all zeros when unused'),
+    codeCommitment: bytes(32, 'SM3 of the withdrawal seal (code || salt) in the body, zeros when no code'),
     coinListHash: bytes(32, 'SM3 of the coin list bytes'),
     previousExportHash: bytes(32, 'SM3 of the previous packet from this card (hash chain), zeros for the first'),
   },
@@ -113,11 +122,46 @@ export const MAX_COINS_PER_TRANSFER = 64;
 /** Coin list: 1-byte count, then the coins; its exact bytes are hashed and signed. */
 export const coinListCoder = countedList(coinCoder, MAX_COINS_PER_TRANSFER, 'coins');
 
-/** Body in clear: the coin list (1-byte count, then coins) and the payer's SM9 signature. */
+/**
+ * The withdrawal seal: the code a payee without a card presents at a bank counter, and a random salt
+ * so that the commitment in the public header (SM3 of these 24 bytes) cannot be searched for the
+ * 16-digit code. All zeros when the transfer has no code (then the header commitment is all zeros).
+ */
+export const withdrawalSealCoder = struct(
+  {
+    code: bcd(16, 'withdrawal code n16, all zeros when unused'),
+    salt: bytes(16, 'random salt of the code commitment, zeros when unused'),
+  },
+  'withdrawal seal',
+);
+export type WithdrawalSeal = Infer<typeof withdrawalSealCoder>;
+/** The seal of a packet without withdrawal code. */
+export const NO_WITHDRAWAL_SEAL: WithdrawalSeal = { code: NO_WITHDRAWAL_CODE, salt: new Uint8Array(16) };
+
+/**
+ * What settlement needs of a body: the coin list and the payer's SM9 signature. The registry checks
+ * these against the signed header without the payee's key; the payee's card hands them out in its
+ * IMPORT COINS response, and a payee terminal that opened the body hands them in.
+ */
+export const settlementBodyCoder = struct(
+  {
+    coins: coinListCoder,
+    signature: sm9SignatureCoder,
+  },
+  'settlement body',
+);
+export type SettlementBody = Infer<typeof settlementBodyCoder>;
+
+/**
+ * Body in clear: the coin list (1-byte count, then coins), the payer's SM9 signature, and the
+ * withdrawal seal. For a TRANSFER the whole body is encrypted to the payee, so only the payee learns
+ * the code; the signature covers it through the header's codeCommitment.
+ */
 export const exportBodyCoder = struct(
   {
     coins: coinListCoder,
     signature: sm9SignatureCoder,
+    withdrawal: withdrawalSealCoder,
   },
   'export packet body',
 );
@@ -165,6 +209,21 @@ export const receiptCoder = struct(
   'receipt',
 );
 export type Receipt = Infer<typeof receiptCoder>;
+
+/**
+ * IMPORT COINS response: the payee card's receipt, then the settlement body of the imported packet
+ * (for a TRANSFER, decrypted by the card; the withdrawal seal stays on the card). The payee's bank
+ * settles with the packet and this response: the receipt proves the payee card took the coins, and
+ * the settlement body lets the registry check the payer's signature without the payee's key.
+ */
+export const importResponseCoder = struct(
+  {
+    receipt: receiptCoder,
+    settlement: settlementBodyCoder,
+  },
+  'import response',
+);
+export type ImportResponse = Infer<typeof importResponseCoder>;
 
 /**
  * Transaction log record (SFI 18, cyclic; PBOC/EMV 9F4D style, extended): 38 bytes.

@@ -12,7 +12,18 @@ import type { Dgi } from '../applet-spec/codec/dgi.js';
 import { STORE_DATA_P1 } from '../applet-spec/dgis.js';
 import type { AppState } from '../applet-spec/lifecycle.js';
 import { SW } from '../applet-spec/status-words.js';
-import { type Coin, type ExportPacket, exportPacketCoder, type LogRecord, type Receipt, receiptCoder, TRANSACTION_TYPES, type TransactionType } from '../applet-spec/value-formats.js';
+import {
+  type Coin,
+  type ExportPacket,
+  exportPacketCoder,
+  importResponseCoder,
+  type LogRecord,
+  type Receipt,
+  receiptCoder,
+  type SettlementBody,
+  TRANSACTION_TYPES,
+  type TransactionType,
+} from '../applet-spec/value-formats.js';
 import type { Scp03StaticKeys } from '../crypto/scp03.js';
 import { CardSession } from './card-session.js';
 import { CardLockedError, StatusWordError } from './errors.js';
@@ -209,11 +220,21 @@ export class DrmbCard {
   }
 
   /**
-   * Pays another person offline: INITIALIZE FOR TRANSFER then EXPORT COINS. Returns the packet (body
-   * SM9-encrypted to the payee) and the counter used. Security: PIN above the threshold.
+   * Pays another person offline: INITIALIZE FOR TRANSFER then EXPORT COINS. Returns the packet (body,
+   * with the withdrawal code, SM9-encrypted to the payee) and the counter used. `beforeExport` runs
+   * between the two with the counter the export will use (the host's journal records its intent there,
+   * before any coin can leave). Security: PIN above the threshold.
    */
-  async transfer(amountFen: number, payeeIdentity: string, payeeNonce: Uint8Array, withdrawalCode: string, when: { date: string; time: string }): Promise<{ counter: number; packet: ExportPacket; packetBytes: Uint8Array }> {
+  async transfer(
+    amountFen: number,
+    payeeIdentity: string,
+    payeeNonce: Uint8Array,
+    withdrawalCode: string,
+    when: { date: string; time: string },
+    beforeExport?: (init: { balanceFen: number; counter: number }) => void | Promise<void>,
+  ): Promise<{ counter: number; packet: ExportPacket; packetBytes: Uint8Array }> {
     const init = await this.send(C.initializeForTransfer, { amountFen, payeeIdentity, payeeNonce, withdrawalCode, ...when });
+    await beforeExport?.({ balanceFen: init.balanceFen, counter: init.counter });
     const r = await this.session.exchange(C.exportCoins, { confirmation: init.cardRandom });
     return { counter: init.counter, packet: r.value!, packetBytes: r.data.slice() };
   }
@@ -223,10 +244,16 @@ export class DrmbCard {
     return this.send(C.initializeForReceive, {});
   }
 
-  /** IMPORT COINS of a packet (the same packet again returns the stored receipt). Security: after prepareReceive(). */
-  async importPacket(packet: Uint8Array): Promise<{ receipt: Receipt; receiptBytes: Uint8Array }> {
+  /**
+   * IMPORT COINS of a packet (the same packet again returns the stored response). Returns the payee
+   * card's receipt, the settlement body (coins and payer signature, decrypted by the card) and the whole
+   * response, which the payee's bank deposits with the packet. Security: the packet carries an
+   * outstanding receive nonce of this card (prepareReceive()); a refused or torn import may be retried.
+   */
+  async importPacket(packet: Uint8Array): Promise<{ receipt: Receipt; receiptBytes: Uint8Array; settlement: SettlementBody; responseBytes: Uint8Array }> {
     const r = await this.session.exchange(C.importCoins, { packet: exportPacketCoder.decode(packet) });
-    return { receipt: r.value!, receiptBytes: r.data.slice() };
+    const { receipt, settlement } = r.value!;
+    return { receipt, receiptBytes: receiptCoder.encode(receipt), settlement, responseBytes: r.data.slice() };
   }
 
   /** Coins on the card, by READ RECORD until 6A83. Security: PIN verified since SELECT. */
@@ -258,9 +285,9 @@ export class DrmbCard {
     return r.sw === SW.MAC_NOT_AVAILABLE ? undefined : r.value!.storedResponse;
   }
 
-  /** Decodes a stored import proof as a receipt. */
+  /** Decodes a stored import proof (GET TRANSACTION PROVE of a RECEIVE, the IMPORT COINS response) down to its receipt. */
   static decodeReceipt(bytes: Uint8Array): Receipt {
-    return receiptCoder.decode(bytes);
+    return importResponseCoder.decode(bytes).receipt;
   }
 
   /** Raw APDU (for tools). Security: whatever the command needs. */

@@ -1,12 +1,13 @@
 /**
  * @module Redaction of secrets in APDUs before they reach a trace or a transcript: PINs (VERIFY,
- * CHANGE PIN, RELOAD PIN) and the values of sensitive DGIs in STORE DATA (keys, PIN blocks), as the
- * applet-spec DGI table marks them.
+ * CHANGE PIN, RELOAD PIN), the withdrawal code of INITIALIZE FOR TRANSFER (only the payee may learn it),
+ * and the values of sensitive DGIs in STORE DATA (keys, PIN blocks), as the applet-spec DGI table marks them.
  */
 import { type CommandApdu, decodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { parseDgiList } from '../applet-spec/codec/dgi.js';
 import { hex } from '../applet-spec/codec/hex.js';
 import { commandForHeader } from '../applet-spec/commands.js';
+import { initializeForTransfer } from '../applet-spec/commands/initialize-for-transfer.js';
 import { dgiByNumber } from '../applet-spec/dgis.js';
 
 /** Commands whose whole data field is secret (PIN material); the trailing MAC of RELOAD PIN included. */
@@ -56,7 +57,25 @@ function redactDgis(data: Uint8Array): { text: string; redacted: boolean } | und
   return undefined;
 }
 
-/** Formats a command APDU for logs, hiding PINs and key DGIs. Unparseable bytes are shown as they are. */
+/**
+ * The data of INITIALIZE FOR TRANSFER with the withdrawal code's bytes replaced; undefined when it does
+ * not decode. The code's place is found from the definition: the bytes that change when only the code does.
+ */
+function redactWithdrawalCode(a: CommandApdu): string | undefined {
+  let request;
+  try {
+    request = initializeForTransfer.decode(a);
+  } catch {
+    return undefined;
+  }
+  const zeros = initializeForTransfer.request.encode({ ...request, withdrawalCode: '0'.repeat(16) });
+  const nines = initializeForTransfer.request.encode({ ...request, withdrawalCode: '9'.repeat(16) });
+  const at = zeros.findIndex((b, i) => b !== nines[i]);
+  const end = zeros.length - [...zeros].reverse().findIndex((b, i) => b !== nines[nines.length - 1 - i]);
+  return [hex(a.data.subarray(0, at)), `<withdrawal code redacted>`, hex(a.data.subarray(end))].filter(Boolean).join(' ');
+}
+
+/** Formats a command APDU for logs, hiding PINs, withdrawal codes and key DGIs. Unparseable bytes are shown as they are. */
 export function redactCommand(command: Uint8Array): RedactedApdu {
   let a: CommandApdu;
   try {
@@ -70,6 +89,10 @@ export function redactCommand(command: Uint8Array): RedactedApdu {
   let redacted = false;
   if (cmd && PIN_COMMANDS.has(cmd.id) && a.data.length) {
     data = `<${a.data.length} bytes of PIN data redacted>`;
+    redacted = true;
+  } else if (cmd?.id === initializeForTransfer.id && a.data.length) {
+    // Unparseable: show nothing rather than risk the code.
+    data = redactWithdrawalCode(a) ?? `<${a.data.length} bytes redacted>`;
     redacted = true;
   } else if (cmd?.id === 'storeData' && a.data.length) {
     const r = redactDgis(a.data);

@@ -20,7 +20,11 @@ import {
   logRecordCoder,
   PACKET_VERSION,
   receiptBodyCoder,
-  receiptCoder,
+  importResponseCoder,
+  NO_WITHDRAWAL_CODE,
+  NO_WITHDRAWAL_SEAL,
+  type WithdrawalSeal,
+  withdrawalSealCoder,
   TRANSACTION_TYPES,
 } from '../applet-spec/value-formats.js';
 import { concatBytes, randomBytes } from '../crypto/bytes.js';
@@ -38,6 +42,7 @@ import {
 } from '../crypto/pboc.js';
 import { sm2GenerateKeyPair, sm2Verify } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
+import { RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
 import { sm9Decrypt, sm9Encrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
 import {
   cmd,
@@ -279,8 +284,8 @@ function receive(card: SimulatedCard): { sw: number; value?: any } {
 }
 
 /** INITIALIZE FOR TRANSFER then EXPORT COINS: the packet, SM9-encrypted to `payee`. */
-function transferOut(card: SimulatedCard, amountFen: number, payee: string, nonce: Uint8Array, opts: { confirmation?: Uint8Array } = {}) {
-  const init = run(card, 'initializeForTransfer', { amountFen, payeeIdentity: payee, payeeNonce: nonce, withdrawalCode: '0'.repeat(16), date: DATE, time: TIME });
+function transferOut(card: SimulatedCard, amountFen: number, payee: string, nonce: Uint8Array, opts: { confirmation?: Uint8Array; withdrawalCode?: string } = {}) {
+  const init = run(card, 'initializeForTransfer', { amountFen, payeeIdentity: payee, payeeNonce: nonce, withdrawalCode: opts.withdrawalCode ?? NO_WITHDRAWAL_CODE, date: DATE, time: TIME });
   if (init.sw !== 0x9000) return { initSw: init.sw, sw: init.sw };
   const r = run(card, 'exportCoins', { confirmation: opts.confirmation ?? init.value.cardRandom });
   return { initSw: init.sw, sw: r.sw, packet: r.data, counter: init.value.counter as number, value: r.value };
@@ -298,7 +303,12 @@ function importPacket(card: SimulatedCard, packet: Uint8Array): { sw: number; da
 
 const signKeys = new Map<string, Uint8Array>();
 /** A packet made here with a payer key extracted from the test KGC: lets tests import any coins. */
-function craftPacket(coins: Coin[], payee: string, nonce: Uint8Array, opts: { type?: 'PURCHASE' | 'TRANSFER'; date?: string; amountFen?: number; payer?: string } = {}): Uint8Array {
+function craftPacket(
+  coins: Coin[],
+  payee: string,
+  nonce: Uint8Array,
+  opts: { type?: 'PURCHASE' | 'TRANSFER'; date?: string; amountFen?: number; payer?: string; seal?: WithdrawalSeal; commitment?: Uint8Array } = {},
+): Uint8Array {
   const k = systemKeys();
   const payer = opts.payer ?? 'mallory@test';
   if (!signKeys.has(payer)) signKeys.set(payer, sm9ExtractSignKey(k.kgcSign, utf8(payer)));
@@ -317,12 +327,12 @@ function craftPacket(coins: Coin[], payee: string, nonce: Uint8Array, opts: { ty
     time: TIME,
     amountFen: opts.amountFen ?? coins.reduce((s, c) => s + c.body.denominationFen, 0),
     currency: '0156',
-    withdrawalCode: '0'.repeat(16),
+    codeCommitment: opts.commitment ?? new Uint8Array(32),
     coinListHash: sm3(coinListBytes),
     previousExportHash: new Uint8Array(32),
   });
   const signature = sm9Sign(signKeys.get(payer)!, k.kgcSign.publicKey, sm3(concatBytes(headerBytes, coinListBytes)));
-  const body = exportBodyCoder.encode({ coins, signature });
+  const body = exportBodyCoder.encode({ coins, signature, withdrawal: opts.seal ?? NO_WITHDRAWAL_SEAL });
   return concatBytes(headerBytes, opts.type === 'TRANSFER' ? sm9Encrypt(k.kgcEncrypt.publicKey, utf8(payee), body) : body);
 }
 
@@ -1038,7 +1048,8 @@ describe('DEBIT FOR PURCHASE', () => {
     expect(card.memory.coins.some((c) => spent.includes(hex(c.body.serial)))).toBe(false);
     const packetBytes = r.data!.subarray(8);
     const headerBytes = packetBytes.subarray(0, packetBytes.length - packet.body.length);
-    const coinList = packet.body.subarray(0, packet.body.length - 97);
+    const coinList = coinListCoder.encode(body.coins);
+    expect(hex(packet.body.subarray(0, coinList.length))).toBe(hex(coinList));
     expect(sm9Verify(systemKeys().kgcSign.publicKey, utf8(IDENTITY_A), sm3(concatBytes(headerBytes, coinList)), body.signature)).toBe(true);
     expect(card.memory.log[0]).toMatchObject({ counter: 1, type: 'PURCHASE', amountFen: 3_000, balanceAfterFen: 15_600 });
     expect(hex(card.memory.proof(TRANSACTION_TYPES.PURCHASE, 1)!)).toBe(hex(r.data!));
@@ -1138,7 +1149,7 @@ describe('EXPORT COINS', () => {
     const { coins, signature } = exportBodyCoder.decode(clear);
     expect(coins.map((c) => c.body.denominationFen)).toEqual([5_000]);
     const headerBytes = packet.subarray(0, packet.length - body.length);
-    expect(sm9Verify(systemKeys().kgcSign.publicKey, utf8(IDENTITY_A), sm3(concatBytes(headerBytes, clear.subarray(0, clear.length - 97))), signature)).toBe(true);
+    expect(sm9Verify(systemKeys().kgcSign.publicKey, utf8(IDENTITY_A), sm3(concatBytes(headerBytes, coinListCoder.encode(coins))), signature)).toBe(true);
     expect(card.memory.balanceFen).toBe(13_600);
     expect(card.memory.counter).toBe(2);
     expect(card.memory.log[0]).toMatchObject({ type: 'TRANSFER', amountFen: 5_000 });
@@ -1164,14 +1175,31 @@ describe('EXPORT COINS', () => {
 });
 
 describe('INITIALIZE FOR RECEIVE', () => {
-  it('answers the identity, a fresh nonce, the room under the cap and the counter; nothing stored', () => {
+  it('answers the identity, a fresh nonce, the room under the cap and the counter; only the nonce is stored', () => {
     const card = fresh(fundedA);
     const a = receive(card);
     const b = receive(card);
     expect(a.sw).toBe(0x9000);
     expect(a.value).toMatchObject({ payeeIdentity: IDENTITY_A, roomFen: DEFAULT_PROFILE.balanceCapFen - 18_600, counter: 1 });
     expect(hex(a.value.nonce)).not.toBe(hex(b.value.nonce));
-    expect(image(card)).toBe(new TextDecoder().decode(fundedA));
+    expect(card.memory.receiveNonces.map(hex)).toEqual([hex(b.value.nonce), hex(a.value.nonce)]);
+    expect(recordsWithout(card, 'receive/nonces')).toEqual(recordsWithout(SimulatedCard.fromImage(fundedA), 'receive/nonces'));
+  });
+
+  it(`keeps the newest ${RECEIVE_NONCE_SLOTS} nonces outstanding; a packet for a nonce pushed out is refused with 6A80`, () => {
+    const payer = fresh(fundedA);
+    const payee = fresh(issuedB);
+    const oldest = receive(payee).value.nonce;
+    const t = transferOut(payer, 1_000, IDENTITY_B, oldest);
+    expect(t.sw).toBe(0x9000);
+    for (let i = 0; i < RECEIVE_NONCE_SLOTS - 1; i++) expect(receive(payee).sw).toBe(0x9000);
+    expect(payee.memory.receiveNonces).toHaveLength(RECEIVE_NONCE_SLOTS);
+    expect(receive(payee).sw).toBe(0x9000);
+    expect(payee.memory.receiveNonces).toHaveLength(RECEIVE_NONCE_SLOTS);
+    expect(payee.memory.receiveNonces.map(hex)).not.toContain(hex(oldest));
+    const before = image(payee);
+    expect(importPacket(payee, t.packet!).sw).toBe(0x6a80);
+    expect(image(payee)).toBe(before);
   });
 
   it('answers 9412 at the balance cap and 6A84 with every coin slot used', () => {
@@ -1217,7 +1245,8 @@ describe('IMPORT COINS', () => {
     expect(r.sw).toBe(0x9000);
     expect(payee.memory.balanceFen).toBe(5_000);
     expect(payee.memory.counter).toBe(1);
-    const receipt = receiptCoder.decode(r.data);
+    const { receipt, settlement } = importResponseCoder.decode(r.data);
+    expect(settlement.coins.reduce((s, c) => s + c.body.denominationFen, 0)).toBe(5_000);
     expect(receipt.body).toMatchObject({ payeeCardId: ID_B, payeeIdentity: IDENTITY_B, payeeCounter: 0, payerCardId: ID_A, payerCounter, amountFen: 5_000 });
     expect(hex(receipt.body.packetHash)).toBe(hex(sm3(packet)));
     expect(sm9Verify(systemKeys().kgcSign.publicKey, utf8(IDENTITY_B), sm3(receiptBodyCoder.encode(receipt.body)), receipt.signature)).toBe(true);
@@ -1229,8 +1258,8 @@ describe('IMPORT COINS', () => {
     const { payee, packet } = transferAtoB(5_000);
     const first = importPacket(payee, packet);
     expect(first.sw).toBe(0x9000);
-    const after = image(payee);
     expect(receive(payee).sw).toBe(0x9000);
+    const after = image(payee);
     const again = importPacket(payee, packet);
     expect(again.sw).toBe(0x9000);
     expect(hex(again.data)).toBe(hex(first.data));
@@ -1279,11 +1308,67 @@ describe('IMPORT COINS', () => {
     expect(refusedImport(payee, header)).toBe(0x9416);
   });
 
-  it('answers 6A80 for a packet made for an earlier receive session (nonce of another session)', () => {
+  it('answers 6A80 for a packet with a nonce this card never issued', () => {
+    const payer = fresh(fundedA);
+    const payee = fresh(issuedB);
+    expect(receive(payee).sw).toBe(0x9000);
+    const t = transferOut(payer, 5_000, IDENTITY_B, randomBytes(8));
+    expect(t.sw).toBe(0x9000);
+    expect(refusedImport(payee, t.packet!)).toBe(0x6a80);
+    expect(payee.memory.balanceFen).toBe(0);
+  });
+
+  it('imports a packet in a later session, after other receive sessions and a power cycle, and retires its nonce', () => {
     const { payee, packet } = transferAtoB(5_000);
     expect(receive(payee).sw).toBe(0x9000);
-    expect(refusedImport(payee, packet)).toBe(0x6a80);
-    expect(payee.memory.balanceFen).toBe(0);
+    payee.powerOff();
+    payee.powerOn();
+    selectApplet(payee);
+    const r = importPacket(payee, packet);
+    expect(r.sw).toBe(0x9000);
+    expect(payee.memory.balanceFen).toBe(5_000);
+    expect(payee.memory.receiveNonces).toHaveLength(1);
+    expect(hex(payee.memory.receiveNonces[0])).not.toBe(hex(exportPacketCoder.decode(packet).header.payeeNonce));
+  });
+
+  it('lets a refused import be retried with the same packet once the reason is gone (the nonce is not used up)', () => {
+    const payer = fresh(fundedA);
+    const payee = fresh(issuedB);
+    expect(load(payee, [mintCoin(DEFAULT_PROFILE.balanceCapFen - 11_000), mintCoin(10_000)]).sw).toBe(0x9000);
+    const nonce = receive(payee).value.nonce;
+    const t = transferOut(payer, 5_000, IDENTITY_B, nonce);
+    expect(t.sw).toBe(0x9000);
+    expect(refusedImport(payee, t.packet!)).toBe(0x9412);
+    // The holder spends, so the room is there now; the same packet goes through.
+    expect(pay(payee, 10_000).sw).toBe(0x9000);
+    selectApplet(payee);
+    const r = importPacket(payee, t.packet!);
+    expect(r.sw).toBe(0x9000);
+    expect(payee.memory.balanceFen).toBe(DEFAULT_PROFILE.balanceCapFen - 1_000 - 10_000 + 5_000);
+  });
+
+  it('carries the withdrawal code only inside the encrypted body, bound by the signed commitment, and never returns it', () => {
+    const payer = fresh(fundedA);
+    const payee = fresh(issuedB);
+    const code = '4711471147114711';
+    const t = transferOut(payer, 5_000, IDENTITY_B, receive(payee).value.nonce, { withdrawalCode: code });
+    expect(t.sw).toBe(0x9000);
+    const { header, body } = exportPacketCoder.decode(t.packet!);
+    expect(Buffer.from(t.packet!).includes(Buffer.from(code, 'hex'))).toBe(false);
+    const clear = exportBodyCoder.decode(sm9Decrypt(sm9ExtractEncryptKey(systemKeys().kgcEncrypt, utf8(IDENTITY_B)), utf8(IDENTITY_B), body));
+    expect(clear.withdrawal.code).toBe(code);
+    expect(hex(header.codeCommitment)).toBe(hex(sm3(withdrawalSealCoder.encode(clear.withdrawal))));
+    const r = importPacket(payee, t.packet!);
+    expect(r.sw).toBe(0x9000);
+    expect(Buffer.from(r.data).includes(Buffer.from(code, 'hex'))).toBe(false);
+    expect(Buffer.from(r.data).includes(Buffer.from(clear.withdrawal.salt))).toBe(false);
+  });
+
+  it('answers 9416 for a body whose withdrawal seal differs from the commitment in the signed header', () => {
+    const payee = fresh(issuedB);
+    const nonce = receive(payee).value.nonce;
+    const packet = craftPacket([mintCoin(1_000)], IDENTITY_B, nonce, { seal: { code: '1111222233334444', salt: new Uint8Array(16) }, commitment: new Uint8Array(32).fill(7) });
+    expect(refusedImport(payee, packet)).toBe(0x9416);
   });
 
   it('answers 9410 for a forged coin in a validly signed packet', () => {
@@ -1322,11 +1407,18 @@ describe('IMPORT COINS', () => {
     expect(refusedImport(payee, craftPacket([mintCoin(100), mintCoin(200)], identityFor(ID_S), nonce))).toBe(0x6a84);
   });
 
-  it('answers 6985 without INITIALIZE FOR RECEIVE, 6A86 for P2 01, 6700 for a malformed APDU', () => {
+  it('answers 6985 when LOCKED (the packet stays importable once unblocked)', () => {
+    const { payee, packet } = transferAtoB(1_000);
+    block(payee);
+    const before = image(payee);
+    expect(importPacket(payee, packet).sw).toBe(0x6985);
+    expect(image(payee)).toBe(before);
+  });
+
+  it('answers 6A86 for P2 01 and 6700 for a malformed APDU', () => {
     const { payee, packet } = transferAtoB(1_000);
     const before = image(payee);
     expect(run(payee, 'getBalance', {}).sw).toBe(0x9000);
-    expect(importPacket(payee, packet).sw).toBe(0x6985);
     expect(swAs('importCoins', payee, { cla: 0x80, ins: 0x52, p1: 0x08, p2: 0x01, data: packet.subarray(0, 200), le: 256 })).toBe(0x6a86);
     expect(swOf(payee, malformed('importCoins', { packet: exportPacketCoder.decode(packet) }))).toBe(0x6700);
     expect(image(payee)).toBe(before);

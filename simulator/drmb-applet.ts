@@ -28,15 +28,21 @@ import {
   exportHeaderCoder,
   type ExportHeader,
   exportPacketCoder,
+  importResponseCoder,
   logRecordCoder,
+  NO_WITHDRAWAL_CODE,
+  NO_WITHDRAWAL_SEAL,
   PACKET_VERSION,
   RECEIPT_VERSION,
   receiptBodyCoder,
-  receiptCoder,
+
   TRANSACTION_TYPES,
   COIN_VERSION,
   MAX_COINS_PER_TRANSFER,
+  type WithdrawalSeal,
+  withdrawalSealCoder,
 } from '../applet-spec/value-formats.js';
+import { RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
 import { concatBytes, equalBytes, randomBytes } from '../crypto/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
 import {
@@ -120,7 +126,6 @@ interface Transient {
   load?: LoadContext;
   purchase?: PurchaseContext;
   transfer?: TransferContext;
-  receiveNonce?: Uint8Array;
   /** the current command came through SCP03 secure messaging */
   viaScp: boolean;
   /** the current command's CLA had the secure-messaging bit on the wire */
@@ -825,13 +830,22 @@ export class DrmbApplet implements Applet {
     return cmd.encodeResponse({ balanceFen: this.memory.balanceFen, counter, keyVersion: KEY_VERSION, algorithmId: ALGORITHM_SM4, cardRandom });
   }
 
-  /** Builds header and signed body for the coins being exported. */
-  private buildPacket(header: Omit<ExportHeader, 'coinListHash' | 'previousExportHash'>, coins: Coin[]): { headerBytes: Uint8Array; bodyBytes: Uint8Array; coinListBytes: Uint8Array } {
+  /**
+   * Builds header and signed body for the coins being exported. A withdrawal code goes into the body's
+   * seal with a fresh random salt; the header carries SM3 of the seal (value-formats.ts), zeros without a code.
+   */
+  private buildPacket(
+    header: Omit<ExportHeader, 'coinListHash' | 'previousExportHash' | 'codeCommitment'>,
+    coins: Coin[],
+    withdrawalCode: string = NO_WITHDRAWAL_CODE,
+  ): { headerBytes: Uint8Array; bodyBytes: Uint8Array; coinListBytes: Uint8Array } {
+    const seal: WithdrawalSeal = withdrawalCode === NO_WITHDRAWAL_CODE ? NO_WITHDRAWAL_SEAL : { code: withdrawalCode, salt: this.random(16) };
+    const codeCommitment = withdrawalCode === NO_WITHDRAWAL_CODE ? new Uint8Array(32) : sm3(withdrawalSealCoder.encode(seal));
     const coinListBytes = coinListCoder.encode(coins);
-    const headerBytes = exportHeaderCoder.encode({ ...header, coinListHash: sm3(coinListBytes), previousExportHash: this.memory.lastExportHash });
+    const headerBytes = exportHeaderCoder.encode({ ...header, codeCommitment, coinListHash: sm3(coinListBytes), previousExportHash: this.memory.lastExportHash });
     const anchors = this.trustAnchors;
     const signature = sm9Sign(this.memory.record('dgi/8a01')!, anchors.kgcSignMasterPublicKey, sm3(concatBytes(headerBytes, coinListBytes)));
-    const bodyBytes = exportBodyCoder.encode({ coins, signature });
+    const bodyBytes = exportBodyCoder.encode({ coins, signature, withdrawal: seal });
     return { headerBytes, bodyBytes, coinListBytes };
   }
 
@@ -887,7 +901,6 @@ export class DrmbApplet implements Applet {
         time: r.time,
         amountFen: ctx.amountFen,
         currency: '0156',
-        withdrawalCode: '0'.repeat(16),
       },
       coins,
     );
@@ -936,9 +949,9 @@ export class DrmbApplet implements Applet {
         time: ctx.time,
         amountFen: ctx.amountFen,
         currency: '0156',
-        withdrawalCode: ctx.withdrawalCode,
       },
       coins,
+      ctx.withdrawalCode,
     );
     const payee = utf8.encode(ctx.payeeIdentity);
     const encrypted = sm9Encrypt(this.trustAnchors.kgcEncryptMasterPublicKey, payee, bodyBytes);
@@ -955,8 +968,10 @@ export class DrmbApplet implements Applet {
     const roomFen = Math.max(0, m.risk.balanceCapFen - m.balanceFen);
     check(roomFen > 0, SW.OVER_BALANCE_CAP);
     check(m.coins.length < m.risk.maxCoins, SW.NOT_ENOUGH_MEMORY, 'coin slots');
-    this.t.receiveNonce = this.random(8);
-    return cmd.encodeResponse({ payeeIdentity: this.identity, nonce: this.t.receiveNonce, roomFen, counter: m.counter });
+    const nonce = this.random(8);
+    // One persistent write, atomic by itself: the newest nonce first, the oldest beyond the slots dropped.
+    m.setReceiveNonces([nonce, ...m.receiveNonces], RECEIVE_NONCE_SLOTS);
+    return cmd.encodeResponse({ payeeIdentity: this.identity, nonce, roomFen, counter: m.counter });
   }
 
   private importCoins(packetBytes: Uint8Array, cmd: Command<any, any>): Uint8Array {
@@ -964,14 +979,14 @@ export class DrmbApplet implements Applet {
     const packetHash = sm3(packetBytes);
     const stored = m.receipt(packetHash);
     if (stored) return stored; // idempotent: the same packet credits once
-    const nonce = this.t.receiveNonce;
-    this.t.receiveNonce = undefined;
+    // Nothing below changes state until the commit: a refused or torn import can be sent again.
     const { header, body } = exportPacketCoder.decode(packetBytes);
     const headerBytes = packetBytes.subarray(0, packetBytes.length - body.length);
     check(header.version === PACKET_VERSION, SW.INCORRECT_DATA, 'packet version');
     const own = this.identity;
     check(header.payeeIdentity === own, SW.WRONG_PAYEE);
-    check(nonce && equalBytes(header.payeeNonce, nonce), SW.INCORRECT_DATA, 'packet not made for this receive session');
+    const outstanding = m.receiveNonces;
+    check(outstanding.some((n) => equalBytes(n, header.payeeNonce)), SW.INCORRECT_DATA, 'packet not made for an outstanding receive nonce of this card');
     let clear = body;
     if (header.type === 'TRANSFER') {
       try {
@@ -980,14 +995,17 @@ export class DrmbApplet implements Applet {
         throw new IsoException(SW.PACKET_SIGNATURE_INVALID, 'body does not decrypt');
       }
     }
-    let decoded: { coins: Coin[]; signature: Uint8Array };
+    let decoded: { coins: Coin[]; signature: Uint8Array; withdrawal: WithdrawalSeal };
     try {
       decoded = exportBodyCoder.decode(clear);
     } catch {
       throw new IsoException(SW.PACKET_SIGNATURE_INVALID, 'body layout');
     }
-    const coinListBytes = clear.subarray(0, clear.length - decoded.signature.length);
+    const coinListBytes = clear.subarray(0, 1 + decoded.coins.length * coinCoder.size!);
     check(equalBytes(sm3(coinListBytes), header.coinListHash), SW.PACKET_SIGNATURE_INVALID, 'coin list hash');
+    const sealBytes = withdrawalSealCoder.encode(decoded.withdrawal);
+    const noCode = decoded.withdrawal.code === NO_WITHDRAWAL_CODE;
+    check(noCode ? header.codeCommitment.every((x) => x === 0) : equalBytes(sm3(sealBytes), header.codeCommitment), SW.PACKET_SIGNATURE_INVALID, 'withdrawal seal differs from its commitment');
     const anchors = this.trustAnchors;
     check(
       sm9Verify(anchors.kgcSignMasterPublicKey, utf8.encode(header.payerIdentity), sm3(concatBytes(headerBytes, coinListBytes)), decoded.signature),
@@ -1014,11 +1032,13 @@ export class DrmbApplet implements Applet {
     };
     const bodyBytes = receiptBodyCoder.encode(receiptBody);
     const signature = sm9Sign(m.record('dgi/8a01')!, anchors.kgcSignMasterPublicKey, sm3(bodyBytes));
-    const receipt = receiptCoder.encode({ body: receiptBody, signature });
+    // The receipt, then what the payee's bank settles with: the coins and the payer's signature (never the seal).
+    const response = importResponseCoder.encode({ receipt: { body: receiptBody, signature }, settlement: { coins: decoded.coins, signature: decoded.signature } });
     const store = m.store;
     store.begin();
     m.setCoins([...m.coins, ...decoded.coins]);
     m.setCounter(counter + 1);
+    m.setReceiveNonces(outstanding.filter((n) => !equalBytes(n, header.payeeNonce)), RECEIVE_NONCE_SLOTS);
     m.appendLog({
       counter,
       type: 'RECEIVE',
@@ -1029,11 +1049,11 @@ export class DrmbApplet implements Applet {
       time: header.time,
       coinSetHash: sm3(coinListBytes).subarray(0, 8),
     });
-    m.putReceipt(packetHash, receipt);
-    m.putProof(TRANSACTION_TYPES.RECEIVE, counter, receipt);
+    m.putReceipt(packetHash, response);
+    m.putProof(TRANSACTION_TYPES.RECEIVE, counter, response);
     store.commit();
     void cmd;
-    return receipt;
+    return response;
   }
 
   // ---- proofs, issuer scripts, lifecycle ------------------------------------------------------------------

@@ -238,37 +238,32 @@ describe('tearing EXPORT COINS', () => {
 });
 
 describe('tearing IMPORT COINS', () => {
-  it('after every write: the payee credited the packet once with its receipt stored, or not at all', () => {
+  it('after every write: the payee credited the packet once with its receipt stored, or not at all; the same packet retried then credits exactly once', () => {
     const payeeIdentity = identityFor(PAYEE_ID);
     // One transfer packet per attempt needs the payee's nonce, so the payer exports afresh each time.
-    const run = (payee: VirtualCard, armedPayee: VirtualCard): { packet?: Uint8Array; sw?: number } => {
+    let packet: Uint8Array | undefined;
+    let writesBeforeImport = 0;
+    const run = (payee: SimulatedCard, armedPayee: VirtualCard): number => {
       selectApplet(payee);
       const recv = send(payee, cmd('initializeForReceive'), {});
       const nonce = (recv.value as { nonce: Uint8Array }).nonce;
       const payer = SimulatedCard.fromImage(payerImage);
       selectApplet(payer);
       send(payer, cmd('verify'), { pin: '123456' });
-      const packet = transfer(payer, payeeIdentity, nonce, 3000)!;
-      const r = send(armedPayee, cmd('importCoins'), { packet: exportPacketCoder.decode(packet) });
-      return { packet, sw: r.sw };
+      packet = transfer(payer, payeeIdentity, nonce, 3000)!;
+      writesBeforeImport = payee.store.writeCount;
+      return send(armedPayee, cmd('importCoins'), { packet: exportPacketCoder.decode(packet) }).sw;
     };
     const probe = SimulatedCard.fromImage(payeeImage);
-    let writes = 0;
-    {
-      const before = probe.store.writeCount;
-      expect(run(probe, probe).sw).toBe(0x9000);
-      writes = probe.store.writeCount - before;
-    }
+    expect(run(probe, probe)).toBe(0x9000);
+    const writes = probe.store.writeCount - writesBeforeImport;
     expect(writes).toBeGreaterThanOrEqual(5);
-    // INITIALIZE FOR RECEIVE writes nothing; every write counted above belongs to IMPORT COINS.
     for (let k = 1; k <= writes; k++) {
       const payee = SimulatedCard.fromImage(payeeImage);
       const before = { balance: 0, counter: 0 };
-      let packet: Uint8Array | undefined;
       let cut = false;
       try {
-        const proxy = armedAt(payee, isIns(0x52, 0x08), k);
-        packet = run(payee, proxy).packet;
+        run(payee, armedAt(payee, isIns(0x52, 0x08), k));
       } catch (e) {
         expect(e).toBeInstanceOf(PowerLossError);
         cut = true;
@@ -283,7 +278,12 @@ describe('tearing IMPORT COINS', () => {
       const p = proof(payee, TRANSACTION_TYPES.RECEIVE, 0);
       expect(p.sw).toBe(credited ? 0x9000 : 0x9406);
       expect(proof(payee, TRANSACTION_TYPES.RECEIVE, 0)).toEqual(p);
-      void packet;
+      // The payee side sends the same packet again after the power cut (no new receive session).
+      const again = send(payee, cmd('importCoins'), { packet: exportPacketCoder.decode(packet!) });
+      expect(again.sw, `k=${k}: retry`).toBe(0x9000);
+      expect(payee.memory.balanceFen, `k=${k}: credited once`).toBe(3000);
+      expect(payee.memory.counter).toBe(before.counter + 1);
+      expect(proof(payee, TRANSACTION_TYPES.RECEIVE, 0).bytes).toBe(hex(again.data));
     }
   });
 });

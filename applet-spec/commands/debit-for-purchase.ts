@@ -5,7 +5,7 @@ import { SW } from '../status-words.js';
 import { exportPacketCoder } from '../value-formats.js';
 import { EXAMPLE_COIN, EXAMPLE_COIN_HEX, EXAMPLE_HEADER, EXAMPLE_HEADER_HEX } from './example-values.js';
 
-const bodyHex = `01 ${EXAMPLE_COIN_HEX} ${'9B'.repeat(97)}`;
+const bodyHex = `01 ${EXAMPLE_COIN_HEX} ${'9B'.repeat(97)} ${'00'.repeat(24)}`;
 const bodyBytes = Uint8Array.from(bodyHex.replace(/ /g, '').match(/../g)!.map((x) => parseInt(x, 16)));
 
 /**

@@ -19,14 +19,16 @@ export const EXAMPLE_COIN = {
 
 /** A purchase packet header for 30.00 yuan from identity "alice" to "shop". */
 export const EXAMPLE_HEADER_HEX =
-  '01 06 62120000000000000001 05 616C696365 00000006 04 73686F70 0102030405060708 112233445566 00000001 ' +
-  '20261122 101500 00000BB8 0156 0000000000000000 ' +
+  '02 06 62120000000000000001 05 616C696365 00000006 04 73686F70 0102030405060708 112233445566 00000001 ' +
+  '20261122 101500 00000BB8 0156 ' +
+  '00'.repeat(32) +
+  ' ' +
   'C1'.repeat(32) +
   ' ' +
   '00'.repeat(32);
 
 export const EXAMPLE_HEADER = {
-  version: 1,
+  version: 2,
   type: 'PURCHASE' as const,
   payerCardId: '62120000000000000001',
   payerIdentity: 'alice',
@@ -39,7 +41,7 @@ export const EXAMPLE_HEADER = {
   time: '101500',
   amountFen: 3000,
   currency: '0156',
-  withdrawalCode: '0000000000000000',
+  codeCommitment: new Uint8Array(32),
   coinListHash: new Uint8Array(32).fill(0xc1),
   previousExportHash: new Uint8Array(32),
 };

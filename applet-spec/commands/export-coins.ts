@@ -6,13 +6,15 @@ import { exportPacketCoder } from '../value-formats.js';
 import { EXAMPLE_HEADER, EXAMPLE_HEADER_HEX } from './example-values.js';
 
 const header = { ...EXAMPLE_HEADER, type: 'TRANSFER' as const };
-const headerHex = EXAMPLE_HEADER_HEX.replace(/^01 06/, '01 07');
+const headerHex = EXAMPLE_HEADER_HEX.replace(/^02 06/, '02 07');
 
 /**
  * EXPORT COINS. The confirmation echoes the card random of INITIALIZE FOR TRANSFER (6A80 otherwise),
  * so the export belongs to the session the holder confirmed. In one atomic commit the card marks the
  * coins spent, increments the counter, logs, and stores the packet for GET TRANSACTION PROVE. The
- * packet's body (coins and the payer's SM9 signature) is SM9-encrypted to the payee identity.
+ * packet's body (coins, the payer's SM9 signature, and the withdrawal seal: the code with a fresh
+ * random salt) is SM9-encrypted to the payee identity; the signed header carries only the seal's
+ * commitment (value-formats.ts withdrawalSealCoder), so only the payee can read the code.
  * Departs from card-commands.md: 9414 is answered by INITIALIZE FOR TRANSFER (the coins cannot change
  * in between), so EXPORT COINS does not list it.
  */
@@ -21,7 +23,7 @@ export const exportCoins = defineCommand({
   id: 'exportCoins',
   summary: 'Exports coins for the amount as a packet SM9-signed by the payer and SM9-encrypted to the payee.',
   mirrors: 'D-RMB signed coin export (PBOC-style second step)',
-  departs: '9414 is answered by INITIALIZE FOR TRANSFER, which this command must directly follow.',
+  departs: '9414 is answered by INITIALIZE FOR TRANSFER, which this command must directly follow. The withdrawal code travels in the encrypted body, with only its salted SM3 commitment in the header.',
   cla: 0x80,
   secureMessaging: 'never',
   ins: 0x54,

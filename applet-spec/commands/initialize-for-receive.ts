@@ -3,16 +3,22 @@ import { bytes, empty, struct, u32, utf8 } from '../codec/fields.js';
 import { defineCommand } from '../define-command.js';
 import { SW } from '../status-words.js';
 
+/** Receive nonces a card keeps outstanding; a newer one pushes the oldest out (the packet made for it is then refused). */
+export const RECEIVE_NONCE_SLOTS = 8;
+
 /**
- * INITIALIZE FOR RECEIVE. The card draws a fresh payee nonce for this session and reports how much
- * more it can hold (balance cap minus balance). 9412 when it can hold nothing more, 6A84 when every
- * coin slot is used.
+ * INITIALIZE FOR RECEIVE. The card draws a fresh payee nonce and reports how much more it can hold
+ * (balance cap minus balance). 9412 when it can hold nothing more, 6A84 when every coin slot is used.
+ * The nonce is kept persistently among the card's outstanding receive nonces (the newest
+ * RECEIVE_NONCE_SLOTS; a newer one pushes the oldest out) until a packet carrying it is imported, so a
+ * refused or torn import can be retried after a reset or power loss.
  */
 export const initializeForReceive = defineCommand({
   name: 'INITIALIZE FOR RECEIVE',
   id: 'initializeForReceive',
   summary: 'Starts receiving coins: returns the payee identity, a nonce, the room under the cap and the counter.',
   mirrors: 'D-RMB; shaped like JR/T 0025.2 INITIALIZE FOR LOAD',
+  departs: 'The nonce is written persistently (one of the newest RECEIVE_NONCE_SLOTS outstanding nonces), not kept for the session only.',
   cla: 0x80,
   secureMessaging: 'never',
   ins: 0x50,
@@ -29,6 +35,7 @@ export const initializeForReceive = defineCommand({
   states: ['ISSUED'],
   security: {},
   sw: [SW.OVER_BALANCE_CAP, SW.NOT_ENOUGH_MEMORY],
+  persistent: 'nonces',
   examples: [
     {
       title: 'bob gets ready to receive',

@@ -5,7 +5,8 @@ import { SW } from '../status-words.js';
 
 /**
  * INITIALIZE FOR TRANSFER. Names the payee identity, the payee's nonce (from its INITIALIZE FOR
- * RECEIVE, or the payee terminal) and a withdrawal code for a payee with no bank account. Checks as
+ * RECEIVE, or the payee terminal) and a withdrawal code for a payee with no bank account (it goes
+ * into the payee-encrypted body of EXPORT COINS, never into the header). Checks as
  * INITIALIZE FOR PURCHASE; above the PIN threshold the PIN must be verified. Nothing persistent changes.
  */
 export const initializeForTransfer = defineCommand({

@@ -43,8 +43,9 @@ import {
   exportBodyCoder,
   exportHeaderCoder,
   exportPacketCoder,
+  importResponseCoder,
+  NO_WITHDRAWAL_SEAL,
   PACKET_VERSION,
-  receiptCoder,
   TRANSACTION_TYPES,
 } from '../../applet-spec/value-formats.js';
 import { bytesToHex, concatBytes, equalBytes, randomBytes } from '../../crypto/bytes.js';
@@ -340,6 +341,7 @@ export class PosTerminal {
       ['date and time', header.date === p.date && header.time === p.time],
       ['amount', header.amountFen === p.amountFen],
       ['currency', header.currency === '0156'],
+      ['withdrawal code commitment', header.codeCommitment.every((x) => x === 0)],
     ];
     const wrong = expect.find(([, ok]) => !ok);
     if (wrong) throw new PacketRejectedError('header', `${wrong[0]} differs from the debit`);
@@ -396,11 +398,11 @@ export class PosTerminal {
       // Recorded before IMPORT COINS goes out: a lost answer is resolved on the next contact.
       queue.recordChange({ cardId, receiveCounter: recv.counter, amountFen: changeFen, packet, terminalSequence });
       try {
-        const { receipt, receiptBytes } = await card.importPacket(packet);
+        const { receipt, responseBytes } = await card.importPacket(packet);
         if (!equalBytes(receipt.body.packetHash, sm3(packet)) || receipt.body.amountFen !== changeFen || receipt.body.payeeCardId !== cardId) {
           throw new PaymentRefusedError('the card returned a receipt for another packet');
         }
-        queue.add({ cardId, counter: recv.counter, type: 'CHANGE', amountFen: changeFen, packet, receipt: receiptBytes, terminalSequence });
+        queue.add({ cardId, counter: recv.counter, type: 'CHANGE', amountFen: changeFen, packet, receipt: responseBytes, terminalSequence });
         queue.resolveChange(cardId, recv.counter, 'imported');
         imported = true;
       } catch (e) {
@@ -433,12 +435,12 @@ export class PosTerminal {
       time,
       amountFen,
       currency: '0156',
-      withdrawalCode: '0'.repeat(16),
+      codeCommitment: new Uint8Array(32),
       coinListHash: sm3(coinListBytes),
       previousExportHash: new Uint8Array(32),
     });
     const signature = sm9Sign(this.signKey!, this.options.anchors.kgcSignMasterPublicKey, sm3(concatBytes(headerBytes, coinListBytes)));
-    return concatBytes(headerBytes, exportBodyCoder.encode({ coins, signature }));
+    return concatBytes(headerBytes, exportBodyCoder.encode({ coins, signature, withdrawal: NO_WITHDRAWAL_SEAL }));
   }
 
   /** A change packet of an earlier contact whose IMPORT COINS answer was lost: imported or not? */
@@ -447,13 +449,25 @@ export class PosTerminal {
     if (!c) return;
     const r = await card.session.exchange(C.getTransactionProve, { transactionType: TRANSACTION_TYPES.RECEIVE, counter: c.receiveCounter }, { accept: [SW.MAC_NOT_AVAILABLE] });
     const stored = r.sw === SW.MAC_NOT_AVAILABLE ? undefined : r.value!.storedResponse;
-    const receipt = stored && receiptCoder.decode(stored);
+    const receipt = stored && importResponseCoder.decode(stored).receipt;
     if (stored && receipt && equalBytes(receipt.body.packetHash, sm3(c.packet))) {
       this.options.queue.add({ cardId, counter: c.receiveCounter, type: 'CHANGE', amountFen: c.amountFen, packet: c.packet, receipt: stored, terminalSequence: c.terminalSequence, recovered: true });
       this.options.queue.resolveChange(cardId, c.receiveCounter, 'imported');
       return;
     }
-    // Not imported: the packet is dead (its nonce is gone), its coins return to the float.
+    // Not imported yet: the card keeps the packet's nonce outstanding (INITIALIZE FOR RECEIVE), so the
+    // import is sent again and the change lands on the card as the customer was promised.
+    try {
+      const again = await card.importPacket(c.packet);
+      if (equalBytes(again.receipt.body.packetHash, sm3(c.packet))) {
+        this.options.queue.add({ cardId, counter: again.receipt.body.payeeCounter, type: 'CHANGE', amountFen: c.amountFen, packet: c.packet, receipt: again.responseBytes, terminalSequence: c.terminalSequence, recovered: true });
+        this.options.queue.resolveChange(cardId, c.receiveCounter, 'imported');
+        return;
+      }
+    } catch (e) {
+      if (!(e instanceof StatusWordError)) throw e; // answer lost again: stays pending for the next contact
+    }
+    // Refused by the card (a status word, nothing credited): the coins return to the float.
     const { body } = exportPacketCoder.decode(c.packet);
     this.options.change?.float.put(exportBodyCoder.decode(body).coins);
     this.options.queue.resolveChange(cardId, c.receiveCounter, 'not-imported');
