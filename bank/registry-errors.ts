@@ -45,7 +45,7 @@ export class ExpiredCoinError extends RegistryError {
 }
 
 /** Why a packet is refused as tampered. */
-export type TamperReason = 'format' | 'decrypt' | 'coin-list-hash' | 'signature' | 'amount' | 'duplicate-coin';
+export type TamperReason = 'format' | 'decrypt' | 'coin-list-hash' | 'signature' | 'amount' | 'duplicate-coin' | 'receipt' | 'withdrawal-code' | 'settlement-body';
 
 /** A packet that does not decode, decrypt, hash or verify under the payer's SM9 identity. */
 export class TamperedPacketError extends RegistryError {
@@ -83,19 +83,22 @@ export class NotOwnerError extends RegistryError {
 }
 
 /**
- * A packet of a payer whose coin the registry saw the same payer pay away in another packet, with
- * room between the two counters for the coin to have come back offline (a receive on the card,
- * deposited later) and no fork of the card's export chain: not proof of double spending. Nothing moves and nobody is accused; the payee's bank
- * keeps the packet (it stays valid evidence) until the coin's return is deposited.
+ * A packet the registry cannot settle yet, without accusing anyone: a coin of it is not the payer's in
+ * the registry because a packet it depends on has not come in. Either the payer paid the coin away in
+ * another packet with room between the two counters for it to have come back offline (a receive on the
+ * card, deposited later) and no fork of the card's export chain; or the coin is with another card, or
+ * on its way to the payer in a packet that is itself waiting, so the packet that paid it to the payer
+ * is still to come. Nothing moves; the packet waits in the registry's retry queue and settles when the
+ * missing packet is deposited.
  */
 export class CustodyPendingError extends RegistryError {
   override readonly name = 'CustodyPendingError';
   constructor(
     readonly serial: Uint8Array,
     readonly payerCounter: number,
-    readonly laterCounter: number,
+    detail: string,
   ) {
-    super('custody-pending', `coin ${bytesToHex(serial)} left the payer again at counter ${laterCounter}; packet counter ${payerCounter} waits for the coin's return to be deposited`);
+    super('custody-pending', `coin ${bytesToHex(serial)}: ${detail}; the packet of counter ${payerCounter} waits in the registry's retry queue`);
   }
 }
 
@@ -103,7 +106,7 @@ export class CustodyPendingError extends RegistryError {
 export class UnknownWithdrawalCodeError extends RegistryError {
   override readonly name = 'UnknownWithdrawalCodeError';
   constructor() {
-    super('unknown-code', 'no coins are held under this withdrawal code');
+    super('unknown-code', "no coins wait under this withdrawal code (unknown, already redeemed, or taken onto the payee's card)");
   }
 }
 
@@ -113,11 +116,11 @@ export interface DoubleSpendProof {
   reason: ProofReason;
   payerCardId: string;
   payerIdentity: string;
-  /** the coin spent twice ('serial-reused'), absent for 'counter-reused' */
+  /** the coin spent twice ('serial-reused', 'code-and-card'), absent for 'counter-reused' */
   serial?: Uint8Array;
-  /** the packet settled first */
+  /** the packet settled first ('code-and-card': the transfer whose code was redeemed) */
   packetA: Uint8Array;
-  /** the packet refused */
+  /** the packet refused ('code-and-card': the payee card's IMPORT COINS response, or its spending packet) */
   packetB: Uint8Array;
 }
 

@@ -4,7 +4,9 @@
  * and every refusal with its specific error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coinBodyCoder, exportPacketCoder } from '../applet-spec/value-formats.js';
+import { coinBodyCoder, exportPacketCoder, NO_WITHDRAWAL_CODE } from '../applet-spec/value-formats.js';
+import { sm3 } from '../crypto/sm3.js';
+import { openTransfer, OpenTransferError } from '../host/open-transfer.js';
 import { bytesToHex, equalBytes, randomBytes } from '../crypto/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
@@ -16,6 +18,7 @@ import {
   bankOwner,
   CENTRAL_BANK,
   cardOwner,
+  CustodyPendingError,
   DoubleSpendError,
   ExpiredCoinError,
   ForgedCoinError,
@@ -313,28 +316,69 @@ export function registrySuite(title: string, open: OpenRegistry, cardIdPrefix: s
       expect(await reg.blacklist()).not.toContain(cardId);
     });
 
-    it('settles an offline TRANSFER with a withdrawal code to the code owner, redeemed once into an account', async () => {
+    /** An issued card with no coins (a payee). */
+    function payeeCard() {
+      const cardId = cardIdPrefix + String(nextCard++).padStart(20 - cardIdPrefix.length, '0');
+      const card = new SimulatedCard({ manufacture: { cardId } });
+      const { cardKey } = prepareCard(card, cardId);
+      issueCard(card, identityFor(cardId), cardKey.publicKey);
+      selectApplet(card);
+      return { card, cardId, identity: identityFor(cardId) };
+    }
+
+    /** A transfer of `amountFen` from `payer` to `payeeIdentity` (nonce from `payee` when given), with a withdrawal code. */
+    function transfer(payer: SimulatedCard, amountFen: number, payeeIdentity: string, code: string, payee?: SimulatedCard): Uint8Array {
+      let nonce = randomBytes(8);
+      if (payee) {
+        selectApplet(payee);
+        nonce = send(payee, cmd('initializeForReceive'), {}).value.nonce;
+      }
+      selectApplet(payer);
+      const init = send(payer, cmd('initializeForTransfer'), { amountFen, payeeIdentity, payeeNonce: nonce, withdrawalCode: code, date: '20261122', time: '120000' });
+      expect(init.sw).toBe(0x9000);
+      const exp = send(payer, cmd('exportCoins'), { confirmation: init.value.cardRandom });
+      expect(exp.sw).toBe(0x9000);
+      return exp.data;
+    }
+
+    /** IMPORT COINS on the payee card: its whole response (receipt || settlement body). */
+    function importOnCard(payee: SimulatedCard, packet: Uint8Array): Uint8Array {
+      const r = send(payee, cmd('importCoins'), { packet: exportPacketCoder.decode(packet) });
+      expect(r.sw).toBe(0x9000);
+      return r.data;
+    }
+
+    /** The payee terminal of a payee with its own SM9 key opens the packet (never the registry). */
+    const openAsPayee = (packet: Uint8Array, identity: string) => openTransfer(packet, sm9ExtractEncryptKey(keys.kgcEncrypt, utf8.encode(identity)));
+
+    it('keeps the withdrawal code out of the packet header: only the payee key reveals it, and the header binds it', async () => {
+      const { card } = await cardWithCoins([2000]);
+      const code = '1234567890123456';
+      const packet = transfer(card, 2000, 'walkin@person', code);
+      expect(Buffer.from(packet).includes(Buffer.from(code, 'hex'))).toBe(false);
+      expect(() => openTransfer(packet, sm9ExtractEncryptKey(keys.kgcEncrypt, utf8.encode('someone@else')))).toThrow(OpenTransferError);
+      const opened = openAsPayee(packet, 'walkin@person');
+      expect(opened.withdrawal.code).toBe(code);
+      // A code the payer did not sign (or a guessed salt) is refused, nothing moves.
+      const forged = await reg.settle(packet, { payeeIdentity: 'walkin@person', settlementBody: opened.settlementBody, withdrawal: { code: '9999999999999999', salt: opened.withdrawal.salt } }).catch((e) => e);
+      expect(forged).toBeInstanceOf(TamperedPacketError);
+      expect(forged.reason).toBe('withdrawal-code');
+      // The registry holds no payee key: a transfer without the opened body or the card's response is a usage error.
+      await expect(reg.settle(packet, { payeeIdentity: 'walkin@person' })).rejects.toBeInstanceOf(TypeError);
+    });
+
+    it('settles a TRANSFER opened by the payee to its withdrawal code, redeemed once into an account, the code stored nowhere', async () => {
       const { card, cardId, serials } = await cardWithCoins([2000, 1000]);
       const payee = 'walkin@person';
-      const code = '1234567890123456';
-      selectApplet(card);
-      const init = send(card, cmd('initializeForTransfer'), { amountFen: 2000, payeeIdentity: payee, payeeNonce: randomBytes(8), withdrawalCode: code, date: '20261122', time: '120000' });
-      expect(init.sw).toBe(0x9000);
-      const exp = send(card, cmd('exportCoins'), { confirmation: init.value.cardRandom });
-      expect(exp.sw).toBe(0x9000);
-      const packet = exp.data;
-      const payeeKey = sm9ExtractEncryptKey(keys.kgcEncrypt, utf8.encode(payee));
-      // Without the key or with a key of another identity the body cannot be read.
-      const wrongKey = sm9ExtractEncryptKey(keys.kgcEncrypt, utf8.encode('someone@else'));
-      const bad = await reg.settle(packet, { payeeIdentity: payee, payeeDecryptionKey: wrongKey }).catch((e) => e);
-      expect(bad).toBeInstanceOf(TamperedPacketError);
-      expect(bad.reason).toBe('decrypt');
-      const s = await reg.settle(packet, { payeeIdentity: payee, payeeDecryptionKey: payeeKey });
+      const code = '1234567890123457';
+      const packet = transfer(card, 2000, payee, code);
+      const opened = openAsPayee(packet, payee);
+      const s = await reg.settle(packet, { payeeIdentity: payee, settlementBody: opened.settlementBody, withdrawal: opened.withdrawal });
       expect(s.type).toBe('TRANSFER');
       expect(s.payeeOwner).toBe(withdrawalCodeOwner(code));
       expect(await reg.ownerOf(serials[0])).toBe(withdrawalCodeOwner(code));
-      const flow = await reg.db.query<{ withdrawal_code: string }>("SELECT withdrawal_code FROM flows WHERE serial = $1 AND kind = 'deposit'", [serials[0]]);
-      expect(flow.rows[0].withdrawal_code).toBe(code);
+      const flows = await reg.db.query<{ n: string }>("SELECT count(*)::text AS n FROM flows WHERE withdrawal_code IS NOT NULL");
+      expect(flows.rows[0].n).toBe('0');
       const account = bankOwner('102100000003');
       const before = await reg.balanceOf(account);
       const r = await reg.redeem(code, account);
@@ -342,6 +386,119 @@ export function registrySuite(title: string, open: OpenRegistry, cardIdPrefix: s
       expect(await reg.balanceOf(account)).toBe(before + 2000);
       await expect(reg.redeem(code, account)).rejects.toBeInstanceOf(UnknownWithdrawalCodeError);
       expect(await reg.balanceOf(cardOwner(cardId))).toBe(1000);
+    });
+
+    it("settles a TRANSFER to the payee card on the card's receipt, and the code can then not be redeemed", async () => {
+      const payer = await cardWithCoins([2000]);
+      const payee = payeeCard();
+      const code = '1234567890123458';
+      const packet = transfer(payer.card, 2000, payee.identity, code, payee.card);
+      const response = importOnCard(payee.card, packet);
+      const s = await reg.settle(packet, { payeeIdentity: payee.identity, importResponse: response });
+      expect(s.payeeOwner).toBe(cardOwner(payee.cardId));
+      expect(await reg.ownerOf(payer.serials[0])).toBe(cardOwner(payee.cardId));
+      // The payee, holding its key elsewhere too, opens the packet and deposits the code: the packet is settled already.
+      const opened = openAsPayee(packet, payee.identity);
+      const again = await reg.settle(packet, { payeeIdentity: payee.identity, settlementBody: opened.settlementBody, withdrawal: opened.withdrawal });
+      expect(again.replayed).toBe(true);
+      expect(again.payeeOwner).toBe(cardOwner(payee.cardId));
+      await expect(reg.redeem(code, bankOwner('102100000003'))).rejects.toBeInstanceOf(UnknownWithdrawalCodeError);
+      // A receipt that does not belong to the packet is refused.
+      const other = transfer((await cardWithCoins([500])).card, 500, payee.identity, code, payee.card);
+      const bad = await reg.settle(other, { payeeIdentity: payee.identity, importResponse: response }).catch((e) => e);
+      expect(bad).toBeInstanceOf(TamperedPacketError);
+      expect(bad.reason).toBe('receipt');
+    });
+
+    it("moves coins still under a code to the payee card when its receipt comes later, so the code pays nothing", async () => {
+      const payer = await cardWithCoins([3000]);
+      const payee = payeeCard();
+      const code = '1234567890123459';
+      const packet = transfer(payer.card, 3000, payee.identity, code, payee.card);
+      const opened = openAsPayee(packet, payee.identity);
+      await reg.settle(packet, { payeeIdentity: payee.identity, settlementBody: opened.settlementBody, withdrawal: opened.withdrawal });
+      expect(await reg.ownerOf(payer.serials[0])).toBe(withdrawalCodeOwner(code));
+      const s = await reg.settle(packet, { payeeIdentity: payee.identity, importResponse: importOnCard(payee.card, packet) });
+      expect(s.payeeOwner).toBe(cardOwner(payee.cardId));
+      expect(await reg.ownerOf(payer.serials[0])).toBe(cardOwner(payee.cardId));
+      await expect(reg.redeem(code, bankOwner('102100000003'))).rejects.toBeInstanceOf(UnknownWithdrawalCodeError);
+      expect(await reg.blacklist()).not.toContain(payee.cardId);
+    });
+
+    it('catches a code redeemed for cash whose coins the payee card also took: code-and-card proof by receipt, payee card blacklisted', async () => {
+      const payer = await cardWithCoins([4000]);
+      const payee = payeeCard();
+      const code = '1234567890123460';
+      const packet = transfer(payer.card, 4000, payee.identity, code, payee.card);
+      const response = importOnCard(payee.card, packet);
+      const opened = openAsPayee(packet, payee.identity);
+      await reg.settle(packet, { payeeIdentity: payee.identity, settlementBody: opened.settlementBody, withdrawal: opened.withdrawal });
+      const cash = bankOwner('102100000004');
+      await reg.redeem(code, cash);
+      const err = await reg.settle(packet, { payeeIdentity: payee.identity, importResponse: response }).catch((e) => e);
+      expect(err).toBeInstanceOf(DoubleSpendError);
+      expect(err.proof.reason).toBe('code-and-card');
+      expect(err.proof.payerCardId).toBe(payee.cardId);
+      expect(equalBytes(err.proof.packetA, packet)).toBe(true);
+      expect(equalBytes(err.proof.packetB, response)).toBe(true);
+      expect(await reg.blacklist()).toContain(payee.cardId);
+      expect(await reg.ownerOf(payer.serials[0])).toBe(cash);
+    });
+
+    it('catches a payee card spending coins whose code was redeemed: code-and-card proof with its signed purchase, card blacklisted', async () => {
+      const payer = await cardWithCoins([5000]);
+      const payee = payeeCard();
+      const code = '1234567890123461';
+      const packet = transfer(payer.card, 5000, payee.identity, code, payee.card);
+      importOnCard(payee.card, packet);
+      const opened = openAsPayee(packet, payee.identity);
+      await reg.settle(packet, { payeeIdentity: payee.identity, settlementBody: opened.settlementBody, withdrawal: opened.withdrawal });
+      await reg.redeem(code, bankOwner('102100000004'));
+      const spent = pay(payee.card, 5000);
+      const err = await settleToMerchant(spent).catch((e) => e);
+      expect(err).toBeInstanceOf(DoubleSpendError);
+      expect(err.proof.reason).toBe('code-and-card');
+      expect(err.proof.payerCardId).toBe(payee.cardId);
+      expect(equalBytes(err.proof.packetA, packet)).toBe(true);
+      expect(equalBytes(err.proof.packetB, spent)).toBe(true);
+      expect(await reg.blacklist()).toContain(payee.cardId);
+    });
+
+    it('lets a payee card spend coins still waiting under its code: they go to the merchant and the code pays nothing', async () => {
+      const payer = await cardWithCoins([6000]);
+      const payee = payeeCard();
+      const code = '1234567890123462';
+      const packet = transfer(payer.card, 6000, payee.identity, code, payee.card);
+      importOnCard(payee.card, packet);
+      const opened = openAsPayee(packet, payee.identity);
+      await reg.settle(packet, { payeeIdentity: payee.identity, settlementBody: opened.settlementBody, withdrawal: opened.withdrawal });
+      const s = await settleToMerchant(pay(payee.card, 6000));
+      expect(s.payeeOwner).toBe(MERCHANT_BANK);
+      expect(await reg.ownerOf(payer.serials[0])).toBe(MERCHANT_BANK);
+      await expect(reg.redeem(code, bankOwner('102100000004'))).rejects.toBeInstanceOf(UnknownWithdrawalCodeError);
+      expect(await reg.blacklist()).not.toContain(payee.cardId);
+    });
+
+    it('queues a custody-pending packet and settles it by itself once the missing deposit comes in', async () => {
+      // A pays B offline; B pays the coin back to A offline; A then pays the merchant with it. The merchant
+      // deposits first: A paid the coin away earlier (to B) and its return is not in yet, so the packet waits.
+      const a = await cardWithCoins([700]);
+      const b = payeeCard();
+      const toB = transfer(a.card, 700, b.identity, NO_WITHDRAWAL_CODE, b.card);
+      const responseB = importOnCard(b.card, toB);
+      const toA = transfer(b.card, 700, a.identity, NO_WITHDRAWAL_CODE, a.card);
+      const responseA = importOnCard(a.card, toA);
+      const spent = pay(a.card, 700);
+      await reg.settle(toB, { payeeIdentity: b.identity, importResponse: responseB });
+      const pending = await settleToMerchant(spent).catch((e) => e);
+      expect(pending).toBeInstanceOf(CustodyPendingError);
+      expect((await reg.pending()).map((p) => bytesToHex(p.packetHash))).toContain(bytesToHex(sm3(spent)));
+      expect(await reg.ownerOf(a.serials[0])).toBe(cardOwner(b.cardId));
+      // The return comes in: the queued purchase settles with it, nobody accused.
+      await reg.settle(toA, { payeeIdentity: a.identity, importResponse: responseA });
+      expect(await reg.ownerOf(a.serials[0])).toBe(MERCHANT_BANK);
+      expect((await reg.pending()).map((p) => bytesToHex(p.packetHash))).not.toContain(bytesToHex(sm3(spent)));
+      expect(await reg.blacklist()).not.toContain(a.cardId);
     });
 
     it('conserves value: every minted fen is held by exactly one owner', async () => {

@@ -12,11 +12,18 @@ import {
   type ExportHeader,
   exportBodyCoder,
   exportPacketCoder,
+  importResponseCoder,
+  NO_WITHDRAWAL_CODE,
   PACKET_VERSION,
+  type Receipt,
+  receiptBodyCoder,
+  settlementBodyCoder,
+  type WithdrawalSeal,
+  withdrawalSealCoder,
 } from '../applet-spec/value-formats.js';
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../crypto/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
-import { sm9Decrypt, sm9Verify } from '../crypto/sm9/sm9.js';
+import { sm9Verify } from '../crypto/sm9/sm9.js';
 import type { Db, Queryable } from './db.js';
 import { checkCoin, type CoinVerifierLookup, coinVerifiers, DenominationKeys } from './mint.js';
 import { PgliteDb } from './pglite-db.js';
@@ -28,6 +35,7 @@ import {
   ExpiredCoinError,
   ForgedCoinError,
   NotOwnerError,
+  RegistryError,
   TamperedPacketError,
   UnknownWithdrawalCodeError,
   WrongDenominationKeyError,
@@ -52,17 +60,28 @@ export function cardOwner(cardId: string): string {
   return `card:${cardId}`;
 }
 
-const ZERO_CODE = '0'.repeat(16);
 const utf8 = new TextEncoder();
+const SEAL_LENGTH = withdrawalSealCoder.size!;
 
 /**
  * Owner string of coins waiting for a payee with no account: 'code:' || hex SM3(code digits as ASCII).
- * Only the hash is an owner; the code itself appears in the packet and the flow record.
+ * Only the hash is an owner; the registry stores the code nowhere, and the packet carries only a salted
+ * commitment to it (value-formats.ts withdrawalSealCoder).
  */
 export function withdrawalCodeOwner(withdrawalCode: string): string {
-  if (!/^\d{16}$/.test(withdrawalCode) || withdrawalCode === ZERO_CODE) throw new RangeError('withdrawal code must be 16 digits, not all zero');
+  if (!/^\d{16}$/.test(withdrawalCode) || withdrawalCode === NO_WITHDRAWAL_CODE) throw new RangeError('withdrawal code must be 16 digits, not all zero');
   return `code:${bytesToHex(sm3(utf8.encode(withdrawalCode)))}`;
 }
+
+const isCodeOwner = (owner: string): boolean => owner.startsWith('code:');
+/**
+ * Who pays a packet in the registry's books: the payer card ID, or for a terminal's CHANGE packet (no
+ * card: its card ID field is zeros) 'terminal:' || terminal ID hex, whose sequence numbers are its counters.
+ */
+export function payerKey(header: ExportHeader): string {
+  return header.type === 'CHANGE' ? `terminal:${bytesToHex(header.terminalId)}` : header.payerCardId;
+}
+const payerOf = (header: ExportHeader): { cardId: string; identity: string } => ({ cardId: payerKey(header), identity: header.payerIdentity });
 
 export interface RegistryOpenOptions {
   /** postgres://... : use that server; otherwise the embedded PGlite */
@@ -92,15 +111,29 @@ export interface FlowInfo {
   withdrawalCode?: string;
 }
 
+/**
+ * What a depositor brings with a packet. Which evidence proves what (bank/README.md):
+ *  - a PURCHASE or CHANGE packet alone proves the payer paid it (body in clear, payer-signed);
+ *  - a TRANSFER's body is encrypted to the payee, and the registry never holds the payee's key: it
+ *    settles with the payee card's IMPORT COINS response (receipt signed by the payee card: the card
+ *    took the coins, and it owns them), or with the body the payee opened on its own terminal
+ *    (settlementBody, plus the withdrawal seal for a payee without account);
+ *  - an import response with any packet (a CHANGE into a card, a purchase into a merchant card) makes
+ *    the payee card the owner.
+ */
 export interface SettleOptions {
   /** SM9 identity of the depositor (merchant or person); the packet must be made out to it */
   payeeIdentity: string;
-  /** new owner; default for a packet with a withdrawal code: withdrawalCodeOwner(code) */
+  /** new owner when the evidence names none (a bank vault); ignored with importResponse (the card owns) */
   payeeOwner?: string;
-  /** TRANSFER: the body already decrypted by the payee's bank */
-  decryptedBody?: Uint8Array;
-  /** TRANSFER: the payee's SM9 encryption key (G2, 129 bytes) to decrypt the body with */
-  payeeDecryptionKey?: Uint8Array;
+  /** the payee card's IMPORT COINS response for this packet (receipt || settlement body) */
+  importResponse?: Uint8Array;
+  /** TRANSFER opened by the payee: the settlement body (coin list and payer signature) in clear */
+  settlementBody?: Uint8Array;
+  /** TRANSFER opened by the payee: the withdrawal seal; without payeeOwner, the code owns the coins */
+  withdrawal?: WithdrawalSeal;
+  /** CHANGE: the owner of the terminal's change float (its bank's vault), which pays the change */
+  payerOwner?: string;
 }
 
 /** A packet that passed every cryptographic check. */
@@ -108,6 +141,16 @@ export interface VerifiedPacket {
   header: ExportHeader;
   coins: Coin[];
   packetHash: Uint8Array;
+  /** the payee card's verified receipt, when the deposit came with its import response */
+  receipt?: Receipt;
+}
+
+/** A packet waiting in the registry's retry queue (CustodyPendingError). */
+export interface PendingPacket {
+  packetHash: Uint8Array;
+  payeeIdentity: string;
+  reason: string;
+  since: Date;
 }
 
 /** The outcome of a settlement (also returned, with replayed = true, for the same packet again). */
@@ -125,6 +168,17 @@ export interface Settlement {
 const hexList = (serials: readonly Uint8Array[]): string[] => serials.map((s) => bytesToHex(s));
 const SERIALS_IN = `(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`;
 
+/** Aborts the transaction of a loop that would record a proof: the loop is left to ordinary settlement. */
+class LoopNotSettledError extends Error {}
+
+/** SettleOptions evidence from a row of the retry queue. */
+function evidenceOptions(kind: string | null, evidence: Uint8Array | null): Partial<SettleOptions> {
+  if (!evidence) return {};
+  if (kind === 'import-response') return { importResponse: evidence };
+  if (kind === 'opened') return { settlementBody: evidence.subarray(0, evidence.length - SEAL_LENGTH), withdrawal: withdrawalSealCoder.decode(evidence.subarray(evidence.length - SEAL_LENGTH)) };
+  return { settlementBody: evidence };
+}
+
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505';
 }
@@ -135,6 +189,7 @@ export class Registry {
   readonly #verifier: CoinVerifierLookup | undefined;
   readonly #kgcSign: Uint8Array | undefined;
   readonly #keys: DenominationKeys | undefined;
+  #retrying = false;
 
   private constructor(db: Db, opts: RegistryOpenOptions) {
     this.db = db;
@@ -250,10 +305,12 @@ export class Registry {
   }
 
   /**
-   * Every check of settlement that needs no database: packet layout and version, payee, decryption of a
-   * TRANSFER body, coin list hash, the payer's SM9 signature over SM3(header || coin list), amount, and each
-   * coin (format, SM2 signature, denomination key when the registry has the mint master, expiry on the payment date).
-   * Mirrors the card's IMPORT COINS checks (simulator/drmb-applet.ts importCoins).
+   * Every check of settlement that needs no database: packet layout and version, payee, the evidence
+   * (SettleOptions: the payee card's receipt and its SM9 signature, or the opened body and the
+   * withdrawal seal against the header's commitment), coin list hash, the payer's SM9 signature over
+   * SM3(header || coin list), amount, and each coin (format, SM2 signature, denomination key when the
+   * registry has the mint master, expiry on the payment date). Mirrors the card's IMPORT COINS checks
+   * (simulator/drmb-applet.ts importCoins); never decrypts (the registry holds no payee key).
    */
   verifyPacket(packetBytes: Uint8Array, opts: SettleOptions): VerifiedPacket {
     if (!this.#verifier || !this.#kgcSign) throw new TypeError('registry opened without trust anchors cannot settle');
@@ -267,25 +324,57 @@ export class Registry {
     if (header.version !== PACKET_VERSION) throw new TamperedPacketError('format', `packet version ${header.version}`);
     if (header.payeeIdentity !== opts.payeeIdentity) throw new WrongPayeeError(header.payeeIdentity, opts.payeeIdentity);
     const headerBytes = packetBytes.subarray(0, packetBytes.length - body.length);
-    let clear = body;
-    if (header.type === 'TRANSFER') {
-      if (opts.decryptedBody) clear = opts.decryptedBody;
-      else if (opts.payeeDecryptionKey) {
-        try {
-          // GM/T 0044 part 4 clause 7 (KDF-XOR), the payee's own identity as on the card
-          clear = sm9Decrypt(opts.payeeDecryptionKey, utf8.encode(header.payeeIdentity), body);
-        } catch {
-          throw new TamperedPacketError('decrypt', 'body does not decrypt under the payee key');
-        }
-      } else throw new TypeError('TRANSFER packet: pass decryptedBody or payeeDecryptionKey');
+    const packetHash = sm3(packetBytes);
+    const noCommitment = header.codeCommitment.every((b) => b === 0);
+    let settlementBytes: Uint8Array;
+    let receipt: Receipt | undefined;
+    if (opts.importResponse) {
+      let decoded;
+      try {
+        decoded = importResponseCoder.decode(opts.importResponse);
+      } catch (e) {
+        throw new TamperedPacketError('receipt', `not an IMPORT COINS response: ${(e as Error).message}`);
+      }
+      receipt = decoded.receipt;
+      const b = receipt.body;
+      const mismatch = !equalBytes(b.packetHash, packetHash)
+        ? 'packet hash'
+        : b.payeeIdentity !== header.payeeIdentity
+          ? 'payee identity'
+          : b.payerCardId !== header.payerCardId || b.payerCounter !== header.payerCounter
+            ? 'payer card or counter'
+            : b.amountFen !== header.amountFen
+              ? 'amount'
+              : undefined;
+      if (mismatch) throw new TamperedPacketError('receipt', `the receipt's ${mismatch} differs from the packet`);
+      // value-formats.ts receiptCoder: SM9-Sign(payee user key, SM3(receipt body bytes)), GM/T 0044 part 2 clause 7
+      if (!sm9Verify(this.#kgcSign, utf8.encode(b.payeeIdentity), sm3(receiptBodyCoder.encode(b)), receipt.signature)) {
+        throw new TamperedPacketError('receipt', `payee card signature of '${b.payeeIdentity}' does not verify`);
+      }
+      settlementBytes = settlementBodyCoder.encode(decoded.settlement);
+    } else if (header.type === 'TRANSFER') {
+      if (!opts.settlementBody) throw new TypeError("TRANSFER packet: pass the payee card's importResponse, or the settlementBody the payee opened");
+      settlementBytes = opts.settlementBody;
+    } else {
+      // PURCHASE and CHANGE bodies are in clear and carry no withdrawal code.
+      if (body.length < SEAL_LENGTH || !body.subarray(body.length - SEAL_LENGTH).every((x) => x === 0) || !noCommitment) {
+        throw new TamperedPacketError('format', `a ${header.type} packet carries no withdrawal code`);
+      }
+      settlementBytes = body.subarray(0, body.length - SEAL_LENGTH);
+    }
+    if (opts.withdrawal) {
+      const seal = opts.withdrawal;
+      if (header.type !== 'TRANSFER' || seal.code === NO_WITHDRAWAL_CODE || noCommitment || !equalBytes(sm3(withdrawalSealCoder.encode(seal)), header.codeCommitment)) {
+        throw new TamperedPacketError('withdrawal-code', 'the withdrawal code and salt do not match the commitment the payer signed');
+      }
     }
     let decoded: { coins: Coin[]; signature: Uint8Array };
     try {
-      decoded = exportBodyCoder.decode(clear);
+      decoded = settlementBodyCoder.decode(settlementBytes);
     } catch (e) {
-      throw new TamperedPacketError('format', (e as Error).message);
+      throw new TamperedPacketError('settlement-body', (e as Error).message);
     }
-    const coinListBytes = clear.subarray(0, clear.length - decoded.signature.length);
+    const coinListBytes = settlementBytes.subarray(0, 1 + decoded.coins.length * COIN_LENGTH);
     if (!equalBytes(sm3(coinListBytes), header.coinListHash)) throw new TamperedPacketError('coin-list-hash', 'SM3 of the coin list differs from the header');
     // value-formats.ts: signature = SM9-Sign(payer key, SM3(header bytes || coin list bytes)), GM/T 0044 part 2 clause 7
     if (!sm9Verify(this.#kgcSign, utf8.encode(header.payerIdentity), sm3(concatBytes(headerBytes, coinListBytes)), decoded.signature)) {
@@ -307,46 +396,121 @@ export class Registry {
       if (fault === 'denomination-key') throw new WrongDenominationKeyError(coin.body.serial);
       if (fault === 'expired') throw new ExpiredCoinError(coin.body.serial, coin.body.expiryDate, header.date);
     }
-    return { header, coins: decoded.coins, packetHash: sm3(packetBytes) };
+    return { header, coins: decoded.coins, packetHash, ...(receipt ? { receipt } : {}) };
   }
 
   /**
    * Central-bank settlement of one export packet: the same packet again returns the earlier settlement
    * (replayed = true); otherwise verifyPacket, then in one transaction: the payer card must own every coin
-   * and its (card ID, counter) must be fresh; ownership moves to the payee and the flow is recorded with
-   * the withdrawal code. A coin an earlier packet of this payer already moved ('serial-reused'), or a
-   * second packet with one counter ('counter-reused'), stores a proof with both packets, blacklists the
-   * card and throws DoubleSpendError.
+   * and its (card ID, counter) must be fresh; ownership moves to the payee (the payee card when the
+   * deposit brings its receipt, else payeeOwner, else the withdrawal code). A coin an earlier packet of
+   * this payer already moved ('serial-reused'), a second packet with one counter ('counter-reused'), a
+   * fork of the card's export chain ('chain-fork'), or coins of a transfer whose code was redeemed that
+   * the payee's card took as well ('code-and-card') store a proof, blacklist the card that did it and
+   * throw DoubleSpendError. An inconclusive reuse throws CustodyPendingError and waits in the retry
+   * queue, which every settlement that moves coins works through.
    */
   async settle(packetBytes: Uint8Array, opts: SettleOptions): Promise<Settlement> {
     const packetHash = sm3(packetBytes);
     const earlier = await this.#settlementByHash(this.db, packetHash);
-    if (earlier) return earlier;
+    if (earlier) {
+      // The payee card's receipt for a transfer settled to its withdrawal code: the card took the coins.
+      if (opts.importResponse && isCodeOwner(earlier.payeeOwner)) return this.#takenOnCard(packetBytes, opts, earlier);
+      return earlier;
+    }
     const v = this.verifyPacket(packetBytes, opts);
-    const code = v.header.withdrawalCode;
-    const payeeOwner = opts.payeeOwner ?? (code !== ZERO_CODE ? withdrawalCodeOwner(code) : undefined);
-    if (!payeeOwner) throw new TypeError('settle: payeeOwner is required for a packet without withdrawal code');
+    const payeeOwner = v.receipt ? cardOwner(v.receipt.body.payeeCardId) : (opts.payeeOwner ?? (opts.withdrawal ? withdrawalCodeOwner(opts.withdrawal.code) : undefined));
+    if (!payeeOwner) throw new TypeError('settle: payeeOwner is required for a packet without receipt or withdrawal code');
+    if (v.header.type === 'CHANGE' && !opts.payerOwner) throw new TypeError('settle: a CHANGE packet needs payerOwner, the owner of the terminal float');
+    const payer = v.header.type === 'CHANGE' ? opts.payerOwner! : cardOwner(v.header.payerCardId);
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await this.db.transaction((tx) => this.#settleIn(tx, v, packetBytes, payeeOwner));
-        if ('proof' in outcome) throw new DoubleSpendError(outcome.proof);
+        const outcome = await this.db.transaction((tx) => this.#settleIn(tx, v, packetBytes, payer, payeeOwner));
+        if ('proof' in outcome) {
+          await this.#dropPending(packetHash);
+          throw new DoubleSpendError(outcome.proof);
+        }
+        await this.#dropPending(packetHash);
+        await this.retryPending();
         return outcome;
       } catch (e) {
         // A concurrent settlement of the same packet or counter won the unique index: retry, which then sees it.
         if (isUniqueViolation(e) && attempt < 2) continue;
+        if (e instanceof CustodyPendingError) {
+          await this.#queuePending(packetBytes, opts, e, v, payer, payeeOwner);
+          // This packet may close a loop of waiting packets (#resolveLoops), which then settles it too.
+          await this.retryPending();
+          const settled = await this.#settlementByHash(this.db, packetHash);
+          if (settled) return { ...settled, replayed: false };
+        }
         throw e;
       }
     }
   }
 
-  /** Moves every coin held under a withdrawal code to `toOwner` (payee with no account); UnknownWithdrawalCodeError when none. */
+  /** Packets waiting in the retry queue (CustodyPendingError), oldest first. */
+  async pending(): Promise<PendingPacket[]> {
+    const r = await this.db.query<{ packet_hash: Uint8Array; payee_identity: string; reason: string; since: Date | string }>(
+      'SELECT packet_hash, payee_identity, reason, since FROM pending_packets ORDER BY since, packet_hash',
+    );
+    return r.rows.map((row) => ({ packetHash: row.packet_hash, payeeIdentity: row.payee_identity, reason: row.reason, since: new Date(row.since) }));
+  }
+
+  /**
+   * Settles again every packet of the retry queue until none moves: those that settle (or turn out to
+   * be a double spend, whose proof is then recorded) leave the queue; those still pending stay.
+   */
+  async retryPending(): Promise<{ settled: Settlement[]; doubleSpends: DoubleSpendProof[] }> {
+    const out = { settled: [] as Settlement[], doubleSpends: [] as DoubleSpendProof[] };
+    if (this.#retrying) return out;
+    this.#retrying = true;
+    try {
+      for (let progress = true; progress; ) {
+        progress = false;
+        const rows = await this.db.query<{ packet: Uint8Array; payee_identity: string; payee_owner: string | null; payer_owner: string | null; evidence: Uint8Array | null; evidence_kind: string | null }>(
+          'SELECT packet, payee_identity, payee_owner, payer_owner, evidence, evidence_kind FROM pending_packets ORDER BY since, packet_hash',
+        );
+        for (const row of rows.rows) {
+          const opts: SettleOptions = {
+            payeeIdentity: row.payee_identity,
+            ...(row.payee_owner ? { payeeOwner: row.payee_owner } : {}),
+            ...(row.payer_owner ? { payerOwner: row.payer_owner } : {}),
+            ...evidenceOptions(row.evidence_kind, row.evidence),
+          };
+          try {
+            out.settled.push(await this.settle(row.packet, opts));
+            progress = true;
+          } catch (e) {
+            if (e instanceof DoubleSpendError) {
+              out.doubleSpends.push(e.proof);
+              progress = true;
+            } else if (!(e instanceof CustodyPendingError)) {
+              // Refused for good (it was checked when it was queued, so this is rare): it leaves the queue.
+              await this.#dropPending(sm3(row.packet));
+              progress = true;
+            }
+          }
+        }
+        if (!progress && rows.rows.length > 0) progress = await this.#resolveLoops();
+      }
+    } finally {
+      this.#retrying = false;
+    }
+    return out;
+  }
+
+  /**
+   * Moves every coin held under a withdrawal code to `toOwner` (the bank paying the payee out), once:
+   * UnknownWithdrawalCodeError when nothing waits under it (unknown, already redeemed, or taken onto the
+   * payee's card, shown by its receipt or by its spending the coins).
+   */
   async redeem(withdrawalCode: string, toOwner: string): Promise<{ serials: Uint8Array[]; amountFen: number }> {
     const from = withdrawalCodeOwner(withdrawalCode);
     return this.db.transaction(async (tx) => {
       const r = await tx.query<{ h: string; d: string }>(`SELECT encode(serial, 'hex') AS h, denomination_fen::text AS d FROM coins WHERE owner = $1 ORDER BY serial FOR UPDATE`, [from]);
       if (r.rows.length === 0) throw new UnknownWithdrawalCodeError();
       const hexes = r.rows.map((row) => row.h);
-      await this.#move(tx, hexes, from, toOwner, { kind: 'redeem', withdrawalCode });
+      await this.#move(tx, hexes, from, toOwner, { kind: 'redeem' });
       return { serials: hexes.map((h) => hexToBytes(h)), amountFen: r.rows.reduce((s, row) => s + Number(row.d), 0) };
     });
   }
@@ -367,6 +531,11 @@ export class Registry {
   async #move(tx: Queryable, hexes: string[], from: string, to: string, flow: FlowInfo): Promise<void> {
     const u = await tx.query(`UPDATE coins SET owner = $2, owner_since = now() WHERE serial IN ${SERIALS_IN} AND owner = $3`, [hexes, to, from]);
     if (u.affectedRows !== hexes.length) throw new Error(`registry: moved ${u.affectedRows} of ${hexes.length} coins`); // cannot happen under the row locks
+    await this.#recordFlows(tx, hexes, from, to, flow);
+  }
+
+  /** Appends one flow row per coin (the owner change itself, or a loop settled late that leaves the owner). */
+  async #recordFlows(tx: Queryable, hexes: string[], from: string, to: string, flow: FlowInfo): Promise<void> {
     await tx.query(
       `INSERT INTO flows (kind, serial, from_owner, to_owner, payer_card_id, payer_counter, packet_hash, withdrawal_code)
        SELECT $2, decode(h, 'hex'), $3, $4, $5, $6, $7, $8 FROM unnest($1::text[]) AS h`,
@@ -394,26 +563,50 @@ export class Registry {
     };
   }
 
-  async #settleIn(tx: Queryable, v: VerifiedPacket, packetBytes: Uint8Array, payeeOwner: string): Promise<Settlement | { proof: DoubleSpendProof }> {
+  /**
+   * The checks and the move of settle(), in the caller's transaction. `history`: coins of a loop that
+   * already came back to this packet's payer and left it again in a settled packet (#resolveLoops):
+   * their flow is recorded, their owner stays.
+   */
+  async #settleIn(tx: Queryable, v: VerifiedPacket, packetBytes: Uint8Array, payer: string, payeeOwner: string, history: ReadonlySet<string> = new Set()): Promise<Settlement | { proof: DoubleSpendProof }> {
     const { header, coins, packetHash } = v;
     // The same packet settled concurrently since the check in settle() shows up below as the earlier
     // packet of a reuse; it is a replay, never proof against the payer.
     const replay = async (earlier: { packet_hash: Uint8Array }) => (equalBytes(earlier.packet_hash, packetHash) ? this.#settlementByHash(tx, packetHash) : undefined);
-    const payer = cardOwner(header.payerCardId);
+    const payerId = payerKey(header);
     const hexes = coins.map((c) => bytesToHex(c.body.serial));
     const owners = await this.#lockOwners(tx, hexes);
 
     // 1. A coin this payer already paid away in an earlier packet: the coin was spent twice.
     for (const h of hexes) {
       const owner = owners.get(h);
-      if (owner === undefined || owner === payer) continue;
+      if (owner === undefined || owner === payer || history.has(h)) continue;
       const prior = await tx.query<{ packet: Uint8Array; packet_hash: Uint8Array }>(
         `SELECT p.packet, p.packet_hash FROM flows f JOIN packets p ON p.packet_hash = f.packet_hash
          WHERE f.serial = decode($1, 'hex') AND f.from_owner = $2 AND f.kind = 'deposit' ORDER BY f.id DESC LIMIT 1`,
         [h, payer],
       );
       const earlier = prior.rows[0];
-      if (!earlier) continue;
+      if (!earlier) {
+        // Coins this payer received in a transfer with a withdrawal code that was deposited to the code:
+        // spending them shows the payer's card took them (it can spend only what it holds).
+        const viaCode = await this.#codeTransferOf(tx, h, header.payerIdentity);
+        if (!viaCode) {
+          // Another card holds the coin, or a waiting packet pays it to this payer: the packets that
+          // brought it here offline are still to come (a vault's or a code's coin cannot move offline).
+          if (owner.startsWith('card:')) throw new CustodyPendingError(hexToBytes(h), header.payerCounter, `held by ${owner} in the registry; the packet that paid it to ${payer} has not come in`);
+          if (await this.#pendingPaysTo(tx, h, payer)) throw new CustodyPendingError(hexToBytes(h), header.payerCounter, `the packet that paid it to ${payer} is itself waiting`);
+          continue;
+        }
+        if (owner === viaCode.codeOwner) {
+          await this.#move(tx, [h], owner, payer, { kind: 'taken-on-card', packetHash: viaCode.packetHash });
+          owners.set(h, payer);
+          continue;
+        }
+        // The code was redeemed (cash paid out) and the payee's card spends the same coins.
+        const accused = payerOf(header);
+        return { proof: await this.#recordProof(tx, 'code-and-card', accused, hexToBytes(h), viaCode.packet, packetBytes) };
+      }
       const replayed = await replay(earlier);
       if (replayed) return replayed;
       // Two packets of one card spending one coin prove double spending only when the coin cannot have
@@ -423,38 +616,40 @@ export class Registry {
       // does. Otherwise the older packet waits for the return to be deposited.
       const e = exportPacketCoder.decode(earlier.packet).header;
       const conclusive = Math.abs(e.payerCounter - header.payerCounter) <= 1 || equalBytes(e.previousExportHash, header.previousExportHash);
-      if (conclusive) return { proof: await this.#recordProof(tx, 'serial-reused', header, hexToBytes(h), earlier.packet, packetBytes) };
-      throw new CustodyPendingError(hexToBytes(h), header.payerCounter, e.payerCounter);
+      if (conclusive) return { proof: await this.#recordProof(tx, 'serial-reused', payerOf(header), hexToBytes(h), earlier.packet, packetBytes) };
+      throw new CustodyPendingError(hexToBytes(h), header.payerCounter, `left ${payer} again at counter ${e.payerCounter}; its return to the payer has not come in`);
     }
     // 2. A different packet already settled under this (card ID, counter): the counter was used twice.
     const sameCounter = await tx.query<{ packet: Uint8Array; packet_hash: Uint8Array }>(
       'SELECT packet, packet_hash FROM packets WHERE payer_card_id = $1 AND payer_counter = $2',
-      [header.payerCardId, header.payerCounter],
+      [payerId, header.payerCounter],
     );
     const other = sameCounter.rows[0];
-    if (other) return (await replay(other)) ?? { proof: await this.#recordProof(tx, 'counter-reused', header, undefined, other.packet, packetBytes) };
+    if (other) return (await replay(other)) ?? { proof: await this.#recordProof(tx, 'counter-reused', payerOf(header), undefined, other.packet, packetBytes) };
     // 2b. Another packet of this card chained to the same previous export: the card's history forked,
     // as only a cloned or restored card can make it (terminal CHANGE packets have no card chain).
     if (header.type !== 'CHANGE') {
       const sameParent = await tx.query<{ packet: Uint8Array; packet_hash: Uint8Array }>(
         'SELECT packet, packet_hash FROM packets WHERE payer_card_id = $1 AND previous_export_hash = $2 AND packet_hash <> $3 LIMIT 1',
-        [header.payerCardId, header.previousExportHash, packetHash],
+        [payerId, header.previousExportHash, packetHash],
       );
       const forked = sameParent.rows[0];
-      if (forked) return { proof: await this.#recordProof(tx, 'chain-fork', header, undefined, forked.packet, packetBytes) };
+      if (forked) return { proof: await this.#recordProof(tx, 'chain-fork', payerOf(header), undefined, forked.packet, packetBytes) };
     }
     // 3. Coins the payer never held (or that left it online): refused without proof.
     for (const h of hexes) {
       const owner = owners.get(h);
-      if (owner !== payer) throw new NotOwnerError(owner === undefined ? 'unknown-coin' : 'not-owner', hexToBytes(h), payer, owner);
+      if (owner !== payer && !history.has(h)) throw new NotOwnerError(owner === undefined ? 'unknown-coin' : 'not-owner', hexToBytes(h), payer, owner);
     }
     await tx.query(
       `INSERT INTO packets (packet_hash, type, payer_card_id, payer_counter, payer_identity, payee_owner, amount_fen, packet, previous_export_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [packetHash, header.type, header.payerCardId, header.payerCounter, header.payerIdentity, payeeOwner, header.amountFen, packetBytes, header.previousExportHash],
+      [packetHash, header.type, payerId, header.payerCounter, header.payerIdentity, payeeOwner, header.amountFen, packetBytes, header.previousExportHash],
     );
-    const code = header.withdrawalCode !== ZERO_CODE ? header.withdrawalCode : undefined;
-    await this.#move(tx, hexes, payer, payeeOwner, { kind: 'deposit', payerCardId: header.payerCardId, payerCounter: header.payerCounter, packetHash, withdrawalCode: code });
+    const flow: FlowInfo = { kind: 'deposit', payerCardId: payerId, payerCounter: header.payerCounter, packetHash };
+    const moved = hexes.filter((h) => !history.has(h));
+    if (moved.length) await this.#move(tx, moved, payer, payeeOwner, flow);
+    if (moved.length < hexes.length) await this.#recordFlows(tx, hexes.filter((h) => history.has(h)), payer, payeeOwner, flow);
     return {
       packetHash,
       type: header.type,
@@ -467,20 +662,170 @@ export class Registry {
     };
   }
 
-  async #recordProof(tx: Queryable, reason: ProofReason, header: ExportHeader, serial: Uint8Array | undefined, packetA: Uint8Array, packetB: Uint8Array): Promise<DoubleSpendProof> {
+  /** Stores a proof against the card that spent twice and blacklists it. */
+  async #recordProof(tx: Queryable, reason: ProofReason, accused: { cardId: string; identity: string }, serial: Uint8Array | undefined, packetA: Uint8Array, packetB: Uint8Array): Promise<DoubleSpendProof> {
     const r = await tx.query<{ id: unknown }>(
       `INSERT INTO double_spend_proofs (payer_card_id, payer_identity, reason, serial, packet_a, packet_b) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [header.payerCardId, header.payerIdentity, reason, serial ?? null, packetA, packetB],
+      [accused.cardId, accused.identity, reason, serial ?? null, packetA, packetB],
     );
-    await tx.query(`INSERT INTO blacklist (card_id, reason) VALUES ($1, $2) ON CONFLICT (card_id) DO NOTHING`, [header.payerCardId, `double spend: ${reason}`]);
+    await tx.query(`INSERT INTO blacklist (card_id, reason) VALUES ($1, $2) ON CONFLICT (card_id) DO NOTHING`, [accused.cardId, `double spend: ${reason}`]);
     return {
       id: Number(r.rows[0].id),
       reason,
-      payerCardId: header.payerCardId,
-      payerIdentity: header.payerIdentity,
+      payerCardId: accused.cardId,
+      payerIdentity: accused.identity,
       ...(serial ? { serial } : {}),
       packetA,
       packetB,
     };
+  }
+
+  /**
+   * The last deposit of a coin into a withdrawal-code owner by a transfer made out to `payeeIdentity`:
+   * that transfer's packet and code owner, or undefined.
+   */
+  async #codeTransferOf(tx: Queryable, serialHex: string, payeeIdentity: string): Promise<{ packet: Uint8Array; packetHash: Uint8Array; codeOwner: string } | undefined> {
+    const r = await tx.query<{ packet: Uint8Array; packet_hash: Uint8Array; to_owner: string }>(
+      `SELECT p.packet, p.packet_hash, f.to_owner FROM flows f JOIN packets p ON p.packet_hash = f.packet_hash
+       WHERE f.serial = decode($1, 'hex') AND f.kind = 'deposit' AND f.to_owner LIKE 'code:%' ORDER BY f.id DESC LIMIT 1`,
+      [serialHex],
+    );
+    const row = r.rows[0];
+    if (!row || exportPacketCoder.decode(row.packet).header.payeeIdentity !== payeeIdentity) return undefined;
+    return { packet: row.packet, packetHash: row.packet_hash, codeOwner: row.to_owner };
+  }
+
+  /**
+   * The payee card's receipt for a transfer already settled to its withdrawal code: the coins still
+   * under the code go to the card (the code can no longer be redeemed); coins the code already paid
+   * out prove the payee took them twice ('code-and-card' against the payee card).
+   */
+  async #takenOnCard(packetBytes: Uint8Array, opts: SettleOptions, earlier: Settlement): Promise<Settlement> {
+    const v = this.verifyPacket(packetBytes, opts);
+    const receipt = v.receipt!;
+    const card = cardOwner(receipt.body.payeeCardId);
+    const outcome = await this.db.transaction(async (tx): Promise<Settlement | { proof: DoubleSpendProof }> => {
+      const hexes = hexList(earlier.serials);
+      const owners = await this.#lockOwners(tx, hexes);
+      const waiting = hexes.filter((h) => owners.get(h) === earlier.payeeOwner);
+      const gone = hexes.filter((h) => owners.get(h) !== earlier.payeeOwner);
+      for (const h of gone) {
+        const redeemed = await tx.query(`SELECT 1 FROM flows WHERE serial = decode($1, 'hex') AND kind = 'redeem' AND from_owner = $2 LIMIT 1`, [h, earlier.payeeOwner]);
+        if (redeemed.rows.length > 0) {
+          const accused = { cardId: receipt.body.payeeCardId, identity: receipt.body.payeeIdentity };
+          return { proof: await this.#recordProof(tx, 'code-and-card', accused, hexToBytes(h), packetBytes, opts.importResponse!) };
+        }
+      }
+      if (waiting.length > 0) await this.#move(tx, waiting, earlier.payeeOwner, card, { kind: 'taken-on-card', packetHash: v.packetHash });
+      return { ...earlier, payeeOwner: card, replayed: waiting.length === 0 };
+    });
+    if ('proof' in outcome) throw new DoubleSpendError(outcome.proof);
+    return outcome;
+  }
+
+  async #queuePending(packetBytes: Uint8Array, opts: SettleOptions, e: CustodyPendingError, v: VerifiedPacket, payer: string, payeeOwner: string): Promise<void> {
+    const [kind, evidence] = opts.importResponse
+      ? ['import-response', opts.importResponse]
+      : opts.settlementBody && opts.withdrawal
+        ? ['opened', concatBytes(opts.settlementBody, withdrawalSealCoder.encode(opts.withdrawal))]
+        : opts.settlementBody
+          ? ['settlement-body', opts.settlementBody]
+          : [null, null];
+    await this.db.transaction(async (tx) => {
+      const r = await tx.query(
+        `INSERT INTO pending_packets (packet_hash, packet, payee_identity, payee_owner, payer_owner, evidence, evidence_kind, from_owner, to_owner, payer_counter, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (packet_hash) DO NOTHING`,
+        [v.packetHash, packetBytes, opts.payeeIdentity, opts.payeeOwner ?? null, opts.payerOwner ?? null, evidence, kind, payer, payeeOwner, v.header.payerCounter, e.message],
+      );
+      if (r.affectedRows === 0) return;
+      await tx.query(`INSERT INTO pending_coins (packet_hash, serial) SELECT $1, decode(h, 'hex') FROM unnest($2::text[]) AS h`, [v.packetHash, v.coins.map((c) => bytesToHex(c.body.serial))]);
+    });
+  }
+
+  /** Whether a packet of the retry queue pays this coin to `owner`. */
+  async #pendingPaysTo(tx: Queryable, serialHex: string, owner: string): Promise<boolean> {
+    const r = await tx.query(
+      `SELECT 1 FROM pending_coins c JOIN pending_packets p ON p.packet_hash = c.packet_hash WHERE c.serial = decode($1, 'hex') AND p.to_owner = $2 LIMIT 1`,
+      [serialHex, owner],
+    );
+    return r.rows.length > 0;
+  }
+
+  /**
+   * Settles loops of waiting packets that deposits out of order leave behind: a coin paid A -> B -> ... -> A
+   * offline, then paid on by A in a packet already settled. Each packet of the loop waits for another of
+   * the loop, so none settles alone. A loop settles in one transaction, in the order it was paid, when
+   * it starts at a packet of A whose counter is below the settled one that took the coin from A again:
+   * the loop's flows are recorded and the coin's owner stays where that later packet put it. Every other
+   * check of settlement (counters, chain forks, proofs) applies. Returns whether a loop settled.
+   */
+  async #resolveLoops(): Promise<boolean> {
+    const rows = (
+      await this.db.query<{ packet_hash: Uint8Array; packet: Uint8Array; payee_identity: string; payee_owner: string | null; payer_owner: string | null; evidence: Uint8Array | null; evidence_kind: string | null; from_owner: string; to_owner: string; payer_counter: unknown }>(
+        'SELECT packet_hash, packet, payee_identity, payee_owner, payer_owner, evidence, evidence_kind, from_owner, to_owner, payer_counter FROM pending_packets ORDER BY since, packet_hash',
+      )
+    ).rows.map((row) => ({ ...row, id: bytesToHex(row.packet_hash), counter: Number(row.payer_counter) }));
+    const coinRows = await this.db.query<{ packet_hash: Uint8Array; h: string }>(`SELECT packet_hash, encode(serial, 'hex') AS h FROM pending_coins`);
+    const coinsOf = new Map<string, string[]>();
+    for (const c of coinRows.rows) coinsOf.set(bytesToHex(c.packet_hash), [...(coinsOf.get(bytesToHex(c.packet_hash)) ?? []), c.h]);
+    for (const start of rows) {
+      const history = new Map<string, Set<string>>();
+      const order = [start];
+      let closed = true;
+      for (const h of coinsOf.get(start.id) ?? []) {
+        const owner = await this.ownerOf(hexToBytes(h));
+        if (owner === start.from_owner) continue;
+        const later = await this.db.query(
+          `SELECT 1 FROM flows f JOIN packets p ON p.packet_hash = f.packet_hash
+           WHERE f.serial = decode($1, 'hex') AND f.from_owner = $2 AND f.kind = 'deposit' AND p.payer_counter > $3 LIMIT 1`,
+          [h, start.from_owner, start.counter],
+        );
+        if (later.rows.length === 0) {
+          closed = false;
+          break;
+        }
+        const path = [start];
+        for (let at = start.to_owner; at !== start.from_owner; ) {
+          const next = rows.find((q) => !path.includes(q) && q.from_owner === at && (coinsOf.get(q.id) ?? []).includes(h));
+          if (!next) break;
+          path.push(next);
+          at = next.to_owner;
+        }
+        if (path[path.length - 1].to_owner !== start.from_owner) {
+          closed = false;
+          break;
+        }
+        for (const q of path) {
+          if (!order.includes(q)) order.push(q);
+          history.set(q.id, (history.get(q.id) ?? new Set()).add(h));
+        }
+      }
+      if (!closed || history.size === 0) continue;
+      try {
+        await this.db.transaction(async (tx) => {
+          for (const q of order) {
+            const opts: SettleOptions = { payeeIdentity: q.payee_identity, ...(q.payee_owner ? { payeeOwner: q.payee_owner } : {}), ...(q.payer_owner ? { payerOwner: q.payer_owner } : {}), ...evidenceOptions(q.evidence_kind, q.evidence) };
+            const outcome = await this.#settleIn(tx, this.verifyPacket(q.packet, opts), q.packet, q.from_owner, q.to_owner, history.get(q.id) ?? new Set());
+            if ('proof' in outcome) throw new LoopNotSettledError();
+            await tx.query('DELETE FROM pending_packets WHERE packet_hash = $1', [q.packet_hash]);
+            await tx.query('DELETE FROM pending_coins WHERE packet_hash = $1', [q.packet_hash]);
+          }
+        });
+        return true;
+      } catch (e) {
+        // The loop does not hold together (a packet of it is still waiting on something else, or would
+        // be proof): it stays queued, and an ordinary settlement or a later deposit takes it up.
+        if (e instanceof LoopNotSettledError || e instanceof RegistryError) continue;
+        throw e;
+      }
+    }
+    return false;
+  }
+
+  async #dropPending(packetHash: Uint8Array): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM pending_packets WHERE packet_hash = $1', [packetHash]);
+      await tx.query('DELETE FROM pending_coins WHERE packet_hash = $1', [packetHash]);
+    });
   }
 }

@@ -1,11 +1,19 @@
 /** @module Registry schema (PostgreSQL dialect, run unchanged on PGlite and on a PostgreSQL server): coins, flows, packets, double-spend proofs, blacklist. */
 
-/** Flow kinds, one row per coin moved. */
-export const FLOW_KINDS = ['mint', 'transfer', 'withdraw', 'deposit', 'redeem'] as const;
+/**
+ * Flow kinds, one row per coin moved. 'taken-on-card': coins waiting under a withdrawal code that the
+ * payee's card imported (shown by its receipt or by its spending them), so the code can no longer be redeemed.
+ */
+export const FLOW_KINDS = ['mint', 'transfer', 'withdraw', 'deposit', 'redeem', 'taken-on-card'] as const;
 export type FlowKind = (typeof FLOW_KINDS)[number];
 
-/** Double-spend proof reasons. */
-export const PROOF_REASONS = ['serial-reused', 'counter-reused', 'chain-fork'] as const;
+/**
+ * Double-spend proof reasons. 'code-and-card': the payee of a transfer with a withdrawal code had the
+ * code redeemed and also took the coins onto its card (packet A: the transfer with the code commitment
+ * the redeemer opened; packet B: the payee card's signed receipt for it, or a packet the payee card
+ * signed spending its coins).
+ */
+export const PROOF_REASONS = ['serial-reused', 'counter-reused', 'chain-fork', 'code-and-card'] as const;
 export type ProofReason = (typeof PROOF_REASONS)[number];
 
 export interface SchemaOptions {
@@ -59,6 +67,9 @@ CREATE TABLE IF NOT EXISTS flows (
   withdrawal_code text,
   at timestamptz NOT NULL DEFAULT now()
 );
+-- Registries created before a kind was added keep their old CHECK: replace it (idempotent).
+ALTER TABLE flows DROP CONSTRAINT IF EXISTS flows_kind_check;
+ALTER TABLE flows ADD CONSTRAINT flows_kind_check CHECK (kind IN (${FLOW_KINDS.map((k) => `'${k}'`).join(', ')}));
 CREATE INDEX IF NOT EXISTS flows_serial ON flows (serial);
 CREATE INDEX IF NOT EXISTS flows_packet ON flows (packet_hash);
 
@@ -90,6 +101,32 @@ CREATE TABLE IF NOT EXISTS double_spend_proofs (
   detected_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS proofs_card ON double_spend_proofs (payer_card_id);
+ALTER TABLE double_spend_proofs DROP CONSTRAINT IF EXISTS double_spend_proofs_reason_check;
+ALTER TABLE double_spend_proofs ADD CONSTRAINT double_spend_proofs_reason_check CHECK (reason IN (${PROOF_REASONS.map((k) => `'${k}'`).join(', ')}));
+
+-- Packets refused with CustodyPendingError wait here with what is needed to settle them again; every
+-- settlement that moves coins retries them, so none waits for a deposit that has already come in.
+CREATE TABLE IF NOT EXISTS pending_packets (
+  packet_hash bytea PRIMARY KEY,
+  packet bytea NOT NULL,
+  payee_identity text NOT NULL,
+  payee_owner text,
+  payer_owner text,
+  evidence bytea,
+  evidence_kind text,
+  -- the owners the packet moves its coins between, and the payer's counter (for loops settled late)
+  from_owner text NOT NULL,
+  to_owner text NOT NULL,
+  payer_counter bigint NOT NULL,
+  reason text NOT NULL,
+  since timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS pending_coins (
+  packet_hash bytea NOT NULL,
+  serial bytea NOT NULL,
+  PRIMARY KEY (packet_hash, serial)
+);
+CREATE INDEX IF NOT EXISTS pending_coins_serial ON pending_coins (serial);
 
 CREATE TABLE IF NOT EXISTS blacklist (
   card_id text PRIMARY KEY,

@@ -1,12 +1,16 @@
-/** @module Withdrawal onto a card: the registry moves ownership only after the card's TAC proves the load. */
+/** @module Withdrawal onto a card: the registry moves ownership only after the card's TAC proves the load; the value journal finishes a load whose recording was cut off. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrmbCard } from '../host/drmb-card.js';
+import { finishIntent } from '../host/finish-intent.js';
+import { ValueJournal } from '../host/value-journal.js';
 import { posWorld, issuedCard, transportOf, type PosWorld } from '../host/pos/pos-fixture.js';
 import { loadKey } from '../personalization/key-files.js';
 import { mintCoins } from './mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from './registry.js';
-import { pickExactCoins, withdraw, WithdrawalError } from './withdraw.js';
+import { loadRecording, pickExactCoins, withdraw, WithdrawalError } from './withdraw.js';
 
 const BANK = '102100000001';
 let w: PosWorld;
@@ -62,6 +66,50 @@ describe('withdrawal', () => {
     await expect(withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 100, cbMaster: other, ...when })).rejects.toThrow(/MAC1/);
     expect(await registry.balanceOf(bankOwner(BANK))).toBe(vault);
     expect(sim.memory.balanceFen).toBe(0);
+  });
+
+  it('journals a load and closes the intent once the registry records it', async () => {
+    const sim = await issuedCard(w, '62120000000000005004', []);
+    const journal = new ValueJournal(join(mkdtempSync(join(tmpdir(), 'drmb-withdraw-journal-')), 'journal'));
+    const r = await withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 500, cbMaster: w.cbMaster, ...when, journal: { journal, destination: 'registry test' } });
+    expect(journal.openIntents()).toEqual([]);
+    for (const s of r.serials) expect(await registry.ownerOf(s)).toBe(cardOwner('62120000000000005004'));
+  });
+
+  it('records a load cut off between CREDIT FOR LOAD and the registry from the card\'s proof, once', async () => {
+    const cardId = '62120000000000005005';
+    const sim = await issuedCard(w, cardId, []);
+    const card = new DrmbCard(transportOf(sim));
+    const journal = new ValueJournal(join(mkdtempSync(join(tmpdir(), 'drmb-withdraw-journal-')), 'journal'));
+    const vault = await registry.balanceOf(bankOwner(BANK));
+    const died = withdraw(card, registry, {
+      bankCode: BANK,
+      amountFen: 2000,
+      cbMaster: w.cbMaster,
+      ...when,
+      journal: { journal, destination: 'registry test' },
+      onCredited: () => {
+        throw new Error('host died');
+      },
+    });
+    await expect(died).rejects.toThrow('host died');
+    // The card holds the coins; the registry still has them in the vault; only the journal knows.
+    expect(sim.memory.balanceFen).toBe(2000);
+    expect(await registry.balanceOf(cardOwner(cardId))).toBe(0);
+    const [intent] = journal.openIntents(cardId);
+    expect(intent).toMatchObject({ type: 'LOAD', command: 'CREDIT FOR LOAD', amountFen: 2000, counter: 0 });
+
+    const deliver = loadRecording(registry, w.cbMaster);
+    const r = await finishIntent(card, journal, intent, deliver);
+    expect(r.result).toBe('delivered');
+    expect(await registry.balanceOf(cardOwner(cardId))).toBe(2000);
+    expect(await registry.balanceOf(bankOwner(BANK))).toBe(vault - 2000);
+    expect(journal.openIntents()).toEqual([]);
+    // Run again (a crash after the registry write, before the close): nothing is recorded twice.
+    const proof = await card.transactionProof('LOAD', intent.counter);
+    expect(await deliver(intent, proof!)).toMatchObject({ where: 'registry' });
+    expect(await registry.balanceOf(cardOwner(cardId))).toBe(2000);
+    expect(await registry.balanceOf(bankOwner(BANK))).toBe(vault - 2000);
   });
 
   it('picks an exact set of coins, or none', () => {

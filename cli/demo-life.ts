@@ -5,10 +5,11 @@
  * that spends the same coins again is caught with proof and blacklisted.
  */
 import { join } from 'node:path';
+import { exportPacketCoder } from '../applet-spec/value-formats.js';
 import { mintCoins } from '../bank/mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, Registry } from '../bank/registry.js';
 import { withdraw } from '../bank/withdraw.js';
-import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
+import { sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { directTransport } from '../host/direct-transport.js';
 import { hostStack } from '../host/pcsc.js';
@@ -101,10 +102,6 @@ export async function runLife(
     const pos = terminal('pos-queue.jsonl');
     const paid = await pos.pay(a, 3_000, { pin: pinA });
     step('pos purchase', `price ${yuan(paid.amountFen)}, change ${yuan(paid.changeFen)} paid into the card, ${yuan(paid.paidFen)} debited; packet verified and queued`);
-    // The change coins left the merchant's float for card A: the merchant's bank reports the move.
-    const onA = new Set(cardA.memory.coins.map((c) => Buffer.from(c.body.serial).toString('hex')));
-    const changeSerials = floatCoins.filter((c) => onA.has(Buffer.from(c.body.serial).toString('hex'))).map((c) => c.body.serial);
-    if (changeSerials.length) await registry.transfer(changeSerials, bankOwner(MERCHANT_BANK), cardOwner(w.cardId), { kind: 'transfer', payerCardId: w.cardId });
 
     // 4. Offline peer payment: card A pays card B 50.00 yuan with a withdrawal code.
     const b = new DrmbCard(stackOf(cardB));
@@ -113,18 +110,22 @@ export async function runLife(
     await a.select();
     await a.verifyPin(pinA);
     const transfer = await a.transfer(5_000, ready.payeeIdentity, ready.nonce, '2026112200050000', { date: '20261122', time: '120000' });
-    const { receipt } = await b.importPacket(transfer.packetBytes);
+    const { receipt, responseBytes } = await b.importPacket(transfer.packetBytes);
     step('peer payment', `${yuan(receipt.body.amountFen)} from ${transfer.packet.header.payerCardId} to ${infoB.cardId} offline (SM9-signed, SM9-encrypted to ${ready.payeeIdentity}); receipt signed by card B`);
 
-    // 5. Settlement: the merchant's bank deposits the POS packet; card B's bank the transfer.
-    const queued = new UploadQueue(join(dir, 'pos-queue.jsonl')).pending().filter((p) => p.type === 'PURCHASE');
-    for (const p of queued) {
+    // 5. Settlement: the merchant's bank deposits the POS queue (the purchase, and the change its float paid
+    // into card A with the card's receipt); card B's bank the transfer with card B's receipt (no key opens it).
+    const queued = new UploadQueue(join(dir, 'pos-queue.jsonl')).pending();
+    for (const p of queued.filter((x) => x.type === 'CHANGE')) {
+      const s = await registry.settle(p.packet, { payeeIdentity: exportPacketCoder.decode(p.packet).header.payeeIdentity, payerOwner: bankOwner(MERCHANT_BANK), importResponse: p.receipt });
+      step('deposit', `${yuan(s.amountFen)} change from the merchant's float, on card ${p.cardId}'s receipt: now owned by ${s.payeeOwner}`);
+    }
+    for (const p of queued.filter((x) => x.type === 'PURCHASE')) {
       const s = await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
       step('deposit', `${yuan(s.amountFen)} from card ${s.payerCardId} (counter ${s.payerCounter}) now owned by bank ${MERCHANT_BANK}`);
     }
-    const payeeKey = sm9ExtractEncryptKey(keys.kgcEncrypt.secret.privateKey, new TextEncoder().encode(ready.payeeIdentity));
-    const st = await registry.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, payeeOwner: cardOwner(infoB.cardId!), payeeDecryptionKey: payeeKey });
-    step('deposit', `${yuan(st.amountFen)} transfer settled: card ${infoB.cardId} recorded as owner`);
+    const st = await registry.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, importResponse: responseBytes });
+    step('deposit', `${yuan(st.amountFen)} transfer settled on card B's receipt: ${st.payeeOwner} recorded as owner`);
 
     // 6. Double spending: a card restored from an image taken before the purchase pays again.
     const clone = new DrmbCard(stackOf(cloneOf(imageBeforePurchase)));

@@ -28,7 +28,9 @@ describe('drmb demo', () => {
 
     // The money: every step happened, the double spend was caught, and value is conserved.
     const life = report.life!;
-    expect(life.steps.map((s) => s.step)).toEqual(['mint', 'withdraw', 'pos purchase', 'peer payment', 'deposit', 'deposit', 'double spend', 'blacklist']);
+    // Deposits: the change the terminal's float paid into card A (on the card's receipt), the purchase, the transfer (on card B's receipt).
+    expect(life.steps.map((s) => s.step)).toEqual(['mint', 'withdraw', 'pos purchase', 'peer payment', 'deposit', 'deposit', 'deposit', 'double spend', 'blacklist']);
+    expect(life.steps.filter((s) => s.step === 'deposit').map((s) => s.detail)).toEqual([expect.stringMatching(/change .* receipt/), expect.stringMatching(/from card/), expect.stringMatching(/transfer settled on card B's receipt/)]);
     expect(life.steps.find((s) => s.step === 'double spend')!.detail).toMatch(/^caught at settlement/);
     expect(life.steps.find((s) => s.step === 'blacklist')!.detail).toMatch(/BlacklistedCardError/);
     expect(life.blacklist).toEqual(['62120000000000004242']);
