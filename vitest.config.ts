@@ -1,4 +1,6 @@
 /** @module vitest configuration: tests sit beside the code; cross-folder suites live in test/. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,5 +9,7 @@ export default defineConfig({
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     pool: 'threads',
+    // drmb commands keep their value journal in $DRMB_HOME: a test that names none never touches ~/.drmb
+    env: { DRMB_HOME: join(tmpdir(), `drmb-test-home-${process.pid}`) },
   },
 });

@@ -13,7 +13,7 @@ import { registerRunScript } from './perso/run-script.js';
 import { registerCardCommands } from './card/index.js';
 import { registerPosPay } from './pos/pay.js';
 import { registerBankCommands } from './bank/index.js';
-import { registerPeerPay } from './peer/pay.js';
+import { PeerPayError, registerPeerPay } from './peer/pay.js';
 import { RegistryError } from '../bank/registry.js';
 import { WithdrawalError } from '../bank/withdraw.js';
 import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
@@ -22,10 +22,15 @@ import { registerDemo } from './demo.js';
 import { registerKeysGenerate } from './keys/generate.js';
 import { registerKeysInit } from './keys/init.js';
 import { registerKeysShow } from './keys/show.js';
+import { registerKeysUserKey } from './keys/user-key.js';
+import { registerPeerOpen } from './peer/open.js';
+import { registerPeerReceive } from './peer/receive.js';
 import { UsageError } from './output.js';
 import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
+import { JournalError } from '../host/value-journal.js';
 import { PersoError } from '../personalization/card-prep.js';
 import { SecureChannelError } from '../crypto/scp03.js';
+import { CardImageError } from '../simulator/card-image-error.js';
 
 /** Builds the program; `exitOverride` keeps commander from calling process.exit. */
 export function buildProgram(): Command {
@@ -43,6 +48,7 @@ export function buildProgram(): Command {
   registerKeysInit(keys);
   registerKeysGenerate(keys);
   registerKeysShow(keys);
+  registerKeysUserKey(keys);
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
   registerCreate(sim);
@@ -58,6 +64,8 @@ export function buildProgram(): Command {
   registerBankCommands(bank);
   const peer = program.command('peer').description('offline payment between two cards');
   registerPeerPay(peer);
+  registerPeerReceive(peer);
+  registerPeerOpen(peer);
   for (const group of [program, spec, sim, keys, perso, card, pos, bank, peer]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
@@ -83,7 +91,8 @@ export async function main(argv: string[]): Promise<void> {
     if (
       e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError ||
       e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError ||
-      e instanceof RegistryError || e instanceof WithdrawalError
+      e instanceof RegistryError || e instanceof WithdrawalError || e instanceof JournalError || e instanceof PeerPayError ||
+      e instanceof CardImageError
     ) {
       process.stderr.write(`drmb: ${e.message}\n`);
       process.exitCode = 1;

@@ -1,11 +1,16 @@
-/** @module `drmb bank withdraw`: loads coins from a bank vault onto a card; the registry records the card as owner after the TAC. */
+/** @module `drmb bank withdraw`: loads coins from a bank vault onto a card; the registry records the card as owner after the TAC, and the value journal finishes a load whose recording was cut off. */
+import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
-import { withdraw } from '../../bank/withdraw.js';
+import { loadRecording, withdraw, WithdrawalError } from '../../bank/withdraw.js';
 import { hex } from '../../applet-spec/codec/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
+import { JournalError, type ValueIntent } from '../../host/value-journal.js';
 import { loadKey } from '../../personalization/key-files.js';
-import { openPersoCard } from '../perso/perso-options.js';
+import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
+import { addJournalOption, openJournal } from '../journal-options.js';
+import { openValueCard } from '../open-value-card.js';
 import { emit, UsageError } from '../output.js';
+import { testKillPoint } from '../test-kill-point.js';
 import { addRegistryOptions, fenOf, openRegistry, type RegistryOptions } from './registry-options.js';
 
 export interface WithdrawCliOptions extends RegistryOptions {
@@ -14,46 +19,93 @@ export interface WithdrawCliOptions extends RegistryOptions {
   reader?: string;
   sim?: string;
   terminalId: string;
+  journal?: string;
   trace?: boolean;
 }
 
-export async function runWithdraw(o: WithdrawCliOptions) {
+export interface WithdrawReport {
+  cardId: string;
+  counter: number;
+  amountFen: number;
+  tac: string;
+  coins: number;
+  /** earlier interrupted value commands of the card, finished first */
+  recovered: RecoveredIntent[];
+}
+
+/** Where a load's coins are recorded, for the journal: the registry folder, or the server without its credentials. */
+function registryDestination(o: RegistryOptions): { destination: string; detail: Record<string, string> } {
+  const url = o.registryUrl ?? process.env.DRMB_REGISTRY_URL;
+  const keys = o.keys ?? process.env.DRMB_KEY_DIR;
+  const keyDetail: Record<string, string> = keys ? { keys: resolve(keys) } : {};
+  if (url) {
+    const u = new URL(url);
+    return { destination: `registry ${u.protocol}//${u.host}${u.pathname}`, detail: keyDetail };
+  }
+  const dir = resolve(o.registry ?? 'drmb-registry');
+  return { destination: `registry ${dir}`, detail: { registry: dir, ...keyDetail } };
+}
+
+export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport> {
   const amountFen = fenOf(o.amount, '--amount');
+  if (amountFen <= 0) throw new UsageError('--amount must be more than 0.00');
   if (!/^\d{12}$/.test(o.bankCode)) throw new UsageError('--bank-code must be 12 digits');
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
+  const journal = openJournal(o.journal);
   const cbMaster = loadKey('cb-master', { dir: o.keys });
   const registry = await openRegistry(o);
-  const card = await openPersoCard(o);
+  const side = { reader: o.reader, sim: o.sim };
+  const rerun = (i: ValueIntent) => recoverCommand(side, journal.dir, i.type === 'TRANSFER' ? ` --counter ${i.counter} --out <new file>` : ` --counter ${i.counter}`);
   try {
-    const now = new Date().toISOString();
-    const r = await card.transport.lease((t) =>
-      withdraw(new DrmbCard(t), registry, {
-        bankCode: o.bankCode,
-        amountFen,
-        cbMaster,
-        terminalId: Uint8Array.from(Buffer.from(o.terminalId, 'hex')),
-        date: now.slice(0, 10).replace(/-/g, ''),
-        time: now.slice(11, 19).replace(/:/g, ''),
-      }),
-    );
-    return { cardId: r.cardId, counter: r.counter, amountFen: r.amountFen, tac: hex(r.tac), coins: r.serials.length };
+    const card = await openValueCard(o);
+    try {
+      return await card.transport.lease(async (t) => {
+        const drmb = new DrmbCard(t);
+        const info = await drmb.select();
+        const recovered = info.cardId ? await finishOpenIntents(drmb, info.cardId, journal, deliveryFor(undefined, async () => loadRecording(registry, cbMaster)), rerun) : [];
+        const stuck = recovered.find((r) => r.result === 'undeliverable');
+        if (stuck) throw new JournalError(`an earlier value command is unfinished: ${stuck.message}`);
+        if (!o.json) for (const r of recovered) process.stderr.write(`drmb: finished an earlier value command first: ${r.message}\n`);
+        const now = new Date().toISOString();
+        try {
+          const r = await withdraw(drmb, registry, {
+            bankCode: o.bankCode,
+            amountFen,
+            cbMaster,
+            terminalId: Uint8Array.from(Buffer.from(o.terminalId, 'hex')),
+            date: now.slice(0, 10).replace(/-/g, ''),
+            time: now.slice(11, 19).replace(/:/g, ''),
+            journal: { journal, ...registryDestination(o) },
+            onCredited: () => testKillPoint('after-credit'),
+          });
+          return { cardId: r.cardId, counter: r.counter, amountFen: r.amountFen, tac: hex(r.tac), coins: r.serials.length, recovered };
+        } catch (e) {
+          const open = info.cardId ? journal.openIntents(info.cardId) : [];
+          if (e instanceof WithdrawalError && open.length > 0) throw new JournalError(`${e.message}; run: ${recoverCommand(side, journal.dir)}`);
+          throw e;
+        }
+      });
+    } finally {
+      await card.finish();
+    }
   } finally {
-    await card.finish();
     await registry.close();
   }
 }
 
 export function registerWithdraw(bank: Cli): void {
-  addRegistryOptions(
-    bank
-      .command('withdraw')
-      .description("load coins from the bank's vault onto a card (INITIALIZE FOR LOAD / CREDIT FOR LOAD, TAC checked)")
-      .requiredOption('--amount <yuan>', 'amount, e.g. 100.00')
-      .requiredOption('--bank-code <code>', '12-digit bank code (its vault pays)')
-      .option('--terminal-id <hex>', 'terminal ID of the bank counter, 6 bytes', '100000000001')
-      .option('--reader <name|index>', 'reader name fragment or index')
-      .option('--sim <image>', 'simulated card image (saved back)')
-      .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)'),
+  addJournalOption(
+    addRegistryOptions(
+      bank
+        .command('withdraw')
+        .description("load coins from the bank's vault onto a card (INITIALIZE FOR LOAD / CREDIT FOR LOAD, TAC checked)")
+        .requiredOption('--amount <yuan>', 'amount, e.g. 100.00')
+        .requiredOption('--bank-code <code>', '12-digit bank code (its vault pays)')
+        .option('--terminal-id <hex>', 'terminal ID of the bank counter, 6 bytes', '100000000001')
+        .option('--reader <name|index>', 'reader name fragment or index')
+        .option('--sim <image>', 'simulated card image (written back as the card commits)')
+        .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)'),
+    ),
   ).action(async (o: WithdrawCliOptions) => {
     emit(await runWithdraw(o), !!o.json, (r) => `card ${r.cardId}: ${(r.amountFen / 100).toFixed(2)} yuan loaded in ${r.coins} coins (counter ${r.counter}, TAC ${r.tac})`);
   });

@@ -8,7 +8,9 @@ import { encodeCommandApdu } from '../../applet-spec/codec/apdu.js';
 import { fromHex, hex } from '../../applet-spec/codec/hex.js';
 import * as C from '../../applet-spec/commands.js';
 import { ReplayTransport } from '../../host/replay-transport.js';
+import { editCardImage, rewriteCardImage } from '../../test/edit-card-image.js';
 import { stateImages } from '../../test/state-images.js';
+import { main } from '../drmb.js';
 import { UsageError } from '../output.js';
 import { formatApduResults, parseApduArguments, parseApduScript, runApdus } from './apdu.js';
 import { collectBalance } from './balance.js';
@@ -140,7 +142,47 @@ describe('option handling', () => {
   it('rejects an image that is not a card image', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"format":"something else"}');
-    await expect(openCard({ sim: bad })).rejects.toThrow(/cannot load the card image/);
+    await expect(openCard({ sim: bad })).rejects.toThrow(new UsageError(`card image ${bad} is not a drmb card image`));
+  });
+});
+
+describe('a damaged --sim image', () => {
+  /** Runs drmb in-process; returns what it wrote on stderr and its exit code. */
+  async function drmb(...args: string[]): Promise<{ stderr: string; exitCode: number | undefined }> {
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await main(['node', 'drmb', ...args]);
+      return { stderr: err.join(''), exitCode: process.exitCode === undefined ? undefined : Number(process.exitCode) };
+    } finally {
+      spy.mockRestore();
+      out.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it('refuses an image whose coin record was edited by hand: one line, exit code 2, the file byte for byte as it was', async () => {
+    const edited = join(dir, 'edited-coins.json');
+    writeFileSync(edited, editCardImage(readFileSync(issued), (j) => (j.records['purse/coins'] = '')));
+    const before = readFileSync(edited);
+    const r = await drmb('card', 'balance', '--sim', edited);
+    expect(r).toEqual({ stderr: `drmb: card image ${edited} is damaged: checksum mismatch\n`, exitCode: 2 });
+    expect(readFileSync(edited).equals(before)).toBe(true);
+  });
+
+  it('refuses an image whose checksum was recomputed over a nonsense record, naming the record', async () => {
+    const rewritten = join(dir, 'rewritten-state.json');
+    writeFileSync(rewritten, rewriteCardImage(readFileSync(issued), (s) => s.put('state', Uint8Array.of(0x42))));
+    const r = await drmb('card', 'info', '--sim', rewritten, '--json');
+    expect(r).toEqual({ stderr: `drmb: card image ${rewritten} is damaged: record state: 42 is not a lifecycle state\n`, exitCode: 2 });
+  });
+
+  it('refuses a half-written image', async () => {
+    const half = join(dir, 'half.json');
+    const whole = readFileSync(issued);
+    writeFileSync(half, whole.subarray(0, whole.length >> 1));
+    expect(await drmb('card', 'log', '--sim', half)).toEqual({ stderr: `drmb: card image ${half} is damaged: not complete JSON (truncated or half-written?)\n`, exitCode: 2 });
   });
 
   it('formats amounts in yuan and the reader list', () => {
@@ -169,11 +211,11 @@ describe('the card command group', () => {
     return out.join('');
   };
 
-  it('registers readers, info, apdu, balance and log', () => {
+  it('registers readers, info, apdu, balance, log and recover', () => {
     const program = new Command('drmb');
     const card = program.command('card');
     registerCardCommands(card);
-    expect(card.commands.map((c) => c.name())).toEqual(['readers', 'info', 'apdu', 'balance', 'log']);
+    expect(card.commands.map((c) => c.name())).toEqual(['readers', 'info', 'apdu', 'balance', 'log', 'recover']);
     expect(card.commands.find((c) => c.name() === 'info')!.options.map((o) => o.long)).toEqual(['--reader', '--sim', '--exclusive', '--trace', '--record', '--json']);
   });
 

@@ -1,13 +1,14 @@
-/** @module `drmb card`: registers the card subcommands (readers, info, apdu, balance, log), one file each. */
+/** @module `drmb card`: registers the card subcommands (readers, info, apdu, balance, log, recover), one file each. */
 import type { Command as Cli } from 'commander';
 import { registerApdu } from './apdu.js';
 import { registerBalance } from './balance.js';
 import { registerInfo } from './info.js';
 import { registerLog } from './log.js';
 import { registerReaders } from './readers.js';
+import { registerRecover } from './recover.js';
 
 /**
- * Registers `drmb card readers|info|apdu|balance|log` on the `card` group, with commander's
+ * Registers `drmb card readers|info|apdu|balance|log|recover` on the `card` group, with commander's
  * exitOverride on the group and each subcommand (no process.exit; drmb's main() reports errors).
  */
 export function registerCardCommands(card: Cli): void {
@@ -16,6 +17,7 @@ export function registerCardCommands(card: Cli): void {
   registerApdu(card);
   registerBalance(card);
   registerLog(card);
+  registerRecover(card);
   card.exitOverride();
   card.commands.forEach((c) => c.exitOverride());
 }

@@ -2,15 +2,27 @@
  * @module `drmb peer pay`: an offline payment between two cards held side by side (two readers, or two
  * simulated card images): the payee card gives its identity and a nonce, the payer card exports the
  * coins SM9-signed and SM9-encrypted to that identity with a withdrawal code, the payee card imports
- * them and signs a receipt. The packet is written to a file for the payee's bank (`drmb bank deposit --packet`).
+ * them and signs a receipt. Every argument is checked before a coin leaves the card; the export runs
+ * under the host's value journal, so the packet for the payee's bank (`drmb bank deposit --packet`)
+ * is never lost between the payer card's commit and its file.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { hex } from '../../applet-spec/codec/hex.js';
+import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
 import { DrmbCard } from '../../host/drmb-card.js';
-import { openPersoCard, readPinFile } from '../perso/perso-options.js';
-import { emit, UsageError } from '../output.js';
+import { StatusWordError, TransportError } from '../../host/errors.js';
+import { type JournalledTransfer, journalledTransfer } from '../../host/journalled-transfer.js';
+import { JournalError, type ValueIntent, type ValueJournal } from '../../host/value-journal.js';
 import { fenOf } from '../bank/registry-options.js';
+import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
+import { yuan } from '../card/connect.js';
+import { addJournalOption, openJournal } from '../journal-options.js';
+import { openValueCard } from '../open-value-card.js';
+import { emit, UsageError } from '../output.js';
+import { readPinFile } from '../perso/perso-options.js';
+import { testKillPoint } from '../test-kill-point.js';
 
 export interface PeerPayOptions {
   amount: string;
@@ -21,6 +33,8 @@ export interface PeerPayOptions {
   code?: string;
   pinFile?: string;
   packetOut: string;
+  receiptOut?: string;
+  journal?: string;
   trace?: boolean;
   json?: boolean;
 }
@@ -34,44 +48,64 @@ export interface PeerPayReport {
   withdrawalCode: string;
   packetFile: string;
   packetHash: string;
+  /** the payee card's IMPORT COINS response: its signed receipt, then the settlement body for the bank */
+  receiptFile: string;
+  /** earlier interrupted value commands of these cards, finished before this payment */
+  recovered: RecoveredIntent[];
 }
 
-export async function runPeerPay(o: PeerPayOptions): Promise<PeerPayReport> {
+/** The payment left the payer card (its packet is durable) but the payee card did not take it, or its receipt was not written. */
+export class PeerPayError extends Error {
+  override readonly name = 'PeerPayError';
+}
+
+/** The arguments, checked. */
+interface PayPlan {
+  amountFen: number;
+  code: string;
+  pin?: string;
+  packetFile: string;
+  receiptFile: string;
+  journal: ValueJournal;
+}
+
+/** Every argument checked before any card is opened: a typo must not cost a coin. Throws UsageError naming the argument. */
+export function planPeerPay(o: PeerPayOptions): PayPlan {
   const amountFen = fenOf(o.amount, '--amount');
+  if (amountFen <= 0) throw new UsageError('--amount must be more than 0.00');
   const code = o.code ?? '0'.repeat(16);
   if (!/^\d{16}$/.test(code)) throw new UsageError('--code must be 16 digits (the withdrawal code the payee needs without a bank account)');
   if (!o.fromReader && !o.fromSim) throw new UsageError('--from-reader or --from-sim names the payer card');
   if (!o.toReader && !o.toSim) throw new UsageError('--to-reader or --to-sim names the payee card');
+  if (o.fromSim && o.toSim && sameFile(o.fromSim, o.toSim)) throw new UsageError(`--from-sim and --to-sim name the same card image ${o.fromSim}: the payer and the payee must be two cards`);
+  if (o.fromReader && o.toReader && o.fromReader === o.toReader) throw new UsageError(`--from-reader and --to-reader name the same reader ${o.fromReader}: the payer and the payee must be two cards`);
+  const packetFile = newOutputFile(o.packetOut, '--packet-out');
+  const receiptFile = newOutputFile(o.receiptOut ?? `${o.packetOut}.receipt`, o.receiptOut === undefined ? '--receipt-out (default <packet-out>.receipt)' : '--receipt-out');
+  if (packetFile === receiptFile) throw new UsageError('--receipt-out must differ from --packet-out');
   const pin = o.pinFile ? readPinFile(o.pinFile) : undefined;
-  const payer = await openPersoCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace });
+  return { amountFen, code, pin, packetFile, receiptFile, journal: openJournal(o.journal) };
+}
+
+/** An absolute path where a new file can be written; an existing file may be an earlier packet not yet deposited, so it is refused. */
+function newOutputFile(path: string, option: string): string {
+  const why = whyNotWritable(path);
+  if (why) throw new UsageError(`${option}: ${why}`);
+  if (existsSync(path)) throw new UsageError(`${option}: ${path} already exists (it may hold an earlier payment); name a new file`);
+  return resolve(path);
+}
+
+function sameFile(a: string, b: string): boolean {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return real(a) === real(b);
+}
+
+export async function runPeerPay(o: PeerPayOptions): Promise<PeerPayReport> {
+  const plan = planPeerPay(o);
+  const payer = await openValueCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace }, { reader: '--from-reader', sim: '--from-sim' });
   try {
-    const payee = await openPersoCard({ reader: o.toReader, sim: o.toSim, trace: o.trace });
+    const payee = await openValueCard({ reader: o.toReader, sim: o.toSim, trace: o.trace }, { reader: '--to-reader', sim: '--to-sim' });
     try {
-      return await payee.transport.lease((pt) =>
-        payer.transport.lease(async (at) => {
-          const to = new DrmbCard(pt);
-          const from = new DrmbCard(at);
-          const payeeInfo = await to.select();
-          const ready = await to.prepareReceive();
-          const payerInfo = await from.select();
-          if (pin) await from.verifyPin(pin);
-          const now = new Date().toISOString();
-          const t = await from.transfer(amountFen, ready.payeeIdentity, ready.nonce, code, { date: now.slice(0, 10).replace(/-/g, ''), time: now.slice(11, 19).replace(/:/g, '') });
-          // The packet is written before the import: whatever happens next, the payee's bank holds it.
-          writeFileSync(o.packetOut, t.packetBytes, { mode: 0o600 });
-          const { receipt } = await to.importPacket(t.packetBytes);
-          return {
-            payerCardId: payerInfo.cardId!,
-            payeeCardId: payeeInfo.cardId!,
-            payeeIdentity: ready.payeeIdentity,
-            amountFen: receipt.body.amountFen,
-            payerCounter: t.counter,
-            withdrawalCode: code,
-            packetFile: o.packetOut,
-            packetHash: hex(receipt.body.packetHash),
-          };
-        }),
-      );
+      return await payee.transport.lease((pt) => payer.transport.lease((at) => pay(new DrmbCard(at), new DrmbCard(pt), plan, o)));
     } finally {
       await payee.finish();
     }
@@ -80,22 +114,121 @@ export async function runPeerPay(o: PeerPayOptions): Promise<PeerPayReport> {
   }
 }
 
+async function pay(from: DrmbCard, to: DrmbCard, plan: PayPlan, o: PeerPayOptions): Promise<PeerPayReport> {
+  const { journal, amountFen, packetFile, receiptFile } = plan;
+  const payerSide = { reader: o.fromReader, sim: o.fromSim };
+  const payeeSide = { reader: o.toReader, sim: o.toSim };
+  const payerInfo = await from.select();
+  const payeeInfo = await to.select();
+  if (!payerInfo.cardId) throw new UsageError(`${o.fromSim ? '--from-sim' : '--from-reader'}: the payer card is ${payerInfo.state}, not issued`);
+  if (!payeeInfo.cardId) throw new UsageError(`${o.toSim ? '--to-sim' : '--to-reader'}: the payee card is ${payeeInfo.state}, not issued`);
+  const payerId = payerInfo.cardId;
+  const payeeId = payeeInfo.cardId;
+  // Before INITIALIZE FOR TRANSFER: a card paying itself would lose the coins it cannot import back (9411).
+  if (payerId === payeeId) throw new UsageError(`the payer and the payee are the same card ${payerId}: name two cards`);
+  const recovered = [...(await finishEarlier(from, payerId, journal, payerSide, o.json)), ...(await finishEarlier(to, payeeId, journal, payeeSide, o.json))];
+
+  const ready = await to.prepareReceive();
+  if (plan.pin) await from.verifyPin(plan.pin);
+  const now = new Date().toISOString();
+  let t: JournalledTransfer;
+  try {
+    t = await journalledTransfer(from, journal, {
+      cardId: payerId,
+      amountFen,
+      payeeIdentity: ready.payeeIdentity,
+      payeeNonce: ready.nonce,
+      withdrawalCode: plan.code,
+      date: now.slice(0, 10).replace(/-/g, ''),
+      time: now.slice(11, 19).replace(/:/g, ''),
+      packetFile,
+      detail: { payeeCardId: payeeId, payeeIdentity: ready.payeeIdentity, receiptFile },
+    });
+  } catch (e) {
+    if (e instanceof TransportError && journal.openIntents(payerId).length > 0) {
+      throw new JournalError(`${e.message}; whether card ${payerId} paid is on the card; run: ${recoverCommand(payerSide, journal.dir)}`);
+    }
+    throw e;
+  }
+  testKillPoint('after-export');
+  const paid = `card ${payerId} paid ${yuan(amountFen)} yuan (counter ${t.counter})`;
+  try {
+    writeFileAtomic(packetFile, t.packetBytes);
+  } catch (e) {
+    throw new JournalError(`${paid}, but the packet could not be written to ${packetFile} (${errorCode(e)}); run: ${recoverCommand(payerSide, journal.dir, ' --out <new file>')}`);
+  }
+  testKillPoint('after-packet');
+
+  let imported: Awaited<ReturnType<DrmbCard['importPacket']>>;
+  try {
+    imported = await to.importPacket(t.packetBytes);
+  } catch (e) {
+    // The payer's side is complete: the packet is durable, whoever takes it next.
+    const what = e instanceof StatusWordError ? `card ${payeeId} refused it` : `card ${payeeId} did not answer the import`;
+    journal.close(t.intent, 'delivered', `packet in ${packetFile}; ${what} (${(e as Error).message})`);
+    throw new PeerPayError(`${paid}, but ${what} (${(e as Error).message}); the packet is in ${packetFile}: import it again with drmb peer receive --packet ${packetFile}, or the payee opens it with drmb peer open and deposits it`);
+  }
+  testKillPoint('after-import');
+  try {
+    writeFileAtomic(receiptFile, imported.responseBytes);
+  } catch (e) {
+    journal.close(t.intent, 'delivered', `packet in ${packetFile}, imported by card ${payeeId}; receipt not written (${errorCode(e)})`);
+    throw new PeerPayError(
+      `card ${payeeId} took the payment, but its receipt could not be written to ${receiptFile} (${errorCode(e)}); card ${payeeId} answers it again to GET TRANSACTION PROVE (RECEIVE, counter ${ready.counter})`,
+    );
+  }
+  journal.close(t.intent, 'delivered', `packet in ${packetFile}, imported by card ${payeeId}, receipt in ${receiptFile}`);
+  return {
+    payerCardId: payerId,
+    payeeCardId: payeeId,
+    payeeIdentity: ready.payeeIdentity,
+    amountFen: imported.receipt.body.amountFen,
+    payerCounter: t.counter,
+    withdrawalCode: plan.code,
+    packetFile,
+    packetHash: hex(imported.receipt.body.packetHash),
+    receiptFile,
+    recovered,
+  };
+}
+
+/**
+ * Finishes the card's open intents before it moves value again (an interrupted payment's packet is
+ * written where it was going); refuses with the command to run when one cannot be finished here.
+ */
+async function finishEarlier(card: DrmbCard, cardId: string, journal: ValueJournal, side: { reader?: string; sim?: string }, quiet?: boolean): Promise<RecoveredIntent[]> {
+  // A LOAD is finished in its registry, which drmb card recover opens from the intent.
+  const rerun = (i: ValueIntent) => recoverCommand(side, journal.dir, i.type === 'TRANSFER' ? ` --counter ${i.counter} --out <new file>` : ` --counter ${i.counter}`);
+  const done = await finishOpenIntents(card, cardId, journal, deliveryFor(undefined, async () => undefined), rerun);
+  const stuck = done.find((r) => r.result === 'undeliverable');
+  if (!quiet) for (const r of done) if (r !== stuck) process.stderr.write(`drmb: finished an earlier value command first: ${r.message}\n`);
+  if (stuck) throw new JournalError(`an earlier value command is unfinished: ${stuck.message}`);
+  return done;
+}
+
+function errorCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
 export function registerPeerPay(peer: Cli): void {
-  peer
-    .command('pay')
-    .description('offline payment from one card to another (signed, encrypted coin export; the payee card imports and signs a receipt)')
-    .requiredOption('--amount <yuan>', 'amount, e.g. 50.00')
-    .option('--from-reader <name|index>', 'reader holding the payer card')
-    .option('--from-sim <image>', 'payer: simulated card image (saved back)')
-    .option('--to-reader <name|index>', 'reader holding the payee card')
-    .option('--to-sim <image>', 'payee: simulated card image (saved back)')
-    .option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account')
-    .option('--pin-file <file>', "payer's PIN, for amounts above the card's PIN threshold")
-    .requiredOption('--packet-out <file>', 'where to write the packet for the payee\'s bank (mode 0600)')
+  addJournalOption(
+    peer
+      .command('pay')
+      .description('offline payment from one card to another (signed, encrypted coin export; the payee card imports and signs a receipt)')
+      .requiredOption('--amount <yuan>', 'amount, e.g. 50.00')
+      .option('--from-reader <name|index>', 'reader holding the payer card')
+      .option('--from-sim <image>', 'payer: simulated card image (written back as the card commits)')
+      .option('--to-reader <name|index>', 'reader holding the payee card')
+      .option('--to-sim <image>', 'payee: simulated card image (written back as the card commits)')
+      .option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account')
+      .option('--pin-file <file>', "payer's PIN, for amounts above the card's PIN threshold")
+      .requiredOption('--packet-out <file>', "new file for the packet, for the payee's bank (mode 0600)")
+      .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)"),
+  )
     .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
     .option('--json', 'machine-readable output')
     .action(async (o: PeerPayOptions) => {
-      emit(await runPeerPay(o), !!o.json, (r) => `${(r.amountFen / 100).toFixed(2)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}`);
+      emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}`);
     });
   peer.exitOverride();
   peer.commands.forEach((c) => c.exitOverride());

@@ -37,22 +37,23 @@ beforeAll(async () => {
 
 describe('drmb peer pay and deposit of its packet', () => {
   it('pays card to card offline, and the packet settles to the payee card', async () => {
-    const r = await runPeerPay({ amount: '100.00', fromSim: join(dir, `${A}.json`), toSim: join(dir, `${B}.json`), packetOut: join(dir, 'p1.bin'), pinFile: join(dir, 'pin') });
+    const r = await runPeerPay({ amount: '100.00', fromSim: join(dir, `${A}.json`), toSim: join(dir, `${B}.json`), packetOut: join(dir, 'p1.bin'), pinFile: join(dir, 'pin'), journal: join(dir, 'journal') });
     expect(r).toMatchObject({ payerCardId: A, payeeCardId: B, payeeIdentity: `${B}|2036`, amountFen: 10_000 });
     expect(statSync(join(dir, 'p1.bin')).mode & 0o777).toBe(0o600);
     expect(SimulatedCard.fromFile(join(dir, `${A}.json`)).memory.balanceFen).toBe(10_000);
     expect(SimulatedCard.fromFile(join(dir, `${B}.json`)).memory.balanceFen).toBe(10_000);
-    const d = await runPacketDeposit({ ...reg, packet: join(dir, 'p1.bin'), toCard: B });
-    expect(d).toMatchObject({ cardId: A, amountFen: 10_000, owner: `card:${B}`, replayed: false });
-    expect((await runPacketDeposit({ ...reg, packet: join(dir, 'p1.bin'), toCard: B })).replayed).toBe(true);
+    const d = await runPacketDeposit({ ...reg, packet: join(dir, 'p1.bin'), receipt: join(dir, 'p1.bin.receipt') });
+    expect(d.line).toMatchObject({ cardId: A, amountFen: 10_000, owner: `card:${B}`, result: 'settled' });
+    expect((await runPacketDeposit({ ...reg, packet: join(dir, 'p1.bin'), receipt: join(dir, 'p1.bin.receipt') })).line.result).toBe('already-settled');
   }, 120_000);
 
-  it('leaves a payment with a withdrawal code to the code, and the payee redeems it through a bank', async () => {
-    await runPeerPay({ amount: '100.00', fromSim: join(dir, `${A}.json`), toSim: join(dir, `${B}.json`), packetOut: join(dir, 'p2.bin'), code: '1234567812345678', pinFile: join(dir, 'pin') });
-    const d = await runPacketDeposit({ ...reg, packet: join(dir, 'p2.bin') });
-    expect(d.owner).toMatch(/^code:/);
-    expect(await runRedeem({ ...reg, code: '1234567812345678', bankCode: '103100000002' })).toEqual({ amountFen: 10_000, coins: 1, owner: 'bank:103100000002' });
-    await expect(runRedeem({ ...reg, code: '1234567812345678', bankCode: '103100000002' })).rejects.toThrow();
+  it('gives a payment with a withdrawal code that the payee card took to the card; the code then pays nothing', async () => {
+    await runPeerPay({ amount: '100.00', fromSim: join(dir, `${A}.json`), toSim: join(dir, `${B}.json`), packetOut: join(dir, 'p2.bin'), code: '1234567812345678', pinFile: join(dir, 'pin'), journal: join(dir, 'journal') });
+    expect(SimulatedCard.fromFile(join(dir, `${B}.json`)).memory.balanceFen).toBe(20_000);
+    await expect(runPacketDeposit({ ...reg, packet: join(dir, 'p2.bin') })).rejects.toThrow(/--receipt .*--opened/);
+    const d = await runPacketDeposit({ ...reg, packet: join(dir, 'p2.bin'), receipt: join(dir, 'p2.bin.receipt') });
+    expect(d.line.owner).toBe(`card:${B}`);
+    await expect(runRedeem({ ...reg, code: '1234567812345678', bankCode: '103100000002' })).rejects.toThrow(/no coins wait/);
   }, 120_000);
 
   it('names a bad withdrawal code or a missing card option', async () => {

@@ -1,0 +1,72 @@
+/**
+ * @module `drmb keys user-key`: the KGC extracts one holder's SM9 encryption private key for an identity
+ * (GM/T 0044 part 4 clause 6.3) into an owner-only file, for a payee who opens transfers on its own
+ * terminal rather than a card (`drmb peer open`). Cards get their keys at issuance, encrypted to the card.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command as Cli } from 'commander';
+import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { sm9ExtractEncryptKey } from '../../crypto/sm9/sm9.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { loadKey } from '../../personalization/key-files.js';
+import { emit, UsageError } from '../output.js';
+
+const FORMAT = 'drmb-sm9-user-key';
+/** An SM9 encryption private key is a point of G2: 0x04 || x || y, 129 bytes. */
+const G2_POINT_LENGTH = 129;
+
+export interface UserKeyFile {
+  format: typeof FORMAT;
+  kind: 'encrypt';
+  identity: string;
+  privateKey: string;
+}
+
+/** Writes the identity's encryption key, refusing to overwrite an existing file. Security: the KGC's master key is used and wiped here. */
+export function runUserKey(o: { identity: string; out: string; keys?: string }): { identity: string; path: string } {
+  if (!o.identity || new TextEncoder().encode(o.identity).length > 64) throw new UsageError('--identity must be 1 to 64 bytes of UTF-8');
+  if (existsSync(o.out)) throw new UsageError(`--out: ${o.out} exists; a user key is never overwritten`);
+  const dir = o.keys ?? process.env.DRMB_KEY_DIR;
+  if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed: the KGC encryption master key');
+  const master = loadKey('kgc-encrypt', { dir });
+  const key = sm9ExtractEncryptKey(master.secret.privateKey, new TextEncoder().encode(o.identity));
+  try {
+    const file: UserKeyFile = { format: FORMAT, kind: 'encrypt', identity: o.identity, privateKey: hex(key) };
+    try {
+      writeFileAtomic(o.out, `${JSON.stringify(file, null, 1)}\n`);
+    } catch (e) {
+      throw new UsageError(`--out: cannot write ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  } finally {
+    key.fill(0);
+    master.secret.privateKey.fill(0);
+  }
+  return { identity: o.identity, path: o.out };
+}
+
+/** Reads a user key file; UsageError naming the option otherwise. */
+export function readUserKey(path: string, option: string): { identity: string; privateKey: Uint8Array } {
+  let j: Partial<UserKeyFile>;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8')) as Partial<UserKeyFile>;
+  } catch (e) {
+    throw new UsageError(`${option}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'not JSON'})`);
+  }
+  if (j.format !== FORMAT || j.kind !== 'encrypt' || typeof j.identity !== 'string' || typeof j.privateKey !== 'string' || !/^([0-9A-F]{2})+$/i.test(j.privateKey) || j.privateKey.length !== G2_POINT_LENGTH * 2) {
+    throw new UsageError(`${option}: ${path} is not an SM9 user encryption key written by drmb keys user-key`);
+  }
+  return { identity: j.identity, privateKey: fromHex(j.privateKey) };
+}
+
+export function registerKeysUserKey(keys: Cli): void {
+  keys
+    .command('user-key')
+    .description("KGC: extract a holder's SM9 encryption private key for an identity into a new owner-only file (for opening transfers without a card)")
+    .requiredOption('--identity <id>', 'the SM9 identity, exactly as payers address it (e.g. a card ID with its validity suffix)')
+    .requiredOption('--out <file>', 'key file to create (mode 0600)')
+    .option('--keys <dir>', 'key directory holding kgc-encrypt (default $DRMB_KEY_DIR)')
+    .option('--json', 'machine-readable output')
+    .action((o: { identity: string; out: string; keys?: string; json?: boolean }) => {
+      emit(runUserKey(o), !!o.json, (r) => `SM9 encryption key of '${r.identity}' written to ${r.path} (mode 0600)`);
+    });
+}

@@ -1,0 +1,94 @@
+/**
+ * @module `drmb peer receive`: the payee card imports a packet from a file, for a payment whose import
+ * was refused or torn (`drmb peer pay` left the packet in its file). The card keeps the packet's receive
+ * nonce until it imports it (IMPORT COINS), so the same packet goes through once the card can take it;
+ * a packet already imported answers its stored response again and credits nothing. The card's
+ * response is written atomically for the payee's bank (`drmb bank deposit --receipt`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command as Cli } from 'commander';
+import { hex } from '../../applet-spec/codec/hex.js';
+import { SW } from '../../applet-spec/status-words.js';
+import { exportPacketCoder } from '../../applet-spec/value-formats.js';
+import { sm3 } from '../../crypto/sm3.js';
+import { DrmbCard } from '../../host/drmb-card.js';
+import { StatusWordError } from '../../host/errors.js';
+import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
+import { openValueCard } from '../open-value-card.js';
+import { emit, UsageError } from '../output.js';
+import { PeerPayError } from './pay.js';
+
+export interface PeerReceiveOptions {
+  packet: string;
+  reader?: string;
+  sim?: string;
+  receiptOut?: string;
+  trace?: boolean;
+  json?: boolean;
+}
+
+export interface PeerReceiveReport {
+  payeeCardId: string;
+  payerCardId: string;
+  payerCounter: number;
+  amountFen: number;
+  packetHash: string;
+  receiptFile: string;
+}
+
+export async function runPeerReceive(o: PeerReceiveOptions): Promise<PeerReceiveReport> {
+  let packet: Uint8Array;
+  try {
+    packet = new Uint8Array(readFileSync(o.packet));
+    exportPacketCoder.decode(packet);
+  } catch (e) {
+    throw new UsageError(`--packet: ${o.packet} is not a readable export packet (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!o.reader && !o.sim) throw new UsageError('--reader or --sim names the payee card');
+  const receiptFile = o.receiptOut ?? `${o.packet}.receipt`;
+  const why = whyNotWritable(receiptFile);
+  if (why) throw new UsageError(`--receipt-out: ${why}`);
+  // A receipt file already there is kept: the card answers the same response again, so nothing is lost.
+  const opened = await openValueCard(o);
+  try {
+    return await opened.transport.lease(async (t) => {
+      const card = new DrmbCard(t);
+      const info = await card.select();
+      let imported;
+      try {
+        imported = await card.importPacket(packet);
+      } catch (e) {
+        if (e instanceof StatusWordError && e.sw === SW.INCORRECT_DATA) {
+          throw new PeerPayError(`card ${info.cardId} no longer holds this packet's receive nonce (${e.message}); the payee opens it on its own terminal (drmb peer open) and deposits it (drmb bank deposit --packet ${o.packet} --opened ...)`);
+        }
+        throw e;
+      }
+      if (!existsSync(receiptFile) || hex(readFileSync(receiptFile)) !== hex(imported.responseBytes)) writeFileAtomic(receiptFile, imported.responseBytes);
+      return {
+        payeeCardId: info.cardId!,
+        payerCardId: imported.receipt.body.payerCardId,
+        payerCounter: imported.receipt.body.payerCounter,
+        amountFen: imported.receipt.body.amountFen,
+        packetHash: hex(sm3(packet)),
+        receiptFile,
+      };
+    });
+  } finally {
+    await opened.finish();
+  }
+}
+
+export function registerPeerReceive(peer: Cli): void {
+  peer
+    .command('receive')
+    .description('the payee card imports a packet from a file (again, after a refused or torn import); writes its response for the bank')
+    .requiredOption('--packet <file>', 'the packet drmb peer pay wrote')
+    .option('--reader <name|index>', 'reader holding the payee card')
+    .option('--sim <image>', 'payee: simulated card image (written back as the card commits)')
+    .option('--receipt-out <file>', "the payee card's IMPORT COINS response (default <packet>.receipt, mode 0600)")
+    .option('--trace', 'trace every APDU on stderr (PINs, codes and keys redacted)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: PeerReceiveOptions) => {
+      emit(await runPeerReceive(o), !!o.json, (r) => `card ${r.payeeCardId} holds ${(r.amountFen / 100).toFixed(2)} yuan from card ${r.payerCardId} (counter ${r.payerCounter}); its receipt is in ${r.receiptFile}`);
+    });
+}

@@ -1,0 +1,156 @@
+/**
+ * @module The withdrawal code end to end through the drmb program, as a payer, a payee and two banks use
+ * it: the code travels only inside the payee-encrypted body; the payee's card or the payee's own terminal
+ * opens the packet; a code pays out once, and never for coins the payee's card also took (caught with a
+ * signed proof and the card blacklisted). Slow: real SM9 cards.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bankOwner, cardOwner } from '../../bank/registry.js';
+import { initKeyDirectory } from '../../personalization/key-ceremony.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { openRegistry } from '../bank/registry-options.js';
+import { main } from '../drmb.js';
+import { runIssue } from '../perso/issue.js';
+import { runPrepare } from '../perso/prepare.js';
+import { projectPath } from '../project-path.js';
+import { createSimCard } from '../sim/create.js';
+
+const A = '62120000000000008201';
+const B = '62120000000000008202';
+const IDENTITY_B = `${B}|2036`;
+const CODE = '4711000047110000';
+const VAULT = '102100000001';
+const CASH = '103100000002';
+const MERCHANT_BANK = '104100000003';
+
+let base: string;
+
+/** Runs `drmb ARGS` in this process; its exit code and what it printed. */
+async function drmb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'drmb', ...args]);
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'drmb-code-cli-'));
+  initKeyDirectory(join(base, 'keys'));
+  writeFileSync(join(base, 'pin'), '864213\n', { mode: 0o600 });
+  for (const id of [A, B]) {
+    const common = { keys: join(base, 'keys'), manifest: join(base, 'm.jsonl'), audit: join(base, 'a.log'), operator: 'test', sim: join(base, `${id}.json`) };
+    await createSimCard({ image: common.sim, cardId: id, keys: common.keys });
+    await runPrepare({ ...common, profile: projectPath('examples', 'profiles', 'prepare.json') }, false);
+    await runIssue({ ...common, profile: projectPath('examples', 'profiles', 'issue.json'), pinFile: join(base, 'pin') }, false);
+  }
+}, 180_000);
+
+/** A world of its own: registry, card images, journal; A holds 200.00 yuan, B nothing. */
+async function world(name: string) {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  for (const id of [A, B]) writeFileSync(join(dir, `${id}.json`), readFileSync(join(base, `${id}.json`)), { mode: 0o600 });
+  const reg = ['--keys', join(base, 'keys'), '--registry', join(dir, 'registry')];
+  const journal = ['--journal', join(dir, 'journal')];
+  const a = join(dir, `${A}.json`);
+  const b = join(dir, `${B}.json`);
+  expect((await drmb('bank', 'mint', ...reg, '--amount', '300.00', '--to-bank', VAULT)).code).toBe(0);
+  expect((await drmb('bank', 'withdraw', ...reg, ...journal, '--amount', '200.00', '--bank-code', VAULT, '--sim', a, '--terminal-id', '100000000001')).code).toBe(0);
+  const pay = await drmb('peer', 'pay', ...journal, '--amount', '100.00', '--from-sim', a, '--to-sim', b, '--packet-out', join(dir, 'p.bin'), '--code', CODE, '--pin-file', join(base, 'pin'), '--trace');
+  expect(pay.code, pay.stderr).toBe(0);
+  const balances = () => ({ a: SimulatedCard.fromFile(a).memory.balanceFen, b: SimulatedCard.fromFile(b).memory.balanceFen });
+  expect(balances()).toEqual({ a: 10_000, b: 10_000 });
+  const ownerOfPaidCoins = async () => {
+    const r = await openRegistry({ keys: join(base, 'keys'), registry: join(dir, 'registry') });
+    try {
+      const coins = SimulatedCard.fromFile(b).memory.coins;
+      return await Promise.all(coins.map((c) => r.ownerOf(c.body.serial)));
+    } finally {
+      await r.close();
+    }
+  };
+  return { dir, reg, journal, a, b, pay, balances, ownerOfPaidCoins, packet: join(dir, 'p.bin') };
+}
+
+describe('the withdrawal code of a peer payment', () => {
+  it('is nowhere in the packet or the trace; the bank cannot settle a transfer without the payee card or the payee', async () => {
+    const w = await world('secret');
+    const digits = Buffer.from(CODE, 'hex');
+    expect(readFileSync(w.packet).includes(digits)).toBe(false);
+    expect(readFileSync(`${w.packet}.receipt`).includes(digits)).toBe(false);
+    expect(w.pay.stderr).not.toContain(CODE);
+    expect(w.pay.stdout).not.toContain(CODE);
+    const bare = await drmb('bank', 'deposit', ...w.reg, '--packet', w.packet);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bare.stderr).toMatch(/--receipt .*--opened/);
+    expect(await w.ownerOfPaidCoins()).toEqual([cardOwner(A)]);
+  }, 120_000);
+
+  it('settles to the payee card on its receipt, after which the opened code pays nothing and the card spends normally', async () => {
+    const w = await world('card-first');
+    const d = await drmb('bank', 'deposit', ...w.reg, '--packet', w.packet, '--receipt', `${w.packet}.receipt`, '--json');
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout).line).toMatchObject({ result: 'settled', owner: cardOwner(B) });
+    // The payee, who also holds its key outside the card, opens the packet and tries the code too.
+    expect((await drmb('keys', 'user-key', '--keys', join(base, 'keys'), '--identity', IDENTITY_B, '--out', join(w.dir, 'b.key'))).code).toBe(0);
+    const opened = await drmb('peer', 'open', '--packet', w.packet, '--payee-key', join(w.dir, 'b.key'), '--out', join(w.dir, 'opened.json'));
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain(`withdrawal code: ${CODE}`);
+    const again = await drmb('bank', 'deposit', ...w.reg, '--packet', w.packet, '--opened', join(w.dir, 'opened.json'), '--json');
+    expect(JSON.parse(again.stdout).line).toMatchObject({ result: 'already-settled', owner: cardOwner(B) });
+    const redeem = await drmb('bank', 'redeem', ...w.reg, '--code', CODE, '--bank-code', CASH);
+    expect(redeem.code).toBe(1);
+    expect(redeem.stderr).toMatch(/no coins wait under this withdrawal code/);
+    expect(await w.ownerOfPaidCoins()).toEqual([cardOwner(B)]);
+    // Card B pays at a POS; the merchant's bank is paid.
+    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--terminal-id', '202611220001', '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
+    expect(pos.code, pos.stderr).toBe(0);
+    const m = await drmb('bank', 'deposit', ...w.reg, '--queue', join(w.dir, 'q.jsonl'), '--payee', 'shop@merchant', '--bank-code', MERCHANT_BANK);
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout).toMatch(/settled 100\.00 yuan/);
+  }, 180_000);
+
+  it('catches the payee who had the code paid out and spends the same coins with its card: proof, blacklist, non-zero exit', async () => {
+    const w = await world('both');
+    expect((await drmb('keys', 'user-key', '--keys', join(base, 'keys'), '--identity', IDENTITY_B, '--out', join(w.dir, 'b.key'))).code).toBe(0);
+    expect((await drmb('peer', 'open', '--packet', w.packet, '--payee-key', join(w.dir, 'b.key'), '--out', join(w.dir, 'opened.json'))).code).toBe(0);
+    const d = await drmb('bank', 'deposit', ...w.reg, '--packet', w.packet, '--opened', join(w.dir, 'opened.json'), '--json');
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout).line.owner).toMatch(/^code:/);
+    const redeem = await drmb('bank', 'redeem', ...w.reg, '--code', CODE, '--bank-code', CASH, '--json');
+    expect(redeem.code, redeem.stderr).toBe(0);
+    expect(JSON.parse(redeem.stdout)).toMatchObject({ amountFen: 10_000, owner: bankOwner(CASH) });
+    expect((await drmb('bank', 'redeem', ...w.reg, '--code', CODE, '--bank-code', CASH)).code).toBe(1);
+    // Card B still holds the coins it imported, and spends them at a POS that accepts them offline.
+    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--terminal-id', '202611220001', '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
+    expect(pos.code, pos.stderr).toBe(0);
+    const m = await drmb('bank', 'deposit', ...w.reg, '--queue', join(w.dir, 'q.jsonl'), '--payee', 'shop@merchant', '--bank-code', MERCHANT_BANK);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toMatch(new RegExp(`PURCHASE ${B} #\\d+ 100\\.00 double-spend`));
+    expect(m.stderr).toMatch(/1 of 1 packet\(s\) not settled: PURCHASE .* double-spend/);
+    const r = await openRegistry({ keys: join(base, 'keys'), registry: join(w.dir, 'registry') });
+    try {
+      const [proof] = await r.proofs(B);
+      expect(proof).toMatchObject({ reason: 'code-and-card', payerCardId: B, payerIdentity: IDENTITY_B });
+      expect(Buffer.from(proof.packetA).equals(readFileSync(w.packet))).toBe(true);
+      expect(await r.blacklist()).toEqual([B]);
+    } finally {
+      await r.close();
+    }
+  }, 180_000);
+});

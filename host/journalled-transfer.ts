@@ -1,0 +1,48 @@
+/** @module A peer-payment export under the value journal: INITIALIZE FOR TRANSFER, the intent written with the counter it answered, then EXPORT COINS. */
+import type { ExportPacket } from '../applet-spec/value-formats.js';
+import type { DrmbCard } from './drmb-card.js';
+import { StatusWordError } from './errors.js';
+import { closeIfNeverCommitted } from './finish-intent.js';
+import type { ValueIntent, ValueJournal } from './value-journal.js';
+
+export interface JournalledTransferRequest {
+  /** the selected card's ID (from SELECT) */
+  cardId: string;
+  amountFen: number;
+  payeeIdentity: string;
+  payeeNonce: Uint8Array;
+  withdrawalCode: string;
+  date: string;
+  time: string;
+  /** where the caller will write the packet; recorded as the intent's destination */
+  packetFile: string;
+  detail?: ValueIntent['detail'];
+}
+
+export interface JournalledTransfer {
+  /** still open: the caller closes it once the packet is durable in packetFile */
+  intent: ValueIntent;
+  counter: number;
+  packet: ExportPacket;
+  /** the packet exactly as the card sent it, which GET TRANSACTION PROVE answers again byte for byte */
+  packetBytes: Uint8Array;
+}
+
+/**
+ * DrmbCard.transfer with the journal intent between its two commands: the intent needs the counter
+ * INITIALIZE FOR TRANSFER answers, and must be durable before EXPORT COINS commits. A status word
+ * refusing EXPORT COINS closes the intent as not committed once GET TRANSACTION PROVE confirms it; a
+ * lost card leaves it open for finishIntent. Security: PIN above the card's threshold, as DrmbCard.transfer.
+ */
+export async function journalledTransfer(card: DrmbCard, journal: ValueJournal, r: JournalledTransferRequest): Promise<JournalledTransfer> {
+  let intent: ValueIntent | undefined;
+  try {
+    const t = await card.transfer(r.amountFen, r.payeeIdentity, r.payeeNonce, r.withdrawalCode, { date: r.date, time: r.time }, ({ counter }) => {
+      intent = journal.open({ cardId: r.cardId, type: 'TRANSFER', counter, amountFen: r.amountFen, destination: r.packetFile, detail: r.detail });
+    });
+    return { intent: intent!, ...t };
+  } catch (e) {
+    if (intent && e instanceof StatusWordError) await closeIfNeverCommitted(card, journal, intent);
+    throw e;
+  }
+}
