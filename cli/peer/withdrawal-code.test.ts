@@ -60,7 +60,7 @@ beforeAll(async () => {
 }, 180_000);
 
 /** A world of its own: registry, card images, journal; A holds 200.00 yuan, B nothing. */
-async function world(name: string) {
+async function world(name: string, o: { bFen?: string } = {}) {
   const dir = join(base, name);
   mkdirSync(dir);
   for (const id of [A, B]) writeFileSync(join(dir, `${id}.json`), readFileSync(join(base, `${id}.json`)), { mode: 0o600 });
@@ -68,12 +68,18 @@ async function world(name: string) {
   const journal = ['--journal', join(dir, 'journal')];
   const a = join(dir, `${A}.json`);
   const b = join(dir, `${B}.json`);
-  expect((await drmb('bank', 'mint', ...reg, '--amount', '300.00', '--to-bank', VAULT)).code).toBe(0);
+  expect((await drmb('bank', 'mint', ...reg, '--amount', '2450.00', '--to-bank', VAULT)).code).toBe(0);
   expect((await drmb('bank', 'withdraw', ...reg, ...journal, '--amount', '200.00', '--bank-code', VAULT, '--sim', a, '--terminal-id', '100000000001')).code).toBe(0);
+  if (o.bFen) {
+    const wb = await drmb('bank', 'withdraw', ...reg, ...journal, '--amount', o.bFen, '--bank-code', VAULT, '--sim', b, '--terminal-id', '100000000001');
+    expect(wb.code, wb.stderr).toBe(0);
+  }
   const pay = await drmb('peer', 'pay', ...journal, '--amount', '100.00', '--from-sim', a, '--to-sim', b, '--packet-out', join(dir, 'p.bin'), '--code', CODE, '--pin-file', join(base, 'pin'), '--trace');
-  expect(pay.code, pay.stderr).toBe(0);
   const balances = () => ({ a: SimulatedCard.fromFile(a).memory.balanceFen, b: SimulatedCard.fromFile(b).memory.balanceFen });
-  expect(balances()).toEqual({ a: 10_000, b: 10_000 });
+  if (!o.bFen) {
+    expect(pay.code, pay.stderr).toBe(0);
+    expect(balances()).toEqual({ a: 10_000, b: 10_000 });
+  }
   const ownerOfPaidCoins = async () => {
     const r = await openRegistry({ keys: join(base, 'keys'), registry: join(dir, 'registry') });
     try {
@@ -85,6 +91,33 @@ async function world(name: string) {
   };
   return { dir, reg, journal, a, b, pay, balances, ownerOfPaidCoins, packet: join(dir, 'p.bin') };
 }
+
+describe('a payment the payee card refused', () => {
+  it('stays importable: drmb peer receive takes the same packet once the card has room, and the bank settles it on the receipt', async () => {
+    const w = await world('refused', { bFen: '1950.00' });
+    // B is 50.00 yuan under its 2000.00 cap: the 100.00 yuan payment is refused (9412); A has paid, the packet is in its file.
+    expect(w.pay.code).toBe(1);
+    // One error line (the others are the --trace of the APDUs).
+    expect(w.pay.stderr.trim().split('\n').filter((l) => l.startsWith('drmb:'))).toHaveLength(1);
+    expect(w.pay.stderr).toContain(`import it again with drmb peer receive --packet ${w.packet}`);
+    expect(w.balances()).toEqual({ a: 10_000, b: 195_000 });
+    const early = await drmb('peer', 'receive', '--packet', w.packet, '--sim', w.b);
+    expect(early.code).toBe(1);
+    expect(w.balances().b).toBe(195_000);
+    // B spends at a POS, then receives the same packet; a second receive credits nothing more.
+    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--terminal-id', '202611220001', '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
+    expect(pos.code, pos.stderr).toBe(0);
+    const r = await drmb('peer', 'receive', '--packet', w.packet, '--sim', w.b, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ payeeCardId: B, payerCardId: A, amountFen: 10_000, receiptFile: `${w.packet}.receipt` });
+    expect(w.balances()).toEqual({ a: 10_000, b: 195_000 });
+    expect((await drmb('peer', 'receive', '--packet', w.packet, '--sim', w.b)).code).toBe(0);
+    expect(w.balances().b).toBe(195_000);
+    const d = await drmb('bank', 'deposit', ...w.reg, '--packet', w.packet, '--receipt', `${w.packet}.receipt`, '--json');
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout).line).toMatchObject({ result: 'settled', owner: cardOwner(B) });
+  }, 180_000);
+});
 
 describe('the withdrawal code of a peer payment', () => {
   it('is nowhere in the packet or the trace; the bank cannot settle a transfer without the payee card or the payee', async () => {
