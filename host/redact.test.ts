@@ -6,14 +6,8 @@ import { initializeForTransfer } from '../applet-spec/commands/initialize-for-tr
 import { redactCommand } from './redact.js';
 
 describe('redactCommand', () => {
-  const request = {
-    amountFen: 5000,
-    payeeIdentity: 'bob',
-    payeeNonce: Uint8Array.of(8, 7, 6, 5, 4, 3, 2, 1),
-    withdrawalCode: '1234567890123456',
-    date: '20261122',
-    time: '120000',
-  };
+  /** The definition's worked example: 50.00 yuan to "bob" with withdrawal code 1234567890123456. */
+  const request = initializeForTransfer.examples[0].request;
 
   it('hides the withdrawal code of INITIALIZE FOR TRANSFER and keeps every other byte readable', () => {
     const apdu = encodeCommandApdu(initializeForTransfer.encode(request));
