@@ -321,4 +321,49 @@ describe('change making', () => {
     ]);
     expect(q.pendingChange(id)).toBeUndefined();
   });
+  it('sends a change import that never reached the card again at the next contact: the card kept its nonce, the change lands once', async () => {
+    const id = cardId();
+    const sim = await issuedCard(w, id, [10000]);
+    const qf = queueFile();
+    const t = transportOf(sim);
+    // The last block of IMPORT COINS is lost on the way to the card: the card never saw the whole packet.
+    const cut = wrapTransport(t, async (c) => {
+      if (c[1] === 0x52 && c[2] === 0x08 && !(c[0] & 0x10)) throw new TransportError('card removed (test)', undefined, 'removed');
+      return t.transmit(c);
+    });
+    const pos = posTerminal(w, qf, { float: [5000, 2000] });
+    const float = pos.options.change!.float;
+    await expect(pos.pay(new DrmbCard(cut), 3000)).rejects.toBeInstanceOf(TransportError);
+    expect((await balanceOf(sim)).balance).toBe(10000);
+    expect(float.totalFen).toBe(0);
+    expect(new UploadQueue(qf).pendingChange(id)).toMatchObject({ amountFen: 7000 });
+    // Next contact, a terminal over the same queue: 9406 for the receive, so the same packet is imported now.
+    const again = posTerminal(w, qf);
+    const r = await again.pay(new DrmbCard(transportOf(sim)), 10000);
+    expect(r).toMatchObject({ paidFen: 10000, changeFen: 0 });
+    expect((await balanceOf(sim)).balance).toBe(7000);
+    const q = new UploadQueue(qf);
+    expect(q.pending().map((p) => [p.type, p.amountFen])).toEqual([
+      ['CHANGE', 7000],
+      ['PURCHASE', 10000],
+    ]);
+    expect(q.pendingChange(id)).toBeUndefined();
+  });
+
+  it('refuses change the card has no free coin slots for before any packet exists: nothing imported, float unchanged', async () => {
+    const id = cardId();
+    const sim = await issuedCard(w, id, [10000]);
+    const slots = sim.memory.risk.maxCoins;
+    sim.memory.setRisk({ ...sim.memory.risk, maxCoins: 2 });
+    const qf = queueFile();
+    const pos = posTerminal(w, qf, { float: [5000, 1000, 1000] });
+    const e = await pos.pay(new DrmbCard(transportOf(sim)), 3000).catch((x) => x);
+    expect(e).toBeInstanceOf(PaymentRefusedError);
+    expect(e.message).toMatch(/1 free coin slots; change takes 3/);
+    expect((await balanceOf(sim)).balance).toBe(10000);
+    expect(sim.memory.receiveNonces).toEqual([]);
+    expect(pos.options.change!.float.totalFen).toBe(7000);
+    expect(new UploadQueue(qf).all()).toEqual([]);
+    expect(slots).toBeGreaterThan(2);
+  });
 });

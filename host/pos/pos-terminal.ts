@@ -17,12 +17,16 @@
  *     terminal queues the CHANGE packet with the receipt and clears the pending change.
  *  5. INITIALIZE FOR PURCHASE for P, MAC1, and the debit recorded as a possible "problem card"
  *     (fsynced) BEFORE DEBIT FOR PURCHASE goes out; then MAC2 and packet verification; queued.
+ *  Before 3 the terminal checks the card's room and free coin slots, so the card can refuse the packet
+ *  only for the packet itself, which no later import changes: its coins then go back to the float.
  *  A cut between 3 and 4 (answer lost): on the card's next contact the terminal asks GET TRANSACTION
  *  PROVE (RECEIVE, R). A receipt for this packet's hash means the change is on the card: it is queued
- *  once. 9406 means it is not: the coins go back to the float. The packet can never be imported
- *  later: its nonce N lived only in that receive session (the card refuses it in any other), and a
- *  packet already imported is answered with its stored receipt without crediting again (IMPORT COINS
- *  is idempotent on the packet hash), so one packet credits at most once.
+ *  once. 9406 means it is not yet, and the card still holds N among its outstanding receive nonces:
+ *  the terminal sends the same packet again, and the change lands as promised. Should the card have no
+ *  room or slots for it by then, the packet stays importable, so its coins stay out of the float and the
+ *  change stays pending (no new change for that card) until a later contact. A packet already imported
+ *  is answered with its stored response without crediting again (IMPORT COINS is idempotent on the
+ *  packet hash), so one packet credits at most once.
  *  A cut between 4 and 5: the card holds the change (its receipt is stored on the card and the
  *  terminal's queue holds the CHANGE packet), and the customer has not paid; the next attempt starts
  *  again from 1 with the card's new coins. Value is conserved at every point: float + change queue
@@ -386,10 +390,17 @@ export class PosTerminal {
     const paid = smallestPayableAtLeast(summary, priceFen);
     if (paid === undefined) throw new PaymentRefusedError(`card ${cardId} cannot pay ${priceFen} fen with its coins`);
     const changeFen = paid - priceFen;
+    // One change packet per card at a time: an earlier one still unresolved holds its coins out of the float.
+    if (queue.pendingChange(cardId)) throw new PaymentRefusedError(`the change of an earlier payment of card ${cardId} is not resolved yet`);
     const coins = change.float.take(changeFen);
     if (!coins) throw new PaymentRefusedError(`no exact change of ${changeFen} fen in the float (card pays ${paid} for ${priceFen})`);
     let imported = false;
     try {
+      // Room and free slots are checked before a packet exists, so that the card can refuse it only for
+      // the packet itself (which no retry changes): its nonce stays outstanding on the card (IMPORT COINS).
+      const slots = (await card.getData('maxCoins')) as number;
+      const held = summary.reduce((n, g) => n + g.count, 0);
+      if (held + coins.length > slots) throw new PaymentRefusedError(`card ${cardId} has ${slots - held} free coin slots; change takes ${coins.length}`);
       const recv = await card.prepareReceive();
       if (recv.roomFen < changeFen) throw new PaymentRefusedError(`card ${cardId} has room for ${recv.roomFen} fen only; change is ${changeFen}`);
       const terminalSequence = queue.nextSequence();
@@ -406,7 +417,8 @@ export class PosTerminal {
         queue.resolveChange(cardId, recv.counter, 'imported');
         imported = true;
       } catch (e) {
-        // The card refused (a status word): nothing was credited; the packet's nonce dies with the session.
+        // The card refused the packet itself (room and slots were checked): nothing was credited, and no
+        // later import of this packet can succeed, so its coins go back to the float.
         if (e instanceof StatusWordError) queue.resolveChange(cardId, recv.counter, 'not-imported');
         else if (!(e instanceof PaymentRefusedError)) imported = true; // lost answer: the coins stay out of the float until resolved
         throw e;
@@ -466,8 +478,11 @@ export class PosTerminal {
       }
     } catch (e) {
       if (!(e instanceof StatusWordError)) throw e; // answer lost again: stays pending for the next contact
+      // The card has no room or slots for it now (it took other coins since): the packet stays importable,
+      // so its coins stay out of the float, and the change is tried again at the next contact.
+      if (e.sw === SW.OVER_BALANCE_CAP || e.sw === SW.NOT_ENOUGH_MEMORY) return;
     }
-    // Refused by the card (a status word, nothing credited): the coins return to the float.
+    // Refused by the card for the packet itself (a status word, nothing credited): the coins return to the float.
     const { body } = exportPacketCoder.decode(c.packet);
     this.options.change?.float.put(exportBodyCoder.decode(body).coins);
     this.options.queue.resolveChange(cardId, c.receiveCounter, 'not-imported');
