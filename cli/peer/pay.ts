@@ -2,9 +2,10 @@
  * @module `drmb peer pay`: an offline payment between two cards held side by side (two readers, or two
  * simulated card images): the payee card gives its identity and a nonce, the payer card exports the
  * coins SM9-signed and SM9-encrypted to that identity with a withdrawal code, the payee card imports
- * them and signs a receipt. Every argument is checked before a coin leaves the card; the export runs
- * under the host's value journal, so the packet for the payee's bank (`drmb bank deposit --packet`)
- * is never lost between the payer card's commit and its file.
+ * them and answers its receipt and the settlement body. Every argument is checked before a coin leaves
+ * the card; the export runs under the host's value journal, so the packet is never lost between the
+ * payer card's commit and its file. The payee's bank settles with the packet and the payee card's
+ * response (`drmb bank deposit --packet FILE --receipt FILE.receipt`).
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
