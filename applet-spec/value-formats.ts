@@ -41,6 +41,12 @@ export const TRANSACTION_TYPES = {
 export type TransactionType = keyof typeof TRANSACTION_TYPES;
 export const transactionTypeCoder = enumeration(TRANSACTION_TYPES, 'transaction type');
 
+/** ISO 4217 numeric code of the yuan: the currency of every D-RMB packet and risk parameter set. */
+export const CNY = '0156';
+
+/** Largest single payment the central bank allows a card: 1000.00 yuan (ARCHITECTURE: single payment limit). */
+export const MAX_SINGLE_LIMIT_FEN = 100_000;
+
 /** Coin record format version written by the mint. */
 export const COIN_VERSION = 0x01;
 

@@ -4,6 +4,7 @@
  * For tests and benchmarks of settlement (bulk deposits, a second packet signed with a cloned card's key).
  */
 import {
+  CNY,
   type Coin,
   coinListCoder,
   exportBodyCoder,
@@ -46,7 +47,7 @@ export function buildExportPacket(input: BuildExportPacketInput): Uint8Array {
     terminalSequence: 0,
     date: '20261122',
     time: '111500',
-    currency: '0156',
+    currency: CNY,
     previousExportHash: new Uint8Array(32),
     ...input.header,
     codeCommitment: input.withdrawal ? sm3(withdrawalSealCoder.encode(input.withdrawal)) : new Uint8Array(32),

@@ -36,10 +36,11 @@ import {
   pinTryLimitValue,
 } from './profiles.js';
 import { type PreEncrypted, type StoreDataStep, storeDataScript } from './store-data-script.js';
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
 /** SCP03 key versions of the two stages (applet-spec initialize-update KEY_VERSIONS). */
-const PERSONALIZATION_KVN = 0x30;
-const ISSUANCE_KVN = 0x31;
+const PERSONALIZATION_KVN = KEY_VERSIONS.PERSONALIZATION;
+const ISSUANCE_KVN = KEY_VERSIONS.ISSUANCE;
 const LEVEL = 0x33;
 
 /** A personalization step that cannot go on: wrong state, refused keys, failed check. */

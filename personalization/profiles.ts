@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hex } from '../applet-spec/codec/hex.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { sm3 } from '../crypto/sm3.js';
+import { CNY, MAX_SINGLE_LIMIT_FEN } from '../applet-spec/value-formats.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -94,7 +95,6 @@ export interface IssueProfile {
 export type Profile = PrepareProfile | IssueProfile;
 
 /** Largest single payment: 100000 fen = 1000.00 yuan (tag 9F78). */
-export const MAX_SINGLE_LIMIT_FEN = 100_000;
 /** Largest balance cap a profile may set (fen). */
 export const MAX_BALANCE_CAP_FEN = 99_999_999;
 /** Largest coin slot count a profile may set. */
@@ -544,7 +544,6 @@ export function fciValue(p: PrepareProfile): { applicationLabel: Uint8Array } {
 }
 
 /** ISO 4217 numeric code of the yuan (tag 5F2A). */
-export const CNY = '0156';
 
 /** DGI E002 risk defaults. */
 export function riskDefaultsValue(p: PrepareProfile): {

@@ -13,6 +13,7 @@ import { swOf, type Transport } from '../host/transport.js';
 import { cardIdToBytes, cardIssuanceKeys, cardScpKeys } from './card-keys.js';
 import { PersoError } from './card-prep.js';
 import type { KeyFile } from './key-files.js';
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
 export interface ScriptKeys {
   cbMaster?: KeyFile<'cb-master'>;
@@ -40,9 +41,9 @@ export async function runScript(transport: Transport, text: string, keys: Script
     const sc = /^secure-channel ([0-9a-f]{2}) ([0-9a-f]{2})$/i.exec(line);
     if (sc) {
       const kvn = parseInt(sc[1], 16);
-      const master = kvn === 0x30 ? keys.cbMaster : keys.issuanceMaster;
+      const master = kvn === KEY_VERSIONS.PERSONALIZATION ? keys.cbMaster : keys.issuanceMaster;
       if (!master) throw new PersoError(`${where}: no master key for key version ${sc[1]}`);
-      const k = kvn === 0x30 ? cardScpKeys(master as KeyFile<'cb-master'>, cardIdToBytes(cardId)) : cardIssuanceKeys(master as KeyFile<'issuance-master'>, cardIdToBytes(cardId));
+      const k = kvn === KEY_VERSIONS.PERSONALIZATION ? cardScpKeys(master as KeyFile<'cb-master'>, cardIdToBytes(cardId)) : cardIssuanceKeys(master as KeyFile<'issuance-master'>, cardIdToBytes(cardId));
       try {
         channel = await openSecureChannel(transport, k, { kvn, level: parseInt(sc[2], 16) });
       } finally {

@@ -38,11 +38,14 @@ import {
 
   TRANSACTION_TYPES,
   COIN_VERSION,
+  CNY,
   MAX_COINS_PER_TRANSFER,
+  MAX_SINGLE_LIMIT_FEN,
   type WithdrawalSeal,
   withdrawalSealCoder,
 } from '../applet-spec/value-formats.js';
 import { RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { concatBytes, equalBytes, randomBytes } from '../crypto/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
 import {
@@ -67,8 +70,6 @@ import type { Applet } from './card-os.js';
 import { CardMemory, MAX_AUTH_FAILURES, PROOF_RETENTION } from './card-memory.js';
 import { check, IsoException } from './iso-exception.js';
 
-/** Largest single payment the central bank allows: 1000.00 yuan. */
-export const MAX_SINGLE_LIMIT_FEN = 100_000;
 /** SCP03 "i" parameter: S8 mode, random card challenge, R-MAC and R-ENC supported (Amd D 5.1). */
 export const SCP03_I_PARAMETER = 0x60;
 /** Algorithm identifier of the INITIALIZE FOR responses: SM4. */
@@ -439,7 +440,7 @@ export class DrmbApplet implements Applet {
 
   private initializeUpdate(apdu: CommandApdu): Uint8Array {
     this.closeChannel();
-    const kvn = apdu.p1 === 0 ? 0x30 : apdu.p1;
+    const kvn = apdu.p1 === 0 ? KEY_VERSIONS.PERSONALIZATION : apdu.p1;
     const keys = this.memory.scpKeys(kvn);
     check(keys, SW.REFERENCED_DATA_NOT_FOUND, 'unknown key version');
     check(this.memory.authFailures < MAX_AUTH_FAILURES, SW.AUTHENTICATION_METHOD_BLOCKED, 'too many failed authentications');
@@ -483,7 +484,7 @@ export class DrmbApplet implements Applet {
   private storeData(req: { flags: number; block: number; dgis: { dgi: number; value: Uint8Array }[] }): Uint8Array {
     const state = this.memory.state;
     const stage = state === 'BLANK' ? 1 : 2;
-    check(this.t.scpKvn === (stage === 1 ? 0x30 : 0x31), SW.SECURITY_STATUS_NOT_SATISFIED, 'wrong key set for this stage');
+    check(this.t.scpKvn === (stage === 1 ? KEY_VERSIONS.PERSONALIZATION : KEY_VERSIONS.ISSUANCE), SW.SECURITY_STATUS_NOT_SATISFIED, 'wrong key set for this stage');
     check(!this.t.lastBlockSeen, SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'last block already received');
     check(req.block === this.t.nextBlock, SW.INCORRECT_P1P2, 'block out of order');
     check((req.flags & 0x18) === STORE_DATA_P1.DGI_FORMAT, SW.INCORRECT_P1P2, 'DGI format required');
@@ -544,7 +545,7 @@ export class DrmbApplet implements Applet {
         check(v.cardId === this.cardIdDigits, SW.INCORRECT_DATA, 'card ID differs from the card');
         break;
       case 'riskDefaults':
-        check(v.currency === '0156' && v.singleLimit <= MAX_SINGLE_LIMIT_FEN && v.maxCoins >= 1, SW.INCORRECT_DATA, 'risk defaults out of range');
+        check(v.currency === CNY && v.singleLimit <= MAX_SINGLE_LIMIT_FEN && v.maxCoins >= 1, SW.INCORRECT_DATA, 'risk defaults out of range');
         break;
       case 'trustAnchors':
         try {
@@ -593,7 +594,7 @@ export class DrmbApplet implements Applet {
       const scpKcv = this.clearDgi('issuanceKeyKcvs');
       for (const k of ['enc', 'mac', 'dek']) check(equalBytes(keyCheckValue(scp[k], 'aes'), scpKcv[k]), SW.INCORRECT_DATA, `KCV of issuance ${k}`);
       const r = this.clearDgi('riskDefaults');
-      this.memory.putScpKeys(0x31, scp);
+      this.memory.putScpKeys(KEY_VERSIONS.ISSUANCE, scp);
       this.memory.setRisk({
         singleLimitFen: r.singleLimit,
         balanceCapFen: r.balanceCap,
@@ -900,7 +901,7 @@ export class DrmbApplet implements Applet {
         date: r.date,
         time: r.time,
         amountFen: ctx.amountFen,
-        currency: '0156',
+        currency: CNY,
       },
       coins,
     );
@@ -948,7 +949,7 @@ export class DrmbApplet implements Applet {
         date: ctx.date,
         time: ctx.time,
         amountFen: ctx.amountFen,
-        currency: '0156',
+        currency: CNY,
       },
       coins,
       ctx.withdrawalCode,

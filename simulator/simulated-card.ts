@@ -11,6 +11,7 @@ import { CardOs } from './card-os.js';
 import { DrmbApplet, type DrmbAppletOptions } from './drmb-applet.js';
 import { PersistentStore } from './persistent-store.js';
 import type { VirtualCard } from './virtual-card.js';
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
 /** GlobalPlatform test key 40..4F, the personalization keys of a blank development card. */
 export const DEFAULT_PERSONALIZATION_KEY = fromHex('404142434445464748494A4B4C4D4E4F');
@@ -51,7 +52,7 @@ export class SimulatedCard implements VirtualCard {
     const memory = new CardMemory(store);
     store.begin();
     store.put('card/id', cardIdCoder.encode(cardId));
-    memory.putScpKeys(0x30, k);
+    memory.putScpKeys(KEY_VERSIONS.PERSONALIZATION, k);
     store.put('state', Uint8Array.of(APP_STATES.BLANK));
     store.commit();
   }

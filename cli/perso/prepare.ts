@@ -8,6 +8,7 @@ import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';
 import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
 import { formatBatch } from '../../personalization/batch.js';
+import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
 
 export interface PrepareCliOptions extends PersoOptions {
   dryRun?: boolean;
@@ -25,7 +26,7 @@ export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: s
   const steps = storeDataScript(plan.dgis, { dek: scp.dek });
   plan.wipe();
   const header = [`drmb perso prepare --dry-run for card ${o.cardId}`, `profile ${o.profile} SM3 ${profile.hash}`, `key check values ${Object.entries(plan.kcvs).map(([k, v]) => `${k}=${v}`).join(' ')}`];
-  return { cardId: o.cardId, script: scriptText(header, 0x30, steps, true), fullScript: scriptText(header, 0x30, steps, false) };
+  return { cardId: o.cardId, script: scriptText(header, KEY_VERSIONS.PERSONALIZATION, steps, true), fullScript: scriptText(header, KEY_VERSIONS.PERSONALIZATION, steps, false) };
 }
 
 /** Prepares the card the options name. */

@@ -42,6 +42,7 @@ import {
   type Coin,
   COIN_SIGNED_LENGTH,
   COIN_LENGTH,
+  CNY,
   COIN_VERSION,
   coinListCoder,
   exportBodyCoder,
@@ -344,7 +345,7 @@ export class PosTerminal {
       ['terminal sequence', header.terminalSequence === p.terminalSequence],
       ['date and time', header.date === p.date && header.time === p.time],
       ['amount', header.amountFen === p.amountFen],
-      ['currency', header.currency === '0156'],
+      ['currency', header.currency === CNY],
       ['withdrawal code commitment', header.codeCommitment.every((x) => x === 0)],
     ];
     const wrong = expect.find(([, ok]) => !ok);
@@ -446,7 +447,7 @@ export class PosTerminal {
       date,
       time,
       amountFen,
-      currency: '0156',
+      currency: CNY,
       codeCommitment: new Uint8Array(32),
       coinListHash: sm3(coinListBytes),
       previousExportHash: new Uint8Array(32),
