@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrmbCard } from '../host/drmb-card.js';
-import { issuedCard, loadOnto, MERCHANT, posTerminal, posWorld, transportOf, type PosWorld } from '../host/pos/pos-fixture.js';
+import { issuedCard, loadOnto, MERCHANT, posTerminal, posWorld, transportOf, type PosWorld } from '../test/pos-fixture.js';
 import { UploadQueue } from '../host/pos/upload-queue.js';
 import { loadKey } from '../personalization/key-files.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';

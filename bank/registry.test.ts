@@ -7,7 +7,7 @@ import { randomBytes } from '../crypto/bytes.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { mintCoins } from './mint.js';
 import { CENTRAL_BANK, Registry } from './registry.js';
-import { registrySuite } from './registry-suite.js';
+import { registrySuite } from '../test/registry-suite.js';
 
 describe('registry storage', () => {
   const key = sm2GenerateKeyPair();

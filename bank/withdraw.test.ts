@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrmbCard } from '../host/drmb-card.js';
 import { finishIntent } from '../host/finish-intent.js';
 import { ValueJournal } from '../host/value-journal.js';
-import { posWorld, issuedCard, transportOf, type PosWorld } from '../host/pos/pos-fixture.js';
+import { posWorld, issuedCard, transportOf, type PosWorld } from '../test/pos-fixture.js';
 import { loadKey } from '../personalization/key-files.js';
 import { mintCoins } from './mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from './registry.js';

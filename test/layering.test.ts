@@ -58,14 +58,8 @@ const isTestOrBench = (file: string): boolean => /\.(test|bench)\.ts$/.test(file
  */
 const KNOWN_EXCEPTIONS: Record<string, string> = {
   'crypto/* -> applet-spec': 'crypto errors are applet-spec FormatError; a bottom layer for bytes and errors is issue 11',
-  'host/pos/pos-fixture.ts -> cli': 'a test fixture compiled into the library; it belongs in test/ (issue 11)',
-  'host/pos/pos-fixture.ts -> simulator': 'a test fixture compiled into the library; it belongs in test/ (issue 11)',
-  'host/pos/pos-fixture.ts -> personalization': 'a test fixture compiled into the library; it belongs in test/ (issue 11)',
   'host/pos/secure-module.ts -> personalization': 'key material below host is issue 11 (a keys module under personalization, bank and host)',
   'bank/* -> personalization': 'key material and trust anchors below bank is issue 11',
-  'bank/registry-suite.ts -> simulator': 'a shared test suite compiled into the library; it belongs in test/ (issue 11)',
-  'bank/registry-suite.ts -> test': 'a shared test suite compiled into the library; it belongs in test/ (issue 11)',
-  'bank/registry-suite.ts -> vitest': 'a shared test suite compiled into the library; it belongs in test/ (issue 11)',
 };
 
 /** The exception key that covers an import, if any: an exact file, or every file of a folder ("folder/*"). */

@@ -26,7 +26,7 @@ import { DrmbCard } from '../host/drmb-card.js';
 import { openTransfer, type OpenedTransfer } from '../host/open-transfer.js';
 import { StatusWordError, TransportError } from '../host/errors.js';
 import { hostStack } from '../host/pcsc.js';
-import { CARD_PIN, issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from '../host/pos/pos-fixture.js';
+import { CARD_PIN, issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from './pos-fixture.js';
 import { PaymentRefusedError, type PosTerminal } from '../host/pos/pos-terminal.js';
 import type { Transport } from '../host/transport.js';
 import { loadKey } from '../personalization/key-files.js';

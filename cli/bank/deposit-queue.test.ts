@@ -12,7 +12,7 @@ import { bankOwner, cardOwner } from '../../bank/registry.js';
 import { sm9ExtractSignKey } from '../../crypto/sm9/sm9.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { CoinFloat } from '../../host/pos/coin-float.js';
-import { CARD_PIN, issuedCard, loadOnto, MERCHANT, posTerminal, posWorld, TERMINAL_IDENTITY, transportOf } from '../../host/pos/pos-fixture.js';
+import { CARD_PIN, issuedCard, loadOnto, MERCHANT, posTerminal, posWorld, TERMINAL_IDENTITY, transportOf } from '../../test/pos-fixture.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { loadKey } from '../../personalization/key-files.js';
 import { runDeposit } from './deposit.js';

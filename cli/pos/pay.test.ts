@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { DrmbCard } from '../../host/drmb-card.js';
-import { issuedCard, posWorld, transportOf, type PosWorld } from '../../host/pos/pos-fixture.js';
+import { issuedCard, posWorld, transportOf, type PosWorld } from '../../test/pos-fixture.js';
 import { BlacklistedCardError } from '../../host/pos/pos-terminal.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { editCardImage, rewriteCardImage } from '../../test/edit-card-image.js';

@@ -14,7 +14,7 @@ import { DrmbCard } from '../drmb-card.js';
 import { TransportError } from '../errors.js';
 import { hostStack } from '../pcsc.js';
 import { dataOf, type Transport, wrapTransport } from '../transport.js';
-import { issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from './pos-fixture.js';
+import { issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
 import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from './pos-terminal.js';
 import { UploadQueue } from './upload-queue.js';
 

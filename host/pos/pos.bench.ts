@@ -15,7 +15,7 @@ import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { directTransport } from '../direct-transport.js';
 import { DrmbCard } from '../drmb-card.js';
 import { hostStack } from '../pcsc.js';
-import { issuedCard, mint, posTerminal, posWorld } from './pos-fixture.js';
+import { issuedCard, mint, posTerminal, posWorld } from '../../test/pos-fixture.js';
 
 export default async function () {
   const w = posWorld();

@@ -15,7 +15,7 @@ import { mintCoins } from '../../bank/mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from '../../bank/registry.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { loadPcsc, openReader } from '../../host/pcsc.js';
-import { issuedCard, loadOnto, MERCHANT, posTerminal, type PosWorld, posWorld } from '../../host/pos/pos-fixture.js';
+import { issuedCard, loadOnto, MERCHANT, posTerminal, type PosWorld, posWorld } from '../pos-fixture.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { loadKey } from '../../personalization/key-files.js';
 import { startPcscd, type PcscdHandle } from '../../scripts/pcsc-harness.js';

@@ -11,9 +11,9 @@ import { bytesToHex, equalBytes, randomBytes } from '../crypto/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
-import { cmd, identityFor, issueCard, loadCoins, prepareCard, purchase, selectApplet, send, systemKeys } from '../test/card-fixture.js';
-import { buildExportPacket } from './build-export-packet.js';
-import { DenominationKeys, mintCoins } from './mint.js';
+import { cmd, identityFor, issueCard, loadCoins, prepareCard, purchase, selectApplet, send, systemKeys } from './card-fixture.js';
+import { buildExportPacket } from '../bank/build-export-packet.js';
+import { DenominationKeys, mintCoins } from '../bank/mint.js';
 import {
   bankOwner,
   CENTRAL_BANK,
@@ -30,7 +30,7 @@ import {
   withdrawalCodeOwner,
   WrongDenominationKeyError,
   WrongPayeeError,
-} from './registry.js';
+} from '../bank/registry.js';
 
 const utf8 = new TextEncoder();
 const VAULT = bankOwner('102100000001');
