@@ -1,17 +1,2 @@
-/** @module The codec-level error: bytes that do not decode under a definition (wrong length, bad TLV, inconsistent header). */
-
-/**
- * Thrown when bytes do not match the layout they are decoded against, or a value does not fit the
- * layout it is encoded into. `what` names the field or structure at fault; the message never
- * contains key or PIN material, only lengths, tags and offsets.
- */
-export class FormatError extends Error {
-  override readonly name = 'FormatError';
-  constructor(
-    /** the field, structure or rule that was violated, e.g. "APDU Lc" or "TLV 9F79 length" */
-    readonly what: string,
-    detail: string,
-  ) {
-    super(`${what}: ${detail}`);
-  }
-}
+/** @module The codec-level error of applet-spec: FormatError, defined in the bottom layer (base/) so that crypto throws the same class. */
+export { FormatError } from '../base/format-error.js';

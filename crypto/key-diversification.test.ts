@@ -2,7 +2,7 @@
 import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { sm4 as sm4Oracle } from 'sm-crypto-v2';
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { loadVectors } from '../test/vectors.js';
 import { aesCmac } from './aes-cmac.js';
 import { bytesToHex, concatBytes, hexToBytes } from './bytes.js';

@@ -1,6 +1,6 @@
 /** @module Per-card static key diversification from issuer master keys by the card's key diversification data: GlobalPlatformPro "KDF3" (counter-mode AES-CMAC), EMV CPS-style AES-ECB diversification, and key check values (AES per GP Amd D, SM4). */
 import { ecb } from '@noble/ciphers/aes.js';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
 import type { Scp03StaticKeys } from './scp03.js';
 import { sm4EncryptBlock, sm4KeySchedule } from './sm4.js';

@@ -1,7 +1,7 @@
 /** @module Tests for the PBOC e-purse SM4 cryptography: process keys, MAC1/MAC2/TAC and the MACed data layouts. */
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { bytesToHex, hexToBytes, randomBytes } from './bytes.js';
 import {
   PBOC_LOAD_KEY_TRAILER,

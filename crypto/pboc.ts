@@ -14,7 +14,7 @@
  *   double-length DTK; with SM4 the 16-byte TAC key is used directly.
  * Field layouts (what each MAC covers) are the PBOC ones unchanged.
  */
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { SM4_BLOCK_BYTES, SM4_KEY_BYTES, sm4EncryptBlock, sm4KeySchedule } from './sm4.js';
 import { sm4Mac, verifySm4Mac } from './sm4-mac.js';
 

@@ -1,6 +1,6 @@
 /** @module GlobalPlatform SCP03 sessions (GPC 2.3 Amendment D v1.1/1.2): host side (INITIALIZE UPDATE, EXTERNAL AUTHENTICATE, wrap/unwrap) and card side (the same commands processed, unwrapCommand/wrapResponse), with card state serializable for transient memory. */
 import { ecb, cbc } from '@noble/ciphers/aes.js';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
 import { concatBytes, equalBytes, randomBytes, wipe } from './bytes.js';
 import {

@@ -1,7 +1,7 @@
 /** @module Tests of GP SCP03 (Amd D): KDF, session keys, host and card sessions against the pySim transcripts of /work/shared/vectors/scp03.json, round trips at every security level, DEK encryption, and failures that must close the session. */
 import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { loadVectors } from '../test/vectors.js';
 import { aesCmac } from './aes-cmac.js';
 import { bytesToHex, concatBytes, hexToBytes } from './bytes.js';

@@ -1,6 +1,6 @@
 /** @module GlobalPlatform SCP03 building blocks (GPC 2.3 Amendment D v1.1/1.2): the SP 800-108 KDF, session keys, cryptograms, card challenge, INITIALIZE UPDATE response layout, security levels, DEK encryption, and the SecureChannelError. */
 import { cbc } from '@noble/ciphers/aes.js';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
 import { concatBytes } from './bytes.js';
 

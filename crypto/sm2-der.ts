@@ -1,5 +1,5 @@
 /** @module Strict DER codecs for SM2 signatures and ciphertexts (GM/T 0009-2012 7.2 and 7.3, ITU-T X.690 DER). */
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { concatBytes } from './bytes.js';
 
 // X.690 8.1.2 universal tags used by GM/T 0009-2012.

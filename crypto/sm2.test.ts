@@ -1,7 +1,7 @@
 /** @module Tests for SM2 (GB/T 32918.2/.4/.5): official examples, sm-crypto-v2 cross-checks, and rejection of malformed keys, signatures and ciphertexts. */
 import { sm2 as oracle } from 'sm-crypto-v2';
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { loadVectors } from '../test/vectors.js';
 import { bytesToBigInt, bytesToHex, concatBytes, hexToBytes, randomBytes, uintToBytes } from './bytes.js';
 import {

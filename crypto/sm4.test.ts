@@ -1,7 +1,7 @@
 /** @module Tests for SM4 (GB/T 32906-2016) block operations, ECB/CBC modes and paddings, against the standard's vectors and node:crypto. */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 import { loadVectors } from '../test/vectors.js';
 import { bytesToHex, concatBytes, hexToBytes, randomBytes } from './bytes.js';
 import {

@@ -19,7 +19,7 @@
  * attackers on the same machine; it is meant for host tools, the simulator and tests, not for a
  * shared HSM.
  */
-import { FormatError } from '../applet-spec/errors.js';
+import { FormatError } from '../base/format-error.js';
 
 /** SM4 block length in bytes (GB/T 32906 5.1: 128-bit blocks). */
 export const SM4_BLOCK_BYTES = 16;

@@ -1,7 +1,7 @@
 /** @module SM9 field tower of GM/T 0044-2016 (GB/T 38635-2020) parts 1 and 5: Fp, Fp2 = Fp[u]/(u^2+2), Fp4 = Fp2[v]/(v^2-u), Fp12 = Fp4[w]/(w^3-v), with lazy-reduction arithmetic for the pairing. */
 import { Field, FpPow } from '@noble/curves/abstract/modular.js';
 import type { IField } from '@noble/curves/abstract/modular.js';
-import { FormatError } from '../../applet-spec/errors.js';
+import { FormatError } from '../../base/format-error.js';
 
 // GM/T 0044.5-2016 3.1 (system parameters): BN curve parameter t and the
 // characteristic p and group order n it generates. p and n are checked against their BN

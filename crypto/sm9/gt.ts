@@ -1,5 +1,5 @@
 /** @module SM9 target group GT (order-n subgroup of Fp12*, GM/T 0044-2016 part 1): 384-byte encoding in the standard's print order, subgroup check, exponentiation. */
-import { FormatError } from '../../applet-spec/errors.js';
+import { FormatError } from '../../base/format-error.js';
 import { bytesToBigInt } from '../bytes.js';
 import {
   Fp,

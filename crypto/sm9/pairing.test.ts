@@ -1,6 +1,6 @@
 /** @module Tests of the SM9 R-ate pairing and GT (GM/T 0044-2016 part 1 Annex B) against the pairing values of the standard's examples, plus bilinearity. */
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../../applet-spec/errors.js';
+import { FormatError } from '../../base/format-error.js';
 import { bytesToHex, hexToBytes, randomBytes } from '../bytes.js';
 import { loadVectors } from '../../test/vectors.js';
 import { G1, G2 } from './curves.js';

@@ -12,7 +12,7 @@
  * computing cannot be wiped. Bigint arithmetic is not constant time (timing depends on secret
  * scalars and exponents): fine for host tools, tests and the simulator, not for a shared HSM.
  */
-import { FormatError } from '../../applet-spec/errors.js';
+import { FormatError } from '../../base/format-error.js';
 import { bytesToBigInt, bytesToHex, concatBytes, equalBytes, randomBytes, uintToBytes, xorBytes } from '../bytes.js';
 import { sm3, sm3Kdf } from '../sm3.js';
 import { sm4Ecb } from '../sm4.js';
