@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrmbCard } from '../host/drmb-card.js';
 import { issuedCard, loadOnto, MERCHANT, posTerminal, posWorld, transportOf, type PosWorld } from '../test/pos-fixture.js';
 import { UploadQueue } from '../host/pos/upload-queue.js';
-import { loadKey } from '../personalization/key-files.js';
+import { loadKey } from '../keys/key-files.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { mintCoins } from './mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, Registry } from './registry.js';

@@ -3,7 +3,7 @@
  * minting records, vault and card ownership changes, settlement of signed export packets (GM/T 0044 SM9
  * payer signature, GB/T 32918 SM2 coin signatures) and double-spend proofs with the card blacklist.
  */
-import type { TrustAnchors } from '../personalization/key-ceremony.js';
+import type { TrustAnchors } from '../keys/trust-anchors.js';
 import {
   type Coin,
   COIN_LENGTH,

@@ -7,7 +7,7 @@ import { DrmbCard } from '../host/drmb-card.js';
 import { finishIntent } from '../host/finish-intent.js';
 import { ValueJournal } from '../host/value-journal.js';
 import { posWorld, issuedCard, transportOf, type PosWorld } from '../test/pos-fixture.js';
-import { loadKey } from '../personalization/key-files.js';
+import { loadKey } from '../keys/key-files.js';
 import { mintCoins } from './mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from './registry.js';
 import { loadRecording, pickExactCoins, withdraw, WithdrawalError } from './withdraw.js';

@@ -15,8 +15,8 @@ import type { DrmbCard, LoadChallenge } from '../host/drmb-card.js';
 import { StatusWordError, TransportError } from '../host/errors.js';
 import { closeIfNeverCommitted, type Deliver, UndeliverableError } from '../host/finish-intent.js';
 import type { ValueIntent, ValueJournal } from '../host/value-journal.js';
-import { cardApplicationKeys, cardIdToBytes } from '../personalization/card-keys.js';
-import type { KeyFile } from '../personalization/key-files.js';
+import { cardApplicationKeys, cardIdToBytes } from '../keys/card-keys.js';
+import type { KeyFile } from '../keys/key-files.js';
 import { bankOwner, cardOwner, type Registry } from './registry.js';
 
 const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);

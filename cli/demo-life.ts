@@ -18,7 +18,7 @@ import { PosTerminal } from '../host/pos/pos-terminal.js';
 import { SecureModule } from '../host/pos/secure-module.js';
 import { UploadQueue } from '../host/pos/upload-queue.js';
 import type { TrustAnchors } from '../personalization/key-ceremony.js';
-import type { KeyFile } from '../personalization/key-files.js';
+import type { KeyFile } from '../keys/key-files.js';
 import type { SimulatedCard } from '../simulator/simulated-card.js';
 
 export const CENTRAL_BANK_MINT_FEN = 100_000;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { hex } from '../applet-spec/codec/hex.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { directTransport } from '../host/direct-transport.js';
-import { loadKey } from '../personalization/key-files.js';
+import { loadKey } from '../keys/key-files.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { DEMO_PIN, formatDemo, runDemo } from './demo.js';
 

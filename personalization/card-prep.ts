@@ -16,9 +16,9 @@ import { openSecureChannel } from '../host/secure-channel.js';
 import { swOf, type Transport } from '../host/transport.js';
 import { appendAudit } from './audit-log.js';
 import { issueCardCertificate, verifyCardCertificate } from './card-certificate.js';
-import { applicationKeyKcvs, cardApplicationKeys, cardIdFromBytes, cardIdToBytes, cardIssuanceKeys, cardScpKeys, issuanceKeyKcvs } from './card-keys.js';
+import { applicationKeyKcvs, cardApplicationKeys, cardIdFromBytes, cardIdToBytes, cardIssuanceKeys, cardScpKeys, issuanceKeyKcvs } from '../keys/card-keys.js';
 import { type TrustAnchors, trustAnchorsDgiValue } from './key-ceremony.js';
-import type { KeyFile } from './key-files.js';
+import type { KeyFile } from '../keys/key-files.js';
 import { kgcIssueUserKeys } from './kgc.js';
 import { type Manifest, type ManifestEntry, type Stage } from './manifest.js';
 import {

@@ -18,7 +18,7 @@ import {
   trustAnchorsFromKeys,
   trustAnchorsToJson,
 } from './key-ceremony.js';
-import { type KeyFile, KeyFileError, publicKeyCheckValue, readKeyFile } from './key-files.js';
+import { type KeyFile, KeyFileError, publicKeyCheckValue, readKeyFile } from '../keys/key-files.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'drmb-ceremony-'));
 const modeOf = (p: string) => statSync(p).mode & 0o777;

@@ -16,7 +16,7 @@ import type { CardSlot } from './batch.js';
 import { runBatch } from './batch.js';
 import { prepareCard } from './card-prep.js';
 import { initKeyDirectory, readTrustAnchors } from './key-ceremony.js';
-import { loadKey } from './key-files.js';
+import { loadKey } from '../keys/key-files.js';
 import { loadPrepareProfile } from './profiles.js';
 
 /** Cards prepared per reader per round. */

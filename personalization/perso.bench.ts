@@ -12,10 +12,10 @@ import { getResponse } from '../host/middleware/get-response.js';
 import { stack } from '../host/transport.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { runBatch, type CardSlot } from './batch.js';
-import { cardIdToBytes, cardScpKeys } from './card-keys.js';
+import { cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
 import { issueCard, prepareCard } from './card-prep.js';
 import { initKeyDirectory, readTrustAnchors } from './key-ceremony.js';
-import { loadKey } from './key-files.js';
+import { loadKey } from '../keys/key-files.js';
 import { loadIssueProfile, loadPrepareProfile } from './profiles.js';
 import { projectPath } from '../cli/project-path.js';
 

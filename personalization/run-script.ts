@@ -10,9 +10,9 @@ import { DrmbCard } from '../host/drmb-card.js';
 import { StatusWordError } from '../host/errors.js';
 import { openSecureChannel } from '../host/secure-channel.js';
 import { swOf, type Transport } from '../host/transport.js';
-import { cardIdToBytes, cardIssuanceKeys, cardScpKeys } from './card-keys.js';
+import { cardIdToBytes, cardIssuanceKeys, cardScpKeys } from '../keys/card-keys.js';
 import { PersoError } from './card-prep.js';
-import type { KeyFile } from './key-files.js';
+import type { KeyFile } from '../keys/key-files.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
 export interface ScriptKeys {

@@ -1,9 +1,7 @@
 /**
  * @module The import order of the library folders, as the README's layer block declares it: every
  * relative import of a library file must stay in its folder or go to a folder its line allows, and no
- * library file imports `test/`, `scripts/`, `bench/` or vitest. Imports that break the order today are
- * listed below with the reason, each to be removed by the layout work of issue 11; the test fails when
- * one of them is no longer needed, so the list only shrinks.
+ * library file imports `test/`, `scripts/`, `bench/` or vitest. There are no exceptions.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -52,32 +50,14 @@ function importsOf(file: string): string[] {
 /** Test and benchmark files may import anything: they wire the layers together. */
 const isTestOrBench = (file: string): boolean => /\.(test|bench)\.ts$/.test(file);
 
-/**
- * Imports against the declared order on today's main, as "from-file -> imported top folder", each with
- * the reason it is still here (issue 11 removes them).
- */
-const KNOWN_EXCEPTIONS: Record<string, string> = {
-  'host/pos/secure-module.ts -> personalization': 'key material below host is issue 11 (a keys module under personalization, bank and host)',
-  'bank/* -> personalization': 'key material and trust anchors below bank is issue 11',
-};
-
-/** The exception key that covers an import, if any: an exact file, or every file of a folder ("folder/*"). */
-function exceptionFor(file: string, target: string): string | undefined {
-  const exact = `${file} -> ${target}`;
-  if (exact in KNOWN_EXCEPTIONS) return exact;
-  const folderWide = `${file.split(sep)[0]}/* -> ${target}`;
-  return folderWide in KNOWN_EXCEPTIONS ? folderWide : undefined;
-}
-
 describe('layering', () => {
   const layers = declaredLayers();
   const libraryFolders = [...layers.keys()];
   const forbiddenTops = new Set(['test', 'scripts', 'bench']);
 
-  /** Every import of a library file that its layer does not allow, as "file -> target". */
-  function violations(): { found: string[]; excepted: Set<string> } {
+  /** Every import of a library file that its layer does not allow, as "file -> target (specifier)". */
+  function violations(): string[] {
     const found: string[] = [];
-    const excepted = new Set<string>();
     for (const folder of libraryFolders) {
       for (const file of tsFiles(folder)) {
         if (isTestOrBench(file)) continue;
@@ -89,14 +69,11 @@ describe('layering', () => {
             if (top === folder) continue;
             if (!layers.get(folder)!.has(top) || forbiddenTops.has(top)) target = top;
           }
-          if (!target) continue;
-          const key = exceptionFor(file, target);
-          if (key) excepted.add(key);
-          else found.push(`${file} -> ${target} (${spec})`);
+          if (target) found.push(`${file} -> ${target} (${spec})`);
         }
       }
     }
-    return { found, excepted };
+    return found;
   }
 
   it('declares every library folder once, and each allowed folder is a declared one', () => {
@@ -106,19 +83,12 @@ describe('layering', () => {
     }
   });
 
-  it('has no import against the declared order, apart from the listed exceptions', () => {
-    expect(violations().found).toEqual([]);
-  });
-
-  it('lists only exceptions that are still needed', () => {
-    const { excepted } = violations();
-    expect(Object.keys(KNOWN_EXCEPTIONS).filter((k) => !excepted.has(k))).toEqual([]);
+  it('has no import against the declared order, and no exception', () => {
+    expect(violations()).toEqual([]);
   });
 
   it('catches an import that goes against the order (the checker itself)', () => {
     expect(importsOf('test/layering.test.ts')).toContain('vitest');
-    expect(exceptionFor('bank/registry.ts', 'personalization')).toBe('bank/* -> personalization');
-    expect(exceptionFor('crypto/sm3.ts', 'host')).toBeUndefined();
     expect(layers.get('simulator')!.has('host')).toBe(false);
     expect(layers.get('host')!.has('simulator')).toBe(false);
   });

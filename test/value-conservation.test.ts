@@ -29,7 +29,7 @@ import { hostStack } from '../host/pcsc.js';
 import { CARD_PIN, issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from './pos-fixture.js';
 import { PaymentRefusedError, type PosTerminal } from '../host/pos/pos-terminal.js';
 import type { Transport } from '../host/transport.js';
-import { loadKey } from '../personalization/key-files.js';
+import { loadKey } from '../keys/key-files.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 
 /** Seed and length of the random run; override with DRMB_CONSERVATION_SEED / DRMB_CONSERVATION_STEPS to replay. */

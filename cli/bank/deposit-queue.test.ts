@@ -14,7 +14,7 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { CoinFloat } from '../../host/pos/coin-float.js';
 import { CARD_PIN, issuedCard, loadOnto, MERCHANT, posTerminal, posWorld, TERMINAL_IDENTITY, transportOf } from '../../test/pos-fixture.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { runDeposit } from './deposit.js';
 import { openRegistry } from './registry-options.js';
 

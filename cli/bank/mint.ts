@@ -2,7 +2,7 @@
 import type { Command as Cli } from 'commander';
 import { mintCoins, splitAmount } from '../../bank/mint.js';
 import { bankOwner, CENTRAL_BANK } from '../../bank/registry.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { emit, UsageError } from '../output.js';
 import { addRegistryOptions, fenOf, openRegistry, type RegistryOptions } from './registry-options.js';
 

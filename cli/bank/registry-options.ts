@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { Registry } from '../../bank/registry.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { UsageError } from '../output.js';
 
 export interface RegistryOptions {

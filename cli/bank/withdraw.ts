@@ -5,7 +5,7 @@ import { loadRecording, withdraw, WithdrawalError } from '../../bank/withdraw.js
 import { hex } from '../../applet-spec/codec/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { JournalError, type ValueIntent } from '../../host/value-journal.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
 import { addJournalOption, openJournal } from '../journal-options.js';
 import { openValueCard } from '../open-value-card.js';

@@ -7,7 +7,7 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { type Deliver, type FinishResult, finishIntent, packetFileDelivery, UndeliverableError } from '../../host/finish-intent.js';
 import type { Transport } from '../../host/transport.js';
 import type { ValueIntent, ValueJournal } from '../../host/value-journal.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { openRegistry, type RegistryOptions } from '../bank/registry-options.js';
 import { addJournalOption, openJournal } from '../journal-options.js';
 import { emit, UsageError } from '../output.js';

@@ -1,7 +1,7 @@
 /** @module `drmb keys generate`: one fresh key (pair) of a kind into a new owner-only key file; prints its KCVs, never the secret. */
 import type { Command as Cli } from 'commander';
 import { generateKey } from '../../personalization/key-ceremony.js';
-import { describeKind, isKeyKind, KEY_KINDS, type KeySummary, kindHasKeyIndex, publicSummary, wipeKeyFile, writeKeyFile } from '../../personalization/key-files.js';
+import { describeKind, isKeyKind, KEY_KINDS, type KeySummary, kindHasKeyIndex, publicSummary, wipeKeyFile, writeKeyFile } from '../../keys/key-files.js';
 import { emit, UsageError } from '../output.js';
 import { formatKeySummary } from './show.js';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FormatError } from '../../applet-spec/errors.js';
 import { bytesToHex } from '../../crypto/bytes.js';
 import { CEREMONY_KEYS } from '../../personalization/key-ceremony.js';
-import { KEY_KINDS, type KeyFile, readKeyFile } from '../../personalization/key-files.js';
+import { KEY_KINDS, type KeyFile, readKeyFile } from '../../keys/key-files.js';
 import { UsageError } from '../output.js';
 import { generateKeyFile, parseKeyIndex, registerKeysGenerate } from './generate.js';
 import { initKeys, registerKeysInit } from './init.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { hex } from '../../applet-spec/codec/hex.js';
 import { parseTrustAnchors, TRUST_ANCHORS_FORMAT } from '../../personalization/key-ceremony.js';
-import { keyFilePermissionProblem, type KeySummary, publicKeyCheckValue, publicSummary, readKeyFile, wipeKeyFile } from '../../personalization/key-files.js';
+import { keyFilePermissionProblem, type KeySummary, publicKeyCheckValue, publicSummary, readKeyFile, wipeKeyFile } from '../../keys/key-files.js';
 import { emit } from '../output.js';
 
 export interface ShownKeyFile extends KeySummary {

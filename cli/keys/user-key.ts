@@ -8,7 +8,7 @@ import type { Command as Cli } from 'commander';
 import { fromHex, hex } from '../../applet-spec/codec/hex.js';
 import { sm9ExtractEncryptKey } from '../../crypto/sm9/sm9.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { emit, UsageError } from '../output.js';
 
 const FORMAT = 'drmb-sm9-user-key';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareCard } from '../../personalization/card-prep.js';
 import { formatBatch, runBatch } from '../../personalization/batch.js';
 import { initKeyDirectory, readTrustAnchors } from '../../personalization/key-ceremony.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';

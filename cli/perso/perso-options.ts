@@ -10,7 +10,7 @@ import type { ExclusiveTransport } from '../../host/exclusive-transport.js';
 import { hostStack, openReader } from '../../host/pcsc.js';
 import type { PersoContext } from '../../personalization/card-prep.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
-import { type KeyKind, loadKey, type KeyFile } from '../../personalization/key-files.js';
+import { type KeyKind, loadKey, type KeyFile } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { join } from 'node:path';
 import { UsageError } from '../output.js';

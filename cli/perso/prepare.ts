@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { prepareCard, prepareDgis, type PersoResult, scriptText } from '../../personalization/card-prep.js';
-import { cardIdToBytes, cardScpKeys } from '../../personalization/card-keys.js';
+import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';

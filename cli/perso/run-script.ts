@@ -4,7 +4,7 @@ import type { Command as Cli } from 'commander';
 import { runScript } from '../../personalization/run-script.js';
 import { emit, UsageError } from '../output.js';
 import { openPersoCard } from './perso-options.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 
 export interface RunScriptOptions {
   keys?: string;

@@ -5,7 +5,7 @@
  *
  * Keys (--keys DIR, default $DRMB_KEY_DIR): trust-anchors.json (coin keys by key index, KGC sign
  * master public key) and the cb-master key file, whose SM4 'purchase' master plays the PSAM's purchase
- * master: the terminal derives each card's purchase key from it by card ID (personalization/card-keys.ts).
+ * master: the terminal derives each card's purchase key from it by card ID (keys/card-keys.ts).
  * In production that master lives in the PSAM only; the key file is for tests and demos.
  */
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { atrAllowsExtendedLength } from '../../host/middleware/chaining.js';
 import { PosTerminal, type PayResult } from '../../host/pos/pos-terminal.js';
 import { SecureModule } from '../../host/pos/secure-module.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
-import { wipeKeyFile } from '../../personalization/key-files.js';
+import { wipeKeyFile } from '../../keys/key-files.js';
 import { yuan } from '../card/connect.js';
 import { emit, UsageError } from '../output.js';
 import { key, openPersoCard, readPinFile, trustAnchors } from '../perso/perso-options.js';

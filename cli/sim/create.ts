@@ -1,8 +1,8 @@
 /** @module `drmb sim create`: manufactures a blank simulated card image whose personalization keys derive from the central bank's master. */
 import { existsSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { cardIdToBytes, cardScpKeys } from '../../personalization/card-keys.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
+import { loadKey } from '../../keys/key-files.js';
 import { emit, UsageError } from '../output.js';
 import { saveSimImage } from './load-sim-image.js';
 

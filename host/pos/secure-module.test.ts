@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
 import { uintToBytes } from '../../crypto/bytes.js';
 import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data, purchaseMac2Data } from '../../crypto/pboc.js';
-import { cardApplicationKeys, cardIdToBytes } from '../../personalization/card-keys.js';
+import { cardApplicationKeys, cardIdToBytes } from '../../keys/card-keys.js';
 import { generateKey } from '../../personalization/key-ceremony.js';
 import { SecureModule, SecureModuleError } from './secure-module.js';
 

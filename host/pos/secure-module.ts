@@ -1,7 +1,7 @@
 /**
  * @module The POS terminal's secure module (PSAM-like, in the manner of JR/T 0025.2 purchase with a
  * PSAM): holds the purchase master key and the terminal ID, derives each card's purchase key from the
- * card ID (personalization/card-keys.ts scheme for the 'purchase' key), computes MAC1 and verifies
+ * card ID (keys/card-keys.ts scheme for the 'purchase' key), computes MAC1 and verifies
  * MAC2 of a purse debit.
  */
 import { FormatError } from '../../applet-spec/errors.js';
@@ -9,7 +9,7 @@ import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
 import { equalBytes, uintToBytes, wipe } from '../../crypto/bytes.js';
 import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data, purchaseMac2Data } from '../../crypto/pboc.js';
 import { sm4EncryptBlock, sm4KeySchedule } from '../../crypto/sm4.js';
-import { applicationDiversificationBlock, cardIdToBytes } from '../../personalization/card-keys.js';
+import { applicationDiversificationBlock, cardIdToBytes } from '../../keys/card-keys.js';
 
 /** What INITIALIZE FOR PURCHASE returned and what the terminal sends in DEBIT FOR PURCHASE. */
 export interface PurchaseMacInput {
@@ -52,7 +52,7 @@ export class SecureModule {
 
   /**
    * The card's purchase key: SM4-ECB(purchase master, cardId || FF*5 || k), k = 2 for 'purchase'
-   * (personalization/card-keys.ts applicationDiversificationBlock; EMV Book 2 A1.4.1 option A style).
+   * (keys/card-keys.ts applicationDiversificationBlock; EMV Book 2 A1.4.1 option A style).
    * Security: secret; the caller wipes it.
    */
   private cardPurchaseKey(cardId: string): Uint8Array {

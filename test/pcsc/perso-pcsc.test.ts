@@ -17,7 +17,7 @@ import { loadPcsc, openReader } from '../../host/pcsc.js';
 import { runBatch } from '../../personalization/batch.js';
 import { prepareCard } from '../../personalization/card-prep.js';
 import { initKeyDirectory, readTrustAnchors } from '../../personalization/key-ceremony.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { startPcscd, type PcscdHandle } from '../../scripts/pcsc-harness.js';

@@ -17,7 +17,7 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { loadPcsc, openReader } from '../../host/pcsc.js';
 import { issuedCard, loadOnto, MERCHANT, posTerminal, type PosWorld, posWorld } from '../pos-fixture.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
-import { loadKey } from '../../personalization/key-files.js';
+import { loadKey } from '../../keys/key-files.js';
 import { startPcscd, type PcscdHandle } from '../../scripts/pcsc-harness.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { type CardChild, maySkip, missing, READER, skipReason, spawnServe, waitReader } from './pcsc-fixture.js';

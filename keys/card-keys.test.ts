@@ -20,7 +20,7 @@ import {
   cardScpKeys,
   issuanceKeyKcvs,
 } from './card-keys.js';
-import { generateKey } from './key-ceremony.js';
+import { generateKey } from '../personalization/key-ceremony.js';
 
 const upper = (b: Uint8Array) => bytesToHex(b).toUpperCase();
 const CARD_A = '62120000000000000001';

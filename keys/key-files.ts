@@ -46,7 +46,7 @@ interface KeyFileHeader<K extends KeyKind> {
   created: string;
 }
 
-/** Central-bank master keys for per-card diversification (personalization/card-keys.ts). */
+/** Central-bank master keys for per-card diversification (keys/card-keys.ts). */
 export interface CbMasterKeyFile extends KeyFileHeader<'cb-master'> {
   keyIndex?: undefined;
   /** AES KCV (GP Amd D) for scpEnc/scpMac/scpDek, SM4 KCV for the application masters */

@@ -10,7 +10,7 @@ import { FormatError } from '../applet-spec/errors.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { sm2GetPublicKey } from '../crypto/sm2.js';
 import { sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
-import { generateKey } from './key-ceremony.js';
+import { generateKey } from '../personalization/key-ceremony.js';
 import {
   CB_MASTER_KEY_NAMES,
   defaultKeyFileName,
@@ -224,7 +224,7 @@ describe('file permissions and overwriting', () => {
     const dir = tmp();
     const p = join(dir, 'umask.json');
     const script = join(dir, 'write.ts');
-    const lib = fileURLToPath(new URL('./key-ceremony.js', import.meta.url)).replace(/\.js$/, '.ts');
+    const lib = fileURLToPath(new URL('../personalization/key-ceremony.js', import.meta.url)).replace(/\.js$/, '.ts');
     const files = fileURLToPath(new URL('./key-files.js', import.meta.url)).replace(/\.js$/, '.ts');
     writeFileSync(
       script,
