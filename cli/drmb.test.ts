@@ -10,6 +10,8 @@ import { explainSw } from './spec/sw.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { UsageError } from './output.js';
+import { reportFailure } from './drmb.js';
+import { JournalError } from '../host/value-journal.js';
 
 describe('drmb spec', () => {
   it('lists every command with its header', () => {
@@ -48,6 +50,33 @@ describe('drmb spec', () => {
     expect(explainSw('63C2').meaning).toMatch(/2/);
     expect(explainSw('0x6a82').name).toBe('FILE_NOT_FOUND');
     expect(() => explainSw('zz')).toThrow(/status word "zz"/);
+  });
+});
+
+describe('reportFailure', () => {
+  /** What reportFailure wrote on stderr, and its exit code. */
+  function report(e: unknown, env: Record<string, string> = {}): { code: number; stderr: string } {
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      return { code: reportFailure(e, env), stderr: lines.join('') };
+    } finally {
+      process.stderr.write = write;
+    }
+  }
+
+  it('prints an unexpected error as one line with exit code 70, the stack only with DRMB_DEBUG', () => {
+    const plain = report(new TypeError('boom\nsecond line'));
+    expect(plain).toEqual({ code: 70, stderr: 'drmb: internal error (TypeError: boom); set DRMB_DEBUG=1 to see where\n' });
+    const debug = report(new TypeError('boom'), { DRMB_DEBUG: '1' });
+    expect(debug.code).toBe(70);
+    expect(debug.stderr).toContain('    at ');
+  });
+
+  it('prints bad input with exit code 2 and a refusal with exit code 1, one line each', () => {
+    expect(report(new UsageError('--amount must be more than 0.00'))).toEqual({ code: 2, stderr: 'drmb: --amount must be more than 0.00\n' });
+    expect(report(new JournalError('cannot write the journal'))).toEqual({ code: 1, stderr: 'drmb: cannot write the journal\n' });
   });
 });
 

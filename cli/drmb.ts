@@ -78,26 +78,33 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode;
-      return;
-    }
-    if (e instanceof UsageError || e instanceof FormatError) {
-      process.stderr.write(`drmb: ${e.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    // Operational failures: the card, the reader or the keys said no. One line, no stack trace.
-    if (
-      e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError ||
-      e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError ||
-      e instanceof RegistryError || e instanceof WithdrawalError || e instanceof JournalError || e instanceof PeerPayError ||
-      e instanceof CardImageError
-    ) {
-      process.stderr.write(`drmb: ${e.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw e;
+    process.exitCode = reportFailure(e);
   }
+}
+
+/**
+ * Prints a failed command's error as one line on stderr and returns its exit code: 2 for bad input,
+ * 1 when the card, the reader, the keys or the registry said no, 70 (EX_SOFTWARE, sysexits.h) for a
+ * fault of drmb itself, whose stack is printed only with DRMB_DEBUG set.
+ */
+export function reportFailure(e: unknown, env: Record<string, string | undefined> = process.env): number {
+  if (e instanceof CommanderError) return e.exitCode;
+  if (e instanceof UsageError || e instanceof FormatError) {
+    process.stderr.write(`drmb: ${e.message}\n`);
+    return 2;
+  }
+  // Operational failures: the card, the reader or the keys said no. One line, no stack trace.
+  if (
+    e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError ||
+    e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError ||
+    e instanceof RegistryError || e instanceof WithdrawalError || e instanceof JournalError || e instanceof PeerPayError ||
+    e instanceof CardImageError
+  ) {
+    process.stderr.write(`drmb: ${e.message}\n`);
+    return 1;
+  }
+  const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  process.stderr.write(`drmb: internal error (${detail.split('\n')[0]}); set DRMB_DEBUG=1 to see where\n`);
+  if (env.DRMB_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 70;
 }
