@@ -62,7 +62,7 @@ export interface CommandSpec<Data, Res, P1 extends HeaderByte<string>, P2 extend
   summary: string;
   /** the specification clause this mirrors, e.g. "JR/T 0025.2 purchase" */
   mirrors: string;
-  /** where and why this command departs from ../shared/reference/card-commands.md */
+  /** where and why this command departs from the starting command table the project was given (PBOC/GP/ISO conventions) */
   departs?: string;
   /** plain class byte; secure messaging sets b3 (0x04) where `secureMessaging` allows it */
   cla: number;
