@@ -1,7 +1,8 @@
 /**
  * @module The import order of the library folders, as the README's layer block declares it: every
  * relative import of a library file must stay in its folder or go to a folder its line allows, and no
- * library file imports `test/`, `scripts/`, `bench/` or vitest. There are no exceptions.
+ * library file imports `test/`, `scripts/`, `bench/` or vitest; benchmarks live in `bench/`, none in a
+ * library folder. There are no exceptions.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -47,8 +48,8 @@ function importsOf(file: string): string[] {
   return out;
 }
 
-/** Test and benchmark files may import anything: they wire the layers together. */
-const isTestOrBench = (file: string): boolean => /\.(test|bench)\.ts$/.test(file);
+/** Test files may import anything: they wire the layers together. */
+const isTest = (file: string): boolean => file.endsWith('.test.ts');
 
 describe('layering', () => {
   const layers = declaredLayers();
@@ -60,7 +61,7 @@ describe('layering', () => {
     const found: string[] = [];
     for (const folder of libraryFolders) {
       for (const file of tsFiles(folder)) {
-        if (isTestOrBench(file)) continue;
+        if (isTest(file)) continue;
         for (const spec of importsOf(file)) {
           let target: string | undefined;
           if (spec === 'vitest' || spec.startsWith('vitest/')) target = 'vitest';
@@ -85,6 +86,10 @@ describe('layering', () => {
 
   it('has no import against the declared order, and no exception', () => {
     expect(violations()).toEqual([]);
+  });
+
+  it('keeps benchmark code out of the library folders (it lives in bench/)', () => {
+    expect(libraryFolders.flatMap((folder) => tsFiles(folder).filter((f) => f.endsWith('.bench.ts')))).toEqual([]);
   });
 
   it('catches an import that goes against the order (the checker itself)', () => {
