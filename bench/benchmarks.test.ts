@@ -42,6 +42,7 @@ describe('the goal table and the benchmark list', () => {
       status: 'done',
       smoke: false,
       durationMs: 1,
+      ratios: [],
       figures: [
         { id: 'a', label: 'a', value: 3, unit: 'ms' },
         { id: 'b', label: 'b', value: 2, unit: 'ms' },
@@ -56,11 +57,12 @@ describe('the goal table and the benchmark list', () => {
 
 describe('every benchmark runs to the end (smoke: tiny budget)', () => {
   for (const bench of benchmarks.filter((b) => !b.pcsc)) {
-    it(`${bench.name}: runs to the end and records the figures of its goals, each finite and positive`, async () => {
+    it(`${bench.name}: runs to the end and records the figures of its goals, figures and ratios finite and positive`, async () => {
       const result = await runBenchmark(bench, { smoke: true, print: () => {} });
       expect(result.status).toBe('done');
       expect(result.figures.length).toBeGreaterThan(0);
       expect(result.figures.filter((f) => !(Number.isFinite(f.value) && f.value > 0))).toEqual([]);
+      expect(result.ratios.filter((r) => !(Number.isFinite(r.ratio) && r.ratio > 0))).toEqual([]);
       const unjudged = judgeGoals([result]).filter((v) => v.goal.benchmark === bench.name && v.verdict === 'NOT RUN');
       expect(unjudged.map((v) => v.goal.id)).toEqual([]);
     });

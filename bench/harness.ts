@@ -34,6 +34,14 @@ export interface BenchResult {
   smoke: boolean;
   durationMs: number;
   figures: Figure[];
+  ratios: Ratio[];
+}
+
+/** A figure against the baseline measured in the same run: ratio = figure / baseline. */
+export interface Ratio {
+  figure: string;
+  baseline: string;
+  ratio: number;
 }
 
 export interface BenchOptions {
@@ -69,6 +77,7 @@ export function formatFigure(f: Pick<Figure, 'value' | 'unit'>): string {
 export class BenchRun {
   readonly smoke: boolean;
   readonly figures: Figure[] = [];
+  readonly ratios: Ratio[] = [];
   skipReason: string | undefined;
   readonly #print: (line: string) => void;
 
@@ -158,9 +167,15 @@ export class BenchRun {
     this.log(title);
     const b = await this.time(baseline[0], baseline[1], baseline[2], baselineOpts);
     const c = await this.time(candidate[0], candidate[1], candidate[2], opts);
-    const ratio = c.value / b.value;
-    this.log(`  ratio ${ratio.toFixed(3)}x (${candidate[0]} / ${baseline[0]})`);
-    return { candidate: c, baseline: b, ratio };
+    return { candidate: c, baseline: b, ratio: this.ratio(c, b) };
+  }
+
+  /** Records and prints a figure's ratio to the baseline measured in the same run. */
+  ratio(figure: Figure, baseline: Figure): number {
+    const ratio = figure.value / baseline.value;
+    this.ratios.push({ figure: figure.id, baseline: baseline.id, ratio });
+    this.log(`  ratio ${ratio.toFixed(3)}x (${figure.id} / ${baseline.id})`);
+    return ratio;
   }
 }
 
@@ -176,6 +191,7 @@ export async function runBenchmark(bench: Benchmark, options: BenchOptions = {})
     smoke: b.smoke,
     durationMs: performance.now() - t0,
     figures: b.figures,
+    ratios: b.ratios,
   };
   if (b.skipReason !== undefined) result.skipReason = b.skipReason;
   return result;

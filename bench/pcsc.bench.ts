@@ -47,7 +47,7 @@ async function interleaved(
   }
   const c = b.recordMedian(candidate[0], candidate[1], times[0]);
   const base = b.recordMedian(baseline[0], baseline[1], times[1]);
-  b.log(`  ratio ${(c.value / base.value).toFixed(3)}x (${candidate[0]} / ${baseline[0]})`);
+  b.ratio(c, base);
   b.log(`  host overhead per APDU: ${((c.value - base.value) * 1000).toFixed(1)} us`);
 }
 

@@ -81,7 +81,7 @@ export const persoPcscBench: Benchmark = {
       b.log('Batch prep through PC/SC (card insertion and removal included), 2 readers against 1 (same run)');
       const r1 = b.record('one-reader', '1 reader', one.perSecond, 'cards/s');
       const r2 = b.record('two-readers', '2 readers', two.perSecond, 'cards/s');
-      b.log(`  ratio ${(r2.value / r1.value).toFixed(2)}x (two-readers / one-reader)`);
+      b.ratio(r2, r1);
       b.recordMedian('prep-ms-one-reader', 'prep time per card, 1 reader', one.cardMs);
       b.recordMedian('prep-ms-two-readers', 'prep time per card, 2 readers', two.cardMs);
     } finally {

@@ -86,7 +86,7 @@ export const persoBench: Benchmark = {
       b.log('Batch prep throughput, 4 in-process cards against 1 (same run; informational: they share the host thread)');
       const one = b.record('batch-1-slot', '1 slot', await rate(1), 'cards/s');
       const four = b.record('batch-4-slots', '4 slots', await rate(4), 'cards/s');
-      b.log(`  ratio ${(four.value / one.value).toFixed(2)}x (batch-4-slots / batch-1-slot)`);
+      b.ratio(four, one);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

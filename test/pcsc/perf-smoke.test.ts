@@ -1,7 +1,8 @@
 /**
  * @module Smoke test of the PC/SC benchmarks (bench/pcsc.bench.ts, bench/perso-pcsc.bench.ts): each runs
  * to the end with a tiny budget through pcscd and vsmartcard-vpcd, not skipped, and records the figures
- * its goals judge, finite and positive. Speed is for `npm run bench`. Slow suite; never skipped in CI.
+ * its goals judge; figures and ratios are finite and positive. Speed is for `npm run bench`. Slow suite;
+ * never skipped in CI.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { benchmarks } from '../../bench/benchmarks.js';
@@ -26,12 +27,13 @@ describe.skipIf(maySkip)(`the PC/SC benchmarks run to the end (smoke: tiny budge
 
   // Each benchmark starts and stops its own pcscd, waiting for the PC/SC stack lock like any suite here.
   for (const bench of pcscBenchmarks) {
-    it(`${bench.name}: runs to the end through pcscd and records the figures of its goals, each finite and positive`, async () => {
+    it(`${bench.name}: runs to the end through pcscd and records the figures of its goals, figures and ratios finite and positive`, async () => {
       const result = await runBenchmark(bench, { smoke: true, print: () => {} });
       expect(result.skipReason).toBeUndefined();
       expect(result.status).toBe('done');
       expect(result.figures.length).toBeGreaterThan(0);
       expect(result.figures.filter((f) => !(Number.isFinite(f.value) && f.value > 0))).toEqual([]);
+      expect(result.ratios.filter((r) => !(Number.isFinite(r.ratio) && r.ratio > 0))).toEqual([]);
       const unjudged = judgeGoals([result]).filter((v) => v.goal.benchmark === bench.name && v.verdict === 'NOT RUN');
       expect(unjudged.map((v) => v.goal.id)).toEqual([]);
     });
