@@ -25,6 +25,7 @@ import { registerKeysShow } from './keys/show.js';
 import { registerKeysUserKey } from './keys/user-key.js';
 import { registerPeerOpen } from './peer/open.js';
 import { registerPeerReceive } from './peer/receive.js';
+import { registerConformance } from './conformance/index.js';
 import { UsageError } from './output.js';
 import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
 import { JournalError } from '../host/value-journal.js';
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerPeerPay(peer);
   registerPeerReceive(peer);
   registerPeerOpen(peer);
+  registerConformance(program);
   for (const group of [program, spec, sim, keys, perso, card, pos, bank, peer]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());

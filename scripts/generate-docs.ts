@@ -1,14 +1,20 @@
-/** @module Writes docs/apdu-reference.md from the applet-spec definitions (npm run docs). */
+/** @module Writes docs/apdu-reference.md from the applet-spec definitions and docs/conformance.md from the conformance suite (npm run docs). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderReference } from '../applet-spec/render-reference.js';
+import { renderConformanceCases } from '../conformance/render-cases.js';
+import { conformanceSuite } from '../conformance/suite.js';
 
 /** Path of the generated APDU reference. */
 export const referencePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'apdu-reference.md');
+/** Path of the generated list of conformance cases. */
+export const conformancePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'conformance.md');
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   mkdirSync(dirname(referencePath), { recursive: true });
   writeFileSync(referencePath, renderReference());
   console.log(`wrote ${referencePath}`);
+  writeFileSync(conformancePath, renderConformanceCases(conformanceSuite()));
+  console.log(`wrote ${conformancePath}`);
 }

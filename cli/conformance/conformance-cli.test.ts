@@ -1,0 +1,51 @@
+/** @module `drmb conformance` argument errors: each is one UsageError line naming the argument, before any card is touched. */
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../output.js';
+import { type ConformanceIo, type ConformanceOptions, runConformance } from './index.js';
+
+const io = (isTty = false): ConformanceIo & { lines: string[]; text: string[] } => {
+  const lines: string[] = [];
+  const text: string[] = [];
+  return { lines, text, err: (l) => void lines.push(l), out: (t) => void text.push(t), isTty, ask: async () => 'n' };
+};
+
+async function usageError(o: ConformanceOptions, isTty = false): Promise<string> {
+  try {
+    await runConformance(o, io(isTty));
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as Error).message).not.toContain('\n');
+    return (e as Error).message;
+  }
+  throw new Error('no usage error');
+}
+
+describe('drmb conformance arguments', () => {
+  it('needs a card unless listing, and --sim and --reader exclude each other', async () => {
+    expect(await usageError({})).toMatch(/--sim <image> or --reader/);
+    expect(await usageError({ sim: 'a.json', reader: 'x' })).toMatch(/--sim and --reader/);
+  });
+
+  it('names a missing image or profile', async () => {
+    expect(await usageError({ sim: '/nonexistent/card.json' })).toMatch(/^--sim: card image/);
+    expect(await usageError({ list: true, profile: '/nonexistent/p.json' })).toMatch(/^--profile: /);
+  });
+
+  it('names an --only or --skip pattern that is malformed or matches no case', async () => {
+    expect(await usageError({ list: true, only: ['getbal'] })).toMatch(/^--only getbal/);
+    expect(await usageError({ list: true, skip: ['NOPE-*'] })).toMatch(/^--skip NOPE-\*: no case/);
+  });
+
+  it('--destructive needs --yes without a terminal, is refused when not confirmed, and --yes alone is an error', async () => {
+    expect(await usageError({ sim: 'package.json', destructive: true })).toMatch(/--destructive without a terminal needs --yes/);
+    expect(await usageError({ sim: 'package.json', destructive: true }, true)).toMatch(/not confirmed/);
+    expect(await usageError({ list: true, yes: true })).toMatch(/^--yes confirms --destructive/);
+  });
+
+  it('--list prints the selected cases and runs nothing', async () => {
+    const o = io();
+    expect(await runConformance({ list: true, only: ['GETBAL-*'] }, o)).toEqual([]);
+    expect(o.text.join('')).toContain('GETBAL-EX-1\n  clause: JR/T 0025.2 GET BALANCE');
+    expect(o.text.join('')).not.toContain('INV-LOAD');
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * @module What a running case holds: the traced transport to the card, the host library over it
+ * (CardSession, DrmbCard), the profile, the per-card keys derived from the profile's master key files
+ * the way the host derives them (keys/card-keys.ts), and the checks every case shares.
+ */
+import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import { hex } from '../applet-spec/codec/hex.js';
+import type { ApplicationKeyName } from '../applet-spec/dgis.js';
+import type { Command } from '../applet-spec/define-command.js';
+import { formatSw } from '../applet-spec/status-words.js';
+import { concatBytes } from '../crypto/bytes.js';
+import type { Scp03StaticKeys } from '../crypto/scp03.js';
+import { sm4Mac } from '../crypto/sm4-mac.js';
+import { CardSession } from '../host/card-session.js';
+import { type CardInfo, DrmbCard, type LineMacSigner } from '../host/drmb-card.js';
+import { dataOf, swOf, type Transport } from '../host/transport.js';
+import { cardApplicationKeys, cardIdToBytes, cardIssuanceKeys, cardScpKeys } from '../keys/card-keys.js';
+import { type CardState, readCardState, stateDifferences } from './card-state.js';
+import { CaseFailure, CaseSkip } from './conformance-case.js';
+import type { ConformanceProfile } from './profile.js';
+
+/** SCP03 key versions: personalization (cb-master) and issuance (issuance-master). */
+export const KVN_PERSONALIZATION = 0x30;
+export const KVN_ISSUANCE = 0x31;
+
+export class CaseContext {
+  readonly session: CardSession;
+  readonly card: DrmbCard;
+  private info: CardInfo | undefined;
+
+  constructor(
+    /** the card, traced into the case's record */
+    readonly transport: Transport,
+    readonly profile: ConformanceProfile,
+  ) {
+    this.session = new CardSession(transport);
+    this.card = new DrmbCard(transport);
+  }
+
+  /** SELECT; remembers the card ID for key derivation. */
+  async select(): Promise<CardInfo> {
+    this.info = await this.card.select();
+    return this.info;
+  }
+
+  /** The card ID from the last SELECT (or the profile): what per-card keys derive from. */
+  cardId(): string {
+    const id = this.info?.cardId ?? this.profile.cardId;
+    if (!id) throw new CaseSkip('the card has no card ID yet and the profile names none');
+    return id;
+  }
+
+  /** One APDU as it is, status word never thrown. */
+  async raw(apdu: CommandApdu | Uint8Array): Promise<{ sw: number; data: Uint8Array }> {
+    const r = await this.transport.transmit(apdu instanceof Uint8Array ? apdu : encodeCommandApdu(apdu));
+    return { sw: swOf(r), data: dataOf(r) };
+  }
+
+  /** The card's application key, derived from the profile's cb-master (SM4 option A, keys/card-keys.ts). */
+  applicationKey(name: ApplicationKeyName): Uint8Array {
+    const m = this.profile.keys.cbMaster;
+    if (!m) throw new CaseSkip('the profile has no cbMaster key file');
+    return cardApplicationKeys(m, cardIdToBytes(this.cardId()))[name];
+  }
+
+  /** The card's SCP03 static keys of this key version, derived (KDF3 by card ID) from the profile's masters. */
+  scpKeys(kvn: number): Scp03StaticKeys {
+    if (kvn === KVN_PERSONALIZATION && this.profile.keys.cbMaster) return cardScpKeys(this.profile.keys.cbMaster, cardIdToBytes(this.cardId()));
+    if (kvn === KVN_ISSUANCE && this.profile.keys.issuanceMaster) return cardIssuanceKeys(this.profile.keys.issuanceMaster, cardIdToBytes(this.cardId()));
+    throw new CaseSkip(`the profile has no master key file for key version ${kvn.toString(16)}`);
+  }
+
+  /**
+   * A PBOC line MAC signer under this application key: SM4 MAC algorithm 1 over header || Lc || data,
+   * IV = the card's challenge padded with zeros (JR/T 0025.2 issuer scripts; the key is the card's own).
+   */
+  lineMacSigner(name: ApplicationKeyName): LineMacSigner {
+    const key = this.applicationKey(name);
+    return (challenge, header, dataWithoutMac) => {
+      const iv = new Uint8Array(16);
+      iv.set(challenge);
+      return sm4Mac(key, concatBytes(header, Uint8Array.of(dataWithoutMac.length + 4), dataWithoutMac), { iv, length: 4 });
+    };
+  }
+
+  /** The readable state (starts with SELECT: ends any transaction and the PIN state). */
+  snapshot(): Promise<CardState> {
+    return readCardState(this.transport);
+  }
+
+  /** Fails when anything readable changed since `before`. */
+  async expectUnchanged(before: CardState, after: string): Promise<void> {
+    const diff = stateDifferences(before, await this.snapshot());
+    if (diff.length) throw new CaseFailure(`state changed after ${after}: ${diff.join('; ')}`);
+  }
+
+  /** Fails unless `sw` is one of `expected`; names the command and both status words. */
+  expectSw(what: string, sw: number, expected: readonly number[], data?: Uint8Array): void {
+    if (!expected.includes(sw)) {
+      throw new CaseFailure(`${what} answered ${formatSw(sw)}${data?.length ? ` with ${data.length} bytes (${hex(data.subarray(0, 16))}...)` : ''}; expected ${expected.map(formatSw).join(' or ')}`);
+    }
+  }
+
+  /** Sends a command from its definition, returning SW and data without throwing. */
+  async send<Req>(cmd: Command<Req, unknown>, request: Req, opts: { secure?: boolean; le?: number } = {}): Promise<{ sw: number; data: Uint8Array }> {
+    return this.raw(cmd.encode(request, opts));
+  }
+
+  /** Verifies the profile's PIN (skips the case when the profile has none). */
+  async verifyPin(): Promise<void> {
+    if (!this.profile.pin) throw new CaseSkip('the profile has no PIN');
+    await this.card.verifyPin(this.profile.pin);
+  }
+}
