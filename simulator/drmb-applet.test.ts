@@ -509,7 +509,7 @@ describe('INITIALIZE UPDATE', () => {
     const r = run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) });
     expect(r.sw).toBe(0x9000);
     expect(hex(r.value.keyDiversificationData)).toBe(ID_A);
-    expect([r.value.keyVersion, r.value.scpId, r.value.scpParameter]).toEqual([0x30, 0x03, 0x60]);
+    expect([r.value.keyVersion, r.value.scpId, r.value.iParameter]).toEqual([0x30, 0x03, 0x60]);
     expect(image(card)).toBe(new TextDecoder().decode(blankA));
   });
 
