@@ -2,16 +2,20 @@
 import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { concatBytes } from '../crypto/bytes.js';
 import type { Scp03StaticKeys } from '../crypto/scp03.js';
-import { Scp03CardSession, Scp03HostSession } from '../crypto/scp03-session.js';
+import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
+import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
+import { Scp03HostSession } from '../host/scp03-host-session.js';
+import { Scp03CardSession } from '../simulator/scp03-card-session.js';
 import type { Benchmark } from './harness.js';
 
 function openLevel33(): { host: Scp03HostSession; card: Scp03CardSession } {
   const keys: Scp03StaticKeys = { enc: new Uint8Array(nodeRandomBytes(16)), mac: new Uint8Array(nodeRandomBytes(16)), dek: new Uint8Array(nodeRandomBytes(16)) };
   const aid = Uint8Array.of(0xa0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00);
   const host = new Scp03HostSession(keys);
-  const { session: card, response } = Scp03CardSession.initializeUpdate(host.initializeUpdate(), { keys, kvn: 0x30, kdd: new Uint8Array(10), aid, sequenceCounter: 1 });
-  host.processInitializeUpdateResponse(response);
-  host.processExternalAuthenticateResponse(card.processExternalAuthenticate(host.externalAuthenticate(0x33)));
+  const { session: card, data } = Scp03CardSession.initializeUpdate(initializeUpdate.encode(host.initializeUpdate()), { keys, kvn: 0x30, kdd: new Uint8Array(10), aid, sequenceCounter: 1 });
+  host.processInitializeUpdateResponse(initializeUpdate.decodeResponse(data));
+  card.processExternalAuthenticate(externalAuthenticate.encode(host.externalAuthenticate(0x33)));
+  host.authenticated();
   return { host, card };
 }
 

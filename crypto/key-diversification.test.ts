@@ -2,13 +2,15 @@
 import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { sm4 as sm4Oracle } from 'sm-crypto-v2';
 import { describe, expect, it } from 'vitest';
+import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
+import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { FormatError } from '../base/format-error.js';
+import { Scp03HostSession } from '../host/scp03-host-session.js';
+import { Scp03CardSession } from '../simulator/scp03-card-session.js';
 import { loadVectors } from '../test/vectors.js';
 import { aesCmac } from './aes-cmac.js';
 import { bytesToHex, concatBytes, hexToBytes } from './bytes.js';
 import { KDF3_CONSTANTS, diversifyEmv, diversifyKdf3, emvDiversificationBlock, kdf3DiversifyKey, keyCheckValue } from './key-diversification.js';
-import { decodeInitializeUpdateResponse } from './scp03.js';
-import { Scp03CardSession, Scp03HostSession } from './scp03-session.js';
 
 const V = loadVectors('scp03').kdf3_diversification as { master: string; kdd: string; constant_enc: string; expected_enc: string };
 const h = (s: string): Uint8Array => hexToBytes(s.toLowerCase());
@@ -143,14 +145,15 @@ describe('diversified keys open an SCP03 session', () => {
     // The host does not know the card keys before it has the KDD: a first host session with the
     // master keys reads the KDD, then a second one uses the diversified keys.
     const probe = new Scp03HostSession(masters);
-    const first = Scp03CardSession.initializeUpdate(probe.initializeUpdate(), { keys: cardKeys, kvn: 0x30, kdd, aid, sequenceCounter: 1 });
-    const iu = decodeInitializeUpdateResponse(first.response.subarray(0, first.response.length - 2));
-    expect(x(iu.kdd)).toBe(x(kdd));
+    const first = Scp03CardSession.initializeUpdate(initializeUpdate.encode(probe.initializeUpdate()), { keys: cardKeys, kvn: 0x30, kdd, aid, sequenceCounter: 1 });
+    const iu = initializeUpdate.decodeResponse(first.data);
+    expect(x(iu.keyDiversificationData)).toBe(x(kdd));
 
-    const host = new Scp03HostSession(diversify(masters, iu.kdd), { sdAid: aid });
-    const { session: card, response } = Scp03CardSession.initializeUpdate(host.initializeUpdate(), { keys: cardKeys, kvn: 0x30, kdd, aid, sequenceCounter: 2 });
-    host.processInitializeUpdateResponse(response);
-    host.processExternalAuthenticateResponse(card.processExternalAuthenticate(host.externalAuthenticate(0x33)));
+    const host = new Scp03HostSession(diversify(masters, iu.keyDiversificationData), { sdAid: aid });
+    const { session: card, data } = Scp03CardSession.initializeUpdate(initializeUpdate.encode(host.initializeUpdate()), { keys: cardKeys, kvn: 0x30, kdd, aid, sequenceCounter: 2 });
+    host.processInitializeUpdateResponse(initializeUpdate.decodeResponse(data));
+    card.processExternalAuthenticate(externalAuthenticate.encode(host.externalAuthenticate(0x33)));
+    host.authenticated();
     expect(x(card.unwrapCommand(host.wrap(h('80CA006600'))))).toBe('80ca006600');
   });
 });

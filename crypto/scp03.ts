@@ -1,8 +1,8 @@
-/** @module GlobalPlatform SCP03 building blocks (GPC 2.3 Amendment D v1.1/1.2): the SP 800-108 KDF, session keys, cryptograms, card challenge, INITIALIZE UPDATE response layout, security levels, DEK encryption, and the SecureChannelError. */
-import { cbc } from '@noble/ciphers/aes.js';
+/** @module GlobalPlatform SCP03 primitives (GPC 2.3 Amendment D v1.1/1.2): the SP 800-108 KDF, session keys, cryptograms, card challenge, security levels, secure messaging (C-MAC and R-MAC with the chaining value, C-DECRYPTION and R-ENCRYPTION with the counter, command and response wrapping), DEK encryption, and the SecureChannelError. The INITIALIZE UPDATE layout is the spec's (applet-spec/commands/initialize-update.ts); the sessions that run the protocol are the host's and the simulator's. */
+import { cbc, ecb } from '@noble/ciphers/aes.js';
 import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
-import { concatBytes } from './bytes.js';
+import { concatBytes, equalBytes } from './bytes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -82,12 +82,11 @@ export type SecureChannelReason =
   | 'r-mac' // host: R-MAC missing or wrong
   | 'padding' // decrypted data does not end in ISO/IEC 9797-1 method 2 padding
   | 'security-level' // unsupported or invalid security level
-  | 'key-version' // card: INITIALIZE UPDATE asks for a key version the card does not hold
+  | 'key-version' // card: INITIALIZE UPDATE asks for a key version (P1) or key identifier (P2) the card does not hold
   | 'sequence-counter' // card: the pseudo-random challenge sequence counter is exhausted
   | 'counter-exhausted' // the command encryption counter would overflow
-  | 'status-word' // host: INITIALIZE UPDATE or EXTERNAL AUTHENTICATE answered with an error SW
   | 'state' // operation not allowed in the current state (e.g. wrap before authentication)
-  | 'protocol' // host: the card's answer does not fit the parameters asked for (S mode, key version)
+  | 'protocol' // host: the card's answer does not fit the parameters asked for (SCP identifier, S mode, key version)
   | 'session-closed'; // the session was closed, by close() or after an earlier failure
 
 /**
@@ -247,78 +246,240 @@ export function dekDecrypt(dek: Uint8Array, ciphertext: Uint8Array): Uint8Array 
   return cbc(dek, ZERO_IV, { disablePadding: true }).decrypt(ciphertext);
 }
 
+
 // ---------------------------------------------------------------------------------------------
-// INITIALIZE UPDATE response (Amd D 7.1.1.6 Table 7-3)
+// Security level
 // ---------------------------------------------------------------------------------------------
 
-/** The data field of the INITIALIZE UPDATE response. */
-export interface InitializeUpdateResponse {
-  /** key diversification data, 10 bytes (often the card's CPLC-derived ID) */
-  kdd: Uint8Array;
-  /** key version number of the keyset used */
-  kvn: number;
-  /** SCP identifier, 03 */
-  scpId: number;
-  /** the "i" parameter (see I_PARAMETER) */
-  iParameter: number;
-  cardChallenge: Uint8Array;
-  cardCryptogram: Uint8Array;
-  /** 3-byte sequence counter, present when pseudo-random card challenges are used */
-  sequenceCounter?: number;
+/**
+ * Why `level` cannot be used with a card whose "i" parameter is `iParameter`, or undefined when it
+ * can: it must be one of the levels Amd D 7.1.2.1 allows, and R-MAC / R-ENCRYPTION need the card's
+ * support (Amd D 5.1 Table 5-1, i b6 and b7). Both ends check it before EXTERNAL AUTHENTICATE.
+ */
+export function securityLevelProblem(level: number, iParameter: number): string | undefined {
+  if (!VALID_SECURITY_LEVELS.includes(level)) return `security level ${hex2(level)} is not one of 00, 01, 03, 11, 13, 33`;
+  if (level & SECURITY_LEVEL.rMac && !(iParameter & I_PARAMETER.rMac)) {
+    return `security level ${hex2(level)} needs R-MAC, which the card does not support (i = ${hex2(iParameter)})`;
+  }
+  if (level & SECURITY_LEVEL.rEncryption && !(iParameter & I_PARAMETER.rEncryption)) {
+    return `security level ${hex2(level)} needs R-ENCRYPTION, which the card does not support (i = ${hex2(iParameter)})`;
+  }
+  return undefined;
 }
 
-// The layout, written once: field name and length (s = challenge length 8 or 16).
-const IU_RESPONSE_FIELDS = [
-  ['kdd', () => 10],
-  ['kvn', () => 1],
-  ['scpId', () => 1],
-  ['iParameter', () => 1],
-  ['cardChallenge', (s: number) => s],
-  ['cardCryptogram', (s: number) => s],
-] as const;
-const IU_FIXED_BYTES = (s: number): number => IU_RESPONSE_FIELDS.reduce((n, [, len]) => n + len(s), 0);
+// ---------------------------------------------------------------------------------------------
+// Secure messaging (Amd D 6.2.4 - 6.2.7)
+// ---------------------------------------------------------------------------------------------
 
-/** Encodes the INITIALIZE UPDATE response data field (no status word). */
-export function encodeInitializeUpdateResponse(r: InitializeUpdateResponse): Uint8Array {
-  const s = r.cardChallenge.length;
-  assertChallenge(r.cardChallenge, 'card challenge');
-  if (r.cardCryptogram.length !== s) throw new FormatError('card cryptogram', `length ${r.cardCryptogram.length} differs from the challenge length ${s}`);
-  if (r.kdd.length !== 10) throw new FormatError('key diversification data', `length ${r.kdd.length} is not 10`);
-  const parts: Uint8Array[] = [];
-  for (const [name] of IU_RESPONSE_FIELDS) {
-    const v = r[name];
-    parts.push(typeof v === 'number' ? Uint8Array.of(v & 0xff) : v);
-  }
-  if (r.sequenceCounter !== undefined) {
-    const c = r.sequenceCounter;
-    if (!Number.isInteger(c) || c < 0 || c > MAX_SEQUENCE_COUNTER) throw new FormatError('sequence counter', 'does not fit in 3 bytes');
-    parts.push(Uint8Array.of(c >>> 16, (c >>> 8) & 0xff, c & 0xff));
-  }
-  return concatBytes(...parts);
+/** The header of a command APDU (ISO/IEC 7816-4 5.1), as secure messaging reads and rewrites it. */
+export interface ApduHeader {
+  cla: number;
+  ins: number;
+  p1: number;
+  p2: number;
+}
+
+/** What secure messaging needs of an open session: its keys, the S mode and the security level (P1 of EXTERNAL AUTHENTICATE). */
+export interface Scp03Channel {
+  keys: Scp03SessionKeys;
+  sMode: SMode;
+  level: number;
 }
 
 /**
- * Decodes the INITIALIZE UPDATE response data field (no status word). The S mode comes from the
- * "i" parameter; the sequence counter is read when the length says it is there.
+ * What moves with every command of a session: the MAC chaining value (the last full C-MAC, zero for
+ * EXTERNAL AUTHENTICATE; Amd D 6.2.4) and the encryption counter (0 after EXTERNAL AUTHENTICATE,
+ * one more for each command, with or without data; 6.2.6). Both ends keep one and must stay in step.
  */
-export function decodeInitializeUpdateResponse(data: Uint8Array): InitializeUpdateResponse {
-  if (data.length < 13) throw new FormatError('INITIALIZE UPDATE response', `length ${data.length} is too short`);
-  const iParameter = data[12];
-  const s = iParameter & I_PARAMETER.s16 ? 16 : 8;
-  const fixed = IU_FIXED_BYTES(s);
-  if (data.length !== fixed && data.length !== fixed + 3) {
-    throw new FormatError('INITIALIZE UPDATE response', `length ${data.length} is neither ${fixed} nor ${fixed + 3} (S${s} mode)`);
+export interface Scp03Chain {
+  chaining: Uint8Array;
+  counter: number;
+}
+
+/** The chain of a session at EXTERNAL AUTHENTICATE: zero chaining value, counter 0. */
+export function initialChain(): Scp03Chain {
+  return { chaining: new Uint8Array(AES_BLOCK_BYTES), counter: 0 };
+}
+
+/**
+ * The result of a check on received secure messaging: the value, or why it failed with a detail
+ * for the message. The session that asked throws it, and a card picks the status word it answers.
+ */
+export type Scp03Check<T> = ({ ok: true } & T) | { ok: false; reason: SecureChannelReason; detail: string };
+
+/** CLA b3: GlobalPlatform secure messaging (GP 2.3 11.1.4, first interindustry class). */
+const CLA_SM = 0x04;
+/** The encryption counter is kept as a JS number; a session would need 4 billion commands to reach this. */
+const MAX_COUNTER = 0xffffffff;
+
+/**
+ * CLA as used in the C-MAC input (Amd D 6.2.4): logical channel number set to zero, b4 set to 0 and
+ * b3 set to 1 (GlobalPlatform secure messaging); b8 (proprietary) and b5 (chaining) are kept.
+ */
+const macCla = (cla: number): number => (cla & 0xf0) | CLA_SM;
+
+/** The Lc field for `length` data bytes, short (1 byte) or extended (00 and 2 bytes), as the C-MAC covers it. */
+function lcField(length: number, extendedLength: boolean, what: string): Uint8Array {
+  if (length === 0) return new Uint8Array(0);
+  if (!extendedLength) {
+    if (length > 255) throw new FormatError(what, `data length ${length} exceeds 255; send the command with extended length`);
+    return Uint8Array.of(length);
   }
-  const out: Record<string, unknown> = {};
-  let off = 0;
-  for (const [name, len] of IU_RESPONSE_FIELDS) {
-    const n = len(s);
-    out[name] = n === 1 && name !== 'kdd' ? data[off] : data.slice(off, off + n);
-    off += n;
+  if (length > 65535) throw new FormatError(what, `data length ${length} exceeds 65535`);
+  return Uint8Array.of(0, length >>> 8, length & 0xff);
+}
+
+/**
+ * C-MAC of a command (Amd D 6.2.4): AES-CMAC with S-MAC over chaining value || CLA' INS P1 P2 || Lc ||
+ * `body`, where CLA' has the secure messaging bits of a MAC input and Lc counts `body` plus the
+ * sMode-byte MAC. Returns the full 16 bytes: the next chaining value, whose first sMode bytes go on
+ * the wire. `extendedLength` says how the command carries its Lc. Throws FormatError when the Lc does
+ * not fit.
+ */
+export function commandMac(
+  sMac: Uint8Array,
+  chaining: Uint8Array,
+  header: ApduHeader,
+  body: Uint8Array,
+  sMode: SMode,
+  extendedLength: boolean,
+): Uint8Array {
+  const lc = lcField(body.length + sMode, extendedLength, 'secure messaging Lc');
+  return aesCmac(sMac, chaining, Uint8Array.of(macCla(header.cla), header.ins, header.p1, header.p2), lc, body);
+}
+
+/** R-MAC of a response (Amd D 6.2.5): AES-CMAC with S-RMAC over chaining value || data || SW, truncated to the S mode. */
+export function responseMac(sRmac: Uint8Array, chaining: Uint8Array, data: Uint8Array, sw: number, sMode: SMode): Uint8Array {
+  return aesCmac(sRmac, chaining, data, Uint8Array.of(sw >>> 8, sw & 0xff)).slice(0, sMode);
+}
+
+/**
+ * ICV for command (Amd D 6.2.6) or response (6.2.7) encryption: AES(S-ENC, counter as a 16-byte
+ * big-endian block), with the first byte set to 80 for responses.
+ */
+function icv(sEnc: Uint8Array, counter: number, response: boolean): Uint8Array {
+  const block = new Uint8Array(AES_BLOCK_BYTES);
+  block[12] = counter >>> 24;
+  block[13] = (counter >>> 16) & 0xff;
+  block[14] = (counter >>> 8) & 0xff;
+  block[15] = counter & 0xff;
+  if (response) block[0] = 0x80;
+  return ecb(sEnc, { disablePadding: true }).encrypt(block);
+}
+
+/**
+ * Encrypts command data (C-DECRYPTION, Amd D 6.2.6) or response data (R-ENCRYPTION, 6.2.7): ISO/IEC
+ * 9797-1 method 2 padding, AES-CBC under S-ENC with the ICV of the session's counter.
+ */
+export function encryptData(sEnc: Uint8Array, counter: number, data: Uint8Array, response: boolean): Uint8Array {
+  const padded = padM2(data);
+  const out = cbc(sEnc, icv(sEnc, counter, response), { disablePadding: true }).encrypt(padded);
+  padded.fill(0);
+  return out;
+}
+
+/** Decrypts what {@link encryptData} encrypted and removes the padding; undefined when the length or the padding is wrong. */
+export function decryptData(sEnc: Uint8Array, counter: number, data: Uint8Array, response: boolean): Uint8Array | undefined {
+  if (data.length === 0 || data.length % AES_BLOCK_BYTES !== 0) return undefined;
+  const plain = cbc(sEnc, icv(sEnc, counter, response), { disablePadding: true }).decrypt(data);
+  const out = unpadM2(plain);
+  plain.fill(0);
+  return out;
+}
+
+/** Length of `length` bytes after ISO 9797-1 method 2 padding to 16 bytes. */
+const padM2Length = (length: number): number => (Math.floor(length / AES_BLOCK_BYTES) + 1) * AES_BLOCK_BYTES;
+
+/** True for SW 9000 and the warnings 62xx / 63xx, the only responses SCP03 protects (Amd D 6.2.5). */
+export function isProtectedSw(sw: number): boolean {
+  return sw === 0x9000 || sw >>> 8 === 0x62 || sw >>> 8 === 0x63;
+}
+
+/**
+ * Protects a plain command at the channel's security level (host side): advances the counter,
+ * encrypts non-empty data under C-DECRYPTION (Amd D 6.2.6), then appends the C-MAC (6.2.4) and sets
+ * CLA b3. Returns the CLA and data field to send (Le stays as it was) and the chain after the
+ * command. At a level without C-MAC the command goes as it is. Throws FormatError when the wrapped
+ * data no longer fits the command's Lc (before the chain moves, so nothing is out of step), and
+ * SecureChannelError 'counter-exhausted'.
+ */
+export function wrapCommand(
+  channel: Scp03Channel,
+  chain: Scp03Chain,
+  header: ApduHeader,
+  data: Uint8Array,
+  extendedLength: boolean,
+): { cla: number; data: Uint8Array; chain: Scp03Chain } {
+  if (!(channel.level & SECURITY_LEVEL.cMac)) return { cla: header.cla, data: data.slice(), chain };
+  const encrypting = (channel.level & SECURITY_LEVEL.cDecryption) !== 0 && data.length > 0;
+  lcField((encrypting ? padM2Length(data.length) : data.length) + channel.sMode, extendedLength, 'wrapped command APDU');
+  if (chain.counter >= MAX_COUNTER) throw new SecureChannelError('counter-exhausted', 'encryption counter overflow');
+  const counter = chain.counter + 1;
+  const body = encrypting ? encryptData(channel.keys.sEnc, counter, data, false) : data;
+  const mac = commandMac(channel.keys.sMac, chain.chaining, header, body, channel.sMode, extendedLength);
+  return { cla: header.cla | CLA_SM, data: concatBytes(body, mac.subarray(0, channel.sMode)), chain: { chaining: mac, counter } };
+}
+
+/**
+ * Verifies and strips the protection of a command that carries a C-MAC (card side; the caller has
+ * checked CLA b3 against the level): the C-MAC over the chaining value (a replayed, reordered or
+ * skipped command fails, Amd D 6.2.4), then C-DECRYPTION of non-empty data (6.2.6). Returns the
+ * plain CLA (b3 cleared) and data and the chain after the command, or 'c-mac', 'padding' or
+ * 'counter-exhausted'.
+ */
+export function unwrapCommand(
+  channel: Scp03Channel,
+  chain: Scp03Chain,
+  header: ApduHeader,
+  data: Uint8Array,
+  extendedLength: boolean,
+): Scp03Check<{ cla: number; data: Uint8Array; chain: Scp03Chain }> {
+  const { keys, sMode } = channel;
+  if (data.length < sMode) return { ok: false, reason: 'c-mac', detail: `data field of ${data.length} bytes has no room for the C-MAC` };
+  const body = data.subarray(0, data.length - sMode);
+  const mac = commandMac(keys.sMac, chain.chaining, header, body, sMode, extendedLength);
+  if (!equalBytes(mac.subarray(0, sMode), data.subarray(body.length))) return { ok: false, reason: 'c-mac', detail: 'C-MAC does not verify' };
+  if (chain.counter >= MAX_COUNTER) return { ok: false, reason: 'counter-exhausted', detail: 'encryption counter overflow' };
+  const next = { chaining: mac, counter: chain.counter + 1 };
+  let plain: Uint8Array | undefined = body.slice();
+  if (channel.level & SECURITY_LEVEL.cDecryption && body.length > 0) {
+    plain = decryptData(keys.sEnc, next.counter, body, false);
+    if (!plain) return { ok: false, reason: 'padding', detail: `C-DECRYPTION data (${body.length} bytes) does not decrypt to padded data` };
   }
-  if (out.scpId !== SCP03_ID) throw new FormatError('INITIALIZE UPDATE response SCP identifier', `${hex2(out.scpId as number)} is not 03`);
-  if (data.length === fixed + 3) out.sequenceCounter = (data[off] << 16) | (data[off + 1] << 8) | data[off + 2];
-  return out as unknown as InitializeUpdateResponse;
+  return { ok: true, cla: header.cla & ~CLA_SM, data: plain, chain: next };
+}
+
+/**
+ * Protects the response to the last unwrapped command (card side): with R-ENCRYPTION, encrypts
+ * non-empty data (Amd D 6.2.7); with R-MAC, appends the R-MAC over chaining value || data || SW
+ * (6.2.5). Returns the data field to send before `sw`: empty for an error SW (not 9000, 62xx,
+ * 63xx), which goes alone and unprotected as 6.2.5 requires; unchanged at a level without R-MAC.
+ */
+export function wrapResponse(channel: Scp03Channel, chain: Scp03Chain, data: Uint8Array, sw: number): Uint8Array {
+  if (!(channel.level & SECURITY_LEVEL.rMac)) return data.slice();
+  if (!isProtectedSw(sw)) return new Uint8Array(0);
+  const body = channel.level & SECURITY_LEVEL.rEncryption && data.length > 0 ? encryptData(channel.keys.sEnc, chain.counter, data, true) : data;
+  return concatBytes(body, responseMac(channel.keys.sRmac, chain.chaining, body, sw, channel.sMode));
+}
+
+/**
+ * Checks and strips the protection of the response to the last wrapped command (host side): with
+ * R-MAC, verifies it over chaining value || data || SW (Amd D 6.2.5); with R-ENCRYPTION, decrypts the
+ * data (6.2.7). An error SW (not 9000, 62xx, 63xx) carries no protection and its data is returned
+ * unchanged - that SW is not authenticated. Returns the plain data, or 'r-mac' or 'padding'.
+ */
+export function unwrapResponse(channel: Scp03Channel, chain: Scp03Chain, data: Uint8Array, sw: number): Scp03Check<{ data: Uint8Array }> {
+  const { keys, sMode } = channel;
+  if (!(channel.level & SECURITY_LEVEL.rMac) || !isProtectedSw(sw)) return { ok: true, data: data.slice() };
+  if (data.length < sMode) return { ok: false, reason: 'r-mac', detail: `response has ${data.length} data bytes, no room for the ${sMode}-byte R-MAC` };
+  const body = data.subarray(0, data.length - sMode);
+  if (!equalBytes(responseMac(keys.sRmac, chain.chaining, body, sw, sMode), data.subarray(body.length))) {
+    return { ok: false, reason: 'r-mac', detail: 'R-MAC does not verify' };
+  }
+  if (!(channel.level & SECURITY_LEVEL.rEncryption) || body.length === 0) return { ok: true, data: body.slice() };
+  const plain = decryptData(keys.sEnc, chain.counter, body, true);
+  if (!plain) return { ok: false, reason: 'padding', detail: `R-ENC response data (${body.length} bytes) does not decrypt to padded data` };
+  return { ok: true, data: plain };
 }
 
 /** Two-digit uppercase hex of a byte, for messages. */

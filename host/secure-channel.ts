@@ -1,16 +1,18 @@
 /**
  * @module The host side of GlobalPlatform SCP03 as a transport layer: opens the session (INITIALIZE
- * UPDATE, EXTERNAL AUTHENTICATE at the requested security level) and then wraps every command and
- * unwraps every response. Long commands are chained above the wrapping (each block carries its own
- * C-MAC, GP 2.3 10.8.2); GET RESPONSE stays below it, on the wire.
+ * UPDATE, EXTERNAL AUTHENTICATE at the requested security level, both sent as the spec's commands
+ * through CardSession) and then wraps every command and unwraps every response. Long commands are
+ * chained above the wrapping (each block carries its own C-MAC, GP 2.3 10.8.2); GET RESPONSE stays
+ * below it, on the wire.
  */
-import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
+import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { SecureChannelError, type Scp03StaticKeys } from '../crypto/scp03.js';
-import { Scp03HostSession } from '../crypto/scp03-session.js';
-import { StatusWordError } from './errors.js';
+import { CardSession } from './card-session.js';
 import { commandChaining } from './middleware/chaining.js';
 import { trace, type TraceOptions } from './middleware/trace.js';
-import { swOf, type Transport, stack } from './transport.js';
+import { Scp03HostSession } from './scp03-host-session.js';
+import { type Transport, stack } from './transport.js';
 
 /** Plain data per chained block so that padding (16) and the C-MAC (8) still fit a short Lc. */
 export const SECURE_BLOCK_SIZE = 239;
@@ -38,16 +40,16 @@ export interface SecureChannel extends Transport {
  */
 export async function openSecureChannel(wire: Transport, keys: Scp03StaticKeys, options: SecureChannelOptions = {}): Promise<SecureChannel> {
   const level = options.level ?? 0x33;
+  const card = new CardSession(wire);
   const host = new Scp03HostSession(keys, { kvn: options.kvn ?? 0 });
-  const iu = await wire.transmit(host.initializeUpdate());
-  if (swOf(iu) !== 0x9000) throw new StatusWordError('INITIALIZE UPDATE', swOf(iu));
-  const info = host.processInitializeUpdateResponse(iu);
-  const ea = await wire.transmit(host.externalAuthenticate(level));
-  if (swOf(ea) !== 0x9000) {
+  try {
+    host.processInitializeUpdateResponse(await card.send(initializeUpdate, host.initializeUpdate()));
+    await card.send(externalAuthenticate, host.externalAuthenticate(level));
+  } catch (e) {
     host.close();
-    throw new StatusWordError('EXTERNAL AUTHENTICATE', swOf(ea));
+    throw e;
   }
-  host.processExternalAuthenticateResponse(ea);
+  host.authenticated();
 
   const wrapped: Transport = {
     description: `${wire.description} (SCP03 level ${level.toString(16).padStart(2, '0')})`,
@@ -68,7 +70,7 @@ export async function openSecureChannel(wire: Transport, keys: Scp03StaticKeys, 
     close: () => channel.close(),
     description: channel.description,
     securityLevel: level,
-    keyVersion: info.kvn ?? options.kvn ?? 0,
+    keyVersion: host.keyVersion ?? options.kvn ?? 0,
   };
 }
 

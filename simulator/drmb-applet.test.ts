@@ -459,7 +459,7 @@ describe('GET CHALLENGE', () => {
     expect(sendSecure(card, host, cmd('getData').encodeBytes({ tag: TAG.cardId })).sw).toBe(0x6985);
     expect(sendSecure(card, host, cmd('setStatus').encodeBytes({ aid: DRMB_AID }, { secure: false })).sw).toBe(0x6985);
     // A plain INITIALIZE UPDATE closes the session and is refused in this state; so is EXTERNAL AUTHENTICATE.
-    expect(swOf(card, host.initializeUpdate())).toBe(0x6985);
+    expect(swOf(card, cmd('initializeUpdate').encodeBytes(host.initializeUpdate()))).toBe(0x6985);
     expect(swOf(card, fromHex('8482330010' + '00'.repeat(16)))).toBe(0x6985);
     expect(card.memory.state).toBe('TERMINATED');
   });
@@ -509,7 +509,7 @@ describe('INITIALIZE UPDATE', () => {
     const r = run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) });
     expect(r.sw).toBe(0x9000);
     expect(hex(r.value.keyDiversificationData)).toBe(ID_A);
-    expect([r.value.keyVersion, r.value.scpId, r.value.scpParameter]).toEqual([0x30, 0x03, 0x60]);
+    expect([r.value.keyVersion, r.value.scpId, r.value.iParameter]).toEqual([0x30, 0x03, 0x60]);
     expect(image(card)).toBe(new TextDecoder().decode(blankA));
   });
 

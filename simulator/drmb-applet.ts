@@ -6,7 +6,7 @@
  * Value-moving commands commit coins, counter, log and the full response in one transaction before
  * answering.
  */
-import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import { type CommandApdu } from '../applet-spec/codec/apdu.js';
 import { bcdAmount, type Coder } from '../applet-spec/codec/fields.js';
 import { COMMANDS, commandForHeader } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
@@ -61,7 +61,6 @@ import {
   purchaseTacData,
 } from '../crypto/pboc.js';
 import { dekDecrypt, SecureChannelError } from '../crypto/scp03.js';
-import { Scp03CardSession } from '../crypto/scp03-session.js';
 import { sm2Decrypt, sm2PrecomputeVerifier, type Sm2Verifier } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
@@ -69,6 +68,7 @@ import { g1FromBytes, g2FromBytes, sm9Decrypt, sm9Encrypt, sm9Sign, sm9Verify } 
 import type { Applet } from './card-os.js';
 import { CardMemory, MAX_AUTH_FAILURES, PROOF_RETENTION } from './card-memory.js';
 import { check, IsoException } from './iso-exception.js';
+import { Scp03CardSession } from './scp03-card-session.js';
 
 /** SCP03 "i" parameter: S8 mode, random card challenge, R-MAC and R-ENC supported (Amd D 5.1). */
 export const SCP03_I_PARAMETER = 0x60;
@@ -445,7 +445,7 @@ export class DrmbApplet implements Applet {
     check(keys, SW.REFERENCED_DATA_NOT_FOUND, 'unknown key version');
     check(this.memory.authFailures < MAX_AUTH_FAILURES, SW.AUTHENTICATION_METHOD_BLOCKED, 'too many failed authentications');
     try {
-      const { session, response } = Scp03CardSession.initializeUpdate(encodeCommandApdu(apdu), {
+      const { session, data } = Scp03CardSession.initializeUpdate(apdu, {
         keys,
         kvn,
         kdd: this.memory.cardId,
@@ -454,7 +454,7 @@ export class DrmbApplet implements Applet {
       });
       this.t.scp = session;
       this.t.scpKvn = kvn;
-      return response.subarray(0, response.length - 2);
+      return data;
     } catch (e) {
       if (e instanceof SecureChannelError) throw new IsoException(e.sw ?? SW.INCORRECT_DATA, e.reason);
       throw e;
@@ -465,7 +465,7 @@ export class DrmbApplet implements Applet {
     const scp = this.t.scp;
     check(scp, SW.CONDITIONS_OF_USE_NOT_SATISFIED);
     try {
-      scp.processExternalAuthenticate(encodeCommandApdu({ ...apdu, cla: apdu.cla | 0x04 }));
+      scp.processExternalAuthenticate(apdu);
     } catch (e) {
       this.closeChannel();
       // GP 2.3 11.8.2: failed authentications are counted persistently, outside any transaction.

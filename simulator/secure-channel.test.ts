@@ -1,12 +1,14 @@
 /** @module Secure channel attack tests against the simulated card (GP 2.3 Amendment D, SCP03): bad MAC, replay, skipped command, wrong security level, wrong cryptogram, blocked authentication. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chainCommand, decodeResponseApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
+import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { DGIS, type DgiName, STORE_DATA_P1 } from '../applet-spec/dgis.js';
 import { AES_BLOCK_BYTES, aesCmac } from '../crypto/aes-cmac.js';
 import { concatBytes, randomBytes } from '../crypto/bytes.js';
 import { computeHostCryptogram, deriveSessionKeys } from '../crypto/scp03.js';
-import { Scp03HostSession } from '../crypto/scp03-session.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
+import { Scp03HostSession } from '../host/scp03-host-session.js';
 import {
   cmd,
   exchange,
@@ -271,9 +273,9 @@ describe('mutual authentication (Amd D 7.1.1, 7.1.2)', () => {
     const card = fresh(blankImage);
     const before = records(card);
     const host = new Scp03HostSession(PERSO_KEYS, { kvn: 0x30 });
-    const iu = exchange(card, host.initializeUpdate());
-    host.processInitializeUpdateResponse(concatBytes(iu.data, Uint8Array.of(0x90, 0x00)));
-    const ea = host.externalAuthenticate(0x33);
+    const iu = exchange(card, initializeUpdate.encodeBytes(host.initializeUpdate()));
+    host.processInitializeUpdateResponse(initializeUpdate.decodeResponse(iu.data));
+    const ea = externalAuthenticate.encodeBytes(host.externalAuthenticate(0x33));
     ea[5] ^= 0x01; // first byte of the host cryptogram
     expect(send(card, ea)).toBe(0x6300);
     expect(card.memory.authFailures).toBe(1);
@@ -300,8 +302,8 @@ describe('mutual authentication (Amd D 7.1.1, 7.1.2)', () => {
     expect(records(card, ['scp/failures'])).toEqual(before);
     // The library host sees the impostor from the other side: the card cryptogram does not verify.
     const libraryHost = new Scp03HostSession(wrong, { kvn: 0x30 });
-    const iu = exchange(card, libraryHost.initializeUpdate());
-    expect(() => libraryHost.processInitializeUpdateResponse(concatBytes(iu.data, Uint8Array.of(0x90, 0x00)))).toThrow(/card cryptogram/);
+    const iu = exchange(card, initializeUpdate.encodeBytes(libraryHost.initializeUpdate()));
+    expect(() => libraryHost.processInitializeUpdateResponse(initializeUpdate.decodeResponse(iu.data))).toThrow(/card cryptogram/);
   });
 
   it(`blocks INITIALIZE UPDATE with 6983 after ${MAX_AUTH_FAILURES} consecutive failures, also for the right keys and after power-off`, () => {

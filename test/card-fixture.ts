@@ -9,6 +9,8 @@ import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { chainCommand } from '../applet-spec/codec/apdu.js';
 import { encodeDgi } from '../applet-spec/codec/dgi.js';
 import { commandById } from '../applet-spec/commands.js';
+import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
+import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { APPLICATION_KEY_NAMES, DGIS, type DgiName, STORE_DATA_P1, storeDataEncryptionBits } from '../applet-spec/dgis.js';
@@ -17,12 +19,12 @@ import { concatBytes, randomBytes } from '../crypto/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
 import { loadMac2Data, pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, purchaseMac1Data } from '../crypto/pboc.js';
 import { dekEncrypt } from '../crypto/scp03.js';
-import { Scp03HostSession } from '../crypto/scp03-session.js';
 import { sm2Encrypt, sm2GenerateKeyPair, sm2GetPublicKey, sm2Sign } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm4Ecb } from '../crypto/sm4.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey, sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
+import { Scp03HostSession } from '../host/scp03-host-session.js';
 import { DEFAULT_PERSONALIZATION_KEY } from '../simulator/simulated-card.js';
 import type { VirtualCard } from '../simulator/virtual-card.js';
 
@@ -91,11 +93,12 @@ export function selectApplet(card: VirtualCard): number {
 /** Opens SCP03 with the given key version and level; returns the host session, or throws. */
 export function openChannel(card: VirtualCard, keys: { enc: Uint8Array; mac: Uint8Array; dek: Uint8Array }, kvn: number, level = 0x33): Scp03HostSession {
   const host = new Scp03HostSession(keys, { kvn });
-  const iu = exchange(card, host.initializeUpdate());
+  const iu = exchange(card, initializeUpdate.encodeBytes(host.initializeUpdate()));
   if (iu.sw !== 0x9000) throw new Error(`INITIALIZE UPDATE answered ${iu.sw.toString(16)}`);
-  host.processInitializeUpdateResponse(concatBytes(iu.data, Uint8Array.of(0x90, 0x00)));
-  const ea = card.transmit(host.externalAuthenticate(level));
-  host.processExternalAuthenticateResponse(ea);
+  host.processInitializeUpdateResponse(initializeUpdate.decodeResponse(iu.data));
+  const ea = exchange(card, externalAuthenticate.encodeBytes(host.externalAuthenticate(level)));
+  if (ea.sw !== 0x9000) throw new Error(`EXTERNAL AUTHENTICATE answered ${ea.sw.toString(16)}`);
+  host.authenticated();
   return host;
 }
 

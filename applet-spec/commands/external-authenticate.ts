@@ -46,3 +46,6 @@ export const externalAuthenticate = defineCommand({
     },
   ],
 });
+
+/** The request value of EXTERNAL AUTHENTICATE: security level (P1), host cryptogram and C-MAC. */
+export type ExternalAuthenticateRequest = Parameters<typeof externalAuthenticate.encode>[0];

@@ -1,5 +1,5 @@
 /** @module INITIALIZE UPDATE (GP 2.3 11.7, Amendment D 7.1.1): opens an SCP03 session. */
-import { bytes, optional, struct, u8 } from '../codec/fields.js';
+import { bytes, optional, struct, u24, u8 } from '../codec/fields.js';
 import { defineCommand } from '../define-command.js';
 import { SW } from '../status-words.js';
 
@@ -13,6 +13,9 @@ export const KEY_VERSIONS = {
 
 /**
  * INITIALIZE UPDATE. P1 = key version (00 = the personalization key set), P2 = 00 (key identifier).
+ * The response is Amd D 7.1.1.6 Table 7-3 in S8 mode: key diversification data, key information
+ * (key version, SCP identifier 03, the "i" parameter of Amd D 5.1), card challenge, card cryptogram,
+ * and the sequence counter when i b5 asks for pseudo-random card challenges.
  * Shares INS 50 with the PBOC INITIALIZE FOR ... commands; they differ by P2 (00 here, 02 there).
  * Departs from card-commands.md: accepted in every state but TERMINATED (SET STATUS needs a secure
  * channel on issued cards); key version 31 exists only once DGI 8001 is stored (else 6A88).
@@ -33,10 +36,10 @@ export const initializeUpdate = defineCommand({
     keyDiversificationData: bytes(10, 'key diversification data (the card ID)'),
     keyVersion: u8,
     scpId: u8,
-    scpParameter: u8,
+    iParameter: u8,
     cardChallenge: bytes(8, 'card challenge'),
     cardCryptogram: bytes(8, 'card cryptogram'),
-    sequenceCounter: optional(bytes(3, 'sequence counter (pseudo-random challenge mode)')),
+    sequenceCounter: optional(u24),
   }),
   states: ['BLANK', 'PREPARED', 'ISSUED', 'LOCKED'],
   security: { note: 'none; any open secure channel is closed first' },
@@ -52,10 +55,16 @@ export const initializeUpdate = defineCommand({
         keyDiversificationData: Uint8Array.of(0x62, 0x12, 0, 0, 0, 0, 0, 0, 0, 0x01),
         keyVersion: 0x30,
         scpId: 0x03,
-        scpParameter: 0x70,
+        iParameter: 0x70,
         cardChallenge: Uint8Array.of(0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8),
         cardCryptogram: Uint8Array.of(0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8),
       },
     },
   ],
 });
+
+/** The request value of INITIALIZE UPDATE: key version (P1) and host challenge. */
+export type InitializeUpdateRequest = Parameters<typeof initializeUpdate.encode>[0];
+
+/** The response data of INITIALIZE UPDATE, decoded. */
+export type InitializeUpdateResponse = ReturnType<typeof initializeUpdate.decodeResponse>;
