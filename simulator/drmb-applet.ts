@@ -6,7 +6,7 @@
  * import, cyclic log and transaction proofs. Value-moving commands commit coins, counter, log and the
  * full response in one transaction before answering.
  */
-import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import type { CommandApdu } from '../applet-spec/codec/apdu.js';
 import { bcdAmount, type Coder, u32 } from '../applet-spec/codec/fields.js';
 import { commandForHeader, COMMANDS } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
@@ -16,7 +16,6 @@ import { changePin } from '../applet-spec/commands/change-pin.js';
 import { creditForLoad } from '../applet-spec/commands/credit-for-load.js';
 import { debitForPurchase } from '../applet-spec/commands/debit-for-purchase.js';
 import { exportCoins } from '../applet-spec/commands/export-coins.js';
-import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
 import { getBalance } from '../applet-spec/commands/get-balance.js';
 import { getChallenge } from '../applet-spec/commands/get-challenge.js';
 import { getData } from '../applet-spec/commands/get-data.js';
@@ -27,7 +26,7 @@ import { ALGORITHM_SM4, APPLICATION_KEY_INDEX, APPLICATION_KEY_VERSION, initiali
 import { initializeForPurchase } from '../applet-spec/commands/initialize-for-purchase.js';
 import { initializeForReceive, RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
 import { initializeForTransfer } from '../applet-spec/commands/initialize-for-transfer.js';
-import { initializeUpdate, KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { putData } from '../applet-spec/commands/put-data.js';
 import { readCoinRecord } from '../applet-spec/commands/read-coin-record.js';
 import { readLogRecord } from '../applet-spec/commands/read-log-record.js';
@@ -45,106 +44,18 @@ import { CNY, type Coin, COIN_SIGNED_LENGTH, COIN_VERSION, coinCoder, coinListCo
 import { concatBytes, equalBytes, randomBytes } from '../crypto/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
 import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../crypto/pboc.js';
-import { Scp03CardSession } from '../crypto/scp03-session.js';
-import { dekDecrypt, SecureChannelError } from '../crypto/scp03.js';
+import { dekDecrypt } from '../crypto/scp03.js';
 import { sm2Decrypt, sm2PrecomputeVerifier, type Sm2Verifier } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
 import { g1FromBytes, g2FromBytes, sm9Decrypt, sm9Encrypt, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
 import { AppletContext } from './applet/applet-context.js';
 import { type Handler, type Route, route } from './applet/route.js';
-import { type CardMemory, MAX_AUTH_FAILURES, PROOF_RETENTION } from './card-memory.js';
+import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet/secure-channel.js';
+import { type CardMemory, PROOF_RETENTION } from './card-memory.js';
 import type { Applet } from './card-os.js';
 import { check, IsoException } from './iso-exception.js';
-
-// ---- secure-channel ----------------------------------------------------------------------------
-
-/** SCP03 "i" parameter: S8 mode, random card challenge, R-MAC and R-ENC supported (Amd D 5.1). */
-export const SCP03_I_PARAMETER = 0x60;
-
-/** Ends the secure channel session, if any. */
-function closeChannel(ctx: AppletContext): void {
-  ctx.session.scp?.close();
-  ctx.session.scp = undefined;
-  ctx.session.scpKvn = undefined;
-}
-
-/**
- * Secure messaging on the wire: returns the command in clear and records whether it came through the
- * open session. A plain INITIALIZE UPDATE in an open session reaches its handler, which closes the
- * session and starts a new one (GP Amd D 7.1.1); any other command must carry the session's C-MAC.
- */
-function unwrapSecureCommand(ctx: AppletContext, command: Uint8Array, apdu: CommandApdu): Uint8Array {
-  const t = ctx.session;
-  t.smOnWire = (apdu.cla & CLA_SECURE_MESSAGING) !== 0;
-  t.viaScp = false;
-  const scp = t.scp;
-  if (!scp || !scp.isOpen) return command;
-  if (!t.smOnWire && initializeUpdate.matches(apdu)) {
-    closeChannel(ctx);
-    return command;
-  }
-  try {
-    const plain = scp.unwrapCommand(command);
-    t.viaScp = true;
-    return plain;
-  } catch (e) {
-    closeChannel(ctx);
-    if (e instanceof SecureChannelError) throw new IsoException(e.sw ?? SW.SECURITY_STATUS_NOT_SATISFIED, e.reason);
-    if (e instanceof FormatError) throw new IsoException(SW.WRONG_LENGTH);
-    throw e;
-  }
-}
-
-/** Secure messaging of a response (data + SW) to a command that came through the open session. */
-function wrapSecureResponse(ctx: AppletContext, response: Uint8Array): Uint8Array {
-  const scp = ctx.session.scp;
-  if (!ctx.session.viaScp || !scp?.isOpen) return response;
-  return scp.wrapResponse(response);
-}
-
-const openSession: Handler<typeof initializeUpdate> = (_req, ctx, apdu) => {
-  closeChannel(ctx);
-  const kvn = apdu.p1 === 0 ? KEY_VERSIONS.PERSONALIZATION : apdu.p1;
-  const keys = ctx.memory.scpKeys(kvn);
-  check(keys, SW.REFERENCED_DATA_NOT_FOUND, 'unknown key version');
-  check(ctx.memory.authFailures < MAX_AUTH_FAILURES, SW.AUTHENTICATION_METHOD_BLOCKED, 'too many failed authentications');
-  try {
-    const { session, response } = Scp03CardSession.initializeUpdate(encodeCommandApdu(apdu), {
-      keys,
-      kvn,
-      kdd: ctx.memory.cardId,
-      iParameter: SCP03_I_PARAMETER,
-      cardChallenge: ctx.random(8),
-    });
-    ctx.session.scp = session;
-    ctx.session.scpKvn = kvn;
-    return initializeUpdate.decodeResponse(response.subarray(0, response.length - 2));
-  } catch (e) {
-    if (e instanceof SecureChannelError) throw new IsoException(e.sw ?? SW.INCORRECT_DATA, e.reason);
-    throw e;
-  }
-};
-
-const authenticate: Handler<typeof externalAuthenticate> = (_req, ctx, apdu) => {
-  const scp = ctx.session.scp;
-  check(scp, SW.CONDITIONS_OF_USE_NOT_SATISFIED);
-  try {
-    scp.processExternalAuthenticate(encodeCommandApdu({ ...apdu, cla: apdu.cla | CLA_SECURE_MESSAGING }));
-  } catch (e) {
-    closeChannel(ctx);
-    // GP 2.3 11.8.2: failed authentications are counted persistently, outside any transaction.
-    ctx.memory.setAuthFailures(ctx.memory.authFailures + 1);
-    if (e instanceof SecureChannelError) throw new IsoException(SW.AUTHENTICATION_FAILED, e.reason);
-    throw e;
-  }
-  ctx.memory.setAuthFailures(0);
-  ctx.session.nextBlock = 0;
-  ctx.session.lastBlockSeen = false;
-  return {};
-};
-
-const secureChannel: readonly Route[] = [route(initializeUpdate, openSession), route(externalAuthenticate, authenticate)];
+export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
 
 // ---- check-incoming-coins ----------------------------------------------------------------------
 
