@@ -13,7 +13,6 @@ import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { applicationBlock } from '../applet-spec/commands/application-block.js';
 import { applicationUnblock } from '../applet-spec/commands/application-unblock.js';
 import { changePin } from '../applet-spec/commands/change-pin.js';
-import { creditForLoad } from '../applet-spec/commands/credit-for-load.js';
 import { debitForPurchase } from '../applet-spec/commands/debit-for-purchase.js';
 import { exportCoins } from '../applet-spec/commands/export-coins.js';
 import { getBalance } from '../applet-spec/commands/get-balance.js';
@@ -22,7 +21,7 @@ import { getData } from '../applet-spec/commands/get-data.js';
 import { getResponse } from '../applet-spec/commands/get-response.js';
 import { getTransactionProve } from '../applet-spec/commands/get-transaction-prove.js';
 import { importCoins } from '../applet-spec/commands/import-coins.js';
-import { ALGORITHM_SM4, APPLICATION_KEY_INDEX, APPLICATION_KEY_VERSION, initializeForLoad } from '../applet-spec/commands/initialize-for-load.js';
+import { ALGORITHM_SM4, APPLICATION_KEY_INDEX, APPLICATION_KEY_VERSION } from '../applet-spec/commands/initialize-for-load.js';
 import { initializeForPurchase } from '../applet-spec/commands/initialize-for-purchase.js';
 import { initializeForReceive, RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
 import { initializeForTransfer } from '../applet-spec/commands/initialize-for-transfer.js';
@@ -40,118 +39,24 @@ import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-comman
 import { APPLICATION_KEY_NAMES, type ApplicationKeyName, dgiByNumber, type DgiDefinition, type DgiName, DGIS, stageDgis, STORE_DATA_P1, storeDataEncryptionBits } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW, swTriesLeft } from '../applet-spec/status-words.js';
-import { CNY, type Coin, COIN_SIGNED_LENGTH, COIN_VERSION, coinCoder, coinListCoder, type ExportBody, exportBodyCoder, type ExportHeader, exportHeaderCoder, type ExportPacket, MAX_COINS_PER_TRANSFER, MAX_SINGLE_LIMIT_FEN, NO_WITHDRAWAL_CODE, NO_WITHDRAWAL_SEAL, PACKET_VERSION, RECEIPT_VERSION, receiptBodyCoder, TRANSACTION_TYPES, type WithdrawalSeal, withdrawalSealCoder } from '../applet-spec/value-formats.js';
+import { CNY, type Coin, coinCoder, coinListCoder, type ExportBody, exportBodyCoder, type ExportHeader, exportHeaderCoder, type ExportPacket, MAX_COINS_PER_TRANSFER, MAX_SINGLE_LIMIT_FEN, NO_WITHDRAWAL_CODE, NO_WITHDRAWAL_SEAL, PACKET_VERSION, RECEIPT_VERSION, receiptBodyCoder, TRANSACTION_TYPES, type WithdrawalSeal, withdrawalSealCoder } from '../applet-spec/value-formats.js';
 import { concatBytes, equalBytes, randomBytes } from '../crypto/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
-import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../crypto/pboc.js';
+import { pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../crypto/pboc.js';
 import { dekDecrypt } from '../crypto/scp03.js';
-import { sm2Decrypt, sm2PrecomputeVerifier, type Sm2Verifier } from '../crypto/sm2.js';
+import { sm2Decrypt } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
 import { g1FromBytes, g2FromBytes, sm9Decrypt, sm9Encrypt, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
 import { AppletContext } from './applet/applet-context.js';
+import { checkIncomingCoins, coinVerifier } from './applet/check-incoming-coins.js';
+import { load } from './applet/load.js';
 import { type Handler, type Route, route } from './applet/route.js';
 import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet/secure-channel.js';
 import { type CardMemory, PROOF_RETENTION } from './card-memory.js';
 import type { Applet } from './card-os.js';
 import { check, IsoException } from './iso-exception.js';
 export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
-
-// ---- check-incoming-coins ----------------------------------------------------------------------
-
-/** Verifiers of central-bank coin keys, shared by all simulated cards (public data only). */
-const verifierCache = new Map<string, Sm2Verifier>();
-
-/** The verifier of a central-bank coin key; throws when the key is not a point of the curve. */
-function coinVerifier(publicKey: Uint8Array): Sm2Verifier {
-  const key = Buffer.from(publicKey).toString('hex');
-  let v = verifierCache.get(key);
-  if (!v) {
-    v = sm2PrecomputeVerifier(publicKey);
-    verifierCache.set(key, v);
-  }
-  return v;
-}
-
-/** Coin checks shared by load and import (9410 signature/format, 9418 expiry, 9411 serial). */
-function checkIncomingCoins(ctx: AppletContext, coins: Coin[], dateYYYYMMDD: string, coinListBytes: Uint8Array): void {
-  const keys = ctx.trustAnchors.coinKeys;
-  const held = new Set(ctx.memory.coins.map((c) => Buffer.from(c.body.serial).toString('hex')));
-  const seen = new Set<string>();
-  let off = 1;
-  for (const coin of coins) {
-    const raw = coinListBytes.subarray(off, off + coinCoder.size!);
-    off += coinCoder.size!;
-    check(coin.body.version === COIN_VERSION && coin.body.denominationFen > 0, SW.COIN_SIGNATURE_INVALID, 'coin format');
-    const anchor = keys.find((k) => k.keyIndex === coin.body.keyIndex);
-    check(anchor, SW.COIN_SIGNATURE_INVALID, 'unknown coin key index');
-    check(coinVerifier(anchor.publicKey).verify(coin.signature, raw.subarray(0, COIN_SIGNED_LENGTH)), SW.COIN_SIGNATURE_INVALID, 'coin signature');
-    check(coin.body.expiryDate >= dateYYYYMMDD, SW.COIN_EXPIRED);
-    const serial = Buffer.from(coin.body.serial).toString('hex');
-    check(!held.has(serial) && !seen.has(serial), SW.DUPLICATE_COIN_SERIAL);
-    seen.add(serial);
-  }
-}
-
-// ---- load --------------------------------------------------------------------------------------
-
-const startLoad: Handler<typeof initializeForLoad> = (r, ctx) => {
-  check(r.keyIndex === APPLICATION_KEY_INDEX, SW.KEY_INDEX_NOT_SUPPORTED);
-  check(r.amountFen > 0, SW.INCORRECT_DATA, 'zero amount');
-  const m = ctx.memory;
-  const balanceFen = m.balanceFen;
-  check(balanceFen + r.amountFen <= m.risk.balanceCapFen, SW.OVER_BALANCE_CAP);
-  const cardRandom = ctx.random(4);
-  const counter = m.counter;
-  const sessionKey = pbocLoadSessionKey(ctx.appKey('load')!, cardRandom, u32.encode(counter));
-  const mac1 = pbocMac(sessionKey, loadMac1Data({ balanceFen, amountFen: r.amountFen, transactionType: TRANSACTION_TYPES.LOAD, terminalId: r.terminalId }));
-  ctx.session.load = { amountFen: r.amountFen, terminalId: r.terminalId, sessionKey, counter };
-  return { balanceFen, counter, keyVersion: APPLICATION_KEY_VERSION, algorithmId: ALGORITHM_SM4, cardRandom, mac1 };
-};
-
-const credit: Handler<typeof creditForLoad> = (r, ctx, apdu) => {
-  const load = ctx.session.load!;
-  ctx.session.load = undefined;
-  // The coin list as sent, between date and time (7 bytes) and MAC2 (4 bytes): MAC2 covers its SM3.
-  const coinListBytes = apdu.data.subarray(7, apdu.data.length - 4);
-  const mac2Data = concatBytes(
-    loadMac2Data({ amountFen: load.amountFen, transactionType: TRANSACTION_TYPES.LOAD, terminalId: load.terminalId, date: r.date, time: r.time }),
-    sm3(coinListBytes),
-  );
-  check(equalBytes(pbocMac(load.sessionKey, mac2Data), r.mac2), SW.MAC_INVALID, 'MAC2');
-  const sum = r.coins.reduce((s, c) => s + c.body.denominationFen, 0);
-  check(sum === load.amountFen && r.coins.length > 0, SW.INCORRECT_DATA, 'coins do not add up to the amount');
-  checkIncomingCoins(ctx, r.coins, r.date, coinListBytes);
-  ctx.checkRoom(sum, r.coins.length);
-
-  const m = ctx.memory;
-  const newBalance = m.balanceFen + sum;
-  const tac = pbocTac(
-    ctx.appKey('tac')!,
-    loadTacData({ newBalanceFen: newBalance, counter: load.counter, amountFen: sum, transactionType: TRANSACTION_TYPES.LOAD, terminalId: load.terminalId, date: r.date, time: r.time }),
-  );
-  const response = { tac };
-  const store = m.store;
-  store.begin();
-  m.setCoins([...m.coins, ...r.coins]);
-  m.setCounter(load.counter + 1);
-  m.setOfflineUse({ count: 0, amountFen: 0 });
-  m.appendLog({
-    counter: load.counter,
-    type: 'LOAD',
-    amountFen: sum,
-    balanceAfterFen: newBalance,
-    counterparty: concatBytes(new Uint8Array(4), load.terminalId),
-    date: r.date,
-    time: r.time,
-    coinSetHash: sm3(coinListBytes).subarray(0, 8),
-  });
-  m.putProof(TRANSACTION_TYPES.LOAD, load.counter, creditForLoad.encodeResponse(response));
-  store.commit();
-  return response;
-};
-
-const load: readonly Route[] = [route(initializeForLoad, startLoad), route(creditForLoad, credit)];
 
 // ---- personalization ---------------------------------------------------------------------------
 
