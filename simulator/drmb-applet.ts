@@ -12,18 +12,13 @@ import { commandForHeader, COMMANDS } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { applicationBlock } from '../applet-spec/commands/application-block.js';
 import { applicationUnblock } from '../applet-spec/commands/application-unblock.js';
-import { debitForPurchase } from '../applet-spec/commands/debit-for-purchase.js';
-import { exportCoins } from '../applet-spec/commands/export-coins.js';
 import { getBalance } from '../applet-spec/commands/get-balance.js';
 import { getChallenge } from '../applet-spec/commands/get-challenge.js';
 import { getData } from '../applet-spec/commands/get-data.js';
 import { getResponse } from '../applet-spec/commands/get-response.js';
 import { getTransactionProve } from '../applet-spec/commands/get-transaction-prove.js';
 import { importCoins } from '../applet-spec/commands/import-coins.js';
-import { ALGORITHM_SM4, APPLICATION_KEY_INDEX, APPLICATION_KEY_VERSION } from '../applet-spec/commands/initialize-for-load.js';
-import { initializeForPurchase } from '../applet-spec/commands/initialize-for-purchase.js';
 import { initializeForReceive, RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
-import { initializeForTransfer } from '../applet-spec/commands/initialize-for-transfer.js';
 import { putData } from '../applet-spec/commands/put-data.js';
 import { readCoinRecord } from '../applet-spec/commands/read-coin-record.js';
 import { readLogRecord } from '../applet-spec/commands/read-log-record.js';
@@ -34,244 +29,29 @@ import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-comman
 import type { ApplicationKeyName } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
-import { CNY, type Coin, coinCoder, coinListCoder, type ExportBody, exportBodyCoder, type ExportHeader, exportHeaderCoder, type ExportPacket, MAX_COINS_PER_TRANSFER, MAX_SINGLE_LIMIT_FEN, NO_WITHDRAWAL_CODE, NO_WITHDRAWAL_SEAL, PACKET_VERSION, RECEIPT_VERSION, receiptBodyCoder, TRANSACTION_TYPES, type WithdrawalSeal, withdrawalSealCoder } from '../applet-spec/value-formats.js';
+import { type Coin, coinCoder, type ExportBody, exportBodyCoder, type ExportPacket, MAX_SINGLE_LIMIT_FEN, NO_WITHDRAWAL_CODE, PACKET_VERSION, RECEIPT_VERSION, receiptBodyCoder, TRANSACTION_TYPES, withdrawalSealCoder } from '../applet-spec/value-formats.js';
 import { concatBytes, equalBytes, randomBytes } from '../crypto/bytes.js';
-import { pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../crypto/pboc.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
-import { sm9Decrypt, sm9Encrypt, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
+import { sm9Decrypt, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
 import { AppletContext } from './applet/applet-context.js';
 import { checkIncomingCoins } from './applet/check-incoming-coins.js';
 import { load } from './applet/load.js';
 import { personalization } from './applet/personalization.js';
 import { pin } from './applet/pin.js';
+import { purchase } from './applet/purchase.js';
 import { type Handler, type Route, route } from './applet/route.js';
 import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet/secure-channel.js';
+import { selectCoins } from './applet/select-coins.js';
+import { transfer } from './applet/transfer.js';
 import { type CardMemory, PROOF_RETENTION } from './card-memory.js';
 import type { Applet } from './card-os.js';
 import { check, IsoException } from './iso-exception.js';
 export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
 
-// ---- select-coins ------------------------------------------------------------------------------
-
-/**
- * Coins adding up to exactly `amount`, fewest coins first: a bounded knapsack over the
- * denominations held (amounts scaled by their common divisor), O(amount x coins).
- * Undefined when no subset matches or a packet could not carry the coins.
- */
-function selectCoins(coins: Coin[], amountFen: number): Coin[] | undefined {
-  if (amountFen <= 0 || coins.reduce((s, c) => s + c.body.denominationFen, 0) < amountFen) return undefined;
-  const groups = new Map<number, Coin[]>();
-  for (const c of coins) groups.set(c.body.denominationFen, [...(groups.get(c.body.denominationFen) ?? []), c]);
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-  const unit = [...groups.keys()].reduce(gcd, amountFen);
-  const target = amountFen / unit;
-  const INF = 0x7fffffff;
-  let best = new Int32Array(target + 1).fill(INF);
-  best[0] = 0;
-  const usedPerGroup: [number, Coin[], Int16Array][] = [];
-  for (const [value, list] of [...groups].sort((a, b) => b[0] - a[0])) {
-    const v = value / unit;
-    const next = new Int32Array(target + 1).fill(INF);
-    const used = new Int16Array(target + 1);
-    for (let a = 0; a <= target; a++) {
-      for (let k = 0; k <= list.length && k * v <= a; k++) {
-        const prev = best[a - k * v];
-        if (prev !== INF && prev + k < next[a]) {
-          next[a] = prev + k;
-          used[a] = k;
-        }
-      }
-    }
-    best = next;
-    usedPerGroup.push([value, list, used]);
-  }
-  if (best[target] === INF || best[target] > MAX_COINS_PER_TRANSFER) return undefined;
-  const picked: Coin[] = [];
-  let a = target;
-  for (let g = usedPerGroup.length - 1; g >= 0; g--) {
-    const [value, list, used] = usedPerGroup[g];
-    const k = used[a];
-    picked.push(...list.slice(0, k));
-    a -= (k * value) / unit;
-  }
-  return picked;
-}
-
-// ---- purchase ----------------------------------------------------------------------------------
-
-/** Checks shared by INITIALIZE FOR PURCHASE and TRANSFER: balance, limits, PIN, exact coins. */
-function checkPayment(ctx: AppletContext, amountFen: number): void {
-  const m = ctx.memory;
-  const risk = m.risk;
-  check(amountFen > 0, SW.INCORRECT_DATA, 'zero amount');
-  check(amountFen <= m.balanceFen, SW.INSUFFICIENT_BALANCE);
-  check(amountFen <= risk.singleLimitFen, SW.OVER_SINGLE_LIMIT);
-  const use = m.offlineUse;
-  check(use.count + 1 <= risk.offlineCountLimit && use.amountFen + amountFen <= risk.offlineAmountLimitFen, SW.OFFLINE_QUOTA_EXHAUSTED);
-  if (amountFen > risk.pinThresholdFen) check(ctx.session.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN required above the threshold');
-  check(selectCoins(m.coins, amountFen), SW.NO_EXACT_COIN_SET);
-}
-
-/**
- * Builds header and signed body for the coins being exported. A withdrawal code goes into the body's
- * seal with a fresh random salt; the header carries SM3 of the seal (value-formats.ts), zeros without a code.
- */
-function buildPacket(
-  ctx: AppletContext,
-  header: Omit<ExportHeader, 'coinListHash' | 'previousExportHash' | 'codeCommitment'>,
-  coins: Coin[],
-  withdrawalCode: string = NO_WITHDRAWAL_CODE,
-): { header: ExportHeader; headerBytes: Uint8Array; bodyBytes: Uint8Array; coinListBytes: Uint8Array } {
-  const seal: WithdrawalSeal = withdrawalCode === NO_WITHDRAWAL_CODE ? NO_WITHDRAWAL_SEAL : { code: withdrawalCode, salt: ctx.random(16) };
-  const codeCommitment = withdrawalCode === NO_WITHDRAWAL_CODE ? new Uint8Array(32) : sm3(withdrawalSealCoder.encode(seal));
-  const coinListBytes = coinListCoder.encode(coins);
-  const full: ExportHeader = { ...header, codeCommitment, coinListHash: sm3(coinListBytes), previousExportHash: ctx.memory.lastExportHash };
-  const headerBytes = exportHeaderCoder.encode(full);
-  const anchors = ctx.trustAnchors;
-  const signature = sm9Sign(ctx.memory.dgi('sm9SignKey')!, anchors.kgcSignMasterPublicKey, sm3(concatBytes(headerBytes, coinListBytes)));
-  const bodyBytes = exportBodyCoder.encode({ coins, signature, withdrawal: seal });
-  return { header: full, headerBytes, bodyBytes, coinListBytes };
-}
-
-/** The atomic commit of an export: coins out, counter, offline use, hash chain, log, proof. */
-function commitExport(
-  ctx: AppletContext,
-  type: 'PURCHASE' | 'TRANSFER',
-  counter: number,
-  coins: Coin[],
-  amountFen: number,
-  packet: Uint8Array,
-  counterparty: Uint8Array,
-  date: string,
-  time: string,
-  coinListBytes: Uint8Array,
-  response: Uint8Array,
-): void {
-  const m = ctx.memory;
-  const spent = new Set(coins.map((c) => Buffer.from(c.body.serial).toString('hex')));
-  const remaining = m.coins.filter((c) => !spent.has(Buffer.from(c.body.serial).toString('hex')));
-  const use = m.offlineUse;
-  const store = m.store;
-  store.begin();
-  m.setCoins(remaining);
-  m.setCounter(counter + 1);
-  m.setOfflineUse({ count: use.count + 1, amountFen: use.amountFen + amountFen });
-  m.setLastExportHash(sm3(packet));
-  m.appendLog({
-    counter,
-    type,
-    amountFen,
-    balanceAfterFen: remaining.reduce((s, c) => s + c.body.denominationFen, 0),
-    counterparty,
-    date,
-    time,
-    coinSetHash: sm3(coinListBytes).subarray(0, 8),
-  });
-  m.putProof(TRANSACTION_TYPES[type], counter, response);
-  store.commit();
-}
-
-const startPurchase: Handler<typeof initializeForPurchase> = (r, ctx) => {
-  check(r.keyIndex === APPLICATION_KEY_INDEX, SW.KEY_INDEX_NOT_SUPPORTED);
-  checkPayment(ctx, r.amountFen);
-  const cardRandom = ctx.random(4);
-  const counter = ctx.memory.counter;
-  ctx.session.purchase = { amountFen: r.amountFen, terminalId: r.terminalId, cardRandom, counter };
-  return { balanceFen: ctx.memory.balanceFen, counter, keyVersion: APPLICATION_KEY_VERSION, algorithmId: ALGORITHM_SM4, cardRandom };
-};
-
-const debit: Handler<typeof debitForPurchase> = (r, ctx) => {
-  const purchase = ctx.session.purchase!;
-  ctx.session.purchase = undefined;
-  const sessionKey = pbocPurchaseSessionKey(ctx.appKey('purchase')!, purchase.cardRandom, u32.encode(purchase.counter), u32.encode(r.terminalSequence));
-  const mac1Data = purchaseMac1Data({ amountFen: purchase.amountFen, transactionType: TRANSACTION_TYPES.PURCHASE, terminalId: purchase.terminalId, date: r.date, time: r.time });
-  check(equalBytes(pbocMac(sessionKey, mac1Data), r.mac1), SW.MAC_INVALID, 'MAC1');
-  const coins = selectCoins(ctx.memory.coins, purchase.amountFen);
-  check(coins, SW.NO_EXACT_COIN_SET);
-  const { header, headerBytes, bodyBytes, coinListBytes } = buildPacket(
-    ctx,
-    {
-      version: PACKET_VERSION,
-      type: 'PURCHASE',
-      payerCardId: ctx.cardIdDigits,
-      payerIdentity: ctx.identity,
-      payerCounter: purchase.counter,
-      payeeIdentity: r.payeeIdentity,
-      payeeNonce: r.unpredictableNumber,
-      terminalId: purchase.terminalId,
-      terminalSequence: r.terminalSequence,
-      date: r.date,
-      time: r.time,
-      amountFen: purchase.amountFen,
-      currency: CNY,
-    },
-    coins,
-  );
-  const packet = concatBytes(headerBytes, bodyBytes);
-  const mac2 = pbocMac(sessionKey, purchaseMac2Data({ amountFen: purchase.amountFen }));
-  const tac = pbocTac(
-    ctx.appKey('tac')!,
-    purchaseTacData({ amountFen: purchase.amountFen, transactionType: TRANSACTION_TYPES.PURCHASE, terminalId: purchase.terminalId, terminalSequence: r.terminalSequence, date: r.date, time: r.time }),
-  );
-  const response = { tac, mac2, packet: { header, body: bodyBytes } };
-  const counterparty = concatBytes(new Uint8Array(4), purchase.terminalId);
-  commitExport(ctx, 'PURCHASE', purchase.counter, coins, purchase.amountFen, packet, counterparty, r.date, r.time, coinListBytes, debitForPurchase.encodeResponse(response));
-  return response;
-};
-
-const purchase: readonly Route[] = [route(initializeForPurchase, startPurchase), route(debitForPurchase, debit)];
-
-// ---- transfer ----------------------------------------------------------------------------------
+// ---- receive -----------------------------------------------------------------------------------
 
 const utf8 = new TextEncoder();
-
-const startTransfer: Handler<typeof initializeForTransfer> = (r, ctx) => {
-  checkPayment(ctx, r.amountFen);
-  check(r.payeeIdentity.length > 0, SW.INCORRECT_DATA, 'no payee identity');
-  const cardRandom = ctx.random(4);
-  const counter = ctx.memory.counter;
-  ctx.session.transfer = { ...r, cardRandom, counter };
-  return { balanceFen: ctx.memory.balanceFen, counter, cardRandom };
-};
-
-const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
-  const transfer = ctx.session.transfer!;
-  ctx.session.transfer = undefined;
-  check(equalBytes(r.confirmation, transfer.cardRandom), SW.INCORRECT_DATA, 'confirmation does not match the card random');
-  const coins = selectCoins(ctx.memory.coins, transfer.amountFen);
-  check(coins, SW.NO_EXACT_COIN_SET);
-  const { header, headerBytes, bodyBytes, coinListBytes } = buildPacket(
-    ctx,
-    {
-      version: PACKET_VERSION,
-      type: 'TRANSFER',
-      payerCardId: ctx.cardIdDigits,
-      payerIdentity: ctx.identity,
-      payerCounter: transfer.counter,
-      payeeIdentity: transfer.payeeIdentity,
-      payeeNonce: transfer.payeeNonce,
-      terminalId: new Uint8Array(6),
-      terminalSequence: 0,
-      date: transfer.date,
-      time: transfer.time,
-      amountFen: transfer.amountFen,
-      currency: CNY,
-    },
-    coins,
-    transfer.withdrawalCode,
-  );
-  const payee = utf8.encode(transfer.payeeIdentity);
-  const encrypted = sm9Encrypt(ctx.trustAnchors.kgcEncryptMasterPublicKey, payee, bodyBytes);
-  const packet = concatBytes(headerBytes, encrypted);
-  const counterparty = sm3(payee).subarray(0, 10);
-  commitExport(ctx, 'TRANSFER', transfer.counter, coins, transfer.amountFen, packet, counterparty, transfer.date, transfer.time, coinListBytes, packet);
-  return { header, body: encrypted };
-};
-
-const transfer: readonly Route[] = [route(initializeForTransfer, startTransfer), route(exportCoins, exportPacket)];
-
-// ---- receive -----------------------------------------------------------------------------------
 
 const startReceive: Handler<typeof initializeForReceive> = (_r, ctx) => {
   const m = ctx.memory;
