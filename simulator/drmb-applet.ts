@@ -7,224 +7,35 @@
  * full response in one transaction before answering.
  */
 import type { CommandApdu } from '../applet-spec/codec/apdu.js';
-import { bcdAmount, type Coder, u32 } from '../applet-spec/codec/fields.js';
-import { commandForHeader, COMMANDS } from '../applet-spec/commands.js';
+import { COMMANDS, commandForHeader } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
-import { applicationBlock } from '../applet-spec/commands/application-block.js';
-import { applicationUnblock } from '../applet-spec/commands/application-unblock.js';
-import { getBalance } from '../applet-spec/commands/get-balance.js';
 import { getChallenge } from '../applet-spec/commands/get-challenge.js';
-import { getData } from '../applet-spec/commands/get-data.js';
 import { getResponse } from '../applet-spec/commands/get-response.js';
-import { getTransactionProve } from '../applet-spec/commands/get-transaction-prove.js';
-import { putData } from '../applet-spec/commands/put-data.js';
-import { readCoinRecord } from '../applet-spec/commands/read-coin-record.js';
-import { readLogRecord } from '../applet-spec/commands/read-log-record.js';
 import { fciCoder, select } from '../applet-spec/commands/select.js';
-import { setStatus } from '../applet-spec/commands/set-status.js';
-import { cardIdCoder, dataObjectByTag, TAG } from '../applet-spec/data-objects.js';
+import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-command.js';
-import type { ApplicationKeyName } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
-import { type Coin, MAX_SINGLE_LIMIT_FEN } from '../applet-spec/value-formats.js';
-import { concatBytes, equalBytes, randomBytes } from '../crypto/bytes.js';
-import { sm4Mac } from '../crypto/sm4-mac.js';
+import { type Coin } from '../applet-spec/value-formats.js';
+import { randomBytes } from '../crypto/bytes.js';
 import { AppletContext } from './applet/applet-context.js';
+import { cardData } from './applet/card-data.js';
+import { checkLineMac, issuerScript } from './applet/issuer-script.js';
+import { lifecycle } from './applet/lifecycle.js';
 import { load } from './applet/load.js';
 import { personalization } from './applet/personalization.js';
 import { pin } from './applet/pin.js';
 import { purchase } from './applet/purchase.js';
 import { receive } from './applet/receive.js';
-import { type Handler, type Route, route } from './applet/route.js';
+import type { Route } from './applet/route.js';
 import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet/secure-channel.js';
 import { selectCoins } from './applet/select-coins.js';
 import { transfer } from './applet/transfer.js';
-import { type CardMemory, PROOF_RETENTION } from './card-memory.js';
 import type { Applet } from './card-os.js';
+import type { CardMemory } from './card-memory.js';
 import { check, IsoException } from './iso-exception.js';
+
 export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
-
-// ---- card-data ---------------------------------------------------------------------------------
-
-/** DGIs whose fields GET DATA answers for the tags they carry. */
-const DGIS_WITH_DATA_OBJECTS = ['cardRecord', 'ibcIdentity', 'riskDefaults', 'holderRecord', 'trustAnchors'] as const;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !(v instanceof Uint8Array);
-
-/** The value of a data object as GET DATA answers it, undefined when the card does not have it (yet). */
-function dataObjectValue(ctx: AppletContext, tag: number): Uint8Array | undefined {
-  const d = dataObjectByTag(tag);
-  if (!d) return undefined;
-  const m = ctx.memory;
-  const enc = (c: Coder<unknown>, v: unknown): Uint8Array | undefined => (v === undefined ? undefined : c.encode(v));
-  const risk = m.hasRisk ? m.risk : undefined;
-  const amount = bcdAmount(12);
-  switch (tag) {
-    case TAG.balance:
-      return m.state === 'ISSUED' || m.state === 'LOCKED' ? amount.encode(m.balanceFen) : undefined;
-    case TAG.balanceCap:
-      return risk && amount.encode(risk.balanceCapFen);
-    case TAG.singleLimit:
-      return risk && amount.encode(risk.singleLimitFen);
-    case TAG.offlineCountLimit:
-      return risk && enc(d.coder, risk.offlineCountLimit);
-    case TAG.offlineAmountLimit:
-      return risk && amount.encode(risk.offlineAmountLimitFen);
-    case TAG.pinThreshold:
-      return risk && amount.encode(risk.pinThresholdFen);
-    case TAG.maxCoins:
-      return risk && enc(d.coder, risk.maxCoins);
-    case TAG.transactionCounter:
-      return u32.encode(m.counter);
-    case TAG.pinTriesLeft:
-      return m.pinReference ? Uint8Array.of(m.pinTriesLeft) : undefined;
-    case TAG.cardId:
-      return m.cardId;
-    case TAG.appState:
-      return enc(d.coder, m.state);
-    case TAG.coinSummary: {
-      if (m.state !== 'ISSUED' && m.state !== 'LOCKED') return undefined;
-      const counts = new Map<number, number>();
-      for (const c of m.coins) counts.set(c.body.denominationFen, (counts.get(c.body.denominationFen) ?? 0) + 1);
-      return enc(d.coder, [...counts].sort((a, b) => b[0] - a[0]).map(([denominationFen, count]) => ({ denominationFen, count })));
-    }
-    case TAG.cardCertificate:
-      return ctx.dgi('cardCertificate');
-  }
-  // Everything else comes from the stored DGIs that carry it.
-  for (const name of DGIS_WITH_DATA_OBJECTS) {
-    const v: unknown = ctx.dgi(name);
-    if (isRecord(v) && v[d.key] !== undefined && d.getData !== 'never') return enc(d.coder, v[d.key]);
-  }
-  return undefined;
-}
-
-const readDataObject: Handler<typeof getData> = ({ tag }, ctx) => {
-  const value = dataObjectValue(ctx, tag);
-  check(value, SW.REFERENCED_DATA_NOT_FOUND, 'data object not available');
-  return { tag, value };
-};
-
-const balance: Handler<typeof getBalance> = (_r, ctx) => ({ balanceFen: ctx.memory.balanceFen });
-
-const coinRecord: Handler<typeof readCoinRecord> = ({ record }, ctx) => {
-  const coins = ctx.memory.coins;
-  check(record >= 1 && record <= coins.length, SW.RECORD_NOT_FOUND);
-  return coins[record - 1];
-};
-
-const logRecord: Handler<typeof readLogRecord> = ({ record }, ctx) => {
-  const log = ctx.memory.log;
-  check(record >= 1 && record <= log.length, SW.RECORD_NOT_FOUND);
-  return log[record - 1];
-};
-
-const prove: Handler<typeof getTransactionProve> = ({ transactionType, counter }, ctx) => {
-  const m = ctx.memory;
-  const proof = m.proof(transactionType, counter);
-  if (proof) return { storedResponse: proof };
-  check(!(counter < m.counter && counter + PROOF_RETENTION <= m.counter - 1), SW.RECORD_NOT_FOUND, 'proof no longer retained');
-  throw new IsoException(SW.MAC_NOT_AVAILABLE, 'no such transaction');
-};
-
-const cardData: readonly Route[] = [
-  route(getData, readDataObject),
-  route(getBalance, balance),
-  route(readCoinRecord, coinRecord),
-  route(readLogRecord, logRecord),
-  route(getTransactionProve, prove),
-];
-
-// ---- issuer-script -----------------------------------------------------------------------------
-
-/**
- * PBOC line MAC (JR/T 0025.2 secure messaging): SM4 MAC algorithm 1 over CLA INS P1 P2 Lc and the
- * data before the MAC, padding method 2, IV = the GET CHALLENGE random padded with zeros.
- */
-function checkLineMac(ctx: AppletContext, apdu: CommandApdu, keyName: ApplicationKeyName): void {
-  const challenge = ctx.session.challenge;
-  check(challenge, SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'no challenge');
-  const key = ctx.appKey(keyName);
-  check(key, SW.KEY_INDEX_NOT_SUPPORTED);
-  const body = apdu.data.subarray(0, apdu.data.length - 4);
-  const iv = new Uint8Array(16);
-  iv.set(challenge);
-  const mac = sm4Mac(key, concatBytes(Uint8Array.of(apdu.cla | CLA_SECURE_MESSAGING, apdu.ins, apdu.p1, apdu.p2, apdu.data.length), body), { iv, length: 4 });
-  check(equalBytes(mac, apdu.data.subarray(apdu.data.length - 4)), SW.MAC_INVALID, 'line MAC');
-}
-
-const challenge: Handler<typeof getChallenge> = (_r, ctx, apdu) => {
-  // GET CHALLENGE definition: 4 or 8 bytes as Le asks, 6700 for any other Le.
-  check(apdu.le === 4 || apdu.le === 8, SW.WRONG_LENGTH, 'GET CHALLENGE Le must be 04 or 08');
-  ctx.session.challenge = ctx.random(apdu.le);
-  return { challenge: ctx.session.challenge.slice() };
-};
-
-const update: Handler<typeof putData> = ({ tag, value }, ctx) => {
-  const d = dataObjectByTag(tag)!;
-  let v: number;
-  try {
-    v = d.coder.decode(value) as number;
-  } catch {
-    throw new IsoException(SW.INCORRECT_DATA, 'value layout');
-  }
-  const r = { ...ctx.memory.risk };
-  // PUT DATA definition: a value above the central-bank default (DGI E002) is 6A80, as STORE DATA
-  // refuses tier caps above them.
-  const defaults = ctx.dgi('riskDefaults');
-  const ceiling: Record<number, number | undefined> = {
-    [TAG.singleLimit]: defaults?.singleLimit,
-    [TAG.balanceCap]: defaults?.balanceCap,
-    [TAG.offlineCountLimit]: defaults?.offlineCountLimit,
-    [TAG.offlineAmountLimit]: defaults?.offlineAmountLimit,
-    [TAG.pinThreshold]: defaults?.pinThreshold,
-  };
-  check(ceiling[tag] === undefined || v <= ceiling[tag]!, SW.INCORRECT_DATA, 'above the central-bank default');
-  switch (tag) {
-    case TAG.singleLimit:
-      check(v <= MAX_SINGLE_LIMIT_FEN, SW.INCORRECT_DATA, 'single limit above 1000.00 yuan');
-      r.singleLimitFen = v;
-      break;
-    case TAG.balanceCap:
-      r.balanceCapFen = v;
-      break;
-    case TAG.offlineCountLimit:
-      r.offlineCountLimit = v;
-      break;
-    case TAG.offlineAmountLimit:
-      r.offlineAmountLimitFen = v;
-      break;
-    case TAG.pinThreshold:
-      r.pinThresholdFen = v;
-      break;
-  }
-  ctx.memory.setRisk(r);
-  return {};
-};
-
-const issuerScript: readonly Route[] = [route(getChallenge, challenge), route(putData, update)];
-
-// ---- lifecycle ---------------------------------------------------------------------------------
-
-const block: Handler<typeof applicationBlock> = (_r, ctx) => {
-  ctx.memory.setState('LOCKED');
-  return {};
-};
-
-const unblock: Handler<typeof applicationUnblock> = (_r, ctx) => {
-  ctx.memory.setState('ISSUED');
-  return {};
-};
-
-const terminate: Handler<typeof setStatus> = ({ aid }, ctx) => {
-  check(equalBytes(aid, DRMB_AID), SW.REFERENCED_DATA_NOT_FOUND, 'not this application');
-  check(ctx.memory.coinBytes.length === 0, SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'coins still on the card: redeem first');
-  ctx.memory.setState('TERMINATED');
-  return {};
-};
-
-const lifecycle: readonly Route[] = [route(applicationBlock, block), route(applicationUnblock, unblock), route(setStatus, terminate)];
 
 /** Every command's route, by its definition; SELECT and GET RESPONSE belong to the card OS. */
 const ROUTES: ReadonlyMap<Command<unknown, unknown>, Route> = new Map(
