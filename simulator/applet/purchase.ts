@@ -15,6 +15,7 @@ import {
   exportBodyCoder,
   type ExportHeader,
   exportHeaderCoder,
+  exportPacketCoder,
   NO_WITHDRAWAL_CODE,
   NO_WITHDRAWAL_SEAL,
   PACKET_VERSION,
@@ -120,7 +121,7 @@ const debit: Handler<typeof debitForPurchase> = (r, ctx) => {
   check(equalBytes(pbocMac(sessionKey, mac1Data), r.mac1), SW.MAC_INVALID, 'MAC1');
   const coins = selectCoins(ctx.memory.coins, purchase.amountFen);
   check(coins, SW.NO_EXACT_COIN_SET);
-  const { header, headerBytes, bodyBytes, coinListBytes } = buildPacket(
+  const { header, bodyBytes, coinListBytes } = buildPacket(
     ctx,
     {
       version: PACKET_VERSION,
@@ -139,7 +140,7 @@ const debit: Handler<typeof debitForPurchase> = (r, ctx) => {
     },
     coins,
   );
-  const packet = concatBytes(headerBytes, bodyBytes);
+  const packet = exportPacketCoder.encode({ header, body: bodyBytes });
   const mac2 = pbocMac(sessionKey, purchaseMac2Data({ amountFen: purchase.amountFen }));
   const tac = pbocTac(
     ctx.appKey('tac')!,

@@ -7,7 +7,7 @@ import { exportCoins } from '../../applet-spec/commands/export-coins.js';
 import { initializeForTransfer } from '../../applet-spec/commands/initialize-for-transfer.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { CNY, PACKET_VERSION } from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../crypto/bytes.js';
+import { equalBytes } from '../../crypto/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Encrypt } from '../../crypto/sm9/sm9.js';
 import { check } from '../iso-exception.js';
@@ -32,7 +32,7 @@ const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
   check(equalBytes(r.confirmation, transfer.cardRandom), SW.INCORRECT_DATA, 'confirmation does not match the card random');
   const coins = selectCoins(ctx.memory.coins, transfer.amountFen);
   check(coins, SW.NO_EXACT_COIN_SET);
-  const { header, headerBytes, bodyBytes, coinListBytes } = buildPacket(
+  const { header, bodyBytes, coinListBytes } = buildPacket(
     ctx,
     {
       version: PACKET_VERSION,
@@ -53,11 +53,12 @@ const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
     transfer.withdrawalCode,
   );
   const payee = utf8.encode(transfer.payeeIdentity);
-  const encrypted = sm9Encrypt(ctx.trustAnchors.kgcEncryptMasterPublicKey, payee, bodyBytes);
-  const packet = concatBytes(headerBytes, encrypted);
+  const response = { header, body: sm9Encrypt(ctx.trustAnchors.kgcEncryptMasterPublicKey, payee, bodyBytes) };
+  // The response is the packet: its bytes are hashed into the export chain and kept as the proof.
+  const packet = exportCoins.encodeResponse(response);
   const counterparty = sm3(payee).subarray(0, 10);
   commitExport(ctx, 'TRANSFER', transfer.counter, coins, transfer.amountFen, packet, counterparty, transfer.date, transfer.time, coinListBytes, packet);
-  return { header, body: encrypted };
+  return response;
 };
 
 export const transfer: readonly Route[] = [route(initializeForTransfer, startTransfer), route(exportCoins, exportPacket)];
