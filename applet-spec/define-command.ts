@@ -116,6 +116,12 @@ export interface Command<Req, Res> extends Omit<CommandSpec<any, Res, HeaderByte
   encodeResponse(res: Res): Uint8Array;
 }
 
+/** The request value of a defined command: its data fields plus its header parameters. */
+export type RequestOf<C> = C extends Command<infer Req, infer _Res> ? Req : never;
+
+/** The response value of a defined command, as its response coder reads and writes it. */
+export type ResponseOf<C> = C extends Command<infer _Req, infer Res> ? Res : never;
+
 /**
  * Status words the card OS and the secure-messaging layer may answer to any command, whatever its
  * definition (listed once here, and in the reference): 6700 a length no layout can hold or a

@@ -8,7 +8,7 @@ import { coinCoder, type Coin, COIN_LENGTH, COIN_VERSION, type LogRecord, logRec
 import { APP_STATES, type AppState, appStateFromByte } from '../applet-spec/lifecycle.js';
 import { pinBlockFormat2 } from '../applet-spec/codec/fields.js';
 import { cardIdCoder } from '../applet-spec/data-objects.js';
-import { dgiByNumber, DGIS, stageDgis } from '../applet-spec/dgis.js';
+import { dgiByNumber, DGIS, type DgiName, stageDgis } from '../applet-spec/dgis.js';
 import { creditForLoad } from '../applet-spec/commands/credit-for-load.js';
 import { debitForPurchase } from '../applet-spec/commands/debit-for-purchase.js';
 import { exportCoins } from '../applet-spec/commands/export-coins.js';
@@ -32,6 +32,11 @@ export interface RiskParameters {
   offlineAmountLimitFen: number;
   pinThresholdFen: number;
   maxCoins: number;
+}
+
+/** Store key of a stored DGI (clear value): `dgi/` and the DGI number in four hex digits. */
+export function dgiRecordKey(dgi: number): string {
+  return `dgi/${dgi.toString(16).padStart(4, '0')}`;
 }
 
 const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
@@ -182,7 +187,7 @@ export class CardMemory {
     const stages: (1 | 2)[] = state === 'PREPARED' ? [1] : state === 'ISSUED' || state === 'LOCKED' ? [1, 2] : [];
     const needed = ['state', 'card/id', ...(stages.includes(1) ? ['purse/risk'] : []), ...(stages.includes(2) ? ['pin/ref', 'pin/limit', 'pin/tries'] : [])];
     for (const stage of stages) {
-      for (const d of stageDgis(stage)) if (d.mandatory && d.dgi !== DGIS.completion.dgi) needed.push(`dgi/${d.dgi.toString(16).padStart(4, '0')}`);
+      for (const d of stageDgis(stage)) if (d.mandatory && d.dgi !== DGIS.completion.dgi) needed.push(dgiRecordKey(d.dgi));
     }
     for (const key of needed) if (!this.store.has(key)) throw damaged(key, `missing on a card in state ${state}`);
 
@@ -241,7 +246,17 @@ export class CardMemory {
     if (n !== this.authFailures) this.store.put('scp/failures', Uint8Array.of(Math.min(n, 255)));
   }
 
-  /** A stored DGI value (clear) or key record. */
+  /** The clear value of a DGI personalization stored, undefined before STORE DATA wrote it. */
+  dgi(name: DgiName): Uint8Array | undefined {
+    return this.store.get(dgiRecordKey(DGIS[name].dgi));
+  }
+
+  /** Stores the clear value of a DGI (STORE DATA, inside its transaction). */
+  putDgi(name: DgiName, clear: Uint8Array): void {
+    this.store.put(dgiRecordKey(DGIS[name].dgi), clear);
+  }
+
+  /** A stored record by its store key. */
   record(name: string): Uint8Array | undefined {
     return this.store.get(name);
   }
@@ -251,6 +266,15 @@ export class CardMemory {
   }
 
   // ---- PIN ---------------------------------------------------------------------------------
+
+  /** The reference PIN (ISO 9564 format 2 block, 8 bytes), undefined before issuance. */
+  get pinReference(): Uint8Array | undefined {
+    return this.store.get('pin/ref');
+  }
+
+  setPinReference(block: Uint8Array): void {
+    this.store.put('pin/ref', block);
+  }
 
   get pinTriesLeft(): number {
     return this.store.get('pin/tries')?.[0] ?? 0;
@@ -262,6 +286,10 @@ export class CardMemory {
 
   get pinTryLimit(): number {
     return this.store.get('pin/limit')?.[0] ?? 3;
+  }
+
+  setPinTryLimit(n: number): void {
+    this.store.put('pin/limit', Uint8Array.of(n));
   }
 
   // ---- purse -------------------------------------------------------------------------------
@@ -295,6 +323,11 @@ export class CardMemory {
 
   get balanceFen(): number {
     return this.coins.reduce((s, c) => s + c.body.denominationFen, 0);
+  }
+
+  /** Risk parameters are stored (from card prep on). */
+  get hasRisk(): boolean {
+    return this.store.has('purse/risk');
   }
 
   get risk(): RiskParameters {

@@ -4,7 +4,6 @@ import { chainCommand, decodeResponseApdu, encodeCommandApdu } from '../applet-s
 import { fromHex } from '../applet-spec/codec/hex.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { fciCoder } from '../applet-spec/commands/select.js';
-import { DGIS } from '../applet-spec/dgis.js';
 import { TRANSACTION_TYPES, coinListCoder } from '../applet-spec/value-formats.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { loadMac2Data, pbocLoadSessionKey, pbocMac } from '../crypto/pboc.js';
@@ -474,7 +473,7 @@ describe('reset and power-off (ISO/IEC 7816-3 6.2, 6.3)', () => {
     selectApplet(card);
     const r = sendSecure(card, host, storeDataApdu('fci', { applicationLabel: ascii.encode('D-RMB') }, 0, false, PERSO_KEYS.dek));
     expect(r.sw).toBe(0x6982);
-    expect(card.memory.record(`dgi/${DGIS.fci.dgi.toString(16).padStart(4, '0')}`)).toBeUndefined();
+    expect(card.memory.dgi('fci')).toBeUndefined();
     expect(card.toImage()).toEqual(before);
   });
 

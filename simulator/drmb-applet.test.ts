@@ -65,7 +65,7 @@ import {
   writeDgis,
 } from '../test/card-fixture.js';
 import { describePair, SwCoverage, type Unreachable } from '../test/sw-coverage.js';
-import { LOG_CAPACITY, MAX_AUTH_FAILURES, PROOF_RETENTION } from './card-memory.js';
+import { dgiRecordKey, LOG_CAPACITY, MAX_AUTH_FAILURES, PROOF_RETENTION } from './card-memory.js';
 import { SimulatedCard } from './simulated-card.js';
 
 // ---- coverage ------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ function recordsWithout(card: SimulatedCard, ...except: string[]): Record<string
   for (const k of card.store.keys()) if (!except.includes(k)) out[k] = hex(card.store.get(k)!);
   return out;
 }
-const dgiKey = (name: DgiName): string => `dgi/${DGIS[name].dgi.toString(16).padStart(4, '0')}`;
+const dgiKey = (name: DgiName): string => dgiRecordKey(DGIS[name].dgi);
 const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 function run(card: SimulatedCard, id: string, req: unknown, opts: { secure?: boolean } = {}): { sw: number; data: Uint8Array; value?: any } {

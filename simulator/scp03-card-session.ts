@@ -6,7 +6,7 @@
  */
 import { type CommandApdu, decodeCommandApdu, decodeResponseApdu, encodeCommandApdu, encodeResponseApdu, isExtended } from '../applet-spec/codec/apdu.js';
 import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
-import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
+import { initializeUpdate, type InitializeUpdateResponse } from '../applet-spec/commands/initialize-update.js';
 import { CLA_SECURE_MESSAGING } from '../applet-spec/define-command.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
@@ -108,7 +108,7 @@ export class Scp03CardSession {
    * for a malformed command, SecureChannelError 'key-version' (6A88) when P1 names another keyset,
    * (6A86) when P2 is not 00, 'sequence-counter' (6985) when the counter is used up.
    */
-  static initializeUpdate(apdu: CommandApdu, options: Scp03CardOptions): { session: Scp03CardSession; data: Uint8Array } {
+  static initializeUpdate(apdu: CommandApdu, options: Scp03CardOptions): { session: Scp03CardSession; response: InitializeUpdateResponse; data: Uint8Array } {
     checkCla(apdu.cla, 'INITIALIZE UPDATE');
     // GP 2.3 11.7: INITIALIZE UPDATE itself never travels with secure messaging.
     if (apdu.ins !== initializeUpdate.ins || apdu.cla & CLA_SECURE_MESSAGING) {
@@ -145,7 +145,7 @@ export class Scp03CardSession {
     session.keys = keys;
     session.expectedHostCryptogram = computeHostCryptogram(keys.sMac, hostChallenge, cardChallenge);
     session.phase = 'initialized';
-    const data = initializeUpdate.encodeResponse({
+    const response: InitializeUpdateResponse = {
       keyDiversificationData: options.kdd,
       keyVersion: options.kvn,
       scpId: SCP03_ID,
@@ -153,8 +153,8 @@ export class Scp03CardSession {
       cardChallenge,
       cardCryptogram: computeCardCryptogram(keys.sMac, hostChallenge, cardChallenge),
       sequenceCounter,
-    });
-    return { session, data };
+    };
+    return { session, response, data: initializeUpdate.encodeResponse(response) };
   }
 
   /**

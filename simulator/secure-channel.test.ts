@@ -24,7 +24,7 @@ import {
   systemKeys,
   writeDgis,
 } from '../test/card-fixture.js';
-import { MAX_AUTH_FAILURES } from './card-memory.js';
+import { dgiRecordKey, MAX_AUTH_FAILURES } from './card-memory.js';
 import { SimulatedCard } from './simulated-card.js';
 
 const CARD_ID = '62000000000000000202';
@@ -55,7 +55,7 @@ function records(card: SimulatedCard, except: string[] = []): Record<string, str
   for (const k of card.store.keys()) if (!except.includes(k)) out[k] = Buffer.from(card.store.get(k)!).toString('hex');
   return out;
 }
-const dgiKey = (name: DgiName): string => `dgi/${DGIS[name].dgi.toString(16).padStart(4, '0')}`;
+const dgiKey = (name: DgiName): string => dgiRecordKey(DGIS[name].dgi);
 
 /** STORE DATA block i of the stage-1 personalization, in clear (the host session wraps it). */
 const block = (i: number): Uint8Array => storeDataApdu(stage1[i][0], stage1[i][1], i, i === stage1.length - 1, PERSO_KEYS.dek);

@@ -315,7 +315,7 @@ describe('tearing STORE DATA', () => {
         card.powerOn();
         const [name, value] = dgis[b];
         const def = DGIS[name as DgiName];
-        const stored = card.memory.record(`dgi/${def.dgi.toString(16).padStart(4, '0')}`);
+        const stored = card.memory.dgi(name as DgiName);
         if (stored) expect(hex(stored)).toBe(hex((def.coder as any).encode(value)));
         expect(['BLANK', 'PREPARED']).toContain(card.memory.state);
         if (card.memory.state === 'BLANK') {

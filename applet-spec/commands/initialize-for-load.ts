@@ -6,6 +6,12 @@ import { SW } from '../status-words.js';
 /** Algorithm identifier returned by the INITIALIZE FOR commands: 04 = SM4 (PBOC 3.0 SM4 e-purse). */
 export const ALGORITHM_SM4 = 0x04;
 
+/** Key index of the application keys the INITIALIZE FOR commands accept (only 01 exists; else 9403). */
+export const APPLICATION_KEY_INDEX = 0x01;
+
+/** Key version of the application keys (DGI 8000) answered by the INITIALIZE FOR commands. */
+export const APPLICATION_KEY_VERSION = 0x01;
+
 /**
  * INITIALIZE FOR LOAD. The card draws a random, derives the load session key from the load key, the
  * random, the next counter value and 8000 (crypto/pboc), and returns MAC1 over balance, amount, type 02
