@@ -1,4 +1,5 @@
 /** @module GlobalPlatform SCP03 building blocks (GPC 2.3 Amendment D v1.1/1.2): the SP 800-108 KDF, session keys, cryptograms, card challenge, INITIALIZE UPDATE response layout, security levels, DEK encryption, and the SecureChannelError. */
+import { OperationalError } from '../base/operational-error.js';
 import { cbc } from '@noble/ciphers/aes.js';
 import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
@@ -96,7 +97,7 @@ export type SecureChannelReason =
  * A session that throws this has closed itself and wiped its session keys (GP 2.3: a secure
  * messaging error terminates the Secure Channel Session); open a new one with INITIALIZE UPDATE.
  */
-export class SecureChannelError extends Error {
+export class SecureChannelError extends OperationalError {
   override readonly name = 'SecureChannelError';
   constructor(
     readonly reason: SecureChannelReason,

@@ -7,6 +7,7 @@
  * payer card's commit and its file. The payee's bank settles with the packet and the payee card's
  * response (`drmb bank deposit --packet FILE --receipt FILE.receipt`).
  */
+import { OperationalError } from '../../base/operational-error.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
@@ -56,7 +57,7 @@ export interface PeerPayReport {
 }
 
 /** The payment left the payer card (its packet is durable) but the payee card did not take it, or its receipt was not written. */
-export class PeerPayError extends Error {
+export class PeerPayError extends OperationalError {
   override readonly name = 'PeerPayError';
 }
 
