@@ -8,7 +8,7 @@ import { JournalError, type ValueIntent } from '../../host/value-journal.js';
 import { loadKey } from '../../keys/key-files.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
 import { addJournalOption, openJournal } from '../journal-options.js';
-import { openValueCard } from '../open-value-card.js';
+import { openCard } from '../open-card.js';
 import { emit, UsageError } from '../output.js';
 import { testKillPoint } from '../test-kill-point.js';
 import { addRegistryOptions, fenOf, openRegistry, type RegistryOptions } from './registry-options.js';
@@ -57,7 +57,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
   const side = { reader: o.reader, sim: o.sim };
   const rerun = (i: ValueIntent) => recoverCommand(side, journal.dir, i.type === 'TRANSFER' ? ` --counter ${i.counter} --out <new file>` : ` --counter ${i.counter}`);
   try {
-    const card = await openValueCard(o);
+    const card = await openCard(o, { image: 'save-every-commit' });
     try {
       return await card.transport.lease(async (t) => {
         const drmb = new DrmbCard(t);
@@ -86,7 +86,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
         }
       });
     } finally {
-      await card.finish();
+      await card.close();
     }
   } finally {
     await registry.close();

@@ -11,7 +11,8 @@ import { loadKey } from '../../keys/key-files.js';
 import { openRegistry, type RegistryOptions } from '../bank/registry-options.js';
 import { addJournalOption, openJournal } from '../journal-options.js';
 import { emit, UsageError } from '../output.js';
-import { addCardOptions, type CardOptions, withCard, yuan } from './connect.js';
+import { withCard } from '../open-card.js';
+import { addCardOptions, type CardOptions, yuan } from './connect.js';
 
 export interface RecoverOptions extends CardOptions {
   journal?: string;
@@ -151,7 +152,7 @@ export async function runRecover(o: RecoverOptions): Promise<RecoverReport> {
     return loadRecording(registry, loadKey('cb-master', { dir: ro.keys }));
   };
   try {
-    return await withCard(o, (t) => collectRecover(t, journal, { out: o.out && resolve(o.out), counter, deliver: deliveryFor(o.out, load), rerun }));
+    return await withCard(o, { image: 'read-only' }, (t) => collectRecover(t, journal, { out: o.out && resolve(o.out), counter, deliver: deliveryFor(o.out, load), rerun }));
   } finally {
     await registry?.close();
   }

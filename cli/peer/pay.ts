@@ -21,7 +21,7 @@ import { fenOf } from '../bank/registry-options.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
 import { yuan } from '../card/connect.js';
 import { addJournalOption, openJournal } from '../journal-options.js';
-import { openValueCard } from '../open-value-card.js';
+import { openCard } from '../open-card.js';
 import { emit, UsageError } from '../output.js';
 import { readPinFile } from '../perso/perso-options.js';
 import { testKillPoint } from '../test-kill-point.js';
@@ -103,16 +103,16 @@ function sameFile(a: string, b: string): boolean {
 
 export async function runPeerPay(o: PeerPayOptions): Promise<PeerPayReport> {
   const plan = planPeerPay(o);
-  const payer = await openValueCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace }, { reader: '--from-reader', sim: '--from-sim' });
+  const payer = await openCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace }, { image: 'save-every-commit', names: { reader: '--from-reader', sim: '--from-sim' } });
   try {
-    const payee = await openValueCard({ reader: o.toReader, sim: o.toSim, trace: o.trace }, { reader: '--to-reader', sim: '--to-sim' });
+    const payee = await openCard({ reader: o.toReader, sim: o.toSim, trace: o.trace }, { image: 'save-every-commit', names: { reader: '--to-reader', sim: '--to-sim' } });
     try {
       return await payee.transport.lease((pt) => payer.transport.lease((at) => pay(new DrmbCard(at), new DrmbCard(pt), plan, o)));
     } finally {
-      await payee.finish();
+      await payee.close();
     }
   } finally {
-    await payer.finish();
+    await payer.close();
   }
 }
 

@@ -14,7 +14,7 @@ import { sm3 } from '../../crypto/sm3.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError } from '../../host/errors.js';
 import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
-import { openValueCard } from '../open-value-card.js';
+import { openCard } from '../open-card.js';
 import { emit, UsageError } from '../output.js';
 import { PeerPayError } from './pay.js';
 
@@ -49,7 +49,7 @@ export async function runPeerReceive(o: PeerReceiveOptions): Promise<PeerReceive
   const why = whyNotWritable(receiptFile);
   if (why) throw new UsageError(`--receipt-out: ${why}`);
   // A receipt file already there is kept: the card answers the same response again, so nothing is lost.
-  const opened = await openValueCard(o);
+  const opened = await openCard(o, { image: 'save-every-commit' });
   try {
     return await opened.transport.lease(async (t) => {
       const card = new DrmbCard(t);
@@ -74,7 +74,7 @@ export async function runPeerReceive(o: PeerReceiveOptions): Promise<PeerReceive
       };
     });
   } finally {
-    await opened.finish();
+    await opened.close();
   }
 }
 

@@ -5,7 +5,8 @@ import type { Command as Cli } from 'commander';
 import { issueCard, type PersoResult } from '../../personalization/card-prep.js';
 import { type HolderData, loadIssueProfile } from '../../personalization/profiles.js';
 import { emit, UsageError } from '../output.js';
-import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, readPinFile, runBatchJob, trustAnchors } from './perso-options.js';
+import { openCard } from '../open-card.js';
+import { addPersoOptions, key, type PersoOptions, persoContext, readPinFile, runBatchJob, trustAnchors } from './perso-options.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
 
@@ -52,12 +53,12 @@ export async function runIssue(o: IssueCliOptions, progress = true): Promise<Per
   const kgcSign = key('kgc-sign', o);
   const kgcEncrypt = key('kgc-encrypt', o);
   const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
-  const card = await openPersoCard(o);
+  const card = await openCard(o, { image: 'save-at-end' });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
     return { ...(await card.transport.lease((t) => issueCard(t, profile, holder, pin, keys, ctx))), source: card.source };
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 

@@ -1,20 +1,16 @@
 /**
  * @module Options shared by `drmb perso prepare|issue|run-script`: keys, records, operator, and the card
- * (a PC/SC reader, or an in-process simulated card image that is saved back after the run).
+ * (a PC/SC reader, or an in-process simulated card image that is saved back after the run: cli/open-card.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command as Cli } from 'commander';
-import { directTransport } from '../../host/direct-transport.js';
-import type { ExclusiveTransport } from '../../host/exclusive-transport.js';
-import { hostStack, openReader } from '../../host/pcsc.js';
 import type { PersoContext } from '../../personalization/card-prep.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
 import { type KeyKind, loadKey, type KeyFile } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { join } from 'node:path';
 import { UsageError } from '../output.js';
-import { loadSimImage, saveSimImage } from '../sim/load-sim-image.js';
 
 export interface PersoOptions {
   profile: string;
@@ -76,33 +72,6 @@ export function trustAnchors(o: { keys?: string }) {
   const dir = o.keys ?? process.env.DRMB_KEY_DIR;
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed for trust-anchors.json');
   return readTrustAnchors(join(dir, TRUST_ANCHORS_FILE));
-}
-
-export interface OpenedCard {
-  transport: ExclusiveTransport;
-  source: string;
-  /** saves a simulated card's image; nothing for a reader */
-  finish(): Promise<void>;
-}
-
-/**
- * Opens the card of --sim (loaded, saved back by finish()) or of --reader. A damaged --sim image throws
- * UsageError before any card exists, so there is no finish() that could write it back: only an image
- * that loaded and validated is ever saved.
- */
-export async function openPersoCard(o: { reader?: string; sim?: string; trace?: boolean }): Promise<OpenedCard> {
-  if (o.sim !== undefined && o.reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
-  const trace = o.trace ? { sink: (l: string) => void process.stderr.write(`${l}\n`) } : undefined;
-  if (o.sim !== undefined) {
-    const image = o.sim;
-    if (!existsSync(image)) throw new UsageError(`--sim: card image ${image} does not exist (create one with drmb sim create)`);
-    const card = await loadSimImage(image);
-    const source = `simulated card ${image}`;
-    const transport = hostStack(directTransport(card, source), card.powerOn(), { trace });
-    return { transport, source, finish: async () => saveSimImage(card, image) };
-  }
-  const reader = await openReader(o.reader, { trace });
-  return { transport: reader, source: reader.description, finish: () => reader.close() };
 }
 
 /** Reads a PIN from a file (first line, digits only); the PIN never comes from the command line. */

@@ -6,7 +6,8 @@ import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';
-import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
+import { openCard } from '../open-card.js';
+import { addPersoOptions, key, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
 
@@ -33,12 +34,12 @@ export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: s
 export async function runPrepare(o: PrepareCliOptions, progress = true): Promise<PersoResult & { source: string }> {
   const profile = loadPrepareProfile(o.profile);
   const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
-  const card = await openPersoCard(o);
+  const card = await openCard(o, { image: 'save-at-end' });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
     return { ...(await card.transport.lease((t) => prepareCard(t, profile, keys, ctx))), source: card.source };
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { runScript } from '../../personalization/run-script.js';
 import { emit, UsageError } from '../output.js';
-import { openPersoCard } from './perso-options.js';
+import { openCard } from '../open-card.js';
 import { loadKey } from '../../keys/key-files.js';
 
 export interface RunScriptOptions {
@@ -22,11 +22,11 @@ export async function runScriptFile(file: string, o: RunScriptOptions): Promise<
     throw new UsageError(`script ${file} cannot be read`);
   }
   const keys = { cbMaster: /secure-channel 30/i.test(text) ? loadKey('cb-master', { dir: o.keys }) : undefined, issuanceMaster: /secure-channel 31/i.test(text) ? loadKey('issuance-master', { dir: o.keys }) : undefined };
-  const card = await openPersoCard(o);
+  const card = await openCard(o, { image: 'save-at-end' });
   try {
     return await card.transport.lease((t) => runScript(t, text, keys));
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 

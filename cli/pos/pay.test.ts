@@ -12,7 +12,7 @@ import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { editCardImage, rewriteCardImage } from '../../test/edit-card-image.js';
 import { main } from '../drmb.js';
 import { UsageError } from '../output.js';
-import { openPersoCard } from '../perso/perso-options.js';
+import { openCard } from '../open-card.js';
 import { collectPosPay, parseYuan, registerPosPay } from './pay.js';
 
 const CARD_ID = '62120000000000007001';
@@ -105,9 +105,9 @@ describe('drmb pos pay on a damaged or unsaveable --sim image', () => {
     mkdirSync(folder);
     const copy = join(folder, 'card.json');
     copyFileSync(image, copy);
-    const opened = await openPersoCard({ sim: copy });
+    const opened = await openCard({ sim: copy }, { image: 'save-at-end' });
     rmSync(folder, { recursive: true });
-    const err = await opened.finish().catch((e: unknown) => e);
+    const err = await opened.close().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(new RegExp(`^card image ${copy} could not be saved: ENOENT[^\n]*$`));
   });

@@ -19,7 +19,8 @@ import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { wipeKeyFile } from '../../keys/key-files.js';
 import { yuan } from '../card/connect.js';
 import { emit, UsageError } from '../output.js';
-import { key, openPersoCard, readPinFile, trustAnchors } from '../perso/perso-options.js';
+import { openCard } from '../open-card.js';
+import { key, readPinFile, trustAnchors } from '../perso/perso-options.js';
 
 export interface PosPayOptions {
   amount: string;
@@ -76,16 +77,15 @@ export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
   const secureModule = new SecureModule(cbMaster.secret.purchase, fromHex(o.terminalId));
   wipeKeyFile(cbMaster);
   const queue = new UploadQueue(o.queue);
-  const opened = await openPersoCard(o);
-  // The simulator's ATR announces extended Lc/Le; a reader's card says so in its ATR.
-  const atr = (opened.transport as { atr?: Uint8Array }).atr;
-  const terminal = new PosTerminal({ secureModule, queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atr ? atrAllowsExtendedLength(atr) : o.sim !== undefined });
+  const opened = await openCard(o, { image: 'save-at-end' });
+  // The card says in its ATR whether it takes extended Lc/Le (the simulator's does).
+  const terminal = new PosTerminal({ secureModule, queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atrAllowsExtendedLength(opened.atr) });
   try {
     const r = await opened.transport.lease((t) => terminal.pay(new DrmbCard(t), amountFen, { pin }));
     return { ...r, source: opened.source, amount: yuan(amountFen), queued: queue.pending().length };
   } finally {
     terminal.wipe();
-    await opened.finish();
+    await opened.close();
   }
 }
 
