@@ -4,7 +4,8 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import type { Transport } from '../../host/transport.js';
 import { emit } from '../output.js';
 import { withCard } from '../open-card.js';
-import { addCardOptions, type CardOptions, yuan } from './connect.js';
+import type { CardOptions } from '../options.js';
+import { addCardOptions, CARD_IMAGE, yuan } from './connect.js';
 
 export interface BalanceReport {
   cardId?: string;
@@ -23,6 +24,6 @@ export async function collectBalance(t: Transport): Promise<BalanceReport> {
 
 export function registerBalance(card: Cli): void {
   addCardOptions(card.command('balance').description('show the balance of the card')).action(async (opts: CardOptions) => {
-    emit(await withCard(opts, { image: 'read-only' }, collectBalance), !!opts.json, (r) => `${r.balance} yuan`);
+    emit(await withCard(opts, { image: CARD_IMAGE }, collectBalance), !!opts.json, (r) => `${r.balance} yuan`);
   });
 }

@@ -6,7 +6,8 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import type { Transport } from '../../host/transport.js';
 import { emit } from '../output.js';
 import { withCard } from '../open-card.js';
-import { addCardOptions, type CardOptions, yuan } from './connect.js';
+import type { CardOptions } from '../options.js';
+import { addCardOptions, CARD_IMAGE, yuan } from './connect.js';
 
 export interface LogReport {
   cardId?: string;
@@ -34,6 +35,6 @@ export function formatLog(r: LogReport): string {
 
 export function registerLog(card: Cli): void {
   addCardOptions(card.command('log').description('show the transaction log, most recent first')).action(async (opts: CardOptions) => {
-    emit(await withCard(opts, { image: 'read-only' }, collectLog), !!opts.json, formatLog);
+    emit(await withCard(opts, { image: CARD_IMAGE }, collectLog), !!opts.json, formatLog);
   });
 }
