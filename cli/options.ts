@@ -132,6 +132,13 @@ export function fenOf(text: string, option: string): number {
   return Number(y) * 100 + Number(f.padEnd(2, '0'));
 }
 
+/** The fen of the --amount a card pays or is paid: yuan text (spaces around it ignored), more than 0.00. */
+export function positiveFenOf(text: string, option = '--amount'): number {
+  const fen = fenOf(text.trim(), option);
+  if (fen <= 0) throw new UsageError(`${option} must be more than 0.00`);
+  return fen;
+}
+
 /** Adds --bank-code, the 12-digit code of a commercial bank; `whose` says which bank it names. */
 export function withBankCode(cmd: Cli, whose: string, required = false): Cli {
   const flags = '--bank-code <code>';
@@ -152,7 +159,7 @@ export function withCardId(cmd: Cli, what: string, required = false): Cli {
   return required ? cmd.requiredOption(flags, description) : cmd.option(flags, description);
 }
 
-/** Whether a card ID is 20 digits, as every card ID is (applet-spec: card ID, 10 bytes BCD). */
+/** Whether a card ID has its 20 digits (n20, 10 BCD bytes in tag DF01: keys/card-keys.ts). */
 export function isCardId(text: string): boolean {
   return /^\d{20}$/.test(text);
 }

@@ -8,7 +8,7 @@ import { JournalError, type ValueIntent } from '../../host/value-journal.js';
 import { loadKey } from '../../keys/key-files.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
 import { type ImageSaving, openCard } from '../open-card.js';
-import { bankCodeOf, fenOf, keyDirOf, openJournal, withAmount, withBankCode, withCardTarget, withJournal, withTrace } from '../options.js';
+import { bankCodeOf, keyDirOf, openJournal, withAmount, withBankCode, withCardTarget, positiveFenOf, withJournal, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { testKillPoint } from '../test-kill-point.js';
 import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
@@ -50,8 +50,7 @@ function registryDestination(o: RegistryOptions): { destination: string; detail:
 }
 
 export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport> {
-  const amountFen = fenOf(o.amount, '--amount');
-  if (amountFen <= 0) throw new UsageError('--amount must be more than 0.00');
+  const amountFen = positiveFenOf(o.amount);
   bankCodeOf(o.bankCode);
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
   const journal = openJournal(o.journal);

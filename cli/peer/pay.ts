@@ -21,7 +21,7 @@ import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } 
 import { yuan } from '../card/connect.js';
 import { type ImageSaving, openCard } from '../open-card.js';
 import { emit, UsageError } from '../output.js';
-import { cardOptionNames, fenOf, openJournal, pinOf, withAmount, withCardTarget, withJournal, withJson, withPinFile, withTrace } from '../options.js';
+import { cardOptionNames, openJournal, pinOf, positiveFenOf, withAmount, withCardTarget, withJournal, withJson, withPinFile, withTrace } from '../options.js';
 import { testKillPoint } from '../test-kill-point.js';
 
 export interface PeerPayOptions {
@@ -74,8 +74,7 @@ interface PayPlan {
 
 /** Every argument checked before any card is opened: a typo must not cost a coin. Throws UsageError naming the argument. */
 export function planPeerPay(o: PeerPayOptions): PayPlan {
-  const amountFen = fenOf(o.amount, '--amount');
-  if (amountFen <= 0) throw new UsageError('--amount must be more than 0.00');
+  const amountFen = positiveFenOf(o.amount);
   const code = o.code ?? '0'.repeat(16);
   if (!/^\d{16}$/.test(code)) throw new UsageError('--code must be 16 digits (the withdrawal code the payee needs without a bank account)');
   if (!o.fromReader && !o.fromSim) throw new UsageError('--from-reader or --from-sim names the payer card');

@@ -20,7 +20,7 @@ import { wipeKeyFile } from '../../keys/key-files.js';
 import { yuan } from '../card/connect.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
-import { pinOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
+import { isCardId, pinOf, positiveFenOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
 import type { ImageSaving } from '../open-card.js';
 import { key, trustAnchors } from '../perso/perso-options.js';
 
@@ -48,15 +48,6 @@ export interface PosPayReport extends PayResult {
 /** What a payment does to a --sim image: saved when the payment ends, whatever happened (a debit is real). */
 const POS_IMAGE: ImageSaving = 'save-at-end';
 
-/** "30", "30.5", "30.50" yuan -> fen; throws UsageError for anything else. */
-export function parseYuan(text: string): number {
-  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--amount: "${text}" is not an amount in yuan (e.g. 30 or 30.50)`);
-  const fen = Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
-  if (fen <= 0) throw new UsageError('--amount must be above zero');
-  return fen;
-}
-
 /** Card IDs of a blacklist file: one 20-digit ID per line, # comments. */
 export function readBlacklist(path: string): string[] {
   let text: string;
@@ -66,14 +57,14 @@ export function readBlacklist(path: string): string[] {
     throw new UsageError(`--blacklist: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const ids = text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  const bad = ids.find((id) => !/^\d{20}$/.test(id));
+  const bad = ids.find((id) => !isCardId(id));
   if (bad) throw new UsageError(`--blacklist: "${bad}" is not a 20-digit card ID`);
   return ids;
 }
 
 /** Runs one payment; the simulated card's image is saved back whatever happens (a debit is real). */
 export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
-  const amountFen = parseYuan(o.amount);
+  const amountFen = positiveFenOf(o.amount);
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
   const pin = pinOf(o);
   const blacklist = o.blacklist ? readBlacklist(o.blacklist) : [];
