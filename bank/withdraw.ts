@@ -5,6 +5,7 @@
  * answer is resolved with GET TRANSACTION PROVE before anything is recorded or retried; with the host's
  * value journal, a load whose recording was cut off is finished from it (loadRecording).
  */
+import { OperationalError } from '../base/operational-error.js';
 import * as C from '../applet-spec/commands.js';
 import { fromHex, hex } from '../applet-spec/codec/hex.js';
 import { type Coin, coinListCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
@@ -22,7 +23,7 @@ import { bankOwner, cardOwner, type Registry } from './registry.js';
 const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 /** A withdrawal that cannot go on; nothing was recorded. */
-export class WithdrawalError extends Error {
+export class WithdrawalError extends OperationalError {
   override readonly name = 'WithdrawalError';
 }
 

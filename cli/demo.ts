@@ -18,6 +18,7 @@ import { initKeyDirectory, readTrustAnchors } from '../personalization/key-cerem
 import { loadKey } from '../keys/key-files.js';
 import { Manifest } from '../personalization/manifest.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
+import { withCardId, withJson, withTrace } from './options.js';
 import { emit } from './output.js';
 import { type LifeReport, runLife } from './demo-life.js';
 import { basename } from 'node:path';
@@ -184,15 +185,12 @@ export function formatDemo(r: DemoReport): string {
 }
 
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('run the main job end to end on a simulated card: keys, card prep, issuance, read back')
-    .option('--dir <dir>', 'working directory (default: a new temporary directory)')
-    .option('--card-id <digits>', '20-digit card ID of the simulated card')
-    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
-    .option('--json', 'machine-readable report')
-    .action(async (opts: { dir?: string; cardId?: string; trace?: boolean; json?: boolean }) => {
-      const report = await runDemo({ ...opts, progress: (l) => process.stderr.write(`${l}\n`) });
-      emit(report, !!opts.json, formatDemo);
-    });
+    .option('--dir <dir>', 'working directory (default: a new temporary directory)');
+  withJson(withTrace(withCardId(cmd, 'of the simulated card'))).action(async (opts: { dir?: string; cardId?: string; trace?: boolean; json?: boolean }) => {
+    const report = await runDemo({ ...opts, progress: (l) => process.stderr.write(`${l}\n`) });
+    emit(report, !!opts.json, formatDemo);
+  });
 }

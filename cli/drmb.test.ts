@@ -12,6 +12,19 @@ import { FormatError } from '../applet-spec/errors.js';
 import { UsageError } from './output.js';
 import { reportFailure } from './drmb.js';
 import { JournalError } from '../host/value-journal.js';
+import { OperationalError } from '../base/operational-error.js';
+import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
+import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
+import { SecureModuleError } from '../host/pos/secure-module.js';
+import { UploadQueueError } from '../host/pos/upload-queue.js';
+import { UndeliverableError } from '../host/finish-intent.js';
+import { OpenTransferError } from '../host/open-transfer.js';
+import { RegistryError } from '../bank/registry-errors.js';
+import { WithdrawalError } from '../bank/withdraw.js';
+import { CardImageError } from '../simulator/card-image-error.js';
+import { SecureChannelError } from '../crypto/scp03.js';
+import { PersoError } from '../personalization/card-prep.js';
+import { PeerPayError } from './peer/pay.js';
 
 describe('drmb spec', () => {
   it('lists every command with its header', () => {
@@ -77,6 +90,32 @@ describe('reportFailure', () => {
   it('prints bad input with exit code 2 and a refusal with exit code 1, one line each', () => {
     expect(report(new UsageError('--amount must be more than 0.00'))).toEqual({ code: 2, stderr: 'drmb: --amount must be more than 0.00\n' });
     expect(report(new JournalError('cannot write the journal'))).toEqual({ code: 1, stderr: 'drmb: cannot write the journal\n' });
+  });
+
+  it('prints any OperationalError subclass as one line with its exit code, no stack even with DRMB_DEBUG', () => {
+    class VaultClosedError extends OperationalError {
+      override readonly name = 'VaultClosedError';
+    }
+    expect(report(new VaultClosedError('the vault is closed'), { DRMB_DEBUG: '1' })).toEqual({ code: 1, stderr: 'drmb: the vault is closed\n' });
+    expect(report(new OperationalError('bad --dir', { exitCode: 2 }))).toEqual({ code: 2, stderr: 'drmb: bad --dir\n' });
+  });
+
+  it('reports the refusals of every layer as operational errors: exit 1, bad input 2', () => {
+    const refusals = [
+      StatusWordError, TransportError, ResponseFormatError, BlacklistedCardError, PaymentRefusedError, PacketRejectedError, SecureModuleError, UploadQueueError,
+      JournalError, UndeliverableError, OpenTransferError, RegistryError, WithdrawalError, CardImageError, SecureChannelError, PersoError, PeerPayError,
+    ];
+    for (const c of refusals) expect(c.prototype, c.name).toBeInstanceOf(OperationalError);
+    expect(new JournalError('x').exitCode).toBe(1);
+    expect(new UsageError('x').exitCode).toBe(2);
+    expect(new FormatError('APDU Lc', 'x').exitCode).toBe(2);
+  });
+
+  it('sends an error that is not operational to the catch-all with exit code 70', () => {
+    expect(report(new TypeError("Cannot read properties of undefined (reading 'x')"))).toEqual({
+      code: 70,
+      stderr: "drmb: internal error (TypeError: Cannot read properties of undefined (reading 'x')); set DRMB_DEBUG=1 to see where\n",
+    });
   });
 });
 

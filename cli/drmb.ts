@@ -1,6 +1,6 @@
 /** @module The `drmb` command-line program: command groups are registered here, one file per subcommand. */
 import { Command, CommanderError } from 'commander';
-import { FormatError } from '../applet-spec/errors.js';
+import { OperationalError } from '../base/operational-error.js';
 import { registerDecode } from './spec/decode.js';
 import { registerList } from './spec/list.js';
 import { registerShow } from './spec/show.js';
@@ -13,11 +13,7 @@ import { registerRunScript } from './perso/run-script.js';
 import { registerCardCommands } from './card/index.js';
 import { registerPosPay } from './pos/pay.js';
 import { registerBankCommands } from './bank/index.js';
-import { PeerPayError, registerPeerPay } from './peer/pay.js';
-import { RegistryError } from '../bank/registry.js';
-import { WithdrawalError } from '../bank/withdraw.js';
-import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
-import { UploadQueueError } from '../host/pos/upload-queue.js';
+import { registerPeerPay } from './peer/pay.js';
 import { registerDemo } from './demo.js';
 import { registerKeysGenerate } from './keys/generate.js';
 import { registerKeysInit } from './keys/init.js';
@@ -26,18 +22,23 @@ import { registerKeysUserKey } from './keys/user-key.js';
 import { registerPeerOpen } from './peer/open.js';
 import { registerPeerReceive } from './peer/receive.js';
 import { registerConformance } from './conformance/index.js';
-import { UsageError } from './output.js';
-import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
-import { JournalError } from '../host/value-journal.js';
-import { PersoError } from '../personalization/card-prep.js';
-import { SecureChannelError } from '../crypto/scp03.js';
-import { CardImageError } from '../simulator/card-image-error.js';
+
+/** The exit codes, for `drmb --help`; reportFailure says which error ends in which. */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0   done
+  1   the card, the reader, the keys, the journal or the registry refused (one line on stderr),
+      or an option is missing or unknown
+  2   bad input: option values, arguments or files
+  70  internal error of drmb (one line; set DRMB_DEBUG=1 for the stack)
+`;
 
 /** Builds the program; `exitOverride` keeps commander from calling process.exit. */
 export function buildProgram(): Command {
   const program = new Command('drmb')
     .description('Open toolchain for the D-RMB chip card: command set, simulator, host library, personalization')
     .version('0.1.0')
+    .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride();
   const spec = program.command('spec').description('the card command set: list, show, decode APDUs, explain status words');
   registerList(spec);
@@ -85,25 +86,25 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /**
- * Prints a failed command's error as one line on stderr and returns its exit code: 2 for bad input,
- * 1 when the card, the reader, the keys or the registry said no, 70 (EX_SOFTWARE, sysexits.h) for a
- * fault of drmb itself, whose stack is printed only with DRMB_DEBUG set.
+ * Prints a failed command's error on stderr and returns drmb's exit code:
+ *
+ * - 0: done;
+ * - 1: the card, the reader, the keys, the journal or the registry said no (an OperationalError), a
+ *   command whose report lists a refusal (a deposit with a rejected packet, an undelivered recovery,
+ *   a batch with a failed card), or a missing or unknown option (commander);
+ * - 2: bad input (UsageError, FormatError);
+ * - 70 (EX_SOFTWARE, sysexits.h): a fault of drmb itself, printed as one line; its stack only with
+ *   DRMB_DEBUG set.
+ *
+ * An OperationalError prints as "drmb: <message>" with its own exitCode, so a new error class needs no
+ * entry here: extending OperationalError is enough.
  */
 export function reportFailure(e: unknown, env: Record<string, string | undefined> = process.env): number {
+  // commander has printed its own message (a missing or unknown option: 1; --help, --version: 0)
   if (e instanceof CommanderError) return e.exitCode;
-  if (e instanceof UsageError || e instanceof FormatError) {
+  if (e instanceof OperationalError) {
     process.stderr.write(`drmb: ${e.message}\n`);
-    return 2;
-  }
-  // Operational failures: the card, the reader or the keys said no. One line, no stack trace.
-  if (
-    e instanceof TransportError || e instanceof StatusWordError || e instanceof ResponseFormatError || e instanceof PersoError || e instanceof SecureChannelError ||
-    e instanceof BlacklistedCardError || e instanceof PaymentRefusedError || e instanceof PacketRejectedError || e instanceof UploadQueueError ||
-    e instanceof RegistryError || e instanceof WithdrawalError || e instanceof JournalError || e instanceof PeerPayError ||
-    e instanceof CardImageError
-  ) {
-    process.stderr.write(`drmb: ${e.message}\n`);
-    return 1;
+    return e.exitCode;
   }
   const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   process.stderr.write(`drmb: internal error (${detail.split('\n')[0]}); set DRMB_DEBUG=1 to see where\n`);

@@ -1,4 +1,5 @@
 /** @module Output helpers for drmb commands: JSON with bytes as hex, and errors reported without process.exit. */
+import { OperationalError } from '../base/operational-error.js';
 import { hex } from '../applet-spec/codec/hex.js';
 
 /** JSON-safe copy of a value: Uint8Array -> uppercase hex string, bigint -> decimal string. */
@@ -18,6 +19,7 @@ export function emit<T>(result: T, json: boolean, human: (r: T) => string): void
 }
 
 /** An error in the user's input, reported as "drmb: <message>" with exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends OperationalError {
   override readonly name = 'UsageError';
+  override readonly exitCode = 2;
 }

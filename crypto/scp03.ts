@@ -1,4 +1,5 @@
 /** @module GlobalPlatform SCP03 primitives (GPC 2.3 Amendment D v1.1/1.2): the SP 800-108 KDF, session keys, cryptograms, card challenge, security levels, secure messaging (C-MAC and R-MAC with the chaining value, C-DECRYPTION and R-ENCRYPTION with the counter, command and response wrapping), DEK encryption, and the SecureChannelError. The INITIALIZE UPDATE layout is the spec's (applet-spec/commands/initialize-update.ts); the sessions that run the protocol are the host's and the simulator's. */
+import { OperationalError } from '../base/operational-error.js';
 import { cbc, ecb } from '@noble/ciphers/aes.js';
 import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
@@ -95,7 +96,7 @@ export type SecureChannelReason =
  * A session that throws this has closed itself and wiped its session keys (GP 2.3: a secure
  * messaging error terminates the Secure Channel Session); open a new one with INITIALIZE UPDATE.
  */
-export class SecureChannelError extends Error {
+export class SecureChannelError extends OperationalError {
   override readonly name = 'SecureChannelError';
   constructor(
     readonly reason: SecureChannelReason,

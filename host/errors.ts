@@ -3,10 +3,11 @@
  * error (reader gone, service down, timeout) and a response-format error (9000 but the data does not
  * decode), plus the domain errors mapped from status words in one place (statusWordError).
  */
+import { OperationalError } from '../base/operational-error.js';
 import { describeSw, formatSw, SW } from '../applet-spec/status-words.js';
 
 /** The card answered a status word other than success. */
-export class StatusWordError extends Error {
+export class StatusWordError extends OperationalError {
   override name = 'StatusWordError';
   readonly swName: string;
   readonly meaning: string;
@@ -92,7 +93,7 @@ export function statusWordError(command: string, sw: number, data?: Uint8Array):
 }
 
 /** The reader, the card or the PC/SC service failed (removed card, stopped pcscd, timeout, closed). */
-export class TransportError extends Error {
+export class TransportError extends OperationalError {
   override name = 'TransportError';
   constructor(
     message: string,
@@ -106,7 +107,7 @@ export class TransportError extends Error {
 }
 
 /** The card answered success but the data does not decode under the command's definition. */
-export class ResponseFormatError extends Error {
+export class ResponseFormatError extends OperationalError {
   override name = 'ResponseFormatError';
   constructor(
     readonly command: string,

@@ -1,4 +1,5 @@
 /** @module Finishing an open value intent from the card's own GET TRANSACTION PROVE: the committed response is delivered where the intent says and the intent closed, or it is closed as never committed. */
+import { OperationalError } from '../base/operational-error.js';
 import { SW } from '../applet-spec/status-words.js';
 import { exportPacketCoder } from '../applet-spec/value-formats.js';
 import { equalBytes } from '../crypto/bytes.js';
@@ -10,7 +11,7 @@ import { StatusWordError } from './errors.js';
 import type { ClosedIntent, ValueIntent, ValueJournal } from './value-journal.js';
 
 /** A committed response could not be delivered; the intent stays open. The message says why. */
-export class UndeliverableError extends Error {
+export class UndeliverableError extends OperationalError {
   override readonly name = 'UndeliverableError';
 }
 

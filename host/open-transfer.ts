@@ -4,6 +4,7 @@
  * It opens the body, checks the withdrawal seal against the commitment the payer signed, and returns
  * what the payee presents at a bank: the settlement body and the withdrawal seal.
  */
+import { OperationalError } from '../base/operational-error.js';
 import {
   exportBodyCoder,
   exportPacketCoder,
@@ -26,7 +27,7 @@ export interface OpenedTransfer {
 }
 
 /** A packet the payee cannot open: not a transfer, not for this key, or a seal that differs from its commitment. */
-export class OpenTransferError extends Error {
+export class OpenTransferError extends OperationalError {
   override readonly name = 'OpenTransferError';
 }
 

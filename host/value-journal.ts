@@ -1,4 +1,5 @@
 /** @module The host's value journal: an intent written durably before a card commits a value-moving command, closed once the result is durable where it belongs, so that a crash, a kill or a pulled reader in between is finished later from GET TRANSACTION PROVE. */
+import { OperationalError } from '../base/operational-error.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -46,7 +47,7 @@ export interface ClosedIntent extends ValueIntent {
 }
 
 /** The journal cannot be used (directory not writable, a file that is not an intent). */
-export class JournalError extends Error {
+export class JournalError extends OperationalError {
   override readonly name = 'JournalError';
 }
 

@@ -4,6 +4,7 @@
  * the stage as STORE DATA, read-back verification, manifest line and audit entry. The same plan
  * renders as a dry-run script without a card.
  */
+import { OperationalError } from '../base/operational-error.js';
 import type { DgiName } from '../applet-spec/dgis.js';
 import { hex } from '../applet-spec/codec/hex.js';
 import { dgiToHex } from '../applet-spec/codec/dgi.js';
@@ -44,7 +45,7 @@ const ISSUANCE_KVN = KEY_VERSIONS.ISSUANCE;
 const LEVEL = 0x33;
 
 /** A personalization step that cannot go on: wrong state, refused keys, failed check. */
-export class PersoError extends Error {
+export class PersoError extends OperationalError {
   override readonly name = 'PersoError';
   constructor(
     message: string,

@@ -1,10 +1,11 @@
 /** @module The one error of card image files: damaged, of a refused format version, unreadable or not saved, in one line naming the file. */
+import { OperationalError } from '../base/operational-error.js';
 
 /**
  * A card image that cannot be used or written. `problem` completes the sentence "card image <path> ...",
  * e.g. "is damaged: checksum mismatch"; the message never holds record contents (they include keys).
  */
-export class CardImageError extends Error {
+export class CardImageError extends OperationalError {
   override readonly name = 'CardImageError';
   constructor(
     readonly problem: string,

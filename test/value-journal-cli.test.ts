@@ -16,7 +16,7 @@ import { runWithdraw } from '../cli/bank/withdraw.js';
 import { openRegistry } from '../cli/bank/registry-options.js';
 import { bankOwner, cardOwner } from '../bank/registry.js';
 import { runRecover } from '../cli/card/recover.js';
-import { openValueCard } from '../cli/open-value-card.js';
+import { openCard } from '../cli/open-card.js';
 import { UsageError } from '../cli/output.js';
 import { runIssue } from '../cli/perso/issue.js';
 import { runPrepare } from '../cli/perso/prepare.js';
@@ -79,7 +79,7 @@ function payKilledAt(point: string, s: ReturnType<typeof scenario>, packetOut: s
 
 /** The card's GET TRANSACTION PROVE answer, read from a copy of the image (nothing written back). */
 async function proofOf(image: string, counter: number): Promise<Uint8Array | undefined> {
-  const card = await openValueCard({ sim: image });
+  const card = await openCard({ sim: image }, { image: 'save-every-commit' });
   try {
     return await card.transport.lease(async (t) => {
       const c = new DrmbCard(t);
@@ -87,7 +87,7 @@ async function proofOf(image: string, counter: number): Promise<Uint8Array | und
       return c.transactionProof('TRANSFER', counter);
     });
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 
@@ -178,13 +178,13 @@ describe('drmb peer pay under the value journal', () => {
     expect(balance(s.a) + exportPacketCoder.decode(packet).header.amountFen + balance(s.b)).toBe(20_000);
 
     // The payee card takes the recovered packet, and its bank settles it with the card's receipt.
-    const payee = await openValueCard({ sim: s.b });
+    const payee = await openCard({ sim: s.b }, { image: 'save-every-commit' });
     const imported = await payee.transport.lease(async (t) => {
       const card = new DrmbCard(t);
       await card.select();
       return card.importPacket(packet);
     });
-    await payee.finish();
+    await payee.close();
     expect(balance(s.a)).toBe(10_000);
     expect(balance(s.b)).toBe(10_000);
     writeFileSync(`${packetOut}.receipt`, imported.responseBytes);

@@ -12,7 +12,7 @@ import { initKeyDirectory } from '../../personalization/key-ceremony.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { runDeposit } from './deposit.js';
 import { runMint } from './mint.js';
-import { fenOf } from './registry-options.js';
+import { fenOf } from '../options.js';
 import { runWithdraw } from './withdraw.js';
 
 let dir: string;

@@ -12,6 +12,7 @@ import { sm3 } from '../../crypto/sm3.js';
 import { exportPacketCoder, type WithdrawalSeal } from '../../applet-spec/value-formats.js';
 import { bankOwner, CustodyPendingError, DoubleSpendError, type Registry, RegistryError, type SettleOptions } from '../../bank/registry.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
+import { bankCodeOf, withBankCode } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { readOpenedTransfer } from '../peer/opened-transfer-file.js';
 import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
@@ -75,7 +76,7 @@ function readPacketFile(path: string, option: string): Uint8Array {
  */
 export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line: DepositLine; blacklist: string[] }> {
   const packet = readPacketFile(o.packet, '--packet');
-  if (o.bankCode !== undefined && !/^\d{12}$/.test(o.bankCode)) throw new UsageError('--bank-code must be 12 digits');
+  if (o.bankCode !== undefined) bankCodeOf(o.bankCode);
   if (o.receipt !== undefined && o.opened !== undefined) throw new UsageError('--receipt and --opened exclude each other: the payee either took the coins onto its card or opened the packet');
   let header;
   try {
@@ -113,7 +114,7 @@ export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line:
  * with its proof, or waiting in the registry's retry queue); a refused packet stays queued.
  */
 export async function runDeposit(o: DepositOptions): Promise<{ lines: DepositLine[]; settledFen: number; blacklist: string[] }> {
-  if (!/^\d{12}$/.test(o.bankCode)) throw new UsageError('--bank-code must be 12 digits');
+  bankCodeOf(o.bankCode);
   const queue = new UploadQueue(o.queue);
   const registry = await openRegistry(o);
   const lines: DepositLine[] = [];
@@ -146,15 +147,17 @@ function failOnRefusals(lines: DepositLine[]): void {
 
 export function registerDeposit(bank: Cli): void {
   addRegistryOptions(
-    bank
-      .command('deposit')
-      .description("settle payments in the registry: a POS terminal's queue (--queue) or one peer-payment packet (--packet); verify, change owner, catch double spending; exits 1 when any packet is refused or a double spend")
-      .option('--queue <file>', 'POS upload queue file (PURCHASE packets, and CHANGE packets with the cards\' receipts)')
-      .option('--payee <identity>', "with --queue: the merchant's SM9 identity the packets are made out to")
-      .option('--packet <file>', 'a packet written by drmb peer pay (or one PURCHASE packet)')
-      .option('--receipt <file>', "with --packet: the payee card's import response (drmb peer pay writes it as <packet>.receipt); the card becomes the owner")
-      .option('--opened <file>', 'with --packet: the packet as the payee opened it (drmb peer open); its withdrawal code becomes the owner unless --bank-code')
-      .option('--bank-code <code>', "12-digit code of the payee's bank (the new owner; with --queue, also the bank whose float paid the change)"),
+    withBankCode(
+      bank
+        .command('deposit')
+        .description("settle payments in the registry: a POS terminal's queue (--queue) or one peer-payment packet (--packet); verify, change owner, catch double spending; exits 1 when any packet is refused or a double spend")
+        .option('--queue <file>', 'POS upload queue file (PURCHASE packets, and CHANGE packets with the cards\' receipts)')
+        .option('--payee <identity>', "with --queue: the merchant's SM9 identity the packets are made out to")
+        .option('--packet <file>', 'a packet written by drmb peer pay (or one PURCHASE packet)')
+        .option('--receipt <file>', "with --packet: the payee card's import response (drmb peer pay writes it as <packet>.receipt); the card becomes the owner")
+        .option('--opened <file>', 'with --packet: the packet as the payee opened it (drmb peer open); its withdrawal code becomes the owner unless --bank-code'),
+      "the payee's bank (the new owner; with --queue, also the bank whose float paid the change)",
+    ),
   ).action(async (o: DepositOptions & PacketDepositOptions) => {
     if (o.packet !== undefined) {
       if (o.queue !== undefined) throw new UsageError('--packet and --queue exclude each other');

@@ -4,7 +4,8 @@ import { mintCoins, splitAmount } from '../../bank/mint.js';
 import { bankOwner, CENTRAL_BANK } from '../../bank/registry.js';
 import { loadKey } from '../../keys/key-files.js';
 import { emit, UsageError } from '../output.js';
-import { addRegistryOptions, fenOf, openRegistry, type RegistryOptions } from './registry-options.js';
+import { fenOf, withAmount } from '../options.js';
+import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
 
 export interface MintOptions extends RegistryOptions {
   amount: string;
@@ -34,10 +35,7 @@ export async function runMint(o: MintOptions): Promise<{ coins: number; amountFe
 
 export function registerMint(bank: Cli): void {
   addRegistryOptions(
-    bank
-      .command('mint')
-      .description('mint coins for an amount (standard denominations), record them, and move them to a bank vault')
-      .requiredOption('--amount <yuan>', 'amount to mint, e.g. 1000.00')
+    withAmount(bank.command('mint').description('mint coins for an amount (standard denominations), record them, and move them to a bank vault'), 'amount to mint')
       .option('--to-bank <code>', '12-digit code of the commercial bank whose vault receives the coins')
       .option('--expiry <YYYYMMDD>', 'coin expiry (default: ten years)'),
   ).action(async (o: MintOptions) => {

@@ -1,6 +1,7 @@
 /** @module `drmb bank redeem`: a payee without a bank account redeems a peer payment with its withdrawal code. */
 import type { Command as Cli } from 'commander';
 import { bankOwner } from '../../bank/registry.js';
+import { bankCodeOf, withBankCode } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
 
@@ -12,7 +13,7 @@ export interface RedeemOptions extends RegistryOptions {
 /** Moves the coins waiting under a withdrawal code to the bank vault that pays the payee out. */
 export async function runRedeem(o: RedeemOptions): Promise<{ amountFen: number; coins: number; owner: string }> {
   if (!/^\d{16}$/.test(o.code)) throw new UsageError('--code must be 16 digits');
-  if (!/^\d{12}$/.test(o.bankCode)) throw new UsageError('--bank-code must be 12 digits');
+  bankCodeOf(o.bankCode);
   const registry = await openRegistry(o);
   try {
     const owner = bankOwner(o.bankCode);
@@ -25,11 +26,14 @@ export async function runRedeem(o: RedeemOptions): Promise<{ amountFen: number; 
 
 export function registerRedeem(bank: Cli): void {
   addRegistryOptions(
-    bank
-      .command('redeem')
-      .description('pay out coins waiting under a withdrawal code (payee without a bank account) through a bank')
-      .requiredOption('--code <digits>', 'the 16-digit withdrawal code the payer gave')
-      .requiredOption('--bank-code <code>', '12-digit code of the bank that pays out'),
+    withBankCode(
+      bank
+        .command('redeem')
+        .description('pay out coins waiting under a withdrawal code (payee without a bank account) through a bank')
+        .requiredOption('--code <digits>', 'the 16-digit withdrawal code the payer gave'),
+      'the bank that pays out',
+      true,
+    ),
   ).action(async (o: RedeemOptions) => {
     emit(await runRedeem(o), !!o.json, (r) => `${(r.amountFen / 100).toFixed(2)} yuan in ${r.coins} coins redeemed to ${r.owner}`);
   });

@@ -7,6 +7,7 @@ import type { Command as Cli } from 'commander';
 import { Registry } from '../../bank/registry.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
 import { loadKey } from '../../keys/key-files.js';
+import { keyDirOf, withJson, withKeys } from '../options.js';
 import { UsageError } from '../output.js';
 
 export interface RegistryOptions {
@@ -16,27 +17,20 @@ export interface RegistryOptions {
   json?: boolean;
 }
 
+/** Adds --registry, --registry-url, --keys and --json. */
 export function addRegistryOptions(cmd: Cli): Cli {
-  return cmd
+  cmd
     .option('--registry <dir>', 'embedded registry (PGlite) folder', 'drmb-registry')
-    .option('--registry-url <url>', 'PostgreSQL connection string instead of the embedded registry (default $DRMB_REGISTRY_URL)')
-    .option('--keys <dir>', 'key directory of the ceremony (default $DRMB_KEY_DIR)')
-    .option('--json', 'machine-readable output');
+    .option('--registry-url <url>', 'PostgreSQL connection string instead of the embedded registry (default $DRMB_REGISTRY_URL)');
+  return withJson(withKeys(cmd));
 }
 
 /** Opens the registry with the ceremony's trust anchors and mint master (so settlement checks m). */
 export async function openRegistry(o: RegistryOptions): Promise<Registry> {
-  const dir = o.keys ?? process.env.DRMB_KEY_DIR;
+  const dir = keyDirOf(o);
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed: the registry checks coins against the trust anchors');
   const trust = readTrustAnchors(join(dir, TRUST_ANCHORS_FILE));
   const mintMaster = loadKey('mint-master', { dir }).secret.master;
   const url = o.registryUrl ?? process.env.DRMB_REGISTRY_URL;
   return url ? Registry.open({ connectionString: url, trust, mintMaster }) : Registry.open({ dataDir: o.registry, trust, mintMaster });
-}
-
-/** Yuan text ("171.00") to fen, naming the option on a bad value. */
-export function fenOf(text: string, option: string): number {
-  if (!/^\d{1,9}(\.\d{1,2})?$/.test(text)) throw new UsageError(`${option} must be an amount in yuan such as 171.00`);
-  const [y, f = ''] = text.split('.');
-  return Number(y) * 100 + Number(f.padEnd(2, '0'));
 }

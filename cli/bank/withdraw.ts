@@ -7,11 +7,11 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { JournalError, type ValueIntent } from '../../host/value-journal.js';
 import { loadKey } from '../../keys/key-files.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
-import { addJournalOption, openJournal } from '../journal-options.js';
-import { openValueCard } from '../open-value-card.js';
+import { type ImageSaving, openCard } from '../open-card.js';
+import { bankCodeOf, keyDirOf, openJournal, withAmount, withBankCode, withCardTarget, positiveFenOf, withJournal, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { testKillPoint } from '../test-kill-point.js';
-import { addRegistryOptions, fenOf, openRegistry, type RegistryOptions } from './registry-options.js';
+import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
 
 export interface WithdrawCliOptions extends RegistryOptions {
   amount: string;
@@ -22,6 +22,9 @@ export interface WithdrawCliOptions extends RegistryOptions {
   journal?: string;
   trace?: boolean;
 }
+
+/** What a load does to a --sim image: written as the card commits, so the value journal finds the load on the card. */
+const WITHDRAW_IMAGE: ImageSaving = 'save-every-commit';
 
 export interface WithdrawReport {
   cardId: string;
@@ -36,7 +39,7 @@ export interface WithdrawReport {
 /** Where a load's coins are recorded, for the journal: the registry folder, or the server without its credentials. */
 function registryDestination(o: RegistryOptions): { destination: string; detail: Record<string, string> } {
   const url = o.registryUrl ?? process.env.DRMB_REGISTRY_URL;
-  const keys = o.keys ?? process.env.DRMB_KEY_DIR;
+  const keys = keyDirOf(o);
   const keyDetail: Record<string, string> = keys ? { keys: resolve(keys) } : {};
   if (url) {
     const u = new URL(url);
@@ -47,9 +50,8 @@ function registryDestination(o: RegistryOptions): { destination: string; detail:
 }
 
 export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport> {
-  const amountFen = fenOf(o.amount, '--amount');
-  if (amountFen <= 0) throw new UsageError('--amount must be more than 0.00');
-  if (!/^\d{12}$/.test(o.bankCode)) throw new UsageError('--bank-code must be 12 digits');
+  const amountFen = positiveFenOf(o.amount);
+  bankCodeOf(o.bankCode);
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
   const journal = openJournal(o.journal);
   const cbMaster = loadKey('cb-master', { dir: o.keys });
@@ -57,7 +59,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
   const side = { reader: o.reader, sim: o.sim };
   const rerun = (i: ValueIntent) => recoverCommand(side, journal.dir, i.type === 'TRANSFER' ? ` --counter ${i.counter} --out <new file>` : ` --counter ${i.counter}`);
   try {
-    const card = await openValueCard(o);
+    const card = await openCard(o, { image: WITHDRAW_IMAGE });
     try {
       return await card.transport.lease(async (t) => {
         const drmb = new DrmbCard(t);
@@ -86,7 +88,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
         }
       });
     } finally {
-      await card.finish();
+      await card.close();
     }
   } finally {
     await registry.close();
@@ -94,19 +96,9 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
 }
 
 export function registerWithdraw(bank: Cli): void {
-  addJournalOption(
-    addRegistryOptions(
-      bank
-        .command('withdraw')
-        .description("load coins from the bank's vault onto a card (INITIALIZE FOR LOAD / CREDIT FOR LOAD, TAC checked)")
-        .requiredOption('--amount <yuan>', 'amount, e.g. 100.00')
-        .requiredOption('--bank-code <code>', '12-digit bank code (its vault pays)')
-        .option('--terminal-id <hex>', 'terminal ID of the bank counter, 6 bytes', '100000000001')
-        .option('--reader <name|index>', 'reader name fragment or index')
-        .option('--sim <image>', 'simulated card image (written back as the card commits)')
-        .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)'),
-    ),
-  ).action(async (o: WithdrawCliOptions) => {
+  const cmd = bank.command('withdraw').description("load coins from the bank's vault onto a card (INITIALIZE FOR LOAD / CREDIT FOR LOAD, TAC checked)");
+  withBankCode(withAmount(cmd, 'amount'), 'the bank whose vault pays', true).option('--terminal-id <hex>', 'terminal ID of the bank counter, 6 bytes', '100000000001');
+  withJournal(addRegistryOptions(withTrace(withCardTarget(cmd, { image: WITHDRAW_IMAGE })))).action(async (o: WithdrawCliOptions) => {
     emit(await runWithdraw(o), !!o.json, (r) => `card ${r.cardId}: ${(r.amountFen / 100).toFixed(2)} yuan loaded in ${r.coins} coins (counter ${r.counter}, TAC ${r.tac})`);
   });
 }

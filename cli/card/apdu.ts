@@ -10,7 +10,9 @@ import { describeSw } from '../../applet-spec/status-words.js';
 import { redactCommand } from '../../host/redact.js';
 import { dataOf, swOf, type Transport } from '../../host/transport.js';
 import { emit, UsageError } from '../output.js';
-import { addCardOptions, type CardOptions, withCard } from './connect.js';
+import { withCard } from '../open-card.js';
+import type { CardOptions } from '../options.js';
+import { addCardOptions, CARD_IMAGE } from './connect.js';
 
 /** One APDU to send, with where it came from (for error messages). */
 export interface ScriptApdu {
@@ -114,6 +116,6 @@ export function registerApdu(card: Cli): void {
       apdus.push(...parseApduScript(text, opts.script));
     }
     if (!apdus.length) throw new UsageError('no APDU given: pass hex APDUs as arguments or --script FILE');
-    emit(await withCard(opts, (t) => runApdus(t, apdus)), !!opts.json, formatApduResults);
+    emit(await withCard(opts, { image: CARD_IMAGE }, (t) => runApdus(t, apdus)), !!opts.json, formatApduResults);
   });
 }

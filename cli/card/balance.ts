@@ -3,7 +3,9 @@ import type { Command as Cli } from 'commander';
 import { DrmbCard } from '../../host/drmb-card.js';
 import type { Transport } from '../../host/transport.js';
 import { emit } from '../output.js';
-import { addCardOptions, type CardOptions, withCard, yuan } from './connect.js';
+import { withCard } from '../open-card.js';
+import type { CardOptions } from '../options.js';
+import { addCardOptions, CARD_IMAGE, yuan } from './connect.js';
 
 export interface BalanceReport {
   cardId?: string;
@@ -22,6 +24,6 @@ export async function collectBalance(t: Transport): Promise<BalanceReport> {
 
 export function registerBalance(card: Cli): void {
   addCardOptions(card.command('balance').description('show the balance of the card')).action(async (opts: CardOptions) => {
-    emit(await withCard(opts, collectBalance), !!opts.json, (r) => `${r.balance} yuan`);
+    emit(await withCard(opts, { image: CARD_IMAGE }, collectBalance), !!opts.json, (r) => `${r.balance} yuan`);
   });
 }

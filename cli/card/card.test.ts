@@ -14,7 +14,8 @@ import { main } from '../drmb.js';
 import { UsageError } from '../output.js';
 import { formatApduResults, parseApduArguments, parseApduScript, runApdus } from './apdu.js';
 import { collectBalance } from './balance.js';
-import { openCard, withCard, yuan } from './connect.js';
+import { openCard, withCard } from '../open-card.js';
+import { yuan } from './connect.js';
 import { registerCardCommands } from './index.js';
 import { collectInfo, formatInfo } from './info.js';
 import { collectLog, formatLog } from './log.js';
@@ -43,7 +44,7 @@ const GET_BALANCE = '805C000204';
 
 describe('drmb card info / balance / log on --sim', () => {
   it('info selects the applet and reads card ID, state, label, balance and PIN tries of an issued card', async () => {
-    const r = await withCard({ sim: issued }, (t, conn) => collectInfo(t, conn.source, conn.atr));
+    const r = await withCard({ sim: issued }, { image: 'read-only' }, (t, conn) => collectInfo(t, conn.source, conn.atr));
     expect(r).toMatchObject({ source: `simulated card ${issued}`, cardId: CARD_ID, state: 'ISSUED', label: 'D-RMB', balanceFen: 17100, pinTriesLeft: 3 });
     expect(hex(r.aid)).toBe('F044524D4201');
     expect(formatInfo(r)).toContain('balance     171.00 yuan');
@@ -51,7 +52,7 @@ describe('drmb card info / balance / log on --sim', () => {
   });
 
   it('info on a blank card shows the state and no balance, PIN tries or card ID', async () => {
-    const r = await withCard({ sim: blank }, (t, conn) => collectInfo(t, conn.source, conn.atr));
+    const r = await withCard({ sim: blank }, { image: 'read-only' }, (t, conn) => collectInfo(t, conn.source, conn.atr));
     expect(r.state).toBe('BLANK');
     expect(r.balanceFen).toBeUndefined();
     expect(r.pinTriesLeft).toBeUndefined();
@@ -59,11 +60,11 @@ describe('drmb card info / balance / log on --sim', () => {
   });
 
   it('balance reads 171.00 yuan in fen and yuan', async () => {
-    expect(await withCard({ sim: issued }, collectBalance)).toEqual({ cardId: CARD_ID, balanceFen: 17100, balance: '171.00' });
+    expect(await withCard({ sim: issued }, { image: 'read-only' }, collectBalance)).toEqual({ cardId: CARD_ID, balanceFen: 17100, balance: '171.00' });
   });
 
   it('log lists the load that filled the card', async () => {
-    const r = await withCard({ sim: issued }, collectLog);
+    const r = await withCard({ sim: issued }, { image: 'read-only' }, collectLog);
     expect(r.records).toHaveLength(1);
     expect(r.records[0]).toMatchObject({ type: 'LOAD', amountFen: 17100, balanceAfterFen: 17100 });
     expect(formatLog(r).split('\n')[1]).toMatch(/^\s+\d+  LOAD\s+171\.00\s+171\.00  /);
@@ -71,7 +72,7 @@ describe('drmb card info / balance / log on --sim', () => {
 
   it('does not change the image file (--sim is read-only)', async () => {
     const before = readFileSync(issued, 'utf8');
-    await withCard({ sim: issued }, (t) => runApdus(t, parseApduArguments([SELECT, hex(encodeCommandApdu(C.verify.encode({ pin: '000000' })))])));
+    await withCard({ sim: issued }, { image: 'read-only' }, (t) => runApdus(t, parseApduArguments([SELECT, hex(encodeCommandApdu(C.verify.encode({ pin: '000000' })))])));
     expect(readFileSync(issued, 'utf8')).toBe(before);
   });
 });
@@ -91,7 +92,7 @@ describe('drmb card apdu', () => {
   });
 
   it('sends each APDU and reports data, SW name and meaning, going on after an error SW', async () => {
-    const results = await withCard({ sim: issued }, (t) => runApdus(t, parseApduArguments([SELECT, GET_BALANCE, '80FE000000'])));
+    const results = await withCard({ sim: issued }, { image: 'read-only' }, (t) => runApdus(t, parseApduArguments([SELECT, GET_BALANCE, '80FE000000'])));
     expect(results.map((r) => [r.name, hex(r.data), r.sw.toString(16), r.swName])).toEqual([
       ['SELECT', expect.stringMatching(/^6F/), '9000', 'OK'],
       ['GET BALANCE', '000042CC', '9000', 'OK'],
@@ -102,7 +103,7 @@ describe('drmb card apdu', () => {
 
   it('does not echo a PIN in its output', async () => {
     const verify = hex(encodeCommandApdu(C.verify.encode({ pin: '123456' })));
-    const results = await withCard({ sim: issued }, (t) => runApdus(t, parseApduArguments([SELECT, verify])));
+    const results = await withCard({ sim: issued }, { image: 'read-only' }, (t) => runApdus(t, parseApduArguments([SELECT, verify])));
     expect(results[1]).toMatchObject({ name: 'VERIFY', sw: 0x9000 });
     expect(results[1].command).toBe('00200000 03 <3 bytes of PIN data redacted>');
   });
@@ -112,7 +113,7 @@ describe('--trace and --record', () => {
   it('traces every APDU with the PIN redacted', async () => {
     const lines: string[] = [];
     const verify = encodeCommandApdu(C.verify.encode({ pin: '123456' }));
-    await withCard({ sim: issued, trace: true }, (t) => runApdus(t, [{ apdu: fromHex(SELECT), origin: 'a' }, { apdu: verify, origin: 'b' }]), { traceSink: (l) => lines.push(l) });
+    await withCard({ sim: issued, trace: true }, { image: 'read-only', traceSink: (l) => lines.push(l) }, (t) => runApdus(t, [{ apdu: fromHex(SELECT), origin: 'a' }, { apdu: verify, origin: 'b' }]));
     expect(lines).toHaveLength(4);
     expect(lines[2]).toMatch(/^A>> \(4\+0003\) 00200000 03 <3 bytes of PIN data redacted>  # VERIFY$/);
     expect(lines[3]).toMatch(/^A<< \(0000\+2\) \(\d+ms\) 9000$/);
@@ -121,7 +122,7 @@ describe('--trace and --record', () => {
 
   it('records a transcript that replays the same info', async () => {
     const file = join(dir, 'info.transcript');
-    const live = await withCard({ sim: issued, record: file }, (t, conn) => collectInfo(t, conn.source, conn.atr));
+    const live = await withCard({ sim: issued, record: file }, { image: 'read-only' }, (t, conn) => collectInfo(t, conn.source, conn.atr));
     const text = readFileSync(file, 'utf8');
     expect(text.split('\n')[0]).toMatch(/^# drmb card transcript, simulated card /);
     expect(text).toContain(`=> ${SELECT}`);
@@ -134,15 +135,15 @@ describe('--trace and --record', () => {
 
 describe('option handling', () => {
   it('rejects --sim with --reader, --sim with --exclusive, and a missing image', async () => {
-    await expect(openCard({ sim: issued, reader: '0' })).rejects.toThrow(new UsageError('--sim and --reader exclude each other'));
-    await expect(openCard({ sim: issued, exclusive: true })).rejects.toThrow(UsageError);
-    await expect(openCard({ sim: join(dir, 'none.json') })).rejects.toThrow(/card image .*none\.json does not exist/);
+    await expect(openCard({ sim: issued, reader: '0' }, { image: 'read-only' })).rejects.toThrow(new UsageError('--sim and --reader exclude each other'));
+    await expect(openCard({ sim: issued, exclusive: true }, { image: 'read-only' })).rejects.toThrow(UsageError);
+    await expect(openCard({ sim: join(dir, 'none.json') }, { image: 'read-only' })).rejects.toThrow(/card image .*none\.json does not exist/);
   });
 
   it('rejects an image that is not a card image', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"format":"something else"}');
-    await expect(openCard({ sim: bad })).rejects.toThrow(new UsageError(`card image ${bad} is not a drmb card image`));
+    await expect(openCard({ sim: bad }, { image: 'read-only' })).rejects.toThrow(new UsageError(`card image ${bad} is not a drmb card image`));
   });
 });
 

@@ -6,7 +6,9 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError } from '../../host/errors.js';
 import type { Transport } from '../../host/transport.js';
 import { emit } from '../output.js';
-import { addCardOptions, type CardOptions, withCard, yuan } from './connect.js';
+import { withCard } from '../open-card.js';
+import type { CardOptions } from '../options.js';
+import { addCardOptions, CARD_IMAGE, yuan } from './connect.js';
 
 export interface CardInfoReport {
   /** the reader or simulated card */
@@ -59,7 +61,7 @@ export function formatInfo(r: CardInfoReport): string {
 export function registerInfo(card: Cli): void {
   addCardOptions(card.command('info').description('select the D-RMB applet and show card ID, state, label, balance and PIN tries')).action(
     async (opts: CardOptions) => {
-      const report = await withCard(opts, (t, conn) => collectInfo(t, conn.source, conn.atr));
+      const report = await withCard(opts, { image: CARD_IMAGE }, (t, conn) => collectInfo(t, conn.source, conn.atr));
       emit(report, !!opts.json, formatInfo);
     },
   );

@@ -5,7 +5,9 @@ import type { LogRecord } from '../../applet-spec/value-formats.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import type { Transport } from '../../host/transport.js';
 import { emit } from '../output.js';
-import { addCardOptions, type CardOptions, withCard, yuan } from './connect.js';
+import { withCard } from '../open-card.js';
+import type { CardOptions } from '../options.js';
+import { addCardOptions, CARD_IMAGE, yuan } from './connect.js';
 
 export interface LogReport {
   cardId?: string;
@@ -33,6 +35,6 @@ export function formatLog(r: LogReport): string {
 
 export function registerLog(card: Cli): void {
   addCardOptions(card.command('log').description('show the transaction log, most recent first')).action(async (opts: CardOptions) => {
-    emit(await withCard(opts, collectLog), !!opts.json, formatLog);
+    emit(await withCard(opts, { image: CARD_IMAGE }, collectLog), !!opts.json, formatLog);
   });
 }

@@ -3,6 +3,7 @@ import type { Command as Cli } from 'commander';
 import { hex } from '../../applet-spec/codec/hex.js';
 import { listReaders, type ReaderInfo } from '../../host/pcsc.js';
 import { emit } from '../output.js';
+import { withJson } from '../options.js';
 
 /** Collects the reader list (TransportError('unavailable') without the binding or pcscd). */
 export async function collectReaders(): Promise<ReaderInfo[]> {
@@ -21,11 +22,11 @@ export function formatReaders(readers: readonly ReaderInfo[]): string {
 }
 
 export function registerReaders(card: Cli): void {
-  card
-    .command('readers')
-    .description('list the PC/SC readers and whether each holds a card')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
-      emit(await collectReaders(), !!opts.json, formatReaders);
-    });
+  withJson(
+    card
+      .command('readers')
+      .description('list the PC/SC readers and whether each holds a card'),
+  ).action(async (opts: { json?: boolean }) => {
+    emit(await collectReaders(), !!opts.json, formatReaders);
+  });
 }

@@ -9,9 +9,10 @@ import type { Transport } from '../../host/transport.js';
 import type { ValueIntent, ValueJournal } from '../../host/value-journal.js';
 import { loadKey } from '../../keys/key-files.js';
 import { openRegistry, type RegistryOptions } from '../bank/registry-options.js';
-import { addJournalOption, openJournal } from '../journal-options.js';
 import { emit, UsageError } from '../output.js';
-import { addCardOptions, type CardOptions, withCard, yuan } from './connect.js';
+import { withCard } from '../open-card.js';
+import { type CardOptions, keyDirOf, openJournal, withJournal, withKeys } from '../options.js';
+import { addCardOptions, CARD_IMAGE, yuan } from './connect.js';
 
 export interface RecoverOptions extends CardOptions {
   journal?: string;
@@ -144,14 +145,14 @@ export async function runRecover(o: RecoverOptions): Promise<RecoverReport> {
   let registry: Registry | undefined;
   const load = async (intent: ValueIntent): Promise<Deliver | undefined> => {
     const ro = loadRegistryOptions(intent, o);
-    if (!ro.keys && !process.env.DRMB_KEY_DIR) return undefined;
+    if (!keyDirOf(ro)) return undefined;
     // never an empty registry made up on the spot: the one the load went to, or none
     if (!ro.registry && !ro.registryUrl && !process.env.DRMB_REGISTRY_URL) return undefined;
     registry ??= await openRegistry(ro);
     return loadRecording(registry, loadKey('cb-master', { dir: ro.keys }));
   };
   try {
-    return await withCard(o, (t) => collectRecover(t, journal, { out: o.out && resolve(o.out), counter, deliver: deliveryFor(o.out, load), rerun }));
+    return await withCard(o, { image: CARD_IMAGE }, (t) => collectRecover(t, journal, { out: o.out && resolve(o.out), counter, deliver: deliveryFor(o.out, load), rerun }));
   } finally {
     await registry?.close();
   }
@@ -162,13 +163,15 @@ export function formatRecover(r: RecoverReport): string {
 }
 
 export function registerRecover(card: Cli): void {
-  addJournalOption(
-    addCardOptions(card.command('recover').description("finish the card's interrupted value commands from its transaction proofs (write the packet or record the load, close the intent)"))
-      .option('--out <file>', 'write the packet here instead of the journalled destination (mode 0600)')
-      .option('--counter <n>', 'only the intent of this counter')
-      .option('--registry <dir>', 'for a load: the embedded registry folder (default: the one the load was journalled with)')
-      .option('--registry-url <url>', 'for a load: PostgreSQL connection string of the registry (default $DRMB_REGISTRY_URL)')
-      .option('--keys <dir>', 'for a load: key directory of the ceremony (default: the one the load was journalled with, else $DRMB_KEY_DIR)'),
+  withJournal(
+    withKeys(
+      addCardOptions(card.command('recover').description("finish the card's interrupted value commands from its transaction proofs (write the packet or record the load, close the intent)"))
+        .option('--out <file>', 'write the packet here instead of the journalled destination (mode 0600)')
+        .option('--counter <n>', 'only the intent of this counter')
+        .option('--registry <dir>', 'for a load: the embedded registry folder (default: the one the load was journalled with)')
+        .option('--registry-url <url>', 'for a load: PostgreSQL connection string of the registry (default $DRMB_REGISTRY_URL)'),
+      'for a load, the one the load was journalled with comes first',
+    ),
   ).action(async (o: RecoverOptions) => {
     const r = await runRecover(o);
     emit(r, !!o.json, formatRecover);

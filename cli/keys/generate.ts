@@ -2,6 +2,7 @@
 import type { Command as Cli } from 'commander';
 import { generateKey } from '../../personalization/key-ceremony.js';
 import { describeKind, isKeyKind, KEY_KINDS, type KeySummary, kindHasKeyIndex, publicSummary, wipeKeyFile, writeKeyFile } from '../../keys/key-files.js';
+import { withJson } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { formatKeySummary } from './show.js';
 
@@ -29,16 +30,16 @@ export function generateKeyFile(kind: string, out: string, opts: { index?: numbe
 }
 
 export function registerKeysGenerate(keys: Cli): void {
-  keys
-    .command('generate')
-    .description('generate one key (pair) into a new key file (mode 0600)')
-    .argument('<kind>', `key kind: ${KEY_KINDS.map((k) => `${k} (${describeKind(k)})`).join('; ')}`)
-    .requiredOption('--out <file>', 'key file to create')
-    .option('--index <n>', 'key index of coin-signing / cert-signing keys (1..255, default 1)', parseKeyIndex)
-    .option('--label <label>', 'label recorded in the file')
-    .option('--overwrite', 'replace an existing file (the old key is lost)')
-    .option('--json', 'machine-readable output')
-    .action((kind: string, opts: { out: string; index?: number; label?: string; overwrite?: boolean; json?: boolean }) => {
-      emit(generateKeyFile(kind, opts.out, opts), !!opts.json, (r) => `${r.path}\n${formatKeySummary(r)}`);
-    });
+  withJson(
+    keys
+      .command('generate')
+      .description('generate one key (pair) into a new key file (mode 0600)')
+      .argument('<kind>', `key kind: ${KEY_KINDS.map((k) => `${k} (${describeKind(k)})`).join('; ')}`)
+      .requiredOption('--out <file>', 'key file to create')
+      .option('--index <n>', 'key index of coin-signing / cert-signing keys (1..255, default 1)', parseKeyIndex)
+      .option('--label <label>', 'label recorded in the file')
+      .option('--overwrite', 'replace an existing file (the old key is lost)'),
+  ).action((kind: string, opts: { out: string; index?: number; label?: string; overwrite?: boolean; json?: boolean }) => {
+    emit(generateKeyFile(kind, opts.out, opts), !!opts.json, (r) => `${r.path}\n${formatKeySummary(r)}`);
+  });
 }

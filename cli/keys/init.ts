@@ -1,6 +1,7 @@
 /** @module `drmb keys init`: a full key ceremony into a directory (key files 0600, trust anchors 0644); prints KCVs, never secrets. */
 import type { Command as Cli } from 'commander';
 import { type CeremonyFile, initKeyDirectory, type InitKeyDirectoryResult } from '../../personalization/key-ceremony.js';
+import { withJson } from '../options.js';
 import { emit } from '../output.js';
 
 /** Runs the ceremony; the result lists each file with kind, key index and KCVs. */
@@ -18,14 +19,14 @@ export function formatCeremonyFile(f: CeremonyFile): string {
 }
 
 export function registerKeysInit(keys: Cli): void {
-  keys
-    .command('init')
-    .description('key ceremony: create every master key, signing key pair and KGC master key, plus trust-anchors.json')
-    .requiredOption('--dir <dir>', 'key directory (created 0700 if missing)')
-    .option('--overwrite', 'replace existing key files (the old keys are lost)')
-    .option('--json', 'machine-readable output')
-    .action((opts: { dir: string; overwrite?: boolean; json?: boolean }) => {
-      process.stderr.write(`drmb: generating keys in ${opts.dir} (SM9 master keys take a moment)\n`);
-      emit(initKeys(opts.dir, opts), !!opts.json, (r) => [`key directory ${r.dir}`, ...r.files.map(formatCeremonyFile)].join('\n'));
-    });
+  withJson(
+    keys
+      .command('init')
+      .description('key ceremony: create every master key, signing key pair and KGC master key, plus trust-anchors.json')
+      .requiredOption('--dir <dir>', 'key directory (created 0700 if missing)')
+      .option('--overwrite', 'replace existing key files (the old keys are lost)'),
+  ).action((opts: { dir: string; overwrite?: boolean; json?: boolean }) => {
+    process.stderr.write(`drmb: generating keys in ${opts.dir} (SM9 master keys take a moment)\n`);
+    emit(initKeys(opts.dir, opts), !!opts.json, (r) => [`key directory ${r.dir}`, ...r.files.map(formatCeremonyFile)].join('\n'));
+  });
 }

@@ -5,6 +5,7 @@ import { hex } from '../../applet-spec/codec/hex.js';
 import { parseTrustAnchors, TRUST_ANCHORS_FORMAT } from '../../personalization/key-ceremony.js';
 import { keyFilePermissionProblem, type KeySummary, publicKeyCheckValue, publicSummary, readKeyFile, wipeKeyFile } from '../../keys/key-files.js';
 import { emit } from '../output.js';
+import { withJson } from '../options.js';
 
 export interface ShownKeyFile extends KeySummary {
   path: string;
@@ -79,14 +80,14 @@ function formatShown(r: ShownKeyFile | ShownTrustAnchors): string {
 }
 
 export function registerKeysShow(keys: Cli): void {
-  keys
-    .command('show')
-    .description('check a key file (format, lengths, KCVs) and show its kind, label, key index, KCVs and public keys')
-    .argument('<file>', 'key file or trust-anchors.json')
-    .option('--json', 'machine-readable output')
-    .action((file: string, opts: { json?: boolean }) => {
-      const r = showKeyFile(file);
-      if ('warning' in r && r.warning) process.stderr.write(`drmb: warning: ${r.warning}\n`);
-      emit(r, !!opts.json, formatShown);
-    });
+  withJson(
+    keys
+      .command('show')
+      .description('check a key file (format, lengths, KCVs) and show its kind, label, key index, KCVs and public keys')
+      .argument('<file>', 'key file or trust-anchors.json'),
+  ).action((file: string, opts: { json?: boolean }) => {
+    const r = showKeyFile(file);
+    if ('warning' in r && r.warning) process.stderr.write(`drmb: warning: ${r.warning}\n`);
+    emit(r, !!opts.json, formatShown);
+  });
 }

@@ -9,6 +9,7 @@ import { fromHex, hex } from '../../applet-spec/codec/hex.js';
 import { sm9ExtractEncryptKey } from '../../crypto/sm9/sm9.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { loadKey } from '../../keys/key-files.js';
+import { keyDirOf, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
 
 const FORMAT = 'drmb-sm9-user-key';
@@ -26,7 +27,7 @@ export interface UserKeyFile {
 export function runUserKey(o: { identity: string; out: string; keys?: string }): { identity: string; path: string } {
   if (!o.identity || new TextEncoder().encode(o.identity).length > 64) throw new UsageError('--identity must be 1 to 64 bytes of UTF-8');
   if (existsSync(o.out)) throw new UsageError(`--out: ${o.out} exists; a user key is never overwritten`);
-  const dir = o.keys ?? process.env.DRMB_KEY_DIR;
+  const dir = keyDirOf(o);
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed: the KGC encryption master key');
   const master = loadKey('kgc-encrypt', { dir });
   const key = sm9ExtractEncryptKey(master.secret.privateKey, new TextEncoder().encode(o.identity));
@@ -59,14 +60,12 @@ export function readUserKey(path: string, option: string): { identity: string; p
 }
 
 export function registerKeysUserKey(keys: Cli): void {
-  keys
+  const cmd = keys
     .command('user-key')
     .description("KGC: extract a holder's SM9 encryption private key for an identity into a new owner-only file (for opening transfers without a card)")
     .requiredOption('--identity <id>', 'the SM9 identity, exactly as payers address it (e.g. a card ID with its validity suffix)')
-    .requiredOption('--out <file>', 'key file to create (mode 0600)')
-    .option('--keys <dir>', 'key directory holding kgc-encrypt (default $DRMB_KEY_DIR)')
-    .option('--json', 'machine-readable output')
-    .action((o: { identity: string; out: string; keys?: string; json?: boolean }) => {
-      emit(runUserKey(o), !!o.json, (r) => `SM9 encryption key of '${r.identity}' written to ${r.path} (mode 0600)`);
-    });
+    .requiredOption('--out <file>', 'key file to create (mode 0600)');
+  withJson(withKeys(cmd, 'reads kgc-encrypt')).action((o: { identity: string; out: string; keys?: string; json?: boolean }) => {
+    emit(runUserKey(o), !!o.json, (r) => `SM9 encryption key of '${r.identity}' written to ${r.path} (mode 0600)`);
+  });
 }

@@ -11,6 +11,7 @@ import { NO_WITHDRAWAL_CODE } from '../../applet-spec/value-formats.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { openTransfer, OpenTransferError } from '../../host/open-transfer.js';
 import { readUserKey } from '../keys/user-key.js';
+import { withJson } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { writeOpenedTransfer } from './opened-transfer-file.js';
 
@@ -64,16 +65,16 @@ export function runPeerOpen(o: PeerOpenOptions): PeerOpenReport {
 }
 
 export function registerPeerOpen(peer: Cli): void {
-  peer
-    .command('open')
-    .description("payee terminal: open a transfer packet with the payee's own SM9 key; writes what the bank settles it with")
-    .requiredOption('--packet <file>', 'the packet the payer sent')
-    .requiredOption('--payee-key <file>', "the payee's SM9 encryption key file (drmb keys user-key)")
-    .requiredOption('--out <file>', 'where to write the opened packet for drmb bank deposit --opened (mode 0600: it holds the withdrawal code)')
-    .option('--json', 'machine-readable output')
-    .action((o: PeerOpenOptions) => {
-      emit(runPeerOpen(o), !!o.json, (r) =>
-        [`${(r.amountFen / 100).toFixed(2)} yuan to '${r.payeeIdentity}'; opened packet in ${r.openedFile}`, r.withdrawalCode ? `withdrawal code: ${r.withdrawalCode}` : 'no withdrawal code: deposit it to an account with --bank-code'].join('\n'),
-      );
-    });
+  withJson(
+    peer
+      .command('open')
+      .description("payee terminal: open a transfer packet with the payee's own SM9 key; writes what the bank settles it with")
+      .requiredOption('--packet <file>', 'the packet the payer sent')
+      .requiredOption('--payee-key <file>', "the payee's SM9 encryption key file (drmb keys user-key)")
+      .requiredOption('--out <file>', 'where to write the opened packet for drmb bank deposit --opened (mode 0600: it holds the withdrawal code)'),
+  ).action((o: PeerOpenOptions) => {
+    emit(runPeerOpen(o), !!o.json, (r) =>
+      [`${(r.amountFen / 100).toFixed(2)} yuan to '${r.payeeIdentity}'; opened packet in ${r.openedFile}`, r.withdrawalCode ? `withdrawal code: ${r.withdrawalCode}` : 'no withdrawal code: deposit it to an account with --bank-code'].join('\n'),
+    );
+  });
 }

@@ -7,6 +7,7 @@
  * payer card's commit and its file. The payee's bank settles with the packet and the payee card's
  * response (`drmb bank deposit --packet FILE --receipt FILE.receipt`).
  */
+import { OperationalError } from '../../base/operational-error.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
@@ -16,13 +17,11 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError, TransportError } from '../../host/errors.js';
 import { type JournalledTransfer, journalledTransfer } from '../../host/journalled-transfer.js';
 import { JournalError, type ValueIntent, type ValueJournal } from '../../host/value-journal.js';
-import { fenOf } from '../bank/registry-options.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
 import { yuan } from '../card/connect.js';
-import { addJournalOption, openJournal } from '../journal-options.js';
-import { openValueCard } from '../open-value-card.js';
+import { type ImageSaving, openCard } from '../open-card.js';
 import { emit, UsageError } from '../output.js';
-import { readPinFile } from '../perso/perso-options.js';
+import { cardOptionNames, openJournal, pinOf, positiveFenOf, withAmount, withCardTarget, withJournal, withJson, withPinFile, withTrace } from '../options.js';
 import { testKillPoint } from '../test-kill-point.js';
 
 export interface PeerPayOptions {
@@ -55,8 +54,11 @@ export interface PeerPayReport {
   recovered: RecoveredIntent[];
 }
 
+/** What a payment does to the cards' --sim images: written as each card commits, so the value journal finds every commit on the card. */
+export const PEER_IMAGE: ImageSaving = 'save-every-commit';
+
 /** The payment left the payer card (its packet is durable) but the payee card did not take it, or its receipt was not written. */
-export class PeerPayError extends Error {
+export class PeerPayError extends OperationalError {
   override readonly name = 'PeerPayError';
 }
 
@@ -72,8 +74,7 @@ interface PayPlan {
 
 /** Every argument checked before any card is opened: a typo must not cost a coin. Throws UsageError naming the argument. */
 export function planPeerPay(o: PeerPayOptions): PayPlan {
-  const amountFen = fenOf(o.amount, '--amount');
-  if (amountFen <= 0) throw new UsageError('--amount must be more than 0.00');
+  const amountFen = positiveFenOf(o.amount);
   const code = o.code ?? '0'.repeat(16);
   if (!/^\d{16}$/.test(code)) throw new UsageError('--code must be 16 digits (the withdrawal code the payee needs without a bank account)');
   if (!o.fromReader && !o.fromSim) throw new UsageError('--from-reader or --from-sim names the payer card');
@@ -83,7 +84,7 @@ export function planPeerPay(o: PeerPayOptions): PayPlan {
   const packetFile = newOutputFile(o.packetOut, '--packet-out');
   const receiptFile = newOutputFile(o.receiptOut ?? `${o.packetOut}.receipt`, o.receiptOut === undefined ? '--receipt-out (default <packet-out>.receipt)' : '--receipt-out');
   if (packetFile === receiptFile) throw new UsageError('--receipt-out must differ from --packet-out');
-  const pin = o.pinFile ? readPinFile(o.pinFile) : undefined;
+  const pin = pinOf(o);
   return { amountFen, code, pin, packetFile, receiptFile, journal: openJournal(o.journal) };
 }
 
@@ -102,16 +103,16 @@ function sameFile(a: string, b: string): boolean {
 
 export async function runPeerPay(o: PeerPayOptions): Promise<PeerPayReport> {
   const plan = planPeerPay(o);
-  const payer = await openValueCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace }, { reader: '--from-reader', sim: '--from-sim' });
+  const payer = await openCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace }, { image: PEER_IMAGE, names: cardOptionNames('from') });
   try {
-    const payee = await openValueCard({ reader: o.toReader, sim: o.toSim, trace: o.trace }, { reader: '--to-reader', sim: '--to-sim' });
+    const payee = await openCard({ reader: o.toReader, sim: o.toSim, trace: o.trace }, { image: PEER_IMAGE, names: cardOptionNames('to') });
     try {
       return await payee.transport.lease((pt) => payer.transport.lease((at) => pay(new DrmbCard(at), new DrmbCard(pt), plan, o)));
     } finally {
-      await payee.finish();
+      await payee.close();
     }
   } finally {
-    await payer.finish();
+    await payer.close();
   }
 }
 
@@ -212,25 +213,16 @@ function errorCode(e: unknown): string {
 }
 
 export function registerPeerPay(peer: Cli): void {
-  addJournalOption(
-    peer
-      .command('pay')
-      .description('offline payment from one card to another (signed, encrypted coin export; the payee card imports and signs a receipt)')
-      .requiredOption('--amount <yuan>', 'amount, e.g. 50.00')
-      .option('--from-reader <name|index>', 'reader holding the payer card')
-      .option('--from-sim <image>', 'payer: simulated card image (written back as the card commits)')
-      .option('--to-reader <name|index>', 'reader holding the payee card')
-      .option('--to-sim <image>', 'payee: simulated card image (written back as the card commits)')
-      .option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account')
-      .option('--pin-file <file>', "payer's PIN, for amounts above the card's PIN threshold")
-      .requiredOption('--packet-out <file>', "new file for the packet, for the payee's bank (mode 0600)")
-      .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)"),
-  )
-    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
-    .option('--json', 'machine-readable output')
-    .action(async (o: PeerPayOptions) => {
-      emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}`);
-    });
+  const cmd = peer.command('pay').description('offline payment from one card to another (signed, encrypted coin export; the payee card imports and signs a receipt)');
+  withAmount(cmd, 'amount');
+  withCardTarget(cmd, { image: PEER_IMAGE, prefix: 'from', holder: 'payer' });
+  withCardTarget(cmd, { image: PEER_IMAGE, prefix: 'to', holder: 'payee' }).option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account');
+  withPinFile(cmd, "the payer's, for amounts above the card's PIN threshold")
+    .requiredOption('--packet-out <file>', "new file for the packet, for the payee's bank (mode 0600)")
+    .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)");
+  withJson(withTrace(withJournal(cmd))).action(async (o: PeerPayOptions) => {
+    emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}`);
+  });
   peer.exitOverride();
   peer.commands.forEach((c) => c.exitOverride());
 }

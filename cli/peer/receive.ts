@@ -14,9 +14,10 @@ import { sm3 } from '../../crypto/sm3.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError } from '../../host/errors.js';
 import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
-import { openValueCard } from '../open-value-card.js';
+import { openCard } from '../open-card.js';
+import { withCardTarget, withJson, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
-import { PeerPayError } from './pay.js';
+import { PEER_IMAGE, PeerPayError } from './pay.js';
 
 export interface PeerReceiveOptions {
   packet: string;
@@ -49,7 +50,7 @@ export async function runPeerReceive(o: PeerReceiveOptions): Promise<PeerReceive
   const why = whyNotWritable(receiptFile);
   if (why) throw new UsageError(`--receipt-out: ${why}`);
   // A receipt file already there is kept: the card answers the same response again, so nothing is lost.
-  const opened = await openValueCard(o);
+  const opened = await openCard(o, { image: PEER_IMAGE });
   try {
     return await opened.transport.lease(async (t) => {
       const card = new DrmbCard(t);
@@ -74,21 +75,17 @@ export async function runPeerReceive(o: PeerReceiveOptions): Promise<PeerReceive
       };
     });
   } finally {
-    await opened.finish();
+    await opened.close();
   }
 }
 
 export function registerPeerReceive(peer: Cli): void {
-  peer
+  const cmd = peer
     .command('receive')
     .description('the payee card imports a packet from a file (again, after a refused or torn import); writes its response for the bank')
-    .requiredOption('--packet <file>', 'the packet drmb peer pay wrote')
-    .option('--reader <name|index>', 'reader holding the payee card')
-    .option('--sim <image>', 'payee: simulated card image (written back as the card commits)')
-    .option('--receipt-out <file>', "the payee card's IMPORT COINS response (default <packet>.receipt, mode 0600)")
-    .option('--trace', 'trace every APDU on stderr (PINs, codes and keys redacted)')
-    .option('--json', 'machine-readable output')
-    .action(async (o: PeerReceiveOptions) => {
-      emit(await runPeerReceive(o), !!o.json, (r) => `card ${r.payeeCardId} holds ${(r.amountFen / 100).toFixed(2)} yuan from card ${r.payerCardId} (counter ${r.payerCounter}); its receipt is in ${r.receiptFile}`);
-    });
+    .requiredOption('--packet <file>', 'the packet drmb peer pay wrote');
+  withCardTarget(cmd, { image: PEER_IMAGE, holder: 'payee' }).option('--receipt-out <file>', "the payee card's IMPORT COINS response (default <packet>.receipt, mode 0600)");
+  withJson(withTrace(cmd)).action(async (o: PeerReceiveOptions) => {
+    emit(await runPeerReceive(o), !!o.json, (r) => `card ${r.payeeCardId} holds ${(r.amountFen / 100).toFixed(2)} yuan from card ${r.payerCardId} (counter ${r.payerCounter}); its receipt is in ${r.receiptFile}`);
+  });
 }

@@ -5,7 +5,9 @@ import type { Command as Cli } from 'commander';
 import { issueCard, type PersoResult } from '../../personalization/card-prep.js';
 import { type HolderData, loadIssueProfile } from '../../personalization/profiles.js';
 import { emit, UsageError } from '../output.js';
-import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, readPinFile, runBatchJob, trustAnchors } from './perso-options.js';
+import { openCard } from '../open-card.js';
+import { readPinFile, withPinFile } from '../options.js';
+import { addPersoOptions, key, PERSO_IMAGE, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
 
@@ -52,22 +54,24 @@ export async function runIssue(o: IssueCliOptions, progress = true): Promise<Per
   const kgcSign = key('kgc-sign', o);
   const kgcEncrypt = key('kgc-encrypt', o);
   const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
-  const card = await openPersoCard(o);
+  const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
     return { ...(await card.transport.lease((t) => issueCard(t, profile, holder, pin, keys, ctx))), source: card.source };
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 
 export function registerIssue(perso: Cli): void {
   addPersoOptions(
-    perso
-      .command('issue')
-      .description('commercial-bank issuance (PREPARED -> ISSUED): holder data, SM9 keys from the KGC encrypted to the card key, PIN')
-      .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it')
-      .option('--pin-file <file>', 'file whose first line is the PIN (else asked on the terminal)'),
+    withPinFile(
+      perso
+        .command('issue')
+        .description('commercial-bank issuance (PREPARED -> ISSUED): holder data, SM9 keys from the KGC encrypted to the card key, PIN')
+        .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it'),
+      'else asked on the terminal',
+    ),
   ).action(async (o: IssueCliOptions) => {
     if (o.batch) {
       const profile = loadIssueProfile(o.profile);

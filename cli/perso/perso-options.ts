@@ -1,20 +1,17 @@
 /**
  * @module Options shared by `drmb perso prepare|issue|run-script`: keys, records, operator, and the card
- * (a PC/SC reader, or an in-process simulated card image that is saved back after the run).
+ * (a PC/SC reader, or an in-process simulated card image that is saved back after the run: cli/open-card.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command as Cli } from 'commander';
-import { directTransport } from '../../host/direct-transport.js';
-import type { ExclusiveTransport } from '../../host/exclusive-transport.js';
-import { hostStack, openReader } from '../../host/pcsc.js';
 import type { PersoContext } from '../../personalization/card-prep.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
 import { type KeyKind, loadKey, type KeyFile } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { join } from 'node:path';
+import type { ImageSaving } from '../open-card.js';
+import { keyDirOf, withCardTarget, withJson, withKeys, withTrace } from '../options.js';
 import { UsageError } from '../output.js';
-import { loadSimImage, saveSimImage } from '../sim/load-sim-image.js';
 
 export interface PersoOptions {
   profile: string;
@@ -32,21 +29,20 @@ export interface PersoOptions {
   json?: boolean;
 }
 
+/** What personalization does to a --sim image: saved when the run ends, whatever happened (the card's state changed). */
+export const PERSO_IMAGE: ImageSaving = 'save-at-end';
+
 export function addPersoOptions(cmd: Cli): Cli {
-  return cmd
-    .requiredOption('--profile <file>', 'profile file (JSON, see examples/profiles)')
-    .option('--keys <dir>', 'key directory of the ceremony (default $DRMB_KEY_DIR; single keys may also come from DRMB_KEY_* variables)')
-    .option('--reader <name|index>', 'reader name fragment or index (default: $DRMB_READER, else the first reader with a card)')
-    .option('--sim <image>', 'personalize the in-process simulated card of this image file (saved back after the run)')
+  cmd.requiredOption('--profile <file>', 'profile file (JSON, see examples/profiles)');
+  withCardTarget(withKeys(cmd, 'single keys may also come from DRMB_KEY_* variables'), { image: PERSO_IMAGE })
     .option('--manifest <file>', 'manifest, one JSON line per card and stage', 'perso-manifest.jsonl')
     .option('--audit <file>', 'hash-chained audit log', 'perso-audit.log')
     .option('--operator <name>', 'operator recorded in the manifest and audit log (default: the login name)')
     .option('--force', 'go on although a failed card cryptogram is on record for the card')
     .option('--batch', 'one worker per reader matching --reader (cards processed as inserted), or per image of --sim-dir')
     .option('--sim-dir <dir>', 'with --batch: every simulated card image (*.json) in this folder')
-    .option('--count <n>', 'with --batch: stop after this many cards')
-    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
-    .option('--json', 'machine-readable output');
+    .option('--count <n>', 'with --batch: stop after this many cards');
+  return withJson(withTrace(cmd));
 }
 
 export function persoContext(o: PersoOptions, progress: boolean): PersoContext {
@@ -73,49 +69,9 @@ export function key<K extends KeyKind>(kind: K, o: { keys?: string }): KeyFile<K
 }
 
 export function trustAnchors(o: { keys?: string }) {
-  const dir = o.keys ?? process.env.DRMB_KEY_DIR;
+  const dir = keyDirOf(o);
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed for trust-anchors.json');
   return readTrustAnchors(join(dir, TRUST_ANCHORS_FILE));
-}
-
-export interface OpenedCard {
-  transport: ExclusiveTransport;
-  source: string;
-  /** saves a simulated card's image; nothing for a reader */
-  finish(): Promise<void>;
-}
-
-/**
- * Opens the card of --sim (loaded, saved back by finish()) or of --reader. A damaged --sim image throws
- * UsageError before any card exists, so there is no finish() that could write it back: only an image
- * that loaded and validated is ever saved.
- */
-export async function openPersoCard(o: { reader?: string; sim?: string; trace?: boolean }): Promise<OpenedCard> {
-  if (o.sim !== undefined && o.reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
-  const trace = o.trace ? { sink: (l: string) => void process.stderr.write(`${l}\n`) } : undefined;
-  if (o.sim !== undefined) {
-    const image = o.sim;
-    if (!existsSync(image)) throw new UsageError(`--sim: card image ${image} does not exist (create one with drmb sim create)`);
-    const card = await loadSimImage(image);
-    const source = `simulated card ${image}`;
-    const transport = hostStack(directTransport(card, source), card.powerOn(), { trace });
-    return { transport, source, finish: async () => saveSimImage(card, image) };
-  }
-  const reader = await openReader(o.reader, { trace });
-  return { transport: reader, source: reader.description, finish: () => reader.close() };
-}
-
-/** Reads a PIN from a file (first line, digits only); the PIN never comes from the command line. */
-export function readPinFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--pin-file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  const pin = text.split(/\r?\n/)[0].trim();
-  if (!/^\d{4,12}$/.test(pin)) throw new UsageError('--pin-file: the first line must be the PIN, 4-12 digits');
-  return pin;
 }
 
 /** Runs a per-card job as a batch over readers or simulated images, with progress on stderr. */

@@ -6,7 +6,9 @@ import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
 import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';
-import { addPersoOptions, key, openPersoCard, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
+import { openCard } from '../open-card.js';
+import { isCardId, withCardId } from '../options.js';
+import { addPersoOptions, key, PERSO_IMAGE, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
 
@@ -18,7 +20,7 @@ export interface PrepareCliOptions extends PersoOptions {
 
 /** The dry run: the script the card would receive inside the secure channel, keys redacted. */
 export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: string; fullScript: string } {
-  if (!o.cardId || !/^\d{20}$/.test(o.cardId)) throw new UsageError('--card-id <20 digits> is needed for --dry-run (no card is read)');
+  if (!o.cardId || !isCardId(o.cardId)) throw new UsageError('--card-id <20 digits> is needed for --dry-run (no card is read)');
   const profile = loadPrepareProfile(o.profile);
   const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
   const scp = cardScpKeys(keys.cbMaster, cardIdToBytes(o.cardId));
@@ -33,12 +35,12 @@ export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: s
 export async function runPrepare(o: PrepareCliOptions, progress = true): Promise<PersoResult & { source: string }> {
   const profile = loadPrepareProfile(o.profile);
   const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
-  const card = await openPersoCard(o);
+  const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
     return { ...(await card.transport.lease((t) => prepareCard(t, profile, keys, ctx))), source: card.source };
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 
@@ -50,12 +52,13 @@ export function formatResult(r: PersoResult & { source?: string }): string {
 
 export function registerPrepare(perso: Cli): void {
   addPersoOptions(
-    perso
-      .command('prepare')
-      .description('central-bank card prep (BLANK -> PREPARED): keys diversified by card ID, SCP03, data groups, read-back check')
-      .option('--dry-run', 'print the APDU script (keys redacted) instead of using a card; needs --card-id')
-      .option('--card-id <digits>', 'card ID for --dry-run')
-      .option('--script-out <file>', 'with --dry-run: also write the replayable script (encrypted key DGIs kept) to this file, mode 0600'),
+    withCardId(
+      perso
+        .command('prepare')
+        .description('central-bank card prep (BLANK -> PREPARED): keys diversified by card ID, SCP03, data groups, read-back check')
+        .option('--dry-run', 'print the APDU script (keys redacted) instead of using a card; needs --card-id'),
+      'for --dry-run',
+    ).option('--script-out <file>', 'with --dry-run: also write the replayable script (encrypted key DGIs kept) to this file, mode 0600'),
   ).action(async (o: PrepareCliOptions) => {
     if (o.dryRun) {
       const r = prepareDryRun(o);

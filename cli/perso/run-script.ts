@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { runScript } from '../../personalization/run-script.js';
 import { emit, UsageError } from '../output.js';
-import { openPersoCard } from './perso-options.js';
+import { openCard } from '../open-card.js';
+import { withCardTarget, withJson, withKeys, withTrace } from '../options.js';
+import { PERSO_IMAGE } from './perso-options.js';
 import { loadKey } from '../../keys/key-files.js';
 
 export interface RunScriptOptions {
@@ -22,25 +24,17 @@ export async function runScriptFile(file: string, o: RunScriptOptions): Promise<
     throw new UsageError(`script ${file} cannot be read`);
   }
   const keys = { cbMaster: /secure-channel 30/i.test(text) ? loadKey('cb-master', { dir: o.keys }) : undefined, issuanceMaster: /secure-channel 31/i.test(text) ? loadKey('issuance-master', { dir: o.keys }) : undefined };
-  const card = await openPersoCard(o);
+  const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     return await card.transport.lease((t) => runScript(t, text, keys));
   } finally {
-    await card.finish();
+    await card.close();
   }
 }
 
 export function registerRunScript(perso: Cli): void {
-  perso
-    .command('run-script')
-    .description('replay a personalization script written by prepare --dry-run --script-out')
-    .argument('<file>', 'script file')
-    .option('--keys <dir>', 'key directory (default $DRMB_KEY_DIR)')
-    .option('--reader <name|index>', 'reader name fragment or index')
-    .option('--sim <image>', 'simulated card image (saved back)')
-    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
-    .option('--json', 'machine-readable output')
-    .action(async (file: string, o: RunScriptOptions) => {
-      emit(await runScriptFile(file, o), !!o.json, (r) => `card ${r.cardId}: ${r.commands} commands sent, all 9000`);
-    });
+  const cmd = perso.command('run-script').description('replay a personalization script written by prepare --dry-run --script-out').argument('<file>', 'script file');
+  withJson(withTrace(withCardTarget(withKeys(cmd), { image: PERSO_IMAGE }))).action(async (file: string, o: RunScriptOptions) => {
+    emit(await runScriptFile(file, o), !!o.json, (r) => `card ${r.cardId}: ${r.commands} commands sent, all 9000`);
+  });
 }

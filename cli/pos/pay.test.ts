@@ -12,8 +12,9 @@ import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { editCardImage, rewriteCardImage } from '../../test/edit-card-image.js';
 import { main } from '../drmb.js';
 import { UsageError } from '../output.js';
-import { openPersoCard } from '../perso/perso-options.js';
-import { collectPosPay, parseYuan, registerPosPay } from './pay.js';
+import { openCard } from '../open-card.js';
+import { positiveFenOf } from '../options.js';
+import { collectPosPay, registerPosPay } from './pay.js';
 
 const CARD_ID = '62120000000000007001';
 let w: PosWorld;
@@ -60,9 +61,9 @@ describe('drmb pos pay', () => {
   });
 
   it('reads amounts in yuan and rejects bad options before touching the card', async () => {
-    expect([parseYuan('30'), parseYuan('30.5'), parseYuan('0.01')]).toEqual([3000, 3050, 1]);
-    expect(() => parseYuan('30.555')).toThrow(UsageError);
-    expect(() => parseYuan('0')).toThrow(UsageError);
+    expect([positiveFenOf('30'), positiveFenOf('30.5'), positiveFenOf('0.01')]).toEqual([3000, 3050, 1]);
+    expect(() => positiveFenOf('30.555')).toThrow(UsageError);
+    expect(() => positiveFenOf('0')).toThrow(UsageError);
     await expect(collectPosPay({ amount: '1', sim: image, keys: join(w.dir, 'keys'), queue: join(dir, 'q3.jsonl'), terminalId: '12', merchant: 'm' })).rejects.toThrow(/terminal-id/);
   });
 });
@@ -105,9 +106,9 @@ describe('drmb pos pay on a damaged or unsaveable --sim image', () => {
     mkdirSync(folder);
     const copy = join(folder, 'card.json');
     copyFileSync(image, copy);
-    const opened = await openPersoCard({ sim: copy });
+    const opened = await openCard({ sim: copy }, { image: 'save-at-end' });
     rmSync(folder, { recursive: true });
-    const err = await opened.finish().catch((e: unknown) => e);
+    const err = await opened.close().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(new RegExp(`^card image ${copy} could not be saved: ENOENT[^\n]*$`));
   });

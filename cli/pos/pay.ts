@@ -19,7 +19,10 @@ import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { wipeKeyFile } from '../../keys/key-files.js';
 import { yuan } from '../card/connect.js';
 import { emit, UsageError } from '../output.js';
-import { key, openPersoCard, readPinFile, trustAnchors } from '../perso/perso-options.js';
+import { openCard } from '../open-card.js';
+import { isCardId, pinOf, positiveFenOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
+import type { ImageSaving } from '../open-card.js';
+import { key, trustAnchors } from '../perso/perso-options.js';
 
 export interface PosPayOptions {
   amount: string;
@@ -42,14 +45,8 @@ export interface PosPayReport extends PayResult {
   queued: number;
 }
 
-/** "30", "30.5", "30.50" yuan -> fen; throws UsageError for anything else. */
-export function parseYuan(text: string): number {
-  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--amount: "${text}" is not an amount in yuan (e.g. 30 or 30.50)`);
-  const fen = Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
-  if (fen <= 0) throw new UsageError('--amount must be above zero');
-  return fen;
-}
+/** What a payment does to a --sim image: saved when the payment ends, whatever happened (a debit is real). */
+const POS_IMAGE: ImageSaving = 'save-at-end';
 
 /** Card IDs of a blacklist file: one 20-digit ID per line, # comments. */
 export function readBlacklist(path: string): string[] {
@@ -60,32 +57,31 @@ export function readBlacklist(path: string): string[] {
     throw new UsageError(`--blacklist: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const ids = text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
-  const bad = ids.find((id) => !/^\d{20}$/.test(id));
+  const bad = ids.find((id) => !isCardId(id));
   if (bad) throw new UsageError(`--blacklist: "${bad}" is not a 20-digit card ID`);
   return ids;
 }
 
 /** Runs one payment; the simulated card's image is saved back whatever happens (a debit is real). */
 export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
-  const amountFen = parseYuan(o.amount);
+  const amountFen = positiveFenOf(o.amount);
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
-  const pin = o.pinFile ? readPinFile(o.pinFile) : undefined;
+  const pin = pinOf(o);
   const blacklist = o.blacklist ? readBlacklist(o.blacklist) : [];
   const anchors = trustAnchors(o);
   const cbMaster = key('cb-master', o);
   const secureModule = new SecureModule(cbMaster.secret.purchase, fromHex(o.terminalId));
   wipeKeyFile(cbMaster);
   const queue = new UploadQueue(o.queue);
-  const opened = await openPersoCard(o);
-  // The simulator's ATR announces extended Lc/Le; a reader's card says so in its ATR.
-  const atr = (opened.transport as { atr?: Uint8Array }).atr;
-  const terminal = new PosTerminal({ secureModule, queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atr ? atrAllowsExtendedLength(atr) : o.sim !== undefined });
+  const opened = await openCard(o, { image: POS_IMAGE });
+  // The card says in its ATR whether it takes extended Lc/Le (the simulator's does).
+  const terminal = new PosTerminal({ secureModule, queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atrAllowsExtendedLength(opened.atr) });
   try {
     const r = await opened.transport.lease((t) => terminal.pay(new DrmbCard(t), amountFen, { pin }));
     return { ...r, source: opened.source, amount: yuan(amountFen), queued: queue.pending().length };
   } finally {
     terminal.wipe();
-    await opened.finish();
+    await opened.close();
   }
 }
 
@@ -99,21 +95,14 @@ export function formatPosPay(r: PosPayReport): string {
 }
 
 export function registerPosPay(pos: Cli): void {
-  pos
-    .command('pay')
-    .description('take a payment from a card: purse debit with MAC1/MAC2, coin and payer signature checks, upload queue')
-    .requiredOption('--amount <yuan>', 'price in yuan, e.g. 30 or 30.50')
-    .option('--reader <name|index>', 'reader name fragment or index (default: $DRMB_READER, else the first reader with a card)')
-    .option('--sim <image>', 'use the in-process simulated card of this image file (saved back after the payment)')
-    .option('--keys <dir>', 'key directory: trust-anchors.json and cb-master.json (its purchase master acts as the PSAM key); default $DRMB_KEY_DIR')
+  const cmd = withAmount(pos.command('pay').description('take a payment from a card: purse debit with MAC1/MAC2, coin and payer signature checks, upload queue'), 'price');
+  withCardTarget(cmd, { image: POS_IMAGE });
+  withKeys(cmd, 'reads trust-anchors.json and cb-master.json (its purchase master acts as the PSAM key)')
     .requiredOption('--queue <file>', 'upload queue (JSON lines, created 0600)')
     .requiredOption('--terminal-id <hex>', 'terminal ID, 6 bytes in hex')
     .option('--merchant <identity>', 'merchant SM9 identity (payee of the packet)', 'merchant@pos')
-    .option('--blacklist <file>', 'card IDs to refuse, one per line')
-    .option('--pin-file <file>', 'PIN for payments above the card PIN threshold (first line of the file)')
-    .option('--trace', 'trace every APDU on stderr (PINs and keys redacted)')
-    .option('--json', 'machine-readable output')
-    .action(async (o: PosPayOptions) => {
-      emit(await collectPosPay(o), !!o.json, formatPosPay);
-    });
+    .option('--blacklist <file>', 'card IDs to refuse, one per line');
+  withJson(withTrace(withPinFile(cmd, 'for payments above the card PIN threshold'))).action(async (o: PosPayOptions) => {
+    emit(await collectPosPay(o), !!o.json, formatPosPay);
+  });
 }

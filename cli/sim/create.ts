@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
 import { loadKey } from '../../keys/key-files.js';
+import { isCardId, withCardId, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { saveSimImage } from './load-sim-image.js';
 
@@ -16,7 +17,7 @@ export interface CreateOptions {
 
 /** Writes a BLANK card image: card ID, key version 30 keys diversified from cb-master (KDF3 by card ID). */
 export async function createSimCard(o: CreateOptions): Promise<{ image: string; cardId: string; state: string }> {
-  if (!/^\d{20}$/.test(o.cardId)) throw new UsageError('--card-id must be 20 digits');
+  if (!isCardId(o.cardId)) throw new UsageError('--card-id must be 20 digits');
   if (existsSync(o.image) && !o.overwrite) throw new UsageError(`--image ${o.image} exists (use --overwrite)`);
   const cbMaster = loadKey('cb-master', { dir: o.keys });
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
@@ -26,15 +27,12 @@ export async function createSimCard(o: CreateOptions): Promise<{ image: string; 
 }
 
 export function registerCreate(sim: Cli): void {
-  sim
+  const cmd = sim
     .command('create')
     .description('manufacture a blank simulated card image with personalization keys diversified from the central-bank master')
-    .requiredOption('--image <file>', 'card image file to write (mode 0600)')
-    .requiredOption('--card-id <digits>', '20-digit card ID')
-    .option('--keys <dir>', 'key directory holding cb-master.json (default $DRMB_KEY_DIR)')
-    .option('--overwrite', 'replace an existing image')
-    .option('--json', 'machine-readable output')
-    .action(async (o: CreateOptions) => {
-      emit(await createSimCard(o), !!o.json, (r) => `created ${r.state} card ${r.cardId} in ${r.image}`);
-    });
+    .requiredOption('--image <file>', 'card image file to write (mode 0600)');
+  withKeys(withCardId(cmd, 'of the new card', true), 'reads cb-master.json').option('--overwrite', 'replace an existing image');
+  withJson(cmd).action(async (o: CreateOptions) => {
+    emit(await createSimCard(o), !!o.json, (r) => `created ${r.state} card ${r.cardId} in ${r.image}`);
+  });
 }

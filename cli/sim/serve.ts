@@ -6,6 +6,7 @@ import type { Command as Cli } from 'commander';
 import type { VirtualCard } from '../../simulator/virtual-card.js';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../simulator/vpcd-client.js';
 import type { DisconnectReason } from '../../simulator/vpcd-client.js';
+import { withJson } from '../options.js';
 import { toJsonValue, UsageError } from '../output.js';
 import { loadSimImage } from './load-sim-image.js';
 
@@ -185,28 +186,27 @@ export async function serve(options: ServeOptions, source?: CardSource): Promise
 }
 
 export function registerServe(sim: Cli): void {
-  sim
+  const cmd = sim
     .command('serve')
     .description('put a simulated card into the vpcd reader of pcscd ("Virtual PCD 00 00"), for any PC/SC client')
     .option('--image <file>', 'card image: loaded if it exists, else a fresh card is created and saved there')
     .option('--port <n>', `vpcd TCP port (${VPCD_DEFAULT_PORT} = "Virtual PCD 00 00", ${VPCD_DEFAULT_PORT + 1} = "Virtual PCD 00 01")`)
     .option('--host <h>', 'vpcd host', VPCD_DEFAULT_HOST)
     .option('--save-every-apdu', 'save the image after every APDU (crash safety), not only on removal and exit')
-    .option('--control <mode>', 'read remove / insert / status / quit from stdin: stdin, none, or auto (when stdin is a terminal)', 'auto')
-    .option('--json', 'lifecycle events as JSON lines on stdout')
-    .action(
-      async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; json?: boolean }) => {
-        if (!['stdin', 'none', 'auto'].includes(opts.control)) {
-          throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
-        }
-        await serve({
-          image: opts.image,
-          host: opts.host,
-          port: opts.port === undefined ? undefined : parsePort(opts.port),
-          saveEveryApdu: !!opts.saveEveryApdu,
-          control: opts.control as ServeOptions['control'],
-          json: !!opts.json,
-        });
-      },
-    );
+    .option('--control <mode>', 'read remove / insert / status / quit from stdin: stdin, none, or auto (when stdin is a terminal)', 'auto');
+  withJson(cmd, 'lifecycle events as JSON lines on stdout').action(
+    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; json?: boolean }) => {
+      if (!['stdin', 'none', 'auto'].includes(opts.control)) {
+        throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
+      }
+      await serve({
+        image: opts.image,
+        host: opts.host,
+        port: opts.port === undefined ? undefined : parsePort(opts.port),
+        saveEveryApdu: !!opts.saveEveryApdu,
+        control: opts.control as ServeOptions['control'],
+        json: !!opts.json,
+      });
+    },
+  );
 }

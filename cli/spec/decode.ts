@@ -5,6 +5,7 @@ import { fromHex } from '../../applet-spec/codec/hex.js';
 import { commandById, commandForHeader } from '../../applet-spec/commands.js';
 import { describeSw } from '../../applet-spec/status-words.js';
 import { emit, toJsonValue, UsageError } from '../output.js';
+import { withJson } from '../options.js';
 
 export interface DecodedApdu {
   command: string;
@@ -41,18 +42,18 @@ export function decodeResponse(commandId: string, responseHex: string): DecodedA
 }
 
 export function registerDecode(spec: Cli): void {
-  spec
-    .command('decode')
-    .description('decode a command APDU (hex), and its response if given')
-    .argument('<apdu>', 'command APDU in hex, e.g. 805C000204')
-    .argument('[response]', 'response APDU in hex, including SW1 SW2')
-    .option('--json', 'machine-readable output')
-    .action((apduHex: string, responseHex: string | undefined, opts: { json?: boolean }) => {
-      emit(decodeApdu(apduHex, responseHex), !!opts.json, (d) => {
-        const lines = [`command:  ${d.command}`, `request:  ${JSON.stringify(toJsonValue(d.request))}`];
-        if (d.sw) lines.push(`sw:       ${d.sw} ${d.swName} (${d.swMeaning})`);
-        if (d.response !== undefined) lines.push(`response: ${JSON.stringify(toJsonValue(d.response))}`);
-        return lines.join('\n');
-      });
+  withJson(
+    spec
+      .command('decode')
+      .description('decode a command APDU (hex), and its response if given')
+      .argument('<apdu>', 'command APDU in hex, e.g. 805C000204')
+      .argument('[response]', 'response APDU in hex, including SW1 SW2'),
+  ).action((apduHex: string, responseHex: string | undefined, opts: { json?: boolean }) => {
+    emit(decodeApdu(apduHex, responseHex), !!opts.json, (d) => {
+      const lines = [`command:  ${d.command}`, `request:  ${JSON.stringify(toJsonValue(d.request))}`];
+      if (d.sw) lines.push(`sw:       ${d.sw} ${d.swName} (${d.swMeaning})`);
+      if (d.response !== undefined) lines.push(`response: ${JSON.stringify(toJsonValue(d.response))}`);
+      return lines.join('\n');
     });
+  });
 }

@@ -3,6 +3,7 @@ import type { Command as Cli } from 'commander';
 import { COMMANDS } from '../../applet-spec/commands.js';
 import { headerByteText } from '../../applet-spec/define-command.js';
 import { emit } from '../output.js';
+import { withJson } from '../options.js';
 
 export interface CommandSummary {
   name: string;
@@ -26,13 +27,13 @@ export function listCommands(): CommandSummary[] {
 }
 
 export function registerList(spec: Cli): void {
-  spec
-    .command('list')
-    .description('list every command of the D-RMB applet')
-    .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      emit(listCommands(), !!opts.json, (rows) =>
-        rows.map((r) => `${r.header.padEnd(24)} ${r.name.padEnd(24)} ${r.summary}`).join('\n'),
-      );
-    });
+  withJson(
+    spec
+      .command('list')
+      .description('list every command of the D-RMB applet'),
+  ).action((opts: { json?: boolean }) => {
+    emit(listCommands(), !!opts.json, (rows) =>
+      rows.map((r) => `${r.header.padEnd(24)} ${r.name.padEnd(24)} ${r.summary}`).join('\n'),
+    );
+  });
 }

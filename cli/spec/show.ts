@@ -3,6 +3,7 @@ import type { Command as Cli } from 'commander';
 import { COMMANDS } from '../../applet-spec/commands.js';
 import { renderReference } from '../../applet-spec/render-reference.js';
 import { emit, UsageError } from '../output.js';
+import { withJson } from '../options.js';
 
 /** The Markdown section of the command named (by spec name or id, case-insensitive). */
 export function showCommand(name: string): { name: string; section: string } {
@@ -18,12 +19,12 @@ export function showCommand(name: string): { name: string; section: string } {
 }
 
 export function registerShow(spec: Cli): void {
-  spec
-    .command('show')
-    .description('show one command: header, layouts, states, security, status words, examples')
-    .argument('<command>', 'command name ("DEBIT FOR PURCHASE") or id (debitForPurchase)')
-    .option('--json', 'machine-readable output')
-    .action((name: string, opts: { json?: boolean }) => {
-      emit(showCommand(name), !!opts.json, (r) => r.section);
-    });
+  withJson(
+    spec
+      .command('show')
+      .description('show one command: header, layouts, states, security, status words, examples')
+      .argument('<command>', 'command name ("DEBIT FOR PURCHASE") or id (debitForPurchase)'),
+  ).action((name: string, opts: { json?: boolean }) => {
+    emit(showCommand(name), !!opts.json, (r) => r.section);
+  });
 }

@@ -2,6 +2,7 @@
 import type { Command as Cli } from 'commander';
 import { describeSw, type StatusWordInfo } from '../../applet-spec/status-words.js';
 import { emit, UsageError } from '../output.js';
+import { withJson } from '../options.js';
 
 /** Parses "6A82" / "0x6a82" and describes it. */
 export function explainSw(text: string): StatusWordInfo {
@@ -11,12 +12,12 @@ export function explainSw(text: string): StatusWordInfo {
 }
 
 export function registerSw(spec: Cli): void {
-  spec
-    .command('sw')
-    .description('explain a status word')
-    .argument('<sw>', 'status word in hex, e.g. 6A82')
-    .option('--json', 'machine-readable output')
-    .action((sw: string, opts: { json?: boolean }) => {
-      emit(explainSw(sw), !!opts.json, (i) => `${sw.toUpperCase()} ${i.name} (${i.origin}): ${i.meaning}`);
-    });
+  withJson(
+    spec
+      .command('sw')
+      .description('explain a status word')
+      .argument('<sw>', 'status word in hex, e.g. 6A82'),
+  ).action((sw: string, opts: { json?: boolean }) => {
+    emit(explainSw(sw), !!opts.json, (i) => `${sw.toUpperCase()} ${i.name} (${i.origin}): ${i.meaning}`);
+  });
 }

@@ -36,6 +36,7 @@
  *  and queued exactly once (the queue is idempotent on (card ID, counter)), or 9406 says the debit
  *  did not happen. The terminal never sends a second DEBIT while a problem card is unresolved.
  */
+import { OperationalError } from '../../base/operational-error.js';
 import * as C from '../../applet-spec/commands.js';
 import { SW } from '../../applet-spec/status-words.js';
 import {
@@ -137,7 +138,7 @@ export interface PayResult extends PosReceipt {
 }
 
 /** The card's ID is on the blacklist: refused before any command that moves value. */
-export class BlacklistedCardError extends Error {
+export class BlacklistedCardError extends OperationalError {
   override name = 'BlacklistedCardError';
   constructor(readonly cardId: string) {
     super(`card ${cardId} is blacklisted: payment refused`);
@@ -145,14 +146,14 @@ export class BlacklistedCardError extends Error {
 }
 
 /** The payment cannot be made (no exact change in the float, card cannot take the change, ...). Nothing was debited. */
-export class PaymentRefusedError extends Error {
+export class PaymentRefusedError extends OperationalError {
   override name = 'PaymentRefusedError';
 }
 
 export type PacketRejection = 'mac2' | 'header' | 'coin-format' | 'coin-key' | 'coin-signature' | 'coin-expired' | 'duplicate-serial' | 'coin-list-hash' | 'amount' | 'payer-signature' | 'layout';
 
 /** The card's answer did not verify: the debit is not accepted as payment (the reason says which check). */
-export class PacketRejectedError extends Error {
+export class PacketRejectedError extends OperationalError {
   override name = 'PacketRejectedError';
   constructor(
     readonly reason: PacketRejection,

@@ -4,6 +4,7 @@
  * card ID (keys/card-keys.ts scheme for the 'purchase' key), computes MAC1 and verifies
  * MAC2 of a purse debit.
  */
+import { OperationalError } from '../../base/operational-error.js';
 import { FormatError } from '../../applet-spec/errors.js';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
 import { equalBytes, uintToBytes, wipe } from '../../crypto/bytes.js';
@@ -24,7 +25,7 @@ export interface PurchaseMacInput {
   time: string;
 }
 
-export class SecureModuleError extends Error {
+export class SecureModuleError extends OperationalError {
   override name = 'SecureModuleError';
 }
 

@@ -4,6 +4,7 @@
  * change packets it paid out, the "problem card" records of debits whose answer was lost, and the
  * terminal sequence counter. Reloads from disk after a restart; every append is fsynced.
  */
+import { OperationalError } from '../../base/operational-error.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
 import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
 
@@ -64,7 +65,7 @@ type Line =
   | { kind: 'sequence'; value: number; at: string }
   | { kind: 'conflict'; cardId: string; counter: number; type: 'PURCHASE' | 'CHANGE'; packet: string; at: string };
 
-export class UploadQueueError extends Error {
+export class UploadQueueError extends OperationalError {
   override name = 'UploadQueueError';
 }
 

@@ -15,7 +15,7 @@ import { hex } from '../../applet-spec/codec/hex.js';
 import { collectInfo, formatInfo } from '../../cli/card/info.js';
 import { registerCardCommands } from '../../cli/card/index.js';
 import { collectReaders } from '../../cli/card/readers.js';
-import { withCard } from '../../cli/card/connect.js';
+import { withCard } from '../../cli/open-card.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { listReaders, loadPcsc, openReader } from '../../host/pcsc.js';
 import { startPcscd, waitExit } from '../../scripts/pcsc-harness.js';
@@ -126,7 +126,7 @@ describe.skipIf(maySkip)(`the host library through PC/SC${skipReason && ` (skipp
     });
 
     it('info --reader "Virtual PCD 00 00" collects card ID, state and balance', async () => {
-      const r = await withCard({ reader: READER }, (t, conn) => collectInfo(t, conn.source, conn.atr));
+      const r = await withCard({ reader: READER }, { image: 'read-only' }, (t, conn) => collectInfo(t, conn.source, conn.atr));
       expect(r).toMatchObject({ source: `PC/SC ${READER}`, cardId: CARD_ID, state: 'ISSUED', balanceFen: 17100, pinTriesLeft: 3 });
       expect(hex(r.atr)).toBe(hex(SimulatedCard.fromImage(image).atr));
     });
@@ -150,7 +150,7 @@ describe.skipIf(maySkip)(`the host library through PC/SC${skipReason && ` (skipp
       expect(await run(['readers'])).toMatch(/^ 0 {2}Virtual PCD 00 00 {2}card 3B/m);
       const info = await run(['info', '--reader', READER]);
       expect(info).toContain(`card ID     ${CARD_ID}`);
-      expect(info).toBe(`${formatInfo(await withCard({ reader: '0' }, (t, c) => collectInfo(t, c.source, c.atr)))}\n`);
+      expect(info).toBe(`${formatInfo(await withCard({ reader: '0' }, { image: 'read-only' }, (t, c) => collectInfo(t, c.source, c.atr)))}\n`);
     });
   });
 });
