@@ -1,6 +1,6 @@
 /**
  * @module `drmb pos pay`: a POS purse debit at this terminal (host/pos/pos-terminal.ts) on a card in a
- * reader or an in-process simulated card image (saved back afterwards), with the upload queue file,
+ * reader or an in-process simulated card image (written after every commit, as a card's EEPROM is), with the upload queue file,
  * the blacklist and the terminal's secure module keyed from the ceremony.
  *
  * Keys (--keys DIR, default $DRMB_KEY_DIR): trust-anchors.json (coin keys by key index, KGC sign
@@ -45,8 +45,8 @@ export interface PosPayReport extends PayResult {
   queued: number;
 }
 
-/** What a payment does to a --sim image: saved when the payment ends, whatever happened (a debit is real). */
-const POS_IMAGE: ImageSaving = 'save-at-end';
+/** What a payment does to a --sim image: written after every command the card commits, as EEPROM is, so a host killed between the debit and the queue write leaves the card debited and the packet recoverable from GET TRANSACTION PROVE, never both sides holding the coins. */
+const POS_IMAGE: ImageSaving = 'save-every-commit';
 
 /** Card IDs of a blacklist file: one 20-digit ID per line, # comments. */
 export function readBlacklist(path: string): string[] {
@@ -62,7 +62,7 @@ export function readBlacklist(path: string): string[] {
   return ids;
 }
 
-/** Runs one payment; the simulated card's image is saved back whatever happens (a debit is real). */
+/** Runs one payment; a simulated card's image follows every commit of the card. */
 export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
   const amountFen = positiveFenOf(o.amount);
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
