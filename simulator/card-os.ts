@@ -127,13 +127,13 @@ export class CardOs {
     // send it with the class of the command whose response they collect (00, 80, with SM bits).
     if ((cla & 0x73) === 0x00 && ins === 0xc0) {
       if (apdu.p1 !== 0 || apdu.p2 !== 0) return this.fail(SW.INCORRECT_P1P2);
-      // Conformance fix: GET RESPONSE is case 2 (ISO 7816-4 11.6.1); a data field is a wrong length.
+      // GET RESPONSE is case 2 (ISO 7816-4 11.6.1): a data field is a wrong length.
       if (apdu.data.length > 0) return this.fail(SW.WRONG_LENGTH);
       if (!this.pending) return this.fail(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
       const data = this.pending;
       const ne = apdu.le ?? 256;
-      // Conformance fix: 6Cxx (Le too short) keeps the bytes pending for the GET RESPONSE that
-      // follows with the right Le; they used to be dropped, so the retry answered 6985.
+      // ISO 7816-4 6CXX (wrong Le, SW2 the exact length): the bytes stay pending for the GET RESPONSE that follows with the
+      // right Le, so the retry gets them rather than 6985.
       if (data.length <= 256 && ne < data.length) return swOnly(swWrongLe(data.length));
       this.pending = undefined;
       return this.deliver(data, SW.OK, ne, false);
@@ -143,8 +143,8 @@ export class CardOs {
     // SELECT by DF name (ISO 7816-4 11.1.1), never secure-messaged: it ends any secure channel
     // (GP 2.3 10.2) by deselecting; an unknown AID keeps the current selection.
     if (apdu.cla === 0x00 && apdu.ins === 0xa4 && apdu.p1 === 0x04) {
-      // Conformance fix: the SELECT definition's layout (AID of 5..16 bytes, ISO 7816-5) decides 6A80,
-      // as for every other command; such an AID used to be answered 6A82.
+      // The SELECT definition's layout (AID of 5..16 bytes, ISO 7816-5) decides 6A80, as for every
+      // other command; 6A82 is only for a well-formed AID no applet has.
       try {
         selectCommand.decode(apdu);
       } catch (e) {
