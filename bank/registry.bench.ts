@@ -4,7 +4,7 @@ import { randomBytes } from '../crypto/bytes.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { sm9ExtractSignKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
 import { compare } from '../scripts/bench-harness.js';
-import { buildExportPacket } from './build-export-packet.js';
+import { buildExportPacket } from '../coins/build-export-packet.js';
 import { mintCoins } from './mint.js';
 import { PgliteDb } from './pglite-db.js';
 import { cardOwner, Registry } from './registry.js';
