@@ -61,7 +61,6 @@ import { smallestPayableAtLeast } from './coin-float.js';
 import type { SecureModule } from './secure-module.js';
 import type { ProblemCard, UploadQueue } from './upload-queue.js';
 
-
 /** Public keys the terminal trusts (the ceremony's trust-anchors.json, public parts). */
 export interface PosTrustAnchors {
   coinKeys: { keyIndex: number; publicKey: Uint8Array }[];
