@@ -3,8 +3,9 @@
  * random serials, m = SM4(base key, serial) and the SM2 coin signature (GB/T 32918.2) over the coin body.
  */
 import { type Coin, COIN_VERSION, coinBodyCoder } from '../applet-spec/value-formats.js';
-import { equalBytes, randomBytes, wipe } from '../crypto/bytes.js';
-import { type Sm2Verifier, sm2PrecomputeVerifier, sm2Sign, sm2Verify } from '../crypto/sm2.js';
+import type { CheckValueSource } from '../coins/check-coin.js';
+import { randomBytes, wipe } from '../crypto/bytes.js';
+import { sm2Sign } from '../crypto/sm2.js';
 import { sm4EncryptBlock, sm4KeySchedule } from '../crypto/sm4.js';
 
 /** Standard note denominations in fen, largest first: 100, 50, 20, 10, 5 and 1 yuan. */
@@ -45,10 +46,11 @@ export function denominationBaseKey(mintMaster: Uint8Array, denominationFen: num
 
 /**
  * The central bank's denomination keys for one master: base keys and their SM4 key schedules are
- * derived on first use and cached. `checkValue(d, serial)` = m = SM4(baseKey(d), serial).
+ * derived on first use and cached. `checkValue(d, serial)` = m = SM4(baseKey(d), serial), what checkCoin
+ * (coins/check-coin.ts) compares a coin's m with at the central bank.
  * Security: holds secrets; call `wipe()` when done. Never give it to a commercial bank or terminal.
  */
-export class DenominationKeys {
+export class DenominationKeys implements CheckValueSource {
   readonly #master: Uint8Array;
   readonly #schedules = new Map<number, Uint32Array>();
 
@@ -134,81 +136,6 @@ export function splitAmount(amountFen: number, opts: SplitOptions = {}): number[
     out.push(left);
   }
   return out;
-}
-
-/** Why a coin is refused. */
-export type CoinFault =
-  /** the body does not decode or its fields are out of range */
-  | 'format'
-  /** unknown key index, or the central-bank signature does not verify: forged or altered */
-  | 'signature'
-  /** m differs from SM4(baseKey(d), serial): signed but not by this mint for this denomination (central bank only) */
-  | 'denomination-key'
-  /** expiry date before the date of use */
-  | 'expired';
-
-/** Looks up the verifier of a coin-signing key by index; undefined for an unknown index. */
-export type CoinVerifierLookup = (keyIndex: number) => Pick<Sm2Verifier, 'verify'> | undefined;
-
-/**
- * Verifiers for the central bank's coin-signing keys. 'precomputed' (default) builds fixed-key tables
- * once per key (sm2PrecomputeVerifier, the fast path; `windowBits` as there, 8 = ~0.2 s of tables per key,
- * 10 = ~0.5 s and about 25% faster verification); 'plain' calls sm2Verify each time (baseline).
- */
-export function coinVerifiers(
-  keys: readonly { keyIndex: number; publicKey: Uint8Array }[],
-  mode: 'precomputed' | 'plain' = 'precomputed',
-  windowBits = 8,
-): CoinVerifierLookup {
-  const map = new Map<number, Pick<Sm2Verifier, 'verify'>>();
-  for (const k of keys) {
-    map.set(
-      k.keyIndex,
-      mode === 'precomputed'
-        ? sm2PrecomputeVerifier(k.publicKey, { windowBits })
-        : { verify: (signature: Uint8Array, msg: Uint8Array) => sm2Verify(k.publicKey, msg, signature) },
-    );
-  }
-  return (keyIndex) => map.get(keyIndex);
-}
-
-export interface CoinCheckOptions {
-  verifier: CoinVerifierLookup;
-  /** the mint master (or its keys): enables the 'denomination-key' check, central bank only */
-  mintMaster?: Uint8Array | DenominationKeys;
-  /** YYYYMMDD the coin is used on; coins expiring before it are 'expired'. Omitted: no expiry check. */
-  atDate?: string;
-  /** the body bytes exactly as received (the coin was decoded from them), to verify without re-encoding */
-  bodyBytes?: Uint8Array;
-}
-
-/**
- * Checks one coin in the order format, signature, denomination key, expiry; returns 'valid' or the first
- * fault. The m comparison is constant time. Security: a 'valid' coin may still be spent already; the
- * registry's ownership record decides that.
- */
-export function checkCoin(coin: Coin, opts: CoinCheckOptions): 'valid' | CoinFault {
-  const b = coin.body;
-  let bodyBytes: Uint8Array;
-  try {
-    if (b.version !== COIN_VERSION || !(b.denominationFen > 0) || b.expiryDate < b.issueDate || coin.signature.length !== 64) return 'format';
-    bodyBytes = opts.bodyBytes ?? coinBodyCoder.encode(b); // encode validates dates, lengths and ranges
-  } catch {
-    return 'format';
-  }
-  const v = opts.verifier(b.keyIndex);
-  if (!v || !v.verify(coin.signature, bodyBytes)) return 'signature';
-  if (opts.mintMaster) {
-    const own = !(opts.mintMaster instanceof DenominationKeys);
-    const keys = own ? new DenominationKeys(opts.mintMaster as Uint8Array) : (opts.mintMaster as DenominationKeys);
-    try {
-      if (!equalBytes(keys.checkValue(b.denominationFen, b.serial), b.m)) return 'denomination-key';
-    } finally {
-      if (own) keys.wipe();
-    }
-  }
-  if (opts.atDate !== undefined && b.expiryDate < opts.atDate) return 'expired';
-  return 'valid';
 }
 
 function checkDenomination(d: number): void {

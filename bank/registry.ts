@@ -6,26 +6,26 @@
 import type { TrustAnchors } from '../keys/trust-anchors.js';
 import {
   type Coin,
-  COIN_LENGTH,
-  COIN_SIGNED_LENGTH,
   coinCoder,
   type ExportHeader,
-  exportBodyCoder,
   exportPacketCoder,
   importResponseCoder,
   NO_WITHDRAWAL_CODE,
-  PACKET_VERSION,
   type Receipt,
   receiptBodyCoder,
   settlementBodyCoder,
   type WithdrawalSeal,
   withdrawalSealCoder,
 } from '../applet-spec/value-formats.js';
+import { coinVerifiers } from '../coins/check-coin.js';
+import { readExportPacket } from '../coins/read-export-packet.js';
+import { sealMatchesCommitment } from '../coins/seal-commitment.js';
+import { type ExportPacketFault, type PacketAnchors, verifyExportPacket } from '../coins/verify-export-packet.js';
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../crypto/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Verify } from '../crypto/sm9/sm9.js';
 import type { Db, Queryable } from './db.js';
-import { checkCoin, type CoinVerifierLookup, coinVerifiers, DenominationKeys } from './mint.js';
+import { DenominationKeys } from './mint.js';
 import { PgliteDb } from './pglite-db.js';
 import { PostgresDb } from './postgres-db.js';
 import {
@@ -183,18 +183,49 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505';
 }
 
+/** The registry's error for a packet verifyExportPacket refused (the settlement body's faults). */
+function settlementRefusal(f: ExportPacketFault, header: ExportHeader): RegistryError {
+  switch (f.fault) {
+    case 'format':
+      return new TamperedPacketError('format', f.detail);
+    case 'version':
+      return new TamperedPacketError('format', `packet version ${f.version}`);
+    case 'body-format':
+      return new TamperedPacketError('settlement-body', f.detail);
+    case 'coin-list-hash':
+      return new TamperedPacketError('coin-list-hash', 'SM3 of the coin list differs from the header');
+    case 'withdrawal-seal':
+      return new TamperedPacketError('withdrawal-code', 'the withdrawal code and salt do not match the commitment the payer signed');
+    case 'payer-signature':
+      return new TamperedPacketError('signature', `payer SM9 signature of '${header.payerIdentity}' does not verify`);
+    case 'amount':
+      return new TamperedPacketError('amount', `coins sum to ${f.sumFen} fen, header says ${header.amountFen}`);
+    case 'duplicate-serial':
+      return new TamperedPacketError('duplicate-coin', `coin ${bytesToHex(f.coin.body.serial)} listed twice`);
+    case 'coin-format':
+      return new ForgedCoinError('format', f.coin.body.serial);
+    case 'coin-key':
+    case 'coin-signature':
+      return new ForgedCoinError('signature', f.coin.body.serial);
+    case 'denomination-key':
+      return new WrongDenominationKeyError(f.coin.body.serial);
+    case 'expired':
+      return new ExpiredCoinError(f.coin.body.serial, f.coin.body.expiryDate, header.date);
+  }
+}
+
 /** The registry. Open with Registry.open; close when done. */
 export class Registry {
   readonly db: Db;
-  readonly #verifier: CoinVerifierLookup | undefined;
-  readonly #kgcSign: Uint8Array | undefined;
+  readonly #anchors: PacketAnchors | undefined;
   readonly #keys: DenominationKeys | undefined;
   #retrying = false;
 
   private constructor(db: Db, opts: RegistryOpenOptions) {
     this.db = db;
-    this.#verifier = opts.trust ? coinVerifiers(opts.trust.coinKeys, opts.verification, opts.verifierWindowBits ?? 10) : undefined;
-    this.#kgcSign = opts.trust?.kgcSignMasterPublicKey.slice();
+    this.#anchors = opts.trust
+      ? { coinVerifier: coinVerifiers(opts.trust.coinKeys, opts.verification, opts.verifierWindowBits ?? 10), kgcSignMasterPublicKey: opts.trust.kgcSignMasterPublicKey.slice() }
+      : undefined;
     this.#keys = opts.mintMaster ? new DenominationKeys(opts.mintMaster) : undefined;
   }
 
@@ -307,23 +338,17 @@ export class Registry {
   /**
    * Every check of settlement that needs no database: packet layout and version, payee, the evidence
    * (SettleOptions: the payee card's receipt and its SM9 signature, or the opened body and the
-   * withdrawal seal against the header's commitment), coin list hash, the payer's SM9 signature over
-   * SM3(header || coin list), amount, and each coin (format, SM2 signature, denomination key when the
-   * registry has the mint master, expiry on the payment date). Mirrors the card's IMPORT COINS checks
-   * (simulator/drmb-applet.ts importCoins); never decrypts (the registry holds no payee key).
+   * withdrawal seal against the header's commitment), then verifyExportPacket on the settlement body:
+   * coin list hash, the payer's SM9 signature over SM3(header || coin list), amount, and each coin
+   * (format, SM2 signature, denomination key when the registry has the mint master, expiry on the
+   * payment date, serial once). Never decrypts (the registry holds no payee key).
    */
   verifyPacket(packetBytes: Uint8Array, opts: SettleOptions): VerifiedPacket {
-    if (!this.#verifier || !this.#kgcSign) throw new TypeError('registry opened without trust anchors cannot settle');
-    let header: ExportHeader;
-    let body: Uint8Array;
-    try {
-      ({ header, body } = exportPacketCoder.decode(packetBytes));
-    } catch (e) {
-      throw new TamperedPacketError('format', (e as Error).message);
-    }
-    if (header.version !== PACKET_VERSION) throw new TamperedPacketError('format', `packet version ${header.version}`);
+    if (!this.#anchors) throw new TypeError('registry opened without trust anchors cannot settle');
+    const read = readExportPacket(packetBytes);
+    if (!read.ok) throw new TamperedPacketError('format', read.fault === 'format' ? read.detail : `packet version ${read.version}`);
+    const { header, body } = read;
     if (header.payeeIdentity !== opts.payeeIdentity) throw new WrongPayeeError(header.payeeIdentity, opts.payeeIdentity);
-    const headerBytes = packetBytes.subarray(0, packetBytes.length - body.length);
     const packetHash = sm3(packetBytes);
     const noCommitment = header.codeCommitment.every((b) => b === 0);
     let settlementBytes: Uint8Array;
@@ -348,7 +373,7 @@ export class Registry {
               : undefined;
       if (mismatch) throw new TamperedPacketError('receipt', `the receipt's ${mismatch} differs from the packet`);
       // value-formats.ts receiptCoder: SM9-Sign(payee user key, SM3(receipt body bytes)), GM/T 0044 part 2 clause 7
-      if (!sm9Verify(this.#kgcSign, utf8.encode(b.payeeIdentity), sm3(receiptBodyCoder.encode(b)), receipt.signature)) {
+      if (!sm9Verify(this.#anchors.kgcSignMasterPublicKey, utf8.encode(b.payeeIdentity), sm3(receiptBodyCoder.encode(b)), receipt.signature)) {
         throw new TamperedPacketError('receipt', `payee card signature of '${b.payeeIdentity}' does not verify`);
       }
       settlementBytes = settlementBodyCoder.encode(decoded.settlement);
@@ -364,39 +389,13 @@ export class Registry {
     }
     if (opts.withdrawal) {
       const seal = opts.withdrawal;
-      if (header.type !== 'TRANSFER' || seal.code === NO_WITHDRAWAL_CODE || noCommitment || !equalBytes(sm3(withdrawalSealCoder.encode(seal)), header.codeCommitment)) {
+      if (header.type !== 'TRANSFER' || seal.code === NO_WITHDRAWAL_CODE || !sealMatchesCommitment(seal, header.codeCommitment)) {
         throw new TamperedPacketError('withdrawal-code', 'the withdrawal code and salt do not match the commitment the payer signed');
       }
     }
-    let decoded: { coins: Coin[]; signature: Uint8Array };
-    try {
-      decoded = settlementBodyCoder.decode(settlementBytes);
-    } catch (e) {
-      throw new TamperedPacketError('settlement-body', (e as Error).message);
-    }
-    const coinListBytes = settlementBytes.subarray(0, 1 + decoded.coins.length * COIN_LENGTH);
-    if (!equalBytes(sm3(coinListBytes), header.coinListHash)) throw new TamperedPacketError('coin-list-hash', 'SM3 of the coin list differs from the header');
-    // value-formats.ts: signature = SM9-Sign(payer key, SM3(header bytes || coin list bytes)), GM/T 0044 part 2 clause 7
-    if (!sm9Verify(this.#kgcSign, utf8.encode(header.payerIdentity), sm3(concatBytes(headerBytes, coinListBytes)), decoded.signature)) {
-      throw new TamperedPacketError('signature', `payer SM9 signature of '${header.payerIdentity}' does not verify`);
-    }
-    const sum = decoded.coins.reduce((s, c) => s + c.body.denominationFen, 0);
-    if (decoded.coins.length === 0 || sum !== header.amountFen) throw new TamperedPacketError('amount', `coins sum to ${sum} fen, header says ${header.amountFen}`);
-    const seen = new Set<string>();
-    let offset = 1; // after the count byte of the coin list
-    for (const coin of decoded.coins) {
-      // Verify over the coin bytes as signed and received (as the card does), not a re-encoding.
-      const bodyBytes = coinListBytes.subarray(offset, offset + COIN_SIGNED_LENGTH);
-      offset += COIN_LENGTH;
-      const h = bytesToHex(coin.body.serial);
-      if (seen.has(h)) throw new TamperedPacketError('duplicate-coin', `coin ${h} listed twice`);
-      seen.add(h);
-      const fault = checkCoin(coin, { verifier: this.#verifier, mintMaster: this.#keys, atDate: header.date, bodyBytes });
-      if (fault === 'signature' || fault === 'format') throw new ForgedCoinError(fault, coin.body.serial);
-      if (fault === 'denomination-key') throw new WrongDenominationKeyError(coin.body.serial);
-      if (fault === 'expired') throw new ExpiredCoinError(coin.body.serial, coin.body.expiryDate, header.date);
-    }
-    return { header, coins: decoded.coins, packetHash, ...(receipt ? { receipt } : {}) };
+    const v = verifyExportPacket(read, this.#anchors, { body: { settlementBody: settlementBytes }, denominationKeys: this.#keys });
+    if (!v.ok) throw settlementRefusal(v, header);
+    return { header, coins: v.coins, packetHash, ...(receipt ? { receipt } : {}) };
   }
 
   /**

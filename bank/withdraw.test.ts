@@ -10,7 +10,7 @@ import { posWorld, issuedCard, transportOf, type PosWorld } from '../test/pos-fi
 import { loadKey } from '../keys/key-files.js';
 import { mintCoins } from './mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from './registry.js';
-import { loadRecording, pickExactCoins, withdraw, WithdrawalError } from './withdraw.js';
+import { loadRecording, withdraw, WithdrawalError } from './withdraw.js';
 
 const BANK = '102100000001';
 let w: PosWorld;
@@ -110,11 +110,5 @@ describe('withdrawal', () => {
     expect(await deliver(intent, proof!)).toMatchObject({ where: 'registry' });
     expect(await registry.balanceOf(cardOwner(cardId))).toBe(2000);
     expect(await registry.balanceOf(bankOwner(BANK))).toBe(vault - 2000);
-  });
-
-  it('picks an exact set of coins, or none', () => {
-    const c = (d: number) => ({ body: { denominationFen: d } }) as never;
-    expect(pickExactCoins([c(5000), c(2000), c(2000), c(1000)], 4000)!.map((x: any) => x.body.denominationFen)).toEqual([2000, 2000]);
-    expect(pickExactCoins([c(5000), c(2000)], 3000)).toBeUndefined();
   });
 });

@@ -8,7 +8,8 @@
 import { OperationalError } from '../base/operational-error.js';
 import * as C from '../applet-spec/commands.js';
 import { fromHex, hex } from '../applet-spec/codec/hex.js';
-import { type Coin, coinListCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
+import { coinListCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
+import { selectExactCoins } from '../coins/select-exact-coins.js';
 import { concatBytes, equalBytes, wipe } from '../crypto/bytes.js';
 import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocTac } from '../crypto/pboc.js';
 import { sm3 } from '../crypto/sm3.js';
@@ -25,24 +26,6 @@ const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) 
 /** A withdrawal that cannot go on; nothing was recorded. */
 export class WithdrawalError extends OperationalError {
   override readonly name = 'WithdrawalError';
-}
-
-/** Coins of the vault adding up to exactly `amountFen`, largest first; undefined when none do. */
-export function pickExactCoins(vault: readonly Coin[], amountFen: number): Coin[] | undefined {
-  const sorted = [...vault].sort((a, b) => b.body.denominationFen - a.body.denominationFen);
-  const picked: Coin[] = [];
-  const go = (i: number, left: number): boolean => {
-    if (left === 0) return true;
-    for (let j = i; j < sorted.length; j++) {
-      const d = sorted[j].body.denominationFen;
-      if (d > left || (j > i && d === sorted[j - 1].body.denominationFen)) continue;
-      picked.push(sorted[j]);
-      if (go(j + 1, left - d)) return true;
-      picked.pop();
-    }
-    return false;
-  };
-  return go(0, amountFen) ? picked : undefined;
 }
 
 export interface WithdrawOptions {
@@ -71,7 +54,8 @@ export interface WithdrawResult {
 }
 
 /**
- * Loads `amountFen` from the bank's vault onto the selected card. Security: MAC2 under the card's load
+ * Loads `amountFen` from the bank's vault onto the selected card, the fewest vault coins that make it
+ * exactly (selectExactCoins). Security: MAC2 under the card's load
  * key, TAC under its TAC key; the registry changes owner only after the TAC verifies. On a lost
  * answer (TransportError during CREDIT FOR LOAD) nothing is recorded: the caller reconnects and asks
  * GET TRANSACTION PROVE (LOAD, counter) before recording or retrying.
@@ -80,7 +64,7 @@ export async function withdraw(card: DrmbCard, registry: Registry, o: WithdrawOp
   const info = await card.select();
   if (info.state !== 'ISSUED' || !info.cardId) throw new WithdrawalError(`card is ${info.state}, not ISSUED`);
   const cardId = info.cardId;
-  const coins = pickExactCoins(await registry.coinsOf(bankOwner(o.bankCode)), o.amountFen);
+  const coins = selectExactCoins(await registry.coinsOf(bankOwner(o.bankCode)), o.amountFen);
   if (!coins) throw new WithdrawalError(`the vault of bank ${o.bankCode} holds no coins adding up to exactly ${o.amountFen} fen`);
   const keys = cardApplicationKeys(o.cbMaster, cardIdToBytes(cardId));
   const serials = coins.map((c) => c.body.serial);

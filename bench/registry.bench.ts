@@ -1,6 +1,6 @@
 /** @module Benchmark: registry deposit throughput (verify + settle) in coins/s on PGlite, with the fixed-key SM2 verification fast path against plain sm2Verify. */
 import { coinCoder, type Coin } from '../applet-spec/value-formats.js';
-import { buildExportPacket } from '../bank/build-export-packet.js';
+import { buildExportPacket } from '../coins/build-export-packet.js';
 import { mintCoins } from '../bank/mint.js';
 import { PgliteDb } from '../bank/pglite-db.js';
 import { cardOwner, Registry } from '../bank/registry.js';

@@ -2,19 +2,12 @@
  * @module openTransfer: the payee terminal's side of an offline transfer for a payee who holds its own
  * SM9 encryption key but no card (value-formats.ts: TRANSFER bodies are SM9-encrypted to the payee).
  * It opens the body, checks the withdrawal seal against the commitment the payer signed, and returns
- * what the payee presents at a bank: the settlement body and the withdrawal seal.
+ * what the payee presents at a bank: the settlement body and the withdrawal seal. The payer's signature
+ * and the coins are the bank's to verify (verifyExportPacket on the settlement body).
  */
 import { OperationalError } from '../base/operational-error.js';
-import {
-  exportBodyCoder,
-  exportPacketCoder,
-  NO_WITHDRAWAL_CODE,
-  settlementBodyCoder,
-  type WithdrawalSeal,
-  withdrawalSealCoder,
-} from '../applet-spec/value-formats.js';
-import { equalBytes } from '../crypto/bytes.js';
-import { sm3 } from '../crypto/sm3.js';
+import { exportBodyCoder, exportPacketCoder, settlementBodyCoder, type WithdrawalSeal } from '../applet-spec/value-formats.js';
+import { sealMatchesCommitment } from '../coins/seal-commitment.js';
 import { sm9Decrypt } from '../crypto/sm9/sm9.js';
 
 export interface OpenedTransfer {
@@ -57,9 +50,7 @@ export function openTransfer(packetBytes: Uint8Array, payeeEncryptKey: Uint8Arra
   } catch (e) {
     throw new OpenTransferError(`the decrypted body does not decode: ${(e as Error).message}`);
   }
-  const noCode = opened.withdrawal.code === NO_WITHDRAWAL_CODE;
-  const sealOk = noCode ? header.codeCommitment.every((b) => b === 0) : equalBytes(sm3(withdrawalSealCoder.encode(opened.withdrawal)), header.codeCommitment);
-  if (!sealOk) throw new OpenTransferError('the withdrawal seal differs from the commitment the payer signed');
+  if (!sealMatchesCommitment(opened.withdrawal, header.codeCommitment)) throw new OpenTransferError('the withdrawal seal differs from the commitment the payer signed');
   return {
     payeeIdentity: header.payeeIdentity,
     amountFen: header.amountFen,

@@ -12,7 +12,7 @@ import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { cmd, identityFor, issueCard, loadCoins, prepareCard, purchase, selectApplet, send, systemKeys } from './card-fixture.js';
-import { buildExportPacket } from '../bank/build-export-packet.js';
+import { buildExportPacket } from '../coins/build-export-packet.js';
 import { DenominationKeys, mintCoins } from '../bank/mint.js';
 import {
   bankOwner,

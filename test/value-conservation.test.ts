@@ -17,7 +17,8 @@ import type { Command } from '../applet-spec/define-command.js';
 import { type Coin, exportBodyCoder, exportPacketCoder, settlementBodyCoder } from '../applet-spec/value-formats.js';
 import { mintCoins } from '../bank/mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, CustodyPendingError, DoubleSpendError, Registry } from '../bank/registry.js';
-import { pickExactCoins, withdraw, WithdrawalError } from '../bank/withdraw.js';
+import { withdraw, WithdrawalError } from '../bank/withdraw.js';
+import { selectExactCoins } from '../coins/select-exact-coins.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9ExtractEncryptKey } from '../crypto/sm9/sm9.js';
@@ -262,7 +263,7 @@ async function run(SEED: number, STEPS: number, dir: string, cardBase: number): 
       const amountFen = sumFen(want);
       if (!want.length || amountFen > room || h.sim.memory.coins.length + want.length > MAX_COINS) return `withdraw ${h.id}: nothing affordable, skipped`;
       // withdraw() picks its coins deterministically from the vault: the same pick, for a torn load.
-      const picked = pickExactCoins(vault, amountFen)!;
+      const picked = selectExactCoins(vault, amountFen)!;
       const before = { balance: h.sim.memory.balanceFen, counter: h.sim.memory.counter };
       try {
         const r = await withdraw(new DrmbCard(armedTransport(h.sim, C.creditForLoad, cut)), registry, { bankCode: BANK, amountFen, cbMaster: w.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 9), ...when(step) });

@@ -1,7 +1,7 @@
-/** @module Change arithmetic: smallest exactly payable amount at or above a price, exact picks from the float. */
+/** @module Change arithmetic: smallest exactly payable amount at or above a price, and the float giving exact change or nothing. */
 import { describe, expect, it } from 'vitest';
 import type { Coin } from '../../applet-spec/value-formats.js';
-import { CoinFloat, pickExact, smallestPayableAtLeast } from './coin-float.js';
+import { CoinFloat, smallestPayableAtLeast } from './coin-float.js';
 
 const coin = (denominationFen: number, i: number): Coin =>
   ({ body: { version: 1, denominationFen, serial: Uint8Array.of(i), issueDate: '20260101', expiryDate: '20361231', keyIndex: 1, m: new Uint8Array(16) }, signature: new Uint8Array(64) }) as Coin;
@@ -15,13 +15,6 @@ describe('change arithmetic', () => {
     [[{ denominationFen: 5000, count: 1 }], 5001, undefined],
   ])('smallest payable amount of %j at or above %i is %s', (summary, price, expected) => {
     expect(smallestPayableAtLeast(summary, price)).toBe(expected);
-  });
-
-  it('picks coins adding up to exactly the amount, or none', () => {
-    const coins = [coin(5000, 1), coin(2000, 2), coin(2000, 3), coin(500, 4)];
-    expect(pickExact(coins, 4500)!.map((c) => c.body.denominationFen).sort()).toEqual([2000, 2000, 500].sort());
-    expect(pickExact(coins, 100)).toBeUndefined();
-    expect(pickExact(coins, 9501)).toBeUndefined();
   });
 
   it('takes coins out of the float only when the change is exact, and takes them back', () => {

@@ -41,31 +41,26 @@ import * as C from '../../applet-spec/commands.js';
 import { SW } from '../../applet-spec/status-words.js';
 import {
   type Coin,
-  COIN_SIGNED_LENGTH,
-  COIN_LENGTH,
   CNY,
-  COIN_VERSION,
-  coinListCoder,
   exportBodyCoder,
-  exportHeaderCoder,
+  type ExportHeader,
   exportPacketCoder,
   importResponseCoder,
-  NO_WITHDRAWAL_SEAL,
   PACKET_VERSION,
   TRANSACTION_TYPES,
 } from '../../applet-spec/value-formats.js';
-import { bytesToHex, concatBytes, equalBytes, randomBytes } from '../../crypto/bytes.js';
-import { sm2PrecomputeVerifier, type Sm2Verifier } from '../../crypto/sm2.js';
+import { buildExportPacket } from '../../coins/build-export-packet.js';
+import { coinVerifiers } from '../../coins/check-coin.js';
+import { readExportPacket } from '../../coins/read-export-packet.js';
+import { type ExportPacketFault, type PacketAnchors, verifyExportPacket } from '../../coins/verify-export-packet.js';
+import { equalBytes, randomBytes } from '../../crypto/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
-import { sm9Sign, sm9Verify } from '../../crypto/sm9/sm9.js';
 import type { DrmbCard } from '../drmb-card.js';
 import { NoExactCoinSetError, ResponseFormatError, StatusWordError } from '../errors.js';
 import type { CoinFloat } from './coin-float.js';
 import { smallestPayableAtLeast } from './coin-float.js';
 import type { SecureModule } from './secure-module.js';
 import type { ProblemCard, UploadQueue } from './upload-queue.js';
-
-const utf8 = new TextEncoder();
 
 /** Public keys the terminal trusts (the ceremony's trust-anchors.json, public parts). */
 export interface PosTrustAnchors {
@@ -168,12 +163,43 @@ const bcdNow = (d: Date): { date: string; time: string } => {
   return { date: `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`, time: `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}` };
 };
 
+/** The terminal's rejection for a packet readExportPacket or verifyExportPacket refused. */
+function purchaseRejection(f: ExportPacketFault, header?: ExportHeader): PacketRejectedError {
+  const coin = (i: number) => `coin ${i + 1}`;
+  switch (f.fault) {
+    case 'format':
+    case 'body-format':
+      return new PacketRejectedError('layout', f.detail);
+    case 'version':
+      return new PacketRejectedError('header', 'version differs from the debit');
+    case 'withdrawal-seal':
+      return new PacketRejectedError('layout', 'the withdrawal seal in the body differs from the commitment in the header');
+    case 'coin-format':
+      return new PacketRejectedError('coin-format', `${coin(f.index)}: format`);
+    case 'coin-key':
+      return new PacketRejectedError('coin-key', `${coin(f.index)}: unknown central-bank key index ${f.coin.body.keyIndex}`);
+    case 'coin-signature':
+    case 'denomination-key':
+      return new PacketRejectedError('coin-signature', `${coin(f.index)}: central-bank signature does not verify`);
+    case 'expired':
+      return new PacketRejectedError('coin-expired', `${coin(f.index)}: expired ${f.coin.body.expiryDate}`);
+    case 'duplicate-serial':
+      return new PacketRejectedError('duplicate-serial', `${coin(f.index)}: serial twice in the packet`);
+    case 'coin-list-hash':
+      return new PacketRejectedError('coin-list-hash', 'SM3 of the coin list differs from the header');
+    case 'amount':
+      return new PacketRejectedError('amount', `coins add up to ${f.sumFen}, header says ${header?.amountFen}`);
+    case 'payer-signature':
+      return new PacketRejectedError('payer-signature', `SM9 signature of ${header?.payerIdentity} does not verify`);
+  }
+}
+
 /** Identity of the terminal as payer of a CHANGE packet: no card, so the card ID field is all zeros. */
 const TERMINAL_PAYER_CARD_ID = '0'.repeat(20);
 
 export class PosTerminal {
   private readonly blacklist: Set<string>;
-  private readonly verifiers = new Map<number, Sm2Verifier>();
+  private readonly anchors: PacketAnchors;
   private readonly clock: () => Date;
   private readonly random: (n: number) => Uint8Array;
   private readonly signKey?: Uint8Array;
@@ -181,7 +207,7 @@ export class PosTerminal {
   constructor(readonly options: PosTerminalOptions) {
     this.blacklist = new Set(options.blacklist ?? []);
     // GB/T 32918.2 verification with the central bank's fixed key: Z_A and tables computed once.
-    for (const k of options.anchors.coinKeys) this.verifiers.set(k.keyIndex, sm2PrecomputeVerifier(k.publicKey));
+    this.anchors = { coinVerifier: coinVerifiers(options.anchors.coinKeys), kgcSignMasterPublicKey: options.anchors.kgcSignMasterPublicKey };
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? randomBytes;
     this.signKey = options.change?.signKey.slice();
@@ -326,17 +352,10 @@ export class PosTerminal {
     const sm = this.options.secureModule;
     // JR/T 0025.2: MAC2 under the purchase session key proves the card debited (before the packet is read).
     if (!sm.verifyMac2({ ...p, amountFen: p.amountFen }, mac2)) throw new PacketRejectedError('mac2', 'MAC2 does not verify');
-    let header, body, headerBytes: Uint8Array;
-    try {
-      const decoded = exportPacketCoder.decode(packetBytes);
-      header = decoded.header;
-      body = exportBodyCoder.decode(decoded.body);
-      headerBytes = packetBytes.subarray(0, packetBytes.length - decoded.body.length);
-    } catch (e) {
-      throw new PacketRejectedError('layout', (e as Error).message);
-    }
+    const read = readExportPacket(packetBytes);
+    if (!read.ok) throw purchaseRejection(read);
+    const header = read.header;
     const expect: [string, boolean][] = [
-      ['version', header.version === PACKET_VERSION],
       ['type', header.type === 'PURCHASE'],
       ['payer card ID', header.payerCardId === p.cardId],
       ['payer counter', header.payerCounter === p.counter],
@@ -351,33 +370,9 @@ export class PosTerminal {
     ];
     const wrong = expect.find(([, ok]) => !ok);
     if (wrong) throw new PacketRejectedError('header', `${wrong[0]} differs from the debit`);
-
-    // The coin list bytes exactly as sent: count byte then 110-byte coins; the signature follows.
-    const bodyStart = headerBytes.length;
-    const coinListBytes = packetBytes.subarray(bodyStart, bodyStart + 1 + body.coins.length * COIN_LENGTH);
-    const serials = new Set<string>();
-    let sum = 0;
-    body.coins.forEach((coin, i) => {
-      const raw = coinListBytes.subarray(1 + i * COIN_LENGTH, 1 + (i + 1) * COIN_LENGTH);
-      if (coin.body.version !== COIN_VERSION || coin.body.denominationFen <= 0) throw new PacketRejectedError('coin-format', `coin ${i + 1}: format`);
-      const verifier = this.verifiers.get(coin.body.keyIndex);
-      if (!verifier) throw new PacketRejectedError('coin-key', `coin ${i + 1}: unknown central-bank key index ${coin.body.keyIndex}`);
-      // GB/T 32918.2 7.1 verification of the central bank's signature over the coin body bytes.
-      if (!verifier.verify(coin.signature, raw.subarray(0, COIN_SIGNED_LENGTH))) throw new PacketRejectedError('coin-signature', `coin ${i + 1}: central-bank signature does not verify`);
-      if (coin.body.expiryDate < header.date) throw new PacketRejectedError('coin-expired', `coin ${i + 1}: expired ${coin.body.expiryDate}`);
-      const serial = bytesToHex(coin.body.serial);
-      if (serials.has(serial)) throw new PacketRejectedError('duplicate-serial', `coin ${i + 1}: serial twice in the packet`);
-      serials.add(serial);
-      sum += coin.body.denominationFen;
-    });
-    if (!equalBytes(sm3(coinListBytes), header.coinListHash)) throw new PacketRejectedError('coin-list-hash', 'SM3 of the coin list differs from the header');
-    if (sum !== header.amountFen || body.coins.length === 0) throw new PacketRejectedError('amount', `coins add up to ${sum}, header says ${header.amountFen}`);
-    // GM/T 0044 part 2 7.1: SM9 signature of the payer over SM3(header bytes || coin list bytes).
-    const digest = sm3(concatBytes(headerBytes, coinListBytes));
-    if (!sm9Verify(this.options.anchors.kgcSignMasterPublicKey, utf8.encode(header.payerIdentity), digest, body.signature)) {
-      throw new PacketRejectedError('payer-signature', `SM9 signature of ${header.payerIdentity} does not verify`);
-    }
-    return body.coins.length;
+    const v = verifyExportPacket(read, this.anchors, { order: 'coins-first' });
+    if (!v.ok) throw purchaseRejection(v, header);
+    return v.coins.length;
   }
 
   /**
@@ -407,7 +402,7 @@ export class PosTerminal {
       if (recv.roomFen < changeFen) throw new PaymentRefusedError(`card ${cardId} has room for ${recv.roomFen} fen only; change is ${changeFen}`);
       const terminalSequence = queue.nextSequence();
       const { date, time } = bcdNow(this.clock());
-      const packet = this.changePacket(coins, changeFen, recv.payeeIdentity, recv.nonce, terminalSequence, date, time);
+      const packet = this.changePacket(coins, recv.payeeIdentity, recv.nonce, terminalSequence, date, time);
       // Recorded before IMPORT COINS goes out: a lost answer is resolved on the next contact.
       queue.recordChange({ cardId, receiveCounter: recv.counter, amountFen: changeFen, packet, terminalSequence });
       try {
@@ -431,30 +426,29 @@ export class PosTerminal {
     return changeFen;
   }
 
-  /** A CHANGE packet: body in clear, signed by the terminal's SM9 key (as the card's importCoins checks). */
-  private changePacket(coins: Coin[], amountFen: number, payeeIdentity: string, payeeNonce: Uint8Array, terminalSequence: number, date: string, time: string): Uint8Array {
+  /** A CHANGE packet: body in clear, signed by the terminal's SM9 key (as the card's IMPORT COINS checks). */
+  private changePacket(coins: Coin[], payeeIdentity: string, payeeNonce: Uint8Array, terminalSequence: number, date: string, time: string): Uint8Array {
     const change = this.options.change!;
-    const coinListBytes = coinListCoder.encode(coins);
-    const headerBytes = exportHeaderCoder.encode({
-      version: PACKET_VERSION,
-      type: 'CHANGE',
-      payerCardId: TERMINAL_PAYER_CARD_ID,
-      payerIdentity: change.identity,
-      payerCounter: terminalSequence,
-      payeeIdentity,
-      payeeNonce,
-      terminalId: this.options.secureModule.terminalId,
-      terminalSequence,
-      date,
-      time,
-      amountFen,
-      currency: CNY,
-      codeCommitment: new Uint8Array(32),
-      coinListHash: sm3(coinListBytes),
-      previousExportHash: new Uint8Array(32),
+    return buildExportPacket({
+      header: {
+        version: PACKET_VERSION,
+        type: 'CHANGE',
+        payerCardId: TERMINAL_PAYER_CARD_ID,
+        payerIdentity: change.identity,
+        payerCounter: terminalSequence,
+        payeeIdentity,
+        payeeNonce,
+        terminalId: this.options.secureModule.terminalId,
+        terminalSequence,
+        date,
+        time,
+        currency: CNY,
+        previousExportHash: new Uint8Array(32),
+      },
+      coins,
+      signKey: this.signKey!,
+      kgcSignMasterPublicKey: this.options.anchors.kgcSignMasterPublicKey,
     });
-    const signature = sm9Sign(this.signKey!, this.options.anchors.kgcSignMasterPublicKey, sm3(concatBytes(headerBytes, coinListBytes)));
-    return concatBytes(headerBytes, exportBodyCoder.encode({ coins, signature, withdrawal: NO_WITHDRAWAL_SEAL }));
   }
 
   /** A change packet of an earlier contact whose IMPORT COINS answer was lost: imported or not? */
