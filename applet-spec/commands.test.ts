@@ -1,7 +1,7 @@
 /** @module Conformance of the command definitions themselves: examples, status words, headers, transitions. */
 import { describe, expect, it } from 'vitest';
 import { decodeCommandApdu, decodeResponseApdu } from './codec/apdu.js';
-import { fromHex, hex } from './codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { COMMANDS, commandForHeader } from './commands.js';
 import type { Command } from './define-command.js';
 import { describeSw, statusWordTable } from './status-words.js';

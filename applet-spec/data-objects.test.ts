@@ -1,6 +1,6 @@
 /** @module Tests for the D-RMB data objects: unique well-formed tags, value coders, GET DATA / PUT DATA access. */
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from './codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { encodeTag, isConstructedTag, tagToHex } from './codec/tlv.js';
 import {
   appStateCoder,

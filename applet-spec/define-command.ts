@@ -5,7 +5,7 @@
  */
 import { type CommandApdu, decodeCommandApdu, encodeCommandApdu } from './codec/apdu.js';
 import type { Coder } from './codec/fields.js';
-import { fromHex, hex } from './codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { FormatError } from './errors.js';
 import type { ApplicationKeyName } from './dgis.js';
 import type { AppState } from './lifecycle.js';

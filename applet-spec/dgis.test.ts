@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeDgi, parseDgiList } from './codec/dgi.js';
 import type { Coder } from './codec/fields.js';
-import { fromHex, hex } from './codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { parseTlvOne } from './codec/tlv.js';
 import { FormatError } from './errors.js';
 import {

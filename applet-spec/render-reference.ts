@@ -4,7 +4,7 @@
  * value formats and the status-word table. Pure: returns the Markdown text.
  */
 import type { LayoutRow } from './codec/fields.js';
-import { fromHex, hex } from './codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { COMMANDS } from './commands.js';
 import { CARD_OS_STATUS_WORDS, type Command, headerByteText } from './define-command.js';
 import { DATA_OBJECTS } from './data-objects.js';

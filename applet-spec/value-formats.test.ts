@@ -1,7 +1,7 @@
 /** @module Tests for the D-RMB value formats (coin, export packet, receipt, log record, card certificate) and their signed byte ranges. */
 import { describe, expect, it } from 'vitest';
 import { sm3 } from '../crypto/sm3.js';
-import { fromHex, hex } from './codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { parseTlv } from './codec/tlv.js';
 import { FormatError } from './errors.js';
 import {

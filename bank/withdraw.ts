@@ -7,7 +7,7 @@
  */
 import { OperationalError } from '../base/operational-error.js';
 import * as C from '../applet-spec/commands.js';
-import { fromHex, hex } from '../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { coinListCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
 import { selectExactCoins } from '../coins/select-exact-coins.js';
 import { concatBytes, equalBytes, wipe } from '../crypto/bytes.js';
@@ -20,8 +20,8 @@ import type { ValueIntent, ValueJournal } from '../host/value-journal.js';
 import { cardApplicationKeys, cardIdToBytes } from '../keys/card-keys.js';
 import type { KeyFile } from '../keys/key-files.js';
 import { bankOwner, cardOwner, type Registry } from './registry.js';
+import { u32 } from '../applet-spec/codec/fields.js';
 
-const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 /** A withdrawal that cannot go on; nothing was recorded. */
 export class WithdrawalError extends OperationalError {
@@ -73,7 +73,7 @@ export async function withdraw(card: DrmbCard, registry: Registry, o: WithdrawOp
   try {
     const { counter, tac } = await card.loadCoins(coins, o.terminalId, { date: o.date, time: o.time }, (c) => {
       challenge = c;
-      const sk = pbocLoadSessionKey(keys.load, c.cardRandom, u32(c.counter));
+      const sk = pbocLoadSessionKey(keys.load, c.cardRandom, u32.encode(c.counter));
       try {
         const mac1 = pbocMac(sk, loadMac1Data({ balanceFen: c.balanceFen, amountFen: c.amountFen, transactionType: TRANSACTION_TYPES.LOAD, terminalId: o.terminalId }));
         if (!equalBytes(mac1, c.mac1)) throw new WithdrawalError(`card ${cardId}: MAC1 does not verify (not a card of this issuer, or wrong keys)`);

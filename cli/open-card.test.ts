@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import * as C from '../applet-spec/commands.js';
 import { swOf } from '../host/transport.js';
 import { stateImages } from '../test/state-images.js';

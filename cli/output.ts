@@ -1,6 +1,6 @@
 /** @module Output helpers for drmb commands: JSON with bytes as hex, and errors reported without process.exit. */
 import { OperationalError } from '../base/operational-error.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 
 /** JSON-safe copy of a value: Uint8Array -> uppercase hex string, bigint -> decimal string. */
 export function toJsonValue(value: unknown): unknown {

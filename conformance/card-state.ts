@@ -6,7 +6,7 @@
 import * as C from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { DATA_OBJECTS, type DataObjectName } from '../applet-spec/data-objects.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import type { AppState } from '../applet-spec/lifecycle.js';
 import { SW } from '../applet-spec/status-words.js';
 import { logRecordCoder } from '../applet-spec/value-formats.js';

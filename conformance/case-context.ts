@@ -4,7 +4,7 @@
  * the way the host derives them (keys/card-keys.ts), and the checks every case shares.
  */
 import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import type { ApplicationKeyName } from '../applet-spec/dgis.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { formatSw } from '../applet-spec/status-words.js';

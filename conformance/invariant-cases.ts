@@ -4,7 +4,7 @@
  * limits) and the command-specific status words that need a prepared card to provoke. Each needs
  * only what it names: the runner skips it otherwise.
  */
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import * as C from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { COMMANDS } from '../applet-spec/commands.js';

@@ -6,7 +6,7 @@
  * by a check that the readable state did not change.
  */
 import { type CommandApdu, decodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import { COMMANDS, type CommandId, commandForHeader } from '../applet-spec/commands.js';
 import { CLA_SECURE_MESSAGING, type Command, type HeaderByte, type ParamDefinition } from '../applet-spec/define-command.js';
 import { APP_STATE_NAMES, type AppState } from '../applet-spec/lifecycle.js';

@@ -4,6 +4,7 @@ import { cbc, ecb } from '@noble/ciphers/aes.js';
 import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
 import { concatBytes, equalBytes } from './bytes.js';
+import { hexByte } from '../base/hex.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -258,12 +259,12 @@ export function dekDecrypt(dek: Uint8Array, ciphertext: Uint8Array): Uint8Array 
  * support (Amd D 5.1 Table 5-1, i b6 and b7). Both ends check it before EXTERNAL AUTHENTICATE.
  */
 export function securityLevelProblem(level: number, iParameter: number): string | undefined {
-  if (!VALID_SECURITY_LEVELS.includes(level)) return `security level ${hex2(level)} is not one of 00, 01, 03, 11, 13, 33`;
+  if (!VALID_SECURITY_LEVELS.includes(level)) return `security level ${hexByte(level)} is not one of 00, 01, 03, 11, 13, 33`;
   if (level & SECURITY_LEVEL.rMac && !(iParameter & I_PARAMETER.rMac)) {
-    return `security level ${hex2(level)} needs R-MAC, which the card does not support (i = ${hex2(iParameter)})`;
+    return `security level ${hexByte(level)} needs R-MAC, which the card does not support (i = ${hexByte(iParameter)})`;
   }
   if (level & SECURITY_LEVEL.rEncryption && !(iParameter & I_PARAMETER.rEncryption)) {
-    return `security level ${hex2(level)} needs R-ENCRYPTION, which the card does not support (i = ${hex2(iParameter)})`;
+    return `security level ${hexByte(level)} needs R-ENCRYPTION, which the card does not support (i = ${hexByte(iParameter)})`;
   }
   return undefined;
 }
@@ -483,7 +484,3 @@ export function unwrapResponse(channel: Scp03Channel, chain: Scp03Chain, data: U
   return { ok: true, data: plain };
 }
 
-/** Two-digit uppercase hex of a byte, for messages. */
-function hex2(b: number): string {
-  return b.toString(16).toUpperCase().padStart(2, '0');
-}

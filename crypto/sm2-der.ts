@@ -1,6 +1,7 @@
 /** @module Strict DER codecs for SM2 signatures and ciphertexts (GM/T 0009-2012 7.2 and 7.3, ITU-T X.690 DER). */
 import { FormatError } from '../base/format-error.js';
 import { concatBytes } from './bytes.js';
+import { hexByte } from '../base/hex.js';
 
 // X.690 8.1.2 universal tags used by GM/T 0009-2012.
 const TAG_INTEGER = 0x02;
@@ -72,11 +73,10 @@ function readTlv(what: string, bytes: Uint8Array, offset: number): Tlv {
 }
 
 function expectTag(what: string, tlv: Tlv, tag: number, name: string): Uint8Array {
-  if (tlv.tag !== tag) throw new FormatError(what, `expected ${name} (tag ${hex2(tag)}), got tag ${hex2(tlv.tag)}`);
+  if (tlv.tag !== tag) throw new FormatError(what, `expected ${name} (tag ${hexByte(tag)}), got tag ${hexByte(tlv.tag)}`);
   return tlv.value;
 }
 
-const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
 
 /**
  * X.690 8.3.2 minimal INTEGER, required non-negative, returned as `size` unsigned big-endian bytes.

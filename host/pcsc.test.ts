@@ -1,6 +1,6 @@
 /** @module The PC/SC backend's pure parts, without pcscd: reader picking, reader flags, error mapping, receive buffer sizes, reader event diffs. */
 import { describe, expect, it } from 'vitest';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import { TransportError } from './errors.js';
 import { isServiceGone, pcscErrorKind, pcscTransportError, pickReader, readerInfo, type ReaderInfo, receiveLength } from './pcsc.js';
 import { diffReaders } from './reader-watcher.js';

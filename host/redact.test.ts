@@ -1,7 +1,7 @@
 /** @module Redaction of secrets in traced APDUs: PINs, withdrawal codes, key DGIs. */
 import { describe, expect, it } from 'vitest';
 import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { initializeForTransfer } from '../applet-spec/commands/initialize-for-transfer.js';
 import { redactCommand } from './redact.js';
 

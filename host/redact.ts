@@ -5,7 +5,7 @@
  */
 import { type CommandApdu, decodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { parseDgiList } from '../applet-spec/codec/dgi.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { commandForHeader } from '../applet-spec/commands.js';
 import { initializeForTransfer } from '../applet-spec/commands/initialize-for-transfer.js';
 import { dgiByNumber } from '../applet-spec/dgis.js';

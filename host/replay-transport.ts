@@ -4,7 +4,7 @@
  * live command), else it fails with expected vs actual and the line number; assertDone() fails when
  * recorded APDUs are left over.
  */
-import { fromHex, hex } from '../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { TransportError } from './errors.js';
 import { redactCommand } from './redact.js';
 import type { Transport } from './transport.js';

@@ -30,6 +30,7 @@ import {
   type Scp03StaticKeys,
   type SecureChannelReason,
 } from '../crypto/scp03.js';
+import { hexByte } from '../base/hex.js';
 
 /** The D-RMB INITIALIZE UPDATE carries 8-byte challenges: SCP03 in S8 mode (Amd D 5.1, i b1 = 0). */
 const S_MODE: SMode = 8;
@@ -47,7 +48,6 @@ export interface Scp03HostOptions {
 
 type Phase = 'idle' | 'initialized' | 'authenticating' | 'open' | 'closed';
 
-const hex2 = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0');
 
 /**
  * One SCP03 session, host side: initializeUpdate() gives the request to send, then
@@ -136,10 +136,10 @@ export class Scp03HostSession {
     const hostChallenge = this.hostChallenge;
     if (this.phase !== 'initialized' || !hostChallenge) throw this.fail('state', 'no INITIALIZE UPDATE was built');
     const i = response.iParameter;
-    if (response.scpId !== SCP03_ID) throw this.fail('protocol', `card answered for SCP ${hex2(response.scpId)}, not 03`);
-    if (i & I_PARAMETER.s16) throw this.fail('protocol', `card uses S16 mode (i = ${hex2(i)}), host asked for S8`);
+    if (response.scpId !== SCP03_ID) throw this.fail('protocol', `card answered for SCP ${hexByte(response.scpId)}, not 03`);
+    if (i & I_PARAMETER.s16) throw this.fail('protocol', `card uses S16 mode (i = ${hexByte(i)}), host asked for S8`);
     if (this.kvn !== 0 && response.keyVersion !== this.kvn) {
-      throw this.fail('protocol', `card answered with key version ${hex2(response.keyVersion)}, host asked for ${hex2(this.kvn)}`);
+      throw this.fail('protocol', `card answered with key version ${hexByte(response.keyVersion)}, host asked for ${hexByte(this.kvn)}`);
     }
     if (this.sdAid && i & I_PARAMETER.pseudoRandomChallenge) {
       if (response.sequenceCounter === undefined) throw this.fail('protocol', 'pseudo-random card challenge without a sequence counter');
@@ -197,8 +197,8 @@ export class Scp03HostSession {
     const c = decodeCommandApdu(command);
     if (!(this.level & SECURITY_LEVEL.cMac)) return command.slice();
     // GP 2.3 11.1.4: SCP03 here uses the first interindustry class (logical channels 0..3).
-    if (c.cla & 0x40 || c.cla === 0xff) throw new FormatError('command APDU', `CLA ${hex2(c.cla)} is not a first-interindustry class (further-interindustry channels are not supported)`);
-    if (c.cla & CLA_SECURE_MESSAGING) throw new FormatError('command APDU', `CLA ${hex2(c.cla)} already indicates secure messaging; pass the plain command`);
+    if (c.cla & 0x40 || c.cla === 0xff) throw new FormatError('command APDU', `CLA ${hexByte(c.cla)} is not a first-interindustry class (further-interindustry channels are not supported)`);
+    if (c.cla & CLA_SECURE_MESSAGING) throw new FormatError('command APDU', `CLA ${hexByte(c.cla)} already indicates secure messaging; pass the plain command`);
     const extended = isExtended(c);
     let w: ReturnType<typeof wrapCommand>;
     try {

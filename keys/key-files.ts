@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { APPLICATION_KEY_NAMES } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { bytesToHex, equalBytes, randomBytes, wipe } from '../crypto/bytes.js';

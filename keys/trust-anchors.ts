@@ -4,7 +4,7 @@
  * master public keys. Public data in a world-readable file (trust-anchors.json).
  */
 import { readFileSync } from 'node:fs';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { sm2IsValidPublicKey } from '../crypto/sm2.js';
 import { g1FromBytes, g2FromBytes } from '../crypto/sm9/sm9.js';
 import { type KeyFile, KeyFileError, MAX_KEY_INDEX, publicKeyCheckValue, writeFileExclusive } from './key-files.js';

@@ -6,7 +6,7 @@
  */
 import { OperationalError } from '../base/operational-error.js';
 import type { DgiName } from '../applet-spec/dgis.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { dgiToHex } from '../applet-spec/codec/dgi.js';
 import { wipe } from '../crypto/bytes.js';
 import { SecureChannelError } from '../crypto/scp03.js';

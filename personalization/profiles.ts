@@ -5,7 +5,7 @@
  * the DGI values (0101, 9102, E002, 0201, E101, 9010) and SM9 identity a profile gives.
  */
 import { readFileSync } from 'node:fs';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { sm3 } from '../crypto/sm3.js';
 import { CNY, MAX_SINGLE_LIMIT_FEN } from '../applet-spec/value-formats.js';

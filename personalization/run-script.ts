@@ -3,8 +3,8 @@
  * `select`, `secure-channel <kvn> <level>` (opened with the card's diversified keys) and `=> hex`
  * plain commands sent inside the channel; every command must answer 9000.
  */
-import { hex } from '../applet-spec/codec/hex.js';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
+import { fromHex } from '../base/hex.js';
 import { wipe } from '../crypto/bytes.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { StatusWordError } from '../host/errors.js';

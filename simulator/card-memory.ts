@@ -6,7 +6,7 @@
  */
 import { coinCoder, type Coin, COIN_LENGTH, COIN_VERSION, type LogRecord, logRecordCoder, LOG_RECORD_LENGTH, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
 import { APP_STATES, type AppState, appStateFromByte } from '../applet-spec/lifecycle.js';
-import { pinBlockFormat2 } from '../applet-spec/codec/fields.js';
+import { pinBlockFormat2, u32 } from '../applet-spec/codec/fields.js';
 import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { dgiByNumber, DGIS, type DgiName, stageDgis } from '../applet-spec/dgis.js';
 import { creditForLoad } from '../applet-spec/commands/credit-for-load.js';
@@ -39,7 +39,6 @@ export function dgiRecordKey(dgi: number): string {
   return `dgi/${dgi.toString(16).padStart(4, '0')}`;
 }
 
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 const readU32 = (b: Uint8Array, off = 0): number => ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
 const hexKey = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -300,7 +299,7 @@ export class CardMemory {
   }
 
   setCounter(n: number): void {
-    this.store.put('purse/counter', u32(n));
+    this.store.put('purse/counter', u32.encode(n));
   }
 
   get coins(): Coin[] {
@@ -346,7 +345,7 @@ export class CardMemory {
   setRisk(r: RiskParameters): void {
     const b = new Uint8Array(24);
     [r.singleLimitFen, r.balanceCapFen, r.offlineCountLimit, r.offlineAmountLimitFen, r.pinThresholdFen, r.maxCoins].forEach((v, i) =>
-      b.set(u32(v), i * 4),
+      b.set(u32.encode(v), i * 4),
     );
     this.store.put('purse/risk', b);
   }
@@ -359,8 +358,8 @@ export class CardMemory {
 
   setOfflineUse(u: { count: number; amountFen: number }): void {
     const b = new Uint8Array(8);
-    b.set(u32(u.count), 0);
-    b.set(u32(u.amountFen), 4);
+    b.set(u32.encode(u.count), 0);
+    b.set(u32.encode(u.amountFen), 4);
     this.store.put('purse/offline', b);
   }
 

@@ -1,7 +1,7 @@
 /** @module Conformance tests of the simulated card OS (ISO/IEC 7816-3 ATR, ISO/IEC 7816-4 SELECT, chaining, GET RESPONSE, 6Cxx, extended length, class and instruction errors, reset). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chainCommand, decodeResponseApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { fciCoder } from '../applet-spec/commands/select.js';
 import { TRANSACTION_TYPES, coinListCoder } from '../applet-spec/value-formats.js';

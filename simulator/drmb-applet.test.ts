@@ -1,7 +1,7 @@
 /** @module Conformance suite of the D-RMB applet (issue 4): every applet-spec command's positive path and listed status words with the card state checked after, the value flows, and a (command, SW) coverage check. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chainCommand, type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { fciCoder } from '../applet-spec/commands/select.js';
@@ -67,6 +67,7 @@ import {
 import { describePair, SwCoverage, type Unreachable } from '../test/sw-coverage.js';
 import { dgiRecordKey, LOG_CAPACITY, MAX_AUTH_FAILURES, PROOF_RETENTION } from './card-memory.js';
 import { SimulatedCard } from './simulated-card.js';
+import { u32 } from '../applet-spec/codec/fields.js';
 
 // ---- coverage ------------------------------------------------------------------------------------
 
@@ -163,7 +164,6 @@ function recordsWithout(card: SimulatedCard, ...except: string[]): Record<string
   return out;
 }
 const dgiKey = (name: DgiName): string => dgiRecordKey(DGIS[name].dgi);
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 function run(card: SimulatedCard, id: string, req: unknown, opts: { secure?: boolean } = {}): { sw: number; data: Uint8Array; value?: any } {
   return send(card, cmd(id), req as never, opts);
@@ -241,7 +241,7 @@ function load(
   const init = run(card, 'initializeForLoad', { keyIndex: opts.keyIndex ?? 1, amountFen, terminalId: TERMINAL_ID });
   if (init.sw !== 0x9000) return { sw: init.sw, initSw: init.sw };
   const { counter, cardRandom } = init.value;
-  const sk = pbocLoadSessionKey(systemKeys().appKeys.load, cardRandom, u32(counter));
+  const sk = pbocLoadSessionKey(systemKeys().appKeys.load, cardRandom, u32.encode(counter));
   const date = opts.date ?? DATE;
   const mac2 = pbocMac(sk, concatBytes(loadMac2Data({ amountFen, transactionType: 2, terminalId: TERMINAL_ID, date, time: TIME }), sm3(coinListCoder.encode(coins))));
   if (opts.badMac) mac2[0] ^= 0x01;
@@ -263,7 +263,7 @@ function pay(card: SimulatedCard, amountFen: number, opts: { payee?: string; un?
   const init = run(card, 'initializeForPurchase', { keyIndex: opts.keyIndex ?? 1, amountFen, terminalId: TERMINAL_ID });
   if (init.sw !== 0x9000) return { initSw: init.sw, sw: init.sw };
   const { counter, cardRandom } = init.value;
-  const sessionKey = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, cardRandom, u32(counter), u32(SEQUENCE));
+  const sessionKey = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, cardRandom, u32.encode(counter), u32.encode(SEQUENCE));
   const mac1 = pbocMac(sessionKey, purchaseMac1Data({ amountFen, transactionType: 6, terminalId: TERMINAL_ID, date: DATE, time: TIME }));
   if (opts.badMac) mac1[0] ^= 0x01;
   const r = run(card, 'debitForPurchase', {
@@ -409,7 +409,7 @@ describe('GET RESPONSE', () => {
     // A second purchase, collected by hand.
     const init2 = run(card, 'initializeForPurchase', { keyIndex: 1, amountFen: 500, terminalId: TERMINAL_ID });
     expect(init2.sw).toBe(0x9000);
-    const sk = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, init2.value.cardRandom, u32(init2.value.counter), u32(SEQUENCE));
+    const sk = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, init2.value.cardRandom, u32.encode(init2.value.counter), u32.encode(SEQUENCE));
     const mac1 = pbocMac(sk, purchaseMac1Data({ amountFen: 500, transactionType: 6, terminalId: TERMINAL_ID, date: DATE, time: TIME }));
     const debit = cmd('debitForPurchase').encodeBytes({ terminalSequence: SEQUENCE, date: DATE, time: TIME, unpredictableNumber: new Uint8Array(8), payeeIdentity: 'shop', mac1 });
     const first = card.transmit(debit);
@@ -834,7 +834,7 @@ describe('INITIALIZE FOR LOAD', () => {
     expect(r.sw).toBe(0x9000);
     const v = r.value;
     expect([v.balanceFen, v.counter, v.keyVersion, v.algorithmId]).toEqual([18_600, 1, 1, 4]);
-    const sk = pbocLoadSessionKey(systemKeys().appKeys.load, v.cardRandom, u32(1));
+    const sk = pbocLoadSessionKey(systemKeys().appKeys.load, v.cardRandom, u32.encode(1));
     expect(hex(v.mac1)).toBe(hex(pbocMac(sk, loadMac1Data({ balanceFen: 18_600, amountFen: 2_000, transactionType: 2, terminalId: TERMINAL_ID }))));
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });

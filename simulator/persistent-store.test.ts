@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { editCardImage } from '../test/edit-card-image.js';
 import { CardImageError } from './card-image-error.js';
 import { imageChecksumInput, PersistentStore, PowerLossError } from './persistent-store.js';

@@ -33,15 +33,15 @@ import {
   type Scp03StaticKeys,
   type SecureChannelReason,
 } from '../crypto/scp03.js';
+import { hexByte } from '../base/hex.js';
 
 /** The D-RMB INITIALIZE UPDATE carries 8-byte challenges: SCP03 in S8 mode (Amd D 5.1, i b1 = 0). */
 const S_MODE: SMode = 8;
 
-const hex2 = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0');
 
 /** The CLA must be a first interindustry class (b7 = 0: logical channels 0..3), as GP 2.3 11.1.4 allows for SCP03 here. */
 function checkCla(cla: number, what: string): void {
-  if (cla & 0x40 || cla === 0xff) throw new FormatError(what, `CLA ${hex2(cla)} is not a first-interindustry class (further-interindustry channels are not supported)`);
+  if (cla & 0x40 || cla === 0xff) throw new FormatError(what, `CLA ${hexByte(cla)} is not a first-interindustry class (further-interindustry channels are not supported)`);
 }
 
 /** What the card needs to answer INITIALIZE UPDATE for one keyset. */
@@ -112,16 +112,16 @@ export class Scp03CardSession {
     checkCla(apdu.cla, 'INITIALIZE UPDATE');
     // GP 2.3 11.7: INITIALIZE UPDATE itself never travels with secure messaging.
     if (apdu.ins !== initializeUpdate.ins || apdu.cla & CLA_SECURE_MESSAGING) {
-      throw new FormatError('INITIALIZE UPDATE', `header ${hex2(apdu.cla)} ${hex2(apdu.ins)} is not 80 50`);
+      throw new FormatError('INITIALIZE UPDATE', `header ${hexByte(apdu.cla)} ${hexByte(apdu.ins)} is not 80 50`);
     }
     // Amd D 7.1.1: P2 is the key identifier, 00.
-    if (apdu.p2 !== 0x00) throw new SecureChannelError('key-version', `key identifier P2 ${hex2(apdu.p2)} is not 00`, SW.INCORRECT_P1P2);
+    if (apdu.p2 !== 0x00) throw new SecureChannelError('key-version', `key identifier P2 ${hexByte(apdu.p2)} is not 00`, SW.INCORRECT_P1P2);
     const i = options.iParameter ?? I_PARAMETER.pseudoRandomChallenge | I_PARAMETER.rMac | I_PARAMETER.rEncryption;
     if (i & I_PARAMETER.rEncryption && !(i & I_PARAMETER.rMac)) throw new RangeError('iParameter: R-ENCRYPTION support requires R-MAC support');
     if (i & I_PARAMETER.s16) throw new RangeError('iParameter: the INITIALIZE UPDATE of this card carries 8-byte challenges (S8 mode)');
     const { keyVersion, hostChallenge } = initializeUpdate.decode(apdu);
     if (keyVersion !== 0 && keyVersion !== options.kvn) {
-      throw new SecureChannelError('key-version', `key version ${hex2(keyVersion)} not found`, SW.REFERENCED_DATA_NOT_FOUND);
+      throw new SecureChannelError('key-version', `key version ${hexByte(keyVersion)} not found`, SW.REFERENCED_DATA_NOT_FOUND);
     }
     if (options.kdd.length !== 10) throw new RangeError('kdd must be 10 bytes');
     assertAesKey(options.keys.enc, 'Key-ENC');
@@ -172,9 +172,9 @@ export class Scp03CardSession {
       this.close();
       throw e;
     }
-    if (apdu.ins !== externalAuthenticate.ins) throw this.fail('state', `INS ${hex2(apdu.ins)} received while EXTERNAL AUTHENTICATE was expected`, SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    if (apdu.ins !== externalAuthenticate.ins) throw this.fail('state', `INS ${hexByte(apdu.ins)} received while EXTERNAL AUTHENTICATE was expected`, SW.CONDITIONS_OF_USE_NOT_SATISFIED);
     if (!(apdu.cla & CLA_SECURE_MESSAGING)) throw this.fail('missing-c-mac', 'EXTERNAL AUTHENTICATE without secure messaging', SW.SECURITY_STATUS_NOT_SATISFIED);
-    if (apdu.p2 !== 0x00) throw this.fail('security-level', `P2 ${hex2(apdu.p2)} is not 00`, SW.INCORRECT_P1P2);
+    if (apdu.p2 !== 0x00) throw this.fail('security-level', `P2 ${hexByte(apdu.p2)} is not 00`, SW.INCORRECT_P1P2);
     const problem = securityLevelProblem(apdu.p1, this.iParameter);
     if (problem) throw this.fail('security-level', problem, SW.INCORRECT_P1P2);
     if (apdu.data.length !== S_MODE * 2) throw this.fail('host-cryptogram', `data length ${apdu.data.length} is not ${S_MODE * 2}`, SW.AUTHENTICATION_FAILED);
@@ -213,7 +213,7 @@ export class Scp03CardSession {
       if (hasSm) throw this.fail('security-level', 'secure messaging received but the session has security level 00', SW.SECURITY_STATUS_NOT_SATISFIED);
       return command.slice();
     }
-    if (!hasSm) throw this.fail('missing-c-mac', `command ${hex2(c.cla)} ${hex2(c.ins)} without C-MAC at security level ${hex2(this.level)}`, SW.SECURITY_STATUS_NOT_SATISFIED);
+    if (!hasSm) throw this.fail('missing-c-mac', `command ${hexByte(c.cla)} ${hexByte(c.ins)} without C-MAC at security level ${hexByte(this.level)}`, SW.SECURITY_STATUS_NOT_SATISFIED);
     const extended = isExtended(c);
     const r = unwrapCommand({ keys, sMode: S_MODE, level: this.level }, this.chain, c, c.data, extended);
     if (!r.ok) throw this.fail(r.reason, r.detail, SW.SECURITY_STATUS_NOT_SATISFIED);

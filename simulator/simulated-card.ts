@@ -4,7 +4,7 @@
  */
 import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { APP_STATES } from '../applet-spec/lifecycle.js';
-import { fromHex } from '../applet-spec/codec/hex.js';
+import { fromHex } from '../base/hex.js';
 import { CardImageError } from './card-image-error.js';
 import { CardMemory } from './card-memory.js';
 import { CardOs } from './card-os.js';

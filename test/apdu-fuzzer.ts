@@ -5,7 +5,7 @@
  * Seeded, so a failure replays exactly.
  */
 import { decodeCommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { fromHex, hex } from '../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../base/hex.js';
 import { COMMANDS, commandForHeader } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { CARD_OS_STATUS_WORDS, type Command } from '../applet-spec/define-command.js';

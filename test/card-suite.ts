@@ -4,7 +4,7 @@
  * select, balance, PIN, purchase, proof, log, coins.
  */
 import { describe, expect, it } from 'vitest';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { exportBodyCoder, exportPacketCoder } from '../applet-spec/value-formats.js';
 import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data } from '../crypto/pboc.js';
 import { randomBytes } from '../crypto/bytes.js';
@@ -12,13 +12,13 @@ import { DrmbCard } from '../host/drmb-card.js';
 import { WrongPinError } from '../host/errors.js';
 import type { Transport } from '../host/transport.js';
 import { systemKeys, TERMINAL_ID } from './card-fixture.js';
+import { u32 } from '../applet-spec/codec/fields.js';
 
-const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 /** The terminal's secure module for tests: MAC1 under the purchase key of the test system. */
 export function testSecureModule(terminalSequence: number, date: string, time: string) {
   return (c: { cardRandom: Uint8Array; counter: number; amountFen: number; terminalId: Uint8Array }) => {
-    const sk = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, c.cardRandom, u32(c.counter), u32(terminalSequence));
+    const sk = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, c.cardRandom, u32.encode(c.counter), u32.encode(terminalSequence));
     return pbocMac(sk, purchaseMac1Data({ amountFen: c.amountFen, transactionType: 6, terminalId: c.terminalId, date, time }));
   };
 }

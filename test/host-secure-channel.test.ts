@@ -1,6 +1,6 @@
 /** @module The host's SCP03 layer: the host session against the pySim transcripts through the spec's INITIALIZE UPDATE and EXTERNAL AUTHENTICATE, its refusals, and openSecureChannel against the simulator (personalization through it, plaintext and wire traces, wrong keys, refused handshakes). */
 import { describe, expect, it } from 'vitest';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
 import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { DGIS, storeDataEncryptionBits } from '../applet-spec/dgis.js';

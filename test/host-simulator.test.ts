@@ -1,6 +1,6 @@
 /** @module The host library against the in-process simulator: serialized access, sessions, errors, recording and replay, redacted traces. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { getBalance, getChallenge, getData, select, verify } from '../applet-spec/commands.js';
 import { CardSession } from '../host/card-session.js';

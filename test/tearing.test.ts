@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCommandApdu } from '../applet-spec/codec/apdu.js';
-import { hex } from '../applet-spec/codec/hex.js';
+import { hex } from '../base/hex.js';
 import { DGIS, type DgiName } from '../applet-spec/dgis.js';
 import { exportBodyCoder, exportPacketCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
 import { PowerLossError } from '../simulator/persistent-store.js';

@@ -12,7 +12,7 @@ import {
   swToHex,
   type CommandApdu,
 } from './apdu.js';
-import { fromHex, hex } from './hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { expectFormatError } from '../../test/expect-format-error.js';
 
 

@@ -1,5 +1,6 @@
 /** @module Command and response APDUs as bytes: ISO/IEC 7816-4:2013 clause 5 (cases 1-4, short and extended length fields, command chaining). */
 import { FormatError } from '../errors.js';
+import { hexByte } from '../../base/hex.js';
 
 /** A command APDU with its lengths as numbers (Nc = data.length, Ne = le); the byte form is chosen by the encoder. */
 export interface CommandApdu {
@@ -33,9 +34,6 @@ function checkByte(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new FormatError(what, `must be a byte 00..FF, got ${v}`);
 }
 
-function hex2(v: number): string {
-  return v.toString(16).toUpperCase().padStart(2, '0');
-}
 
 /** Whether `c` needs (or asks for) extended length fields: Nc > 255, Ne > 256 or forced. */
 export function isExtended(c: CommandApdu): boolean {
@@ -112,9 +110,9 @@ export function decodeCommandApdu(bytes: Uint8Array): CommandApdu {
     // Short Lc (01..FF); a short Lc of 00 cannot occur: B1 = 00 with a body longer than 1 byte is extended.
     const lc = b1;
     const avail = n - 5;
-    if (avail < lc) throw new FormatError('APDU Lc', `Lc=${hex2(lc)} (${lc}) but only ${avail} data bytes follow`);
+    if (avail < lc) throw new FormatError('APDU Lc', `Lc=${hexByte(lc)} (${lc}) but only ${avail} data bytes follow`);
     if (avail > lc + 1) {
-      throw new FormatError('APDU trailing bytes', `${avail - lc - 1} bytes after Lc=${hex2(lc)}, data and a 1-byte Le`);
+      throw new FormatError('APDU trailing bytes', `${avail - lc - 1} bytes after Lc=${hexByte(lc)}, data and a 1-byte Le`);
     }
     const data = bytes.slice(5, 5 + lc);
     if (avail === lc) return { ...head, data };
@@ -192,9 +190,9 @@ export function chainCommand(c: CommandApdu, blockSize = 255): CommandApdu[] {
   }
   checkByte('APDU CLA', c.cla);
   // Checked even for one block: a command sent with b5 set would leave the card waiting for more.
-  if (c.cla & CLA_CHAINING) throw new FormatError('chain CLA', `CLA=${hex2(c.cla)} already has the chaining bit 10 set`);
+  if (c.cla & CLA_CHAINING) throw new FormatError('chain CLA', `CLA=${hexByte(c.cla)} already has the chaining bit 10 set`);
   if (c.data.length <= blockSize) return [c];
-  if (!claAllowsChaining(c.cla)) throw new FormatError('chain CLA', `CLA=${hex2(c.cla)} is not a class that allows command chaining`);
+  if (!claAllowsChaining(c.cla)) throw new FormatError('chain CLA', `CLA=${hexByte(c.cla)} is not a class that allows command chaining`);
   const blocks: CommandApdu[] = [];
   for (let off = 0; off < c.data.length; off += blockSize) {
     const data = c.data.slice(off, off + blockSize);
@@ -218,21 +216,21 @@ export function chainCommand(c: CommandApdu, blockSize = 255): CommandApdu[] {
 export function joinChain(blocks: CommandApdu[]): CommandApdu {
   if (blocks.length === 0) throw new FormatError('chain', 'no blocks');
   const last = blocks[blocks.length - 1];
-  if (last.cla & CLA_CHAINING) throw new FormatError('chain last block CLA', `CLA=${hex2(last.cla)} still has the chaining bit 10 set`);
+  if (last.cla & CLA_CHAINING) throw new FormatError('chain last block CLA', `CLA=${hexByte(last.cla)} still has the chaining bit 10 set`);
   let total = 0;
   blocks.forEach((b, i) => {
     const isLast = i === blocks.length - 1;
     if (!isLast) {
-      if (!(b.cla & CLA_CHAINING)) throw new FormatError(`chain block ${i} CLA`, `CLA=${hex2(b.cla)} lacks the chaining bit 10 but is not the last block`);
+      if (!(b.cla & CLA_CHAINING)) throw new FormatError(`chain block ${i} CLA`, `CLA=${hexByte(b.cla)} lacks the chaining bit 10 but is not the last block`);
       if (b.le !== undefined) throw new FormatError(`chain block ${i} Le`, 'only the last block of a chain may carry Le');
     }
     if ((b.cla & ~CLA_CHAINING) !== last.cla) {
-      throw new FormatError(`chain block ${i} CLA`, `CLA=${hex2(b.cla)} does not match the last block's CLA=${hex2(last.cla)}`);
+      throw new FormatError(`chain block ${i} CLA`, `CLA=${hexByte(b.cla)} does not match the last block's CLA=${hexByte(last.cla)}`);
     }
     if (b.ins !== last.ins || b.p1 !== last.p1 || b.p2 !== last.p2) {
       throw new FormatError(
         `chain block ${i} header`,
-        `INS P1 P2=${hex2(b.ins)}${hex2(b.p1)}${hex2(b.p2)} differs from the last block's ${hex2(last.ins)}${hex2(last.p1)}${hex2(last.p2)}`,
+        `INS P1 P2=${hexByte(b.ins)}${hexByte(b.p1)}${hexByte(b.p2)} differs from the last block's ${hexByte(last.ins)}${hexByte(last.p1)}${hexByte(last.p2)}`,
       );
     }
     total += b.data.length;

@@ -1,7 +1,7 @@
 /** @module Tests for the DGI codec (EMV CPS v1.1 4.3.2 / Annex A). */
 import { describe, expect, it } from 'vitest';
 import { dgiToHex, encodeDgi, encodeDgiList, parseDgiList, type Dgi } from './dgi.js';
-import { fromHex, hex } from './hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { expectFormatError } from '../../test/expect-format-error.js';
 
 

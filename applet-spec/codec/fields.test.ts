@@ -33,7 +33,7 @@ import {
   utf8,
   utf8Rest,
 } from './fields.js';
-import { fromHex, hex } from './hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 
 /** Runs `fn`, which must throw a FormatError, and returns it. */
 function formatError(fn: () => unknown): FormatError {

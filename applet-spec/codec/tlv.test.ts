@@ -1,6 +1,6 @@
 /** @module Tests for the BER-TLV codec (EMV Book 3 Annex B, ISO/IEC 7816-4 BER-TLV). */
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from './hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import {
   encodeLength,
   encodeTag,

@@ -1,5 +1,5 @@
 /** @module The D-RMB applet's AID and the fixed example values shared by command examples. */
-import { fromHex } from '../codec/hex.js';
+import { fromHex } from '../../base/hex.js';
 
 /**
  * Application identifier of the D-RMB applet: F0 (ISO 7816-5 unregistered proprietary RID category)

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { exportPacketCoder, type WithdrawalSeal } from '../../applet-spec/value-formats.js';
 import { bankOwner, CustodyPendingError, DoubleSpendError, type Registry, RegistryError, type SettleOptions } from '../../bank/registry.js';

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { loadRecording, withdraw, WithdrawalError } from '../../bank/withdraw.js';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { JournalError, type ValueIntent } from '../../host/value-journal.js';
 import { loadKey } from '../../keys/key-files.js';

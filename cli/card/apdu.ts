@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { describeSw } from '../../applet-spec/status-words.js';
 import { redactCommand } from '../../host/redact.js';
 import { dataOf, swOf, type Transport } from '../../host/transport.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCommandApdu } from '../../applet-spec/codec/apdu.js';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import * as C from '../../applet-spec/commands.js';
 import { ReplayTransport } from '../../host/replay-transport.js';
 import { editCardImage, rewriteCardImage } from '../../test/edit-card-image.js';

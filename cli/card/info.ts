@@ -1,6 +1,6 @@
 /** @module `drmb card info`: SELECT of the D-RMB applet, card ID, state, label, balance when issued, PIN tries (GET DATA DF01, 9F79, 9F17). */
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import type { AppState } from '../../applet-spec/lifecycle.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError } from '../../host/errors.js';

@@ -1,6 +1,6 @@
 /** @module `drmb card log`: the transaction log (READ RECORD of the cyclic log file, SFI 18; most recent first). */
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import type { LogRecord } from '../../applet-spec/value-formats.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import type { Transport } from '../../host/transport.js';

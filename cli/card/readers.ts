@@ -1,6 +1,6 @@
 /** @module `drmb card readers`: the PC/SC readers (PC/SC part 5 SCardListReaders), whether each holds a card, and its ATR. */
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { listReaders, type ReaderInfo } from '../../host/pcsc.js';
 import { emit } from '../output.js';
 import { withJson } from '../options.js';

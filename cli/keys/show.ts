@@ -1,7 +1,7 @@
 /** @module `drmb keys show`: the public view of a key file or trust-anchors file (kind, label, key index, KCVs, public keys), validated; never a secret. */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { parseTrustAnchors, TRUST_ANCHORS_FORMAT } from '../../personalization/key-ceremony.js';
 import { keyFilePermissionProblem, type KeySummary, publicKeyCheckValue, publicSummary, readKeyFile, wipeKeyFile } from '../../keys/key-files.js';
 import { emit } from '../output.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { sm9ExtractEncryptKey } from '../../crypto/sm9/sm9.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { loadKey } from '../../keys/key-files.js';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { NO_WITHDRAWAL_CODE } from '../../applet-spec/value-formats.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { openTransfer, OpenTransferError } from '../../host/open-transfer.js';

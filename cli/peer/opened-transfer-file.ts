@@ -4,7 +4,7 @@
  * the withdrawal code, so it is written for its owner only (mode 0600) and atomically.
  */
 import { readFileSync } from 'node:fs';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import type { WithdrawalSeal } from '../../applet-spec/value-formats.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import type { OpenedTransfer } from '../../host/open-transfer.js';

@@ -11,7 +11,7 @@ import { OperationalError } from '../../base/operational-error.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError, TransportError } from '../../host/errors.js';

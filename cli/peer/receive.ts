@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { exportPacketCoder } from '../../applet-spec/value-formats.js';
 import { sm3 } from '../../crypto/sm3.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { directTransport } from '../../host/direct-transport.js';
 import { cardApplicationKeys, cardIdToBytes } from '../../keys/card-keys.js';

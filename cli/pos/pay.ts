@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { atrAllowsExtendedLength } from '../../host/middleware/chaining.js';
 import { PosTerminal, type PayResult } from '../../host/pos/pos-terminal.js';

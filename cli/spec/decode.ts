@@ -1,7 +1,7 @@
 /** @module `drmb spec decode`: names a command APDU (or a response to it) and decodes its fields. */
 import type { Command as Cli } from 'commander';
 import { decodeCommandApdu, decodeResponseApdu } from '../../applet-spec/codec/apdu.js';
-import { fromHex } from '../../applet-spec/codec/hex.js';
+import { fromHex } from '../../base/hex.js';
 import { commandById, commandForHeader } from '../../applet-spec/commands.js';
 import { describeSw } from '../../applet-spec/status-words.js';
 import { emit, toJsonValue, UsageError } from '../output.js';

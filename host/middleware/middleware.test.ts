@@ -1,6 +1,6 @@
 /** @module Middleware tables over transcript replay: 61xx chains, 6Cxx retries, chaining splits, extended length. */
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { ReplayTransport } from '../replay-transport.js';
 import { stack } from '../transport.js';
 import { atrAllowsExtendedLength, commandChaining, historicalBytes } from './chaining.js';

@@ -3,7 +3,7 @@
  * in hex, replayable by ReplayTransport. PIN data and key DGIs are written redacted (the replayer
  * redacts the live command the same way before comparing), unless `redact: false`.
  */
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { redactCommand } from '../redact.js';
 import { type Middleware, wrapTransport } from '../transport.js';
 

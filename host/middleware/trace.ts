@@ -5,7 +5,7 @@
  * plaintext beside the wire bytes.
  */
 import { decodeCommandApdu } from '../../applet-spec/codec/apdu.js';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { describeSw } from '../../applet-spec/status-words.js';
 import { redactCommand } from '../redact.js';
 import { dataOf, type Middleware, swOf, wrapTransport } from '../transport.js';

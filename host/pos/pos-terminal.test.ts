@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCommandApdu } from '../../applet-spec/codec/apdu.js';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { COIN_SIGNED_LENGTH, coinListCoder, exportBodyCoder, exportPacketCoder } from '../../applet-spec/value-formats.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Verify } from '../../crypto/sm9/sm9.js';

@@ -1,6 +1,6 @@
 /** @module Routes: the request decoded with the command's request coder, the handler's value encoded with its response coder. */
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from '../../applet-spec/codec/hex.js';
+import { fromHex, hex } from '../../base/hex.js';
 import { getBalance } from '../../applet-spec/commands/get-balance.js';
 import { getData } from '../../applet-spec/commands/get-data.js';
 import { exampleApdu } from '../../applet-spec/define-command.js';

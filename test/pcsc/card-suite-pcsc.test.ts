@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import { collectInfo, formatInfo } from '../../cli/card/info.js';
 import { registerCardCommands } from '../../cli/card/index.js';
 import { collectReaders } from '../../cli/card/readers.js';

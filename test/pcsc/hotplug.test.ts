@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hex } from '../../applet-spec/codec/hex.js';
+import { hex } from '../../base/hex.js';
 import * as C from '../../applet-spec/commands.js';
 import { exportPacketCoder } from '../../applet-spec/value-formats.js';
 import { randomBytes } from '../../crypto/bytes.js';

@@ -1,5 +1,5 @@
 /** @module Hex text <-> bytes for traces, tests and docs: uppercase output, tolerant spacing on input, strict digits. */
-import { FormatError } from '../errors.js';
+import { FormatError } from './format-error.js';
 
 const HEX_DIGITS = '0123456789ABCDEF';
 
@@ -22,4 +22,9 @@ export function fromHex(text: string): Uint8Array {
   const out = new Uint8Array(digits.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
   return out;
+}
+
+/** Two uppercase hex digits of a byte, for messages: `hexByte(0x6a) === '6A'`. */
+export function hexByte(b: number): string {
+  return HEX_DIGITS[(b >> 4) & 0x0f] + HEX_DIGITS[b & 0x0f];
 }
