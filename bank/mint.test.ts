@@ -2,7 +2,7 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { COIN_VERSION, coinBodyCoder, coinCoder } from '../applet-spec/value-formats.js';
-import { bytesToHex, hexToBytes, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, hexToBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2Verify } from '../crypto/sm2.js';
 import { checkCoin, coinVerifiers } from '../coins/check-coin.js';
 import {

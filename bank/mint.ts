@@ -4,7 +4,7 @@
  */
 import { type Coin, COIN_VERSION, coinBodyCoder } from '../applet-spec/value-formats.js';
 import type { CheckValueSource } from '../coins/check-coin.js';
-import { randomBytes, wipe } from '../crypto/bytes.js';
+import { randomBytes, wipe } from '../base/bytes.js';
 import { sm2Sign } from '../crypto/sm2.js';
 import { sm4EncryptBlock, sm4KeySchedule } from '../crypto/sm4.js';
 

@@ -1,6 +1,6 @@
 /** @module Errors of the central-bank registry: one class per refusal, each with a machine-readable `reason`. */
 import { OperationalError } from '../base/operational-error.js';
-import { bytesToHex } from '../crypto/bytes.js';
+import { bytesToHex } from '../base/bytes.js';
 import type { ProofReason } from './schema.js';
 
 /** Base class: every settlement or ownership refusal of the registry. */

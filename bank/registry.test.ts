@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../crypto/bytes.js';
+import { randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { mintCoins } from './mint.js';
 import { CENTRAL_BANK, Registry } from './registry.js';

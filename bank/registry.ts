@@ -21,7 +21,7 @@ import { coinVerifiers } from '../coins/check-coin.js';
 import { readExportPacket } from '../coins/read-export-packet.js';
 import { sealMatchesCommitment } from '../coins/seal-commitment.js';
 import { type ExportPacketFault, type PacketAnchors, verifyExportPacket } from '../coins/verify-export-packet.js';
-import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../crypto/bytes.js';
+import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Verify } from '../crypto/sm9/sm9.js';
 import type { Db, Queryable } from './db.js';

@@ -10,7 +10,7 @@ import * as C from '../applet-spec/commands.js';
 import { fromHex, hex } from '../base/hex.js';
 import { coinListCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
 import { selectExactCoins } from '../coins/select-exact-coins.js';
-import { concatBytes, equalBytes, wipe } from '../crypto/bytes.js';
+import { concatBytes, equalBytes, wipe } from '../base/bytes.js';
 import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocTac } from '../crypto/pboc.js';
 import { sm3 } from '../crypto/sm3.js';
 import type { DrmbCard, LoadChallenge } from '../host/drmb-card.js';

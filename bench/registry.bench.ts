@@ -4,7 +4,7 @@ import { buildExportPacket } from '../coins/build-export-packet.js';
 import { mintCoins } from '../bank/mint.js';
 import { PgliteDb } from '../bank/pglite-db.js';
 import { cardOwner, Registry } from '../bank/registry.js';
-import { randomBytes } from '../crypto/bytes.js';
+import { randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9ExtractSignKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';

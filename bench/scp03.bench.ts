@@ -1,6 +1,6 @@
 /** @module Benchmark: SCP03 secure messaging at security level 33 (C-MAC, C-DEC, R-MAC, R-ENC) on a 255-byte-data APDU, against plain AES-128-CBC of 256 bytes in node:crypto. */
 import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import type { Scp03StaticKeys } from '../crypto/scp03.js';
 import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
 import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';

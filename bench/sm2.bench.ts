@@ -1,6 +1,6 @@
 /** @module Benchmark: SM2 (GB/T 32918.2) signing and verification against sm-crypto-v2, and the fixed-key precomputed verifier against plain verification. */
 import { sm2 as reference } from 'sm-crypto-v2';
-import { bytesToHex, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2PrecomputeVerifier, sm2Sign, sm2Verify } from '../crypto/sm2.js';
 import type { Benchmark } from './harness.js';
 

@@ -1,6 +1,6 @@
 /** @module Benchmark: SM3 (GB/T 32905) against node:crypto's OpenSSL SM3 for a 64-byte message; 1 KiB and HMAC-SM3 informational. */
 import { createHash, createHmac } from 'node:crypto';
-import { bytesToHex, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, randomBytes } from '../base/bytes.js';
 import { hmacSm3, sm3 } from '../crypto/sm3.js';
 import type { Benchmark } from './harness.js';
 

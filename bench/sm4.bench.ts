@@ -1,6 +1,6 @@
 /** @module Benchmark: SM4 (GB/T 32906) CBC encryption of 1 KiB against node:crypto's OpenSSL 'sm4-cbc', plus single-block and MAC timings. */
 import { createCipheriv } from 'node:crypto';
-import { bytesToHex, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, randomBytes } from '../base/bytes.js';
 import { pbocMac } from '../crypto/pboc.js';
 import { sm4Cmac, sm4Mac } from '../crypto/sm4-mac.js';
 import { sm4Cbc, sm4EncryptBlock, sm4KeySchedule } from '../crypto/sm4.js';

@@ -1,6 +1,6 @@
 /** @module Benchmark: the SM9 R-ate pairing (GM/T 0044-2016 part 1 Annex B) against noble's bn254 optimal-ate pairing, and SM9 sign, verify, encryption and decryption times. */
 import { bn254 } from '@noble/curves/bn254.js';
-import { randomBytes } from '../crypto/bytes.js';
+import { randomBytes } from '../base/bytes.js';
 import { G1, G2 } from '../crypto/sm9/curves.js';
 import { pairing } from '../crypto/sm9/pairing.js';
 import {

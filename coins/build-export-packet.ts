@@ -15,7 +15,7 @@ import {
   PACKET_VERSION,
   type WithdrawalSeal,
 } from '../applet-spec/value-formats.js';
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Encrypt, sm9Sign } from '../crypto/sm9/sm9.js';
 import { sealCommitment } from './seal-commitment.js';

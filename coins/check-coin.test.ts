@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Coin, coinBodyCoder } from '../applet-spec/value-formats.js';
 import { DenominationKeys, mintCoins } from '../bank/mint.js';
-import { hexToBytes, randomBytes } from '../crypto/bytes.js';
+import { hexToBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { checkCoin, coinVerifiers } from './check-coin.js';
 

@@ -4,7 +4,7 @@
  * verifier lookup by key index that every holder of the public coin keys builds once.
  */
 import { type Coin, COIN_VERSION, coinBodyCoder } from '../applet-spec/value-formats.js';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes } from '../base/bytes.js';
 import { type Sm2Verifier, sm2PrecomputeVerifier, sm2Verify } from '../crypto/sm2.js';
 
 /** Why a coin is refused. */

@@ -4,7 +4,7 @@
  * seal against the commitment the payer signed.
  */
 import { NO_WITHDRAWAL_CODE, type WithdrawalSeal, withdrawalSealCoder } from '../applet-spec/value-formats.js';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 
 /** The codeCommitment of a header carrying this seal: zeros without a code, else SM3(seal bytes). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { coinBodyCoder, coinListCoder } from '../applet-spec/value-formats.js';
 import { mintCoins } from '../bank/mint.js';
-import { bytesToHex, concatBytes, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, concatBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { coinVerifiers } from './check-coin.js';
 import { coinListSpans, verifyCoinList } from './verify-coin-list.js';

@@ -5,7 +5,7 @@
  */
 import { Reader } from '../applet-spec/codec/fields.js';
 import { type Coin, COIN_SIGNED_LENGTH, coinCoder } from '../applet-spec/value-formats.js';
-import { bytesToHex } from '../crypto/bytes.js';
+import { bytesToHex } from '../base/bytes.js';
 import { type CheckValueSource, checkCoin, type CoinFault, type CoinVerifierLookup } from './check-coin.js';
 
 /** Why a coin of a list is refused: its checkCoin fault, or a serial seen twice. */

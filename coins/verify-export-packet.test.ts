@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Coin, coinBodyCoder, coinListCoder, exportBodyCoder, exportHeaderCoder, exportPacketCoder, settlementBodyCoder } from '../applet-spec/value-formats.js';
 import { DenominationKeys, mintCoins } from '../bank/mint.js';
-import { bytesToHex, concatBytes, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, concatBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Decrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey, sm9Sign } from '../crypto/sm9/sm9.js';

@@ -13,7 +13,7 @@ import {
   settlementBodyCoder,
   type WithdrawalSeal,
 } from '../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../crypto/bytes.js';
+import { concatBytes, equalBytes } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Verify } from '../crypto/sm9/sm9.js';
 import type { CheckValueSource, CoinVerifierLookup } from './check-coin.js';

@@ -8,7 +8,7 @@ import { hex } from '../base/hex.js';
 import type { ApplicationKeyName } from '../applet-spec/dgis.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { formatSw } from '../applet-spec/status-words.js';
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import type { Scp03StaticKeys } from '../crypto/scp03.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
 import { CardSession } from '../host/card-session.js';

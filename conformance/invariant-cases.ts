@@ -9,7 +9,7 @@ import * as C from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { SW, swTriesLeft } from '../applet-spec/status-words.js';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes } from '../base/bytes.js';
 import { CardSession } from '../host/card-session.js';
 import { type CaseContext, KVN_PERSONALIZATION } from './case-context.js';
 import { CaseSkip, check, type ConformanceCase } from './conformance-case.js';

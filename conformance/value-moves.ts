@@ -17,7 +17,7 @@ import {
   type ExportPacket,
   TRANSACTION_TYPES,
 } from '../applet-spec/value-formats.js';
-import { concatBytes, equalBytes, randomBytes, uintToBytes } from '../crypto/bytes.js';
+import { concatBytes, equalBytes, randomBytes, uintToBytes } from '../base/bytes.js';
 import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocTac, purchaseTacData } from '../crypto/pboc.js';
 import { sm2Sign, sm2Verify } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';

@@ -3,7 +3,7 @@ import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../test/vectors.js';
 import { aesCmac } from './aes-cmac.js';
-import { bytesToHex, hexToBytes } from './bytes.js';
+import { bytesToHex, hexToBytes } from '../base/bytes.js';
 
 const vectors = loadVectors('scp03').rfc4493_aes_cmac as { key: string; vectors: { msg: string; tag: string }[] };
 

@@ -9,7 +9,7 @@ import { Scp03HostSession } from '../host/scp03-host-session.js';
 import { Scp03CardSession } from '../simulator/scp03-card-session.js';
 import { loadVectors } from '../test/vectors.js';
 import { aesCmac } from './aes-cmac.js';
-import { bytesToHex, concatBytes, hexToBytes } from './bytes.js';
+import { bytesToHex, concatBytes, hexToBytes } from '../base/bytes.js';
 import { KDF3_CONSTANTS, diversifyEmv, diversifyKdf3, emvDiversificationBlock, kdf3DiversifyKey, keyCheckValue } from './key-diversification.js';
 
 const V = loadVectors('scp03').kdf3_diversification as { master: string; kdd: string; constant_enc: string; expected_enc: string };

@@ -2,7 +2,7 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../base/format-error.js';
-import { bytesToHex, hexToBytes, randomBytes } from './bytes.js';
+import { bytesToHex, hexToBytes, randomBytes } from '../base/bytes.js';
 import {
   PBOC_LOAD_KEY_TRAILER,
   PBOC_MAC_LAYOUTS,

@@ -1,7 +1,7 @@
 /** @module Tests of the GP SCP03 primitives (Amd D): KDF, session keys, cryptograms, card challenge, secure messaging against the pySim transcripts of test/vectors/scp03.json, round trips at every security level and key length, S16 mode, forged messages, padding and DEK encryption. */
 import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeCommandApdu, decodeResponseApdu, encodeCommandApdu, isExtended } from '../applet-spec/codec/apdu.js';
+import { decodeCommandApdu, encodeCommandApdu, isExtended } from '../applet-spec/codec/apdu.js';
 import { FormatError } from '../base/format-error.js';
 import {
   CASES,
@@ -21,7 +21,7 @@ import {
   x,
 } from '../test/scp03-vectors.js';
 import { aesCmac } from './aes-cmac.js';
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import {
   I_PARAMETER,
   commandMac,

@@ -3,7 +3,7 @@ import { OperationalError } from '../base/operational-error.js';
 import { cbc, ecb } from '@noble/ciphers/aes.js';
 import { FormatError } from '../base/format-error.js';
 import { AES_BLOCK_BYTES, aesCmac, assertAesKey } from './aes-cmac.js';
-import { concatBytes, equalBytes } from './bytes.js';
+import { concatBytes, equalBytes } from '../base/bytes.js';
 import { hexByte } from '../base/hex.js';
 
 // ---------------------------------------------------------------------------------------------

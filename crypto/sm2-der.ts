@@ -1,6 +1,6 @@
 /** @module Strict DER codecs for SM2 signatures and ciphertexts (GM/T 0009-2012 7.2 and 7.3, ITU-T X.690 DER). */
 import { FormatError } from '../base/format-error.js';
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { hexByte } from '../base/hex.js';
 
 // X.690 8.1.2 universal tags used by GM/T 0009-2012.

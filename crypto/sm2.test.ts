@@ -3,7 +3,7 @@ import { sm2 as oracle } from 'sm-crypto-v2';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../base/format-error.js';
 import { loadVectors } from '../test/vectors.js';
-import { bytesToBigInt, bytesToHex, concatBytes, hexToBytes, randomBytes, uintToBytes } from './bytes.js';
+import { bytesToBigInt, bytesToHex, concatBytes, hexToBytes, randomBytes, uintToBytes } from '../base/bytes.js';
 import {
   createSm2,
   SM2_DEFAULT_ID,

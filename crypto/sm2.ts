@@ -3,7 +3,7 @@ import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import type { WeierstrassPoint, WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
 import { FormatError } from '../base/format-error.js';
-import { bytesToBigInt, concatBytes, equalBytes, randomBytes, uintToBytes, wipe, xorBytes } from './bytes.js';
+import { bytesToBigInt, concatBytes, equalBytes, randomBytes, uintToBytes, wipe, xorBytes } from '../base/bytes.js';
 import { sm2SignatureFromDer, sm2SignatureToDer } from './sm2-der.js';
 import type { Sm2CiphertextOrder } from './sm2-der.js';
 import { sm3, sm3Kdf } from './sm3.js';

@@ -2,7 +2,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadVectors } from '../test/vectors.js';
-import { bytesToHex, concatBytes, hexToBytes, randomBytes } from './bytes.js';
+import { bytesToHex, concatBytes, hexToBytes, randomBytes } from '../base/bytes.js';
 import { hmacSm3, sm3, sm3Kdf } from './sm3.js';
 
 interface Sm3Vector {

@@ -1,7 +1,7 @@
 /** @module Tests for the SM4 MACs (ISO/IEC 9797-1 algorithms 1 and 3, CMAC per NIST SP 800-38B), checked against computations built on node:crypto SM4. */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, concatBytes, hexToBytes, randomBytes, xorBytes } from './bytes.js';
+import { bytesToHex, concatBytes, hexToBytes, randomBytes, xorBytes } from '../base/bytes.js';
 import { sm4Cmac, sm4Mac, sm4RetailMac, verifySm4Cmac, verifySm4Mac, verifySm4RetailMac } from './sm4-mac.js';
 
 // Independent SM4 from OpenSSL, through node:crypto, with padding off.

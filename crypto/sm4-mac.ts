@@ -11,7 +11,7 @@
  * - `verifySm4Mac`, `verifySm4RetailMac`, `verifySm4Cmac`: constant-time comparisons of a received
  *   (possibly truncated) MAC; the received MAC's length is the truncation length.
  */
-import { equalBytes, wipe } from './bytes.js';
+import { equalBytes, wipe } from '../base/bytes.js';
 import { SM4_BLOCK_BYTES, SM4_KEY_BYTES, sm4CbcLastBlock, sm4DecryptBlock, sm4EncryptBlock, sm4KeySchedule, sm4Pad } from './sm4.js';
 
 /** Options of the ISO/IEC 9797-1 MACs. */

@@ -3,7 +3,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../base/format-error.js';
 import { loadVectors } from '../test/vectors.js';
-import { bytesToHex, concatBytes, hexToBytes, randomBytes } from './bytes.js';
+import { bytesToHex, concatBytes, hexToBytes, randomBytes } from '../base/bytes.js';
 import {
   type Sm4Padding,
   sm4Cbc,

@@ -2,7 +2,7 @@
 import { OperationalError } from '../base/operational-error.js';
 import { SW } from '../applet-spec/status-words.js';
 import { exportPacketCoder } from '../applet-spec/value-formats.js';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes } from '../base/bytes.js';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { whyNotWritable, writeFileAtomic } from '../io/atomic-file.js';

@@ -9,7 +9,7 @@ import { externalAuthenticate, type ExternalAuthenticateRequest } from '../apple
 import type { InitializeUpdateRequest, InitializeUpdateResponse } from '../applet-spec/commands/initialize-update.js';
 import { CLA_SECURE_MESSAGING } from '../applet-spec/define-command.js';
 import { FormatError } from '../applet-spec/errors.js';
-import { equalBytes, randomBytes, wipe } from '../crypto/bytes.js';
+import { equalBytes, randomBytes, wipe } from '../base/bytes.js';
 import {
   I_PARAMETER,
   SCP03_ID,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { APPLICATION_KEY_NAMES } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { aesCmac } from '../crypto/aes-cmac.js';
-import { bytesToHex, concatBytes } from '../crypto/bytes.js';
+import { bytesToHex, concatBytes } from '../base/bytes.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { openChannel, selectApplet } from '../test/card-fixture.js';
 import {

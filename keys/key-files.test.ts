@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../applet-spec/errors.js';
-import { bytesToHex } from '../crypto/bytes.js';
+import { bytesToHex } from '../base/bytes.js';
 import { sm2GetPublicKey } from '../crypto/sm2.js';
 import { sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
 import { generateKey } from '../personalization/key-ceremony.js';

@@ -4,12 +4,13 @@
  * SM3 of the public key), read back with every length and KCV checked, and resolvable from environment
  * variables for automation. Secret bytes never appear in an error message or a summary.
  */
-import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fsyncDirectory, writeFileAtomic } from '../io/atomic-file.js';
 import { hex } from '../base/hex.js';
 import { APPLICATION_KEY_NAMES } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
-import { bytesToHex, equalBytes, randomBytes, wipe } from '../crypto/bytes.js';
+import { equalBytes, wipe } from '../base/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
 import { sm2GetPublicKey, sm2IsValidPrivateKey } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
@@ -414,6 +415,7 @@ function writeNew(path: string, text: string, mode: number): void {
     throw e;
   }
   closeSync(fd);
+  fsyncDirectory(dirname(path));
 }
 
 /**
@@ -425,12 +427,9 @@ export function writeFileExclusive(path: string, text: string, mode: number, opt
     writeNew(path, text, mode);
     return;
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${bytesToHex(randomBytes(6))}.tmp`);
-  writeNew(tmp, text, mode);
   try {
-    renameSync(tmp, path);
+    writeFileAtomic(path, text, mode);
   } catch (e) {
-    unlinkSync(tmp);
     throw new KeyFileError(path, undefined, `cannot be replaced (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
@@ -444,20 +443,23 @@ export function writeKeyFile(path: string, keyFile: KeyFile, opts: WriteKeyFileO
   writeFileExclusive(path, keyFileToJson(keyFile), KEY_FILE_MODE, opts);
 }
 
+/** The text of a key or trust-anchor file; a file that is missing or unreadable is a KeyFileError naming `source`. */
+export function readKeyText(path: string, source = path): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new KeyFileError(source, undefined, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`);
+  }
+}
+
 /**
  * Reads and validates a key file ({@link parseKeyFile}); with `expectedKind`, a file of another kind
  * is refused. Throws KeyFileError naming the file and field. The caller wipes the secrets
  * ({@link wipeKeyFile}) when done.
  */
 export function readKeyFile<K extends KeyKind>(path: string, expectedKind?: K): KeyFile<K> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new KeyFileError(path, undefined, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`);
-  }
-  return parseKeyFile(text, path, expectedKind);
+  return parseKeyFile(readKeyText(path), path, expectedKind);
 }
 
 /**
@@ -510,14 +512,7 @@ function resolveFromEnv<K extends KeyKind>(kind: K, env: Env): ResolvedKey<K> | 
   }
   if (file !== undefined && file !== '') {
     const source = `file ${file} (from ${names.file})`;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new KeyFileError(source, undefined, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`);
-    }
-    return { keyFile: parseKeyFile(text, source, kind), source };
+    return { keyFile: parseKeyFile(readKeyText(file, source), source, kind), source };
   }
   return undefined;
 }

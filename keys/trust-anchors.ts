@@ -3,11 +3,10 @@
  * (terminal, bank, registry) need: coin-verification SM2 keys, the certificate key, the KGC's SM9
  * master public keys. Public data in a world-readable file (trust-anchors.json).
  */
-import { readFileSync } from 'node:fs';
 import { hex } from '../base/hex.js';
 import { sm2IsValidPublicKey } from '../crypto/sm2.js';
 import { g1FromBytes, g2FromBytes } from '../crypto/sm9/sm9.js';
-import { type KeyFile, KeyFileError, MAX_KEY_INDEX, publicKeyCheckValue, writeFileExclusive } from './key-files.js';
+import { type KeyFile, KeyFileError, MAX_KEY_INDEX, publicKeyCheckValue, readKeyText, writeFileExclusive } from './key-files.js';
 
 export const TRUST_ANCHORS_FORMAT = 'drmb-trust-anchors';
 export const TRUST_ANCHORS_FILE = 'trust-anchors.json';
@@ -122,14 +121,7 @@ export function parseTrustAnchors(text: string, source: string): TrustAnchors {
 
 /** Reads trust-anchors.json. */
 export function readTrustAnchors(path: string): TrustAnchors {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new KeyFileError(path, undefined, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`);
-  }
-  return parseTrustAnchors(text, path);
+  return parseTrustAnchors(readKeyText(path), path);
 }
 
 /** Writes trust-anchors.json with mode 0644 (public data); refuses to overwrite unless asked. */

@@ -3,7 +3,7 @@
  * of the previous line, so that an edited or deleted line breaks the chain (verifyAuditLog finds it).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { bytesToHex } from '../crypto/bytes.js';
+import { bytesToHex } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 
 export interface AuditEvent {

@@ -8,7 +8,7 @@ import { OperationalError } from '../base/operational-error.js';
 import type { DgiName } from '../applet-spec/dgis.js';
 import { hex } from '../base/hex.js';
 import { dgiToHex } from '../applet-spec/codec/dgi.js';
-import { wipe } from '../crypto/bytes.js';
+import { wipe } from '../base/bytes.js';
 import { SecureChannelError } from '../crypto/scp03.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { DrmbCard } from '../host/drmb-card.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DGIS } from '../applet-spec/dgis.js';
-import { bytesToHex } from '../crypto/bytes.js';
+import { bytesToHex } from '../base/bytes.js';
 import { sm2Sign, sm2Verify } from '../crypto/sm2.js';
 import { sm9ExtractSignKey, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
 import {

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hex } from '../base/hex.js';
-import { randomBytes } from '../crypto/bytes.js';
+import { randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
 import {

@@ -4,7 +4,7 @@
  * hands them out only SM2-encrypted to the card's device key (GB/T 32918.4), so the issuing bank
  * never holds them in clear.
  */
-import { wipe } from '../crypto/bytes.js';
+import { wipe } from '../base/bytes.js';
 import { sm2Encrypt } from '../crypto/sm2.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DGIS } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
-import { bytesToHex } from '../crypto/bytes.js';
+import { bytesToHex } from '../base/bytes.js';
 import {
   canonicalHolderJson,
   cardFormCode,

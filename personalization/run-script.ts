@@ -5,7 +5,7 @@
  */
 import { hex } from '../base/hex.js';
 import { fromHex } from '../base/hex.js';
-import { wipe } from '../crypto/bytes.js';
+import { wipe } from '../base/bytes.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { StatusWordError } from '../host/errors.js';
 import { openSecureChannel } from '../host/secure-channel.js';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { u32 } from '../applet-spec/codec/fields.js';
 import { COIN_LENGTH, exportPacketCoder, NO_WITHDRAWAL_CODE } from '../applet-spec/value-formats.js';
 import { APP_STATE_NAMES, APP_STATES } from '../applet-spec/lifecycle.js';
-import { cmd, identityFor, issueCard, loadCoins, mintCoin, prepareCard, purchase, selectApplet, send } from '../test/card-fixture.js';
+import { cmd, identityFor, issueCard, prepareCard, purchase, selectApplet, send } from '../test/card-fixture.js';
 import { editCardImage, rewriteCardImage } from '../test/edit-card-image.js';
 import { stateImages } from '../test/state-images.js';
 import { CardImageError } from './card-image-error.js';

@@ -27,7 +27,7 @@ import {
   withdrawalSealCoder,
   TRANSACTION_TYPES,
 } from '../applet-spec/value-formats.js';
-import { concatBytes, randomBytes } from '../crypto/bytes.js';
+import { concatBytes, randomBytes } from '../base/bytes.js';
 import {
   loadMac1Data,
   loadMac2Data,

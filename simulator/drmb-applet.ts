@@ -17,7 +17,7 @@ import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-comman
 import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
 import { type Coin } from '../applet-spec/value-formats.js';
-import { randomBytes } from '../crypto/bytes.js';
+import { randomBytes } from '../base/bytes.js';
 import { AppletContext } from './applet/applet-context.js';
 import { cardData } from './applet/card-data.js';
 import { checkLineMac, issuerScript } from './applet/issuer-script.js';

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { lengthPrefixed, u32, u8, utf8 } from '../applet-spec/codec/fields.js';
 import { fromHex, hex } from '../base/hex.js';
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 import { PRIVATE_FILE_MODE, writeFileAtomic } from '../io/atomic-file.js';
 import { CardImageError } from './card-image-error.js';

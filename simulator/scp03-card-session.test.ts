@@ -6,7 +6,7 @@ import { externalAuthenticate } from '../applet-spec/commands/external-authentic
 import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { aesCmac } from '../crypto/aes-cmac.js';
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { I_PARAMETER, type Scp03StaticKeys } from '../crypto/scp03.js';
 import { Scp03HostSession } from '../host/scp03-host-session.js';
 import {

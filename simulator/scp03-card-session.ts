@@ -11,7 +11,7 @@ import { CLA_SECURE_MESSAGING } from '../applet-spec/define-command.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
 import { assertAesKey } from '../crypto/aes-cmac.js';
-import { concatBytes, equalBytes, randomBytes, wipe } from '../crypto/bytes.js';
+import { concatBytes, equalBytes, randomBytes, wipe } from '../base/bytes.js';
 import {
   I_PARAMETER,
   MAX_SEQUENCE_COUNTER,

@@ -5,7 +5,7 @@ import { externalAuthenticate } from '../applet-spec/commands/external-authentic
 import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { DGIS, type DgiName, STORE_DATA_P1 } from '../applet-spec/dgis.js';
 import { AES_BLOCK_BYTES, aesCmac } from '../crypto/aes-cmac.js';
-import { concatBytes, randomBytes } from '../crypto/bytes.js';
+import { concatBytes, randomBytes } from '../base/bytes.js';
 import { computeHostCryptogram, deriveSessionKeys } from '../crypto/scp03.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { Scp03HostSession } from '../host/scp03-host-session.js';

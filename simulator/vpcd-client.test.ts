@@ -2,7 +2,7 @@
 import { createServer, Socket } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bytesToHex, hexToBytes } from '../crypto/bytes.js';
+import { bytesToHex, hexToBytes } from '../base/bytes.js';
 import { PowerLossError } from './persistent-store.js';
 import type { VirtualCard } from './virtual-card.js';
 import { encodeVpcdFrame, VpcdClient, VpcdFrameReader } from './vpcd-client.js';

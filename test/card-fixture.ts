@@ -7,7 +7,6 @@
 import { decodeResponseApdu } from '../applet-spec/codec/apdu.js';
 import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { chainCommand } from '../applet-spec/codec/apdu.js';
-import { encodeDgi } from '../applet-spec/codec/dgi.js';
 import { commandById } from '../applet-spec/commands.js';
 import { externalAuthenticate } from '../applet-spec/commands/external-authenticate.js';
 import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
@@ -15,7 +14,7 @@ import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { APPLICATION_KEY_NAMES, DGIS, type DgiName, STORE_DATA_P1, storeDataEncryptionBits } from '../applet-spec/dgis.js';
 import { cardCertificateBodyCoder, cardCertificateCoder, type Coin, COIN_VERSION, coinBodyCoder, coinListCoder } from '../applet-spec/value-formats.js';
-import { concatBytes, randomBytes } from '../crypto/bytes.js';
+import { concatBytes, randomBytes } from '../base/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
 import { loadMac2Data, pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, purchaseMac1Data } from '../crypto/pboc.js';
 import { dekEncrypt } from '../crypto/scp03.js';

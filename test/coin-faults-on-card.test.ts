@@ -13,7 +13,7 @@ import { readExportPacket } from '../coins/read-export-packet.js';
 import type { CoinListFaultName } from '../coins/verify-coin-list.js';
 import { verifyCoinList } from '../coins/verify-coin-list.js';
 import { type ExportPacketFaultName, type PacketAnchors, verifyExportPacket } from '../coins/verify-export-packet.js';
-import { bytesToHex, concatBytes, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, concatBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Decrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9Sign } from '../crypto/sm9/sm9.js';

@@ -6,7 +6,7 @@ import { initializeUpdate } from '../applet-spec/commands/initialize-update.js';
 import { DGIS, storeDataEncryptionBits } from '../applet-spec/dgis.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { aesCmac } from '../crypto/aes-cmac.js';
-import { concatBytes } from '../crypto/bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { dekEncrypt, SecureChannelError } from '../crypto/scp03.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { directTransport } from '../host/direct-transport.js';

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Coin, COIN_VERSION, coinBodyCoder, coinListCoder, TRANSACTION_TYPES } from '../applet-spec/value-formats.js';
-import { concatBytes, randomBytes, uintToBytes } from '../crypto/bytes.js';
+import { concatBytes, randomBytes, uintToBytes } from '../base/bytes.js';
 import { loadMac2Data, pbocLoadSessionKey, pbocMac } from '../crypto/pboc.js';
 import { sm2Sign } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coinBodyCoder, exportPacketCoder, NO_WITHDRAWAL_CODE } from '../applet-spec/value-formats.js';
 import { sm3 } from '../crypto/sm3.js';
 import { openTransfer, OpenTransferError } from '../host/open-transfer.js';
-import { bytesToHex, equalBytes, randomBytes } from '../crypto/bytes.js';
+import { bytesToHex, equalBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';

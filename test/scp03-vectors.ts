@@ -7,7 +7,7 @@ import { createCipheriv } from 'node:crypto';
 import { expect } from 'vitest';
 import { initializeUpdate, type InitializeUpdateResponse } from '../applet-spec/commands/initialize-update.js';
 import { aesCmac } from '../crypto/aes-cmac.js';
-import { bytesToHex, hexToBytes } from '../crypto/bytes.js';
+import { bytesToHex, hexToBytes } from '../base/bytes.js';
 import { deriveSessionKeys, SecureChannelError, type Scp03SessionKeys, type Scp03StaticKeys } from '../crypto/scp03.js';
 import { loadVectors } from './vectors.js';
 

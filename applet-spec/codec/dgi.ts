@@ -1,4 +1,5 @@
 /** @module Data grouping identifiers (DGIs) for STORE DATA: EMV Card Personalization Specification v1.1, 4.3.2 and Annex A. */
+import { concatBytes } from '../../base/bytes.js';
 import { FormatError } from '../errors.js';
 
 /** One data group: a 2-byte identifier and its value (the value's own format depends on the DGI). */
@@ -42,14 +43,7 @@ export function encodeDgi(d: Dgi): Uint8Array {
 
 /** The concatenation of encodeDgi for each group, in order (as a STORE DATA payload before blocking). */
 export function encodeDgiList(ds: Dgi[]): Uint8Array {
-  const parts = ds.map(encodeDgi);
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(...ds.map(encodeDgi));
 }
 
 /**

@@ -1,4 +1,5 @@
 /** @module BER-TLV data objects as used on cards: ISO/IEC 7816-4 BER-TLV (tags of 1-3 bytes, lengths up to 83 xxxxxx) and EMV Book 3 Annex B. */
+import { concatBytes } from '../../base/bytes.js';
 import { FormatError } from '../errors.js';
 
 /** One parsed data object. `value` is a copy; `children` is set for constructed objects when parsed recursively. */
@@ -107,14 +108,7 @@ export function encodeTlv(tag: number, value: Uint8Array): Uint8Array {
 
 /** The concatenation of encodeTlv for each item, in order (nest by passing an encoded list as a value). */
 export function encodeTlvList(items: { tag: number; value: Uint8Array }[]): Uint8Array {
-  const parts = items.map((i) => encodeTlv(i.tag, i.value));
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(...items.map((i) => encodeTlv(i.tag, i.value)));
 }
 
 interface Ctx {

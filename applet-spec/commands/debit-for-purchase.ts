@@ -1,7 +1,6 @@
 /** @module DEBIT FOR PURCHASE (JR/T 0025.2 purchase, 80 54 01 00): pays coins to a POS terminal. */
 import { bcdDate, bcdTime, bytes, struct, u32, utf8 } from '../codec/fields.js';
 import { defineCommand } from '../define-command.js';
-import { SW } from '../status-words.js';
 import { exportPacketCoder } from '../value-formats.js';
 import { EXAMPLE_COIN, EXAMPLE_COIN_HEX, EXAMPLE_HEADER, EXAMPLE_HEADER_HEX } from './example-values.js';
 

@@ -1,7 +1,6 @@
 /** @module RELOAD PIN (JR/T 0025.2 PIN reload): resets a blocked or forgotten PIN by issuer script. */
 import { bcdPin, bytes, empty, leaving, struct } from '../codec/fields.js';
 import { defineCommand } from '../define-command.js';
-import { SW } from '../status-words.js';
 
 /**
  * RELOAD PIN. The MAC is a line MAC under the PIN reload key, over CLA INS P1 P2 Lc and the new PIN,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FormatError } from '../../applet-spec/errors.js';
-import { bytesToHex } from '../../crypto/bytes.js';
+import { bytesToHex } from '../../base/bytes.js';
 import { CEREMONY_KEYS } from '../../personalization/key-ceremony.js';
 import { KEY_KINDS, type KeyFile, readKeyFile } from '../../keys/key-files.js';
 import { UsageError } from '../output.js';

@@ -1,7 +1,7 @@
 /** @module Tests of the SM9 groups G1 and G2 (GM/T 0044.5-2016 3.1 system parameters, part 1 4.5 subgroup verification): generators, twist, psi endomorphism, subgroup checks of the decoders. */
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../base/format-error.js';
-import { concatBytes, hexToBytes } from '../bytes.js';
+import { concatBytes, hexToBytes } from '../../base/bytes.js';
 import { loadVectors } from '../../test/vectors.js';
 import { G1, G2, G2_COFACTOR, PSI_EIGENVALUE, TWIST_B, g2Psi } from './curves.js';
 import type { G2Point } from './curves.js';

@@ -1,6 +1,6 @@
 /** @module SM9 target group GT (order-n subgroup of Fp12*, GM/T 0044-2016 part 1): 384-byte encoding in the standard's print order, subgroup check, exponentiation. */
 import { FormatError } from '../../base/format-error.js';
-import { bytesToBigInt } from '../bytes.js';
+import { bytesToBigInt } from '../../base/bytes.js';
 import {
   Fp,
   SM9_N,

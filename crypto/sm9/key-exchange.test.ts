@@ -1,7 +1,7 @@
 /** @module Tests of the SM9 key exchange (GM/T 0044-2016 part 3) against the part 5 Appendix B example (Alice, Bob, hid 02, 128-bit key). */
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../base/format-error.js';
-import { bytesToHex, equalBytes, hexToBytes } from '../bytes.js';
+import { bytesToHex, equalBytes, hexToBytes } from '../../base/bytes.js';
 import { loadVectors } from '../../test/vectors.js';
 import { sm9KeyExchangeFinish, sm9KeyExchangeRespond, sm9KeyExchangeStart } from './key-exchange.js';
 import { SM9_HID_KEY_EXCHANGE, sm9ExtractEncryptKey, sm9GenerateEncryptMasterKey } from './sm9.js';

@@ -1,6 +1,6 @@
 /** @module SM9 key exchange protocol of GM/T 0044-2016 part 3 clause 6 (GB/T 38635.2): initiator A and responder B with hid 0x02 keys, optional key confirmation SA / SB. */
 import { FormatError } from '../../base/format-error.js';
-import { bytesToBigInt, concatBytes, equalBytes, randomBytes, uintToBytes } from '../bytes.js';
+import { bytesToBigInt, concatBytes, equalBytes, randomBytes, uintToBytes } from '../../base/bytes.js';
 import { sm3, sm3Kdf } from '../sm3.js';
 import { G1, G2 } from './curves.js';
 import type { G1Point } from './curves.js';

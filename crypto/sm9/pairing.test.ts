@@ -1,7 +1,7 @@
 /** @module Tests of the SM9 R-ate pairing and GT (GM/T 0044-2016 part 1 Annex B) against the pairing values of the standard's examples, plus bilinearity. */
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../base/format-error.js';
-import { bytesToHex, hexToBytes, randomBytes } from '../bytes.js';
+import { bytesToHex, hexToBytes, randomBytes } from '../../base/bytes.js';
 import { loadVectors } from '../../test/vectors.js';
 import { G1, G2 } from './curves.js';
 import { SM9_N, SM9_P, fp12Conj, fp12Frob, fp12Inv, fp12IsOne, fp12Mul, fp12Pow } from './fields.js';

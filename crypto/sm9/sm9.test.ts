@@ -1,7 +1,7 @@
 /** @module Tests of the SM9 API (GM/T 0044-2016 parts 2 and 4, examples of part 5 Appendices A, C, D): key extraction, signature, key encapsulation, encryption, and their failure cases. */
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../base/format-error.js';
-import { bytesToHex, concatBytes, hexToBytes, wipe } from '../bytes.js';
+import { bytesToHex, concatBytes, hexToBytes, wipe } from '../../base/bytes.js';
 import { sm3Kdf } from '../sm3.js';
 import { sm4Ecb } from '../sm4.js';
 import { loadVectors } from '../../test/vectors.js';

@@ -13,7 +13,7 @@
  * scalars and exponents): fine for host tools, tests and the simulator, not for a shared HSM.
  */
 import { FormatError } from '../../base/format-error.js';
-import { bytesToBigInt, bytesToHex, concatBytes, equalBytes, randomBytes, uintToBytes, xorBytes } from '../bytes.js';
+import { bytesToBigInt, bytesToHex, concatBytes, equalBytes, randomBytes, uintToBytes, xorBytes } from '../../base/bytes.js';
 import { sm3, sm3Kdf } from '../sm3.js';
 import { sm4Ecb } from '../sm4.js';
 import { G1, G2 } from './curves.js';

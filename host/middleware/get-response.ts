@@ -1,4 +1,5 @@
 /** @module Middleware: collects long responses by GET RESPONSE on 61xx (ISO 7816-4 11.6.1), keeping the command's class, with a cap on rounds. */
+import { concatBytes } from '../../base/bytes.js';
 import { decodeCommandApdu } from '../../applet-spec/codec/apdu.js';
 import { TransportError } from '../errors.js';
 import { dataOf, type Middleware, swOf, wrapTransport } from '../transport.js';
@@ -29,12 +30,6 @@ export function getResponse(options: GetResponseOptions = {}): Middleware {
         response = await next.transmit(Uint8Array.of(cla, 0xc0, 0x00, 0x00, swOf(response) & 0xff));
       }
       parts.push(response);
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      return out;
+      return concatBytes(...parts);
     });
 }

@@ -53,7 +53,7 @@ import { buildExportPacket } from '../../coins/build-export-packet.js';
 import { coinVerifiers } from '../../coins/check-coin.js';
 import { readExportPacket } from '../../coins/read-export-packet.js';
 import { type ExportPacketFault, type PacketAnchors, verifyExportPacket } from '../../coins/verify-export-packet.js';
-import { equalBytes, randomBytes } from '../../crypto/bytes.js';
+import { equalBytes, randomBytes } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
 import type { DrmbCard } from '../drmb-card.js';
 import { NoExactCoinSetError, ResponseFormatError, StatusWordError } from '../errors.js';
@@ -382,7 +382,7 @@ export class PosTerminal {
    */
   private async payChange(card: DrmbCard, cardId: string, priceFen: number): Promise<number> {
     const change = this.options.change!;
-    const { queue, secureModule: sm } = this.options;
+    const { queue } = this.options;
     const summary = (await card.getData('coinSummary')) as { denominationFen: number; count: number }[];
     const paid = smallestPayableAtLeast(summary, priceFen);
     if (paid === undefined) throw new PaymentRefusedError(`card ${cardId} cannot pay ${priceFen} fen with its coins`);

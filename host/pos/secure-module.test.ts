@@ -1,7 +1,7 @@
 /** @module The POS secure module: per-card purchase key by the card-keys.ts scheme, MAC1 / MAC2, wiping. */
 import { describe, expect, it } from 'vitest';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
-import { uintToBytes } from '../../crypto/bytes.js';
+import { uintToBytes } from '../../base/bytes.js';
 import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data, purchaseMac2Data } from '../../crypto/pboc.js';
 import { cardApplicationKeys, cardIdToBytes } from '../../keys/card-keys.js';
 import { generateKey } from '../../personalization/key-ceremony.js';

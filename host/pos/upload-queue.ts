@@ -6,7 +6,7 @@
  */
 import { OperationalError } from '../../base/operational-error.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
-import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
+import { bytesToHex, hexToBytes } from '../../base/bytes.js';
 
 /** A payment packet taken at this terminal (type PURCHASE), or change paid into a card (type CHANGE). */
 export interface QueuedPacket {

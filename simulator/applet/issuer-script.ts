@@ -10,7 +10,7 @@ import { dataObjectByTag, TAG } from '../../applet-spec/data-objects.js';
 import type { ApplicationKeyName } from '../../applet-spec/dgis.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { MAX_SINGLE_LIMIT_FEN } from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../crypto/bytes.js';
+import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { sm4Mac } from '../../crypto/sm4-mac.js';
 import { check, IsoException } from '../iso-exception.js';
 import type { AppletContext } from './applet-context.js';

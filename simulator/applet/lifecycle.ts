@@ -7,7 +7,7 @@ import { applicationUnblock } from '../../applet-spec/commands/application-unblo
 import { DRMB_AID } from '../../applet-spec/commands/aid.js';
 import { setStatus } from '../../applet-spec/commands/set-status.js';
 import { SW } from '../../applet-spec/status-words.js';
-import { equalBytes } from '../../crypto/bytes.js';
+import { equalBytes } from '../../base/bytes.js';
 import { check } from '../iso-exception.js';
 import { type Handler, type Route, route } from './route.js';
 

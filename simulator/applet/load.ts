@@ -7,7 +7,7 @@ import { ALGORITHM_SM4, APPLICATION_KEY_INDEX, APPLICATION_KEY_VERSION, initiali
 import { u32 } from '../../applet-spec/codec/fields.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../crypto/bytes.js';
+import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocTac } from '../../crypto/pboc.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { check } from '../iso-exception.js';

@@ -8,7 +8,7 @@ import { storeData } from '../../applet-spec/commands/store-data.js';
 import { APPLICATION_KEY_NAMES, type DgiDefinition, dgiByNumber, DGIS, type DgiName, stageDgis, STORE_DATA_P1, storeDataEncryptionBits } from '../../applet-spec/dgis.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { CNY, MAX_SINGLE_LIMIT_FEN } from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../crypto/bytes.js';
+import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { keyCheckValue } from '../../crypto/key-diversification.js';
 import { dekDecrypt } from '../../crypto/scp03.js';
 import { sm2Decrypt } from '../../crypto/sm2.js';

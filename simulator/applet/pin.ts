@@ -7,7 +7,7 @@ import { reloadPin } from '../../applet-spec/commands/reload-pin.js';
 import { verify } from '../../applet-spec/commands/verify.js';
 import { DGIS } from '../../applet-spec/dgis.js';
 import { SW, swTriesLeft } from '../../applet-spec/status-words.js';
-import { equalBytes } from '../../crypto/bytes.js';
+import { equalBytes } from '../../base/bytes.js';
 import { check, IsoException } from '../iso-exception.js';
 import type { AppletContext } from './applet-context.js';
 import { type Handler, type Route, route } from './route.js';

@@ -23,7 +23,7 @@ import {
   type WithdrawalSeal,
   withdrawalSealCoder,
 } from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../crypto/bytes.js';
+import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../../crypto/pboc.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Sign } from '../../crypto/sm9/sm9.js';

@@ -19,7 +19,7 @@ import {
   TRANSACTION_TYPES,
   withdrawalSealCoder,
 } from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../crypto/bytes.js';
+import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Decrypt, sm9Sign, sm9Verify } from '../../crypto/sm9/sm9.js';
 import { check, IsoException } from '../iso-exception.js';

@@ -7,7 +7,7 @@ import { exportCoins } from '../../applet-spec/commands/export-coins.js';
 import { initializeForTransfer } from '../../applet-spec/commands/initialize-for-transfer.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { CNY, PACKET_VERSION } from '../../applet-spec/value-formats.js';
-import { equalBytes } from '../../crypto/bytes.js';
+import { equalBytes } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Encrypt } from '../../crypto/sm9/sm9.js';
 import { check } from '../iso-exception.js';

@@ -17,7 +17,7 @@ import { registerCardCommands } from '../../cli/card/index.js';
 import { collectReaders } from '../../cli/card/readers.js';
 import { withCard } from '../../cli/open-card.js';
 import { DrmbCard } from '../../host/drmb-card.js';
-import { listReaders, loadPcsc, openReader } from '../../host/pcsc.js';
+import { loadPcsc, openReader } from '../../host/pcsc.js';
 import { startPcscd, waitExit } from '../../scripts/pcsc-harness.js';
 import { CardChild, maySkip, missing, READER, skipReason, sleep, spawnServe, waitReader } from './pcsc-fixture.js';
 import type { PcscdHandle } from '../../scripts/pcsc-harness.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportPacketCoder } from '../../applet-spec/value-formats.js';
-import { bytesToHex } from '../../crypto/bytes.js';
+import { bytesToHex } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { mintCoins } from '../../bank/mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from '../../bank/registry.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex, hexToBytes } from '../../crypto/bytes.js';
+import { bytesToHex, hexToBytes } from '../../base/bytes.js';
 import {
   findPcscd,
   livePcscdPids,

@@ -1,4 +1,4 @@
-/** @module Byte helpers shared by the crypto modules: concatenation, XOR, constant-time comparison, wiping, big-endian integers. */
+/** @module Byte helpers every layer shares: concatenation, XOR, constant-time comparison, wiping, big-endian integers. */
 import { bytesToHex, concatBytes, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 
 export { bytesToHex, concatBytes, hexToBytes, randomBytes };
