@@ -8,6 +8,7 @@ import {
   type Coder,
   constant,
   empty,
+  type Infer,
   pinBlockFormat2,
   struct,
   tlv,
@@ -292,6 +293,9 @@ export const DGIS = {
 } as const;
 
 export type DgiName = keyof typeof DGIS;
+
+/** The clear value of a DGI, as its coder reads and writes it. */
+export type DgiValue<N extends DgiName> = Infer<(typeof DGIS)[N]['coder']>;
 
 /** SM2 ciphertext overhead C1 (65) + C3 (32) for DGIs protected with `sm2`. */
 export const SM2_CIPHERTEXT_OVERHEAD = 65 + 32;

@@ -221,6 +221,23 @@ async function recorded<T>(
 }
 
 /**
+ * Before a stage writes anything: a card past the stage's starting state is skipped (recorded, never
+ * an error, so a batch can be run again); a card whose cryptogram already failed with these keys is
+ * refused unless --force, as the card counts failed authentications (GP 2.3 11.8.2).
+ */
+function stageGate(ctx: PersoContext, base: { cardId: string; stage: 'prepare' | 'issue'; profileHash: string }, state: string, from: 'BLANK' | 'PREPARED', apdus: number, t0: number): PersoResult | undefined {
+  const { cardId, stage } = base;
+  if (state !== from) {
+    record(ctx, { ...base, result: 'skipped', steps: ['select'], error: `card is already ${state}` });
+    return { cardId, stage, result: 'skipped', reason: `card is already ${state}`, apdus, durationMs: performance.now() - t0 };
+  }
+  if (!ctx.force && ctx.manifest && ctx.manifest.cryptogramFailures(cardId, stage) > 0) {
+    throw new PersoError(`card ${cardId}: a failed card cryptogram is on record for these keys; refusing to try again (use --force after checking the keys)`, cardId);
+  }
+  return undefined;
+}
+
+/**
  * Central-bank card prep of the card behind `transport` (BLANK -> PREPARED). Reports a card that is
  * already prepared or issued as skipped, never rewrites it. Refuses a card with a recorded failed
  * cryptogram unless ctx.force. Security: opens SCP03 with the card's diversified personalization keys.
@@ -232,13 +249,8 @@ export async function prepareCard(transport: Transport, profile: LoadedProfile<P
   const info = await card.select();
   const cardId = info.cardId ?? ((await card.getData('cardId')) as string);
   const base = { cardId, stage: 'prepare' as const, profileHash: profile.hash };
-  if (info.state !== 'BLANK') {
-    record(ctx, { ...base, result: 'skipped', steps: ['select'], error: `card is already ${info.state}` });
-    return { cardId, stage: 'prepare', result: 'skipped', reason: `card is already ${info.state}`, apdus: wire.count, durationMs: performance.now() - t0 };
-  }
-  if (!ctx.force && ctx.manifest && ctx.manifest.cryptogramFailures(cardId, 'prepare') > 0) {
-    throw new PersoError(`card ${cardId}: a failed card cryptogram is on record for these keys; refusing to try again (use --force after checking the keys)`, cardId);
-  }
+  const skipped = stageGate(ctx, base, info.state, 'BLANK', wire.count, t0);
+  if (skipped) return skipped;
   const steps = ['select'];
   return recorded(ctx, base, steps, async () => {
     const scpKeys = cardScpKeys(keys.cbMaster, cardIdToBytes(cardId));
@@ -287,13 +299,8 @@ export async function issueCard(
   if (!info.cardId) throw new PersoError('card is BLANK: run drmb perso prepare first');
   const cardId = info.cardId;
   const base = { cardId, stage: 'issue' as const, profileHash: profile.hash };
-  if (info.state !== 'PREPARED') {
-    record(ctx, { ...base, result: 'skipped', steps: ['select'], error: `card is already ${info.state}` });
-    return { cardId, stage: 'issue', result: 'skipped', reason: `card is already ${info.state}`, apdus: wire.count, durationMs: performance.now() - t0 };
-  }
-  if (!ctx.force && ctx.manifest && ctx.manifest.cryptogramFailures(cardId, 'issue') > 0) {
-    throw new PersoError(`card ${cardId}: a failed card cryptogram is on record for these keys; refusing to try again (use --force after checking the keys)`, cardId);
-  }
+  const skipped = stageGate(ctx, base, info.state, 'PREPARED', wire.count, t0);
+  if (skipped) return skipped;
   const steps = ['select'];
   return recorded(ctx, base, steps, async () => {
     const certValue = (await card.getData('cardCertificate')) as Uint8Array;

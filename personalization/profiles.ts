@@ -9,6 +9,7 @@ import { hex } from '../base/hex.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { sm3 } from '../crypto/sm3.js';
 import { CNY, MAX_SINGLE_LIMIT_FEN } from '../applet-spec/value-formats.js';
+import type { DgiValue } from '../applet-spec/dgis.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -519,14 +520,7 @@ export function identityFor(profile: IssueProfile, ids: { cardId: string; phone?
 // DGI values from profiles (applet-spec/dgis.ts coders)
 
 /** DGI 0101 card record. */
-export function cardRecordValue(p: PrepareProfile, cardId: string): {
-  cardId: string;
-  effectiveDate: string;
-  expiryDate: string;
-  institution: string;
-  cardForm: number;
-  applicationVersion: Uint8Array;
-} {
+export function cardRecordValue(p: PrepareProfile, cardId: string): DgiValue<'cardRecord'> {
   const v = p.applicationVersion;
   return {
     cardId,
@@ -539,22 +533,12 @@ export function cardRecordValue(p: PrepareProfile, cardId: string): {
 }
 
 /** DGI 9102 FCI proprietary data: the application label in ASCII. */
-export function fciValue(p: PrepareProfile): { applicationLabel: Uint8Array } {
+export function fciValue(p: PrepareProfile): DgiValue<'fci'> {
   return { applicationLabel: new TextEncoder().encode(p.label) };
 }
 
-/** ISO 4217 numeric code of the yuan (tag 5F2A). */
-
 /** DGI E002 risk defaults. */
-export function riskDefaultsValue(p: PrepareProfile): {
-  currency: string;
-  singleLimit: number;
-  balanceCap: number;
-  offlineCountLimit: number;
-  offlineAmountLimit: number;
-  maxCoins: number;
-  pinThreshold: number;
-} {
+export function riskDefaultsValue(p: PrepareProfile): DgiValue<'riskDefaults'> {
   const r = p.risk;
   return {
     currency: CNY,
@@ -568,13 +552,7 @@ export function riskDefaultsValue(p: PrepareProfile): {
 }
 
 /** DGI E101 tier caps. */
-export function tierCapsValue(p: IssueProfile): {
-  balanceCap: number;
-  singleLimit: number;
-  offlineCountLimit: number;
-  offlineAmountLimit: number;
-  pinThreshold?: number;
-} {
+export function tierCapsValue(p: IssueProfile): DgiValue<'tierCaps'> {
   const c = p.caps;
   const out: ReturnType<typeof tierCapsValue> = {
     balanceCap: c.balanceCapFen,
@@ -587,7 +565,7 @@ export function tierCapsValue(p: IssueProfile): {
 }
 
 /** DGI 9010 PIN try limit. */
-export function pinTryLimitValue(p: IssueProfile): { tryLimit: number } {
+export function pinTryLimitValue(p: IssueProfile): DgiValue<'pinTryLimit'> {
   return { tryLimit: p.pin.tryLimit };
 }
 
@@ -599,16 +577,7 @@ export function pinPolicyProblem(p: IssueProfile, pin: string): string | undefin
 }
 
 /** Value of DGI 0201 (applet-spec DGIS.holderRecord). */
-export interface HolderRecordValue {
-  holderName?: string;
-  holderIdType?: number;
-  holderIdNumber?: string;
-  holderHash?: Uint8Array;
-  holderPhone?: string;
-  bankCode: string;
-  walletId: string;
-  realNameTier: number;
-}
+export type HolderRecordValue = DgiValue<'holderRecord'>;
 
 /**
  * DGI 0201 for this holder: real-name cards carry holderName, holderIdType, holderIdNumber and
