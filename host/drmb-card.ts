@@ -258,19 +258,19 @@ export class DrmbCard {
 
   /** Coins on the card, by READ RECORD until 6A83. Security: PIN verified since SELECT. */
   async listCoins(): Promise<Coin[]> {
-    const out: Coin[] = [];
-    for (let record = 1; ; record++) {
-      const r = await this.session.exchange(C.readCoinRecord, { record }, { accept: [SW.RECORD_NOT_FOUND] });
-      if (r.sw === SW.RECORD_NOT_FOUND) return out;
-      out.push(r.value!);
-    }
+    return this.readRecords(C.readCoinRecord);
   }
 
   /** The transaction log, most recent first. Security: none. */
   async readLog(): Promise<LogRecord[]> {
-    const out: LogRecord[] = [];
+    return this.readRecords(C.readLogRecord);
+  }
+
+  /** READ RECORD 1, 2, ... of a record file until the card answers 6A83 (ISO 7816-4 11.3.3). */
+  private async readRecords<T>(command: Command<{ record: number }, T>): Promise<T[]> {
+    const out: T[] = [];
     for (let record = 1; ; record++) {
-      const r = await this.session.exchange(C.readLogRecord, { record }, { accept: [SW.RECORD_NOT_FOUND] });
+      const r = await this.session.exchange(command, { record }, { accept: [SW.RECORD_NOT_FOUND] });
       if (r.sw === SW.RECORD_NOT_FOUND) return out;
       out.push(r.value!);
     }
