@@ -3,6 +3,7 @@
  * (CardSession, DrmbCard), the profile, the per-card keys derived from the profile's master key files
  * the way the host derives them (keys/card-keys.ts), and the checks every case shares.
  */
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { hex } from '../base/hex.js';
 import type { ApplicationKeyName } from '../applet-spec/dgis.js';
@@ -18,10 +19,6 @@ import { cardApplicationKeys, cardIdToBytes, cardIssuanceKeys, cardScpKeys } fro
 import { type CardState, readCardState, stateDifferences } from './card-state.js';
 import { CaseFailure, CaseSkip } from './conformance-case.js';
 import type { ConformanceProfile } from './profile.js';
-
-/** SCP03 key versions: personalization (cb-master) and issuance (issuance-master). */
-export const KVN_PERSONALIZATION = 0x30;
-export const KVN_ISSUANCE = 0x31;
 
 export class CaseContext {
   readonly session: CardSession;
@@ -65,8 +62,8 @@ export class CaseContext {
 
   /** The card's SCP03 static keys of this key version, derived (KDF3 by card ID) from the profile's masters. */
   scpKeys(kvn: number): Scp03StaticKeys {
-    if (kvn === KVN_PERSONALIZATION && this.profile.keys.cbMaster) return cardScpKeys(this.profile.keys.cbMaster, cardIdToBytes(this.cardId()));
-    if (kvn === KVN_ISSUANCE && this.profile.keys.issuanceMaster) return cardIssuanceKeys(this.profile.keys.issuanceMaster, cardIdToBytes(this.cardId()));
+    if (kvn === KEY_VERSIONS.PERSONALIZATION && this.profile.keys.cbMaster) return cardScpKeys(this.profile.keys.cbMaster, cardIdToBytes(this.cardId()));
+    if (kvn === KEY_VERSIONS.ISSUANCE && this.profile.keys.issuanceMaster) return cardIssuanceKeys(this.profile.keys.issuanceMaster, cardIdToBytes(this.cardId()));
     throw new CaseSkip(`the profile has no master key file for key version ${kvn.toString(16)}`);
   }
 

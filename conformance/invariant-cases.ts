@@ -4,6 +4,7 @@
  * limits) and the command-specific status words that need a prepared card to provoke. Each needs
  * only what it names: the runner skips it otherwise.
  */
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { fromHex } from '../base/hex.js';
 import * as C from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
@@ -11,7 +12,7 @@ import { COMMANDS } from '../applet-spec/commands.js';
 import { SW, swTriesLeft } from '../applet-spec/status-words.js';
 import { equalBytes } from '../base/bytes.js';
 import { CardSession } from '../host/card-session.js';
-import { type CaseContext, KVN_PERSONALIZATION } from './case-context.js';
+import { type CaseContext } from './case-context.js';
 import { CaseSkip, check, type ConformanceCase } from './conformance-case.js';
 import { refusalCase } from './spec-cases.js';
 import { CONFORMANCE_TERMINAL_ID, loadAndCheck, loadOneCoin, mintTestCoin, purchaseAndCheck, readNumber } from './value-moves.js';
@@ -93,7 +94,7 @@ function commandSwCases(): ConformanceCase[] {
       needs: { states: ['BLANK'] },
       what: 'INITIALIZE UPDATE',
       expected: [SW.REFERENCED_DATA_NOT_FOUND],
-      provoke: (ctx) => ctx.send(C.initializeUpdate, { keyVersion: 0x31, hostChallenge: new Uint8Array(8) }),
+      provoke: (ctx) => ctx.send(C.initializeUpdate, { keyVersion: KEY_VERSIONS.ISSUANCE, hostChallenge: new Uint8Array(8) }),
     }),
     refusalCase({
       id: 'INITLOAD-SW-9403-KEYINDEX',
@@ -371,7 +372,7 @@ function valueCases(): ConformanceCase[] {
       prepare: async (ctx) => void (await loadOneCoin(ctx, 100)),
       provoke: async (ctx) => {
         await ctx.select();
-        const channel = await ctx.card.openSecureChannel(ctx.scpKeys(KVN_PERSONALIZATION), { kvn: KVN_PERSONALIZATION });
+        const channel = await ctx.card.openSecureChannel(ctx.scpKeys(KEY_VERSIONS.PERSONALIZATION), { kvn: KEY_VERSIONS.PERSONALIZATION });
         const r = await new CardSession(channel).exchange(C.setStatus, { aid: DRMB_AID }, { secure: false, accept: [SW.CONDITIONS_OF_USE_NOT_SATISFIED] });
         return { sw: r.sw, data: r.data };
       },

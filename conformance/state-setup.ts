@@ -3,9 +3,10 @@
  * lifecycle's own transitions: LOCKED from ISSUED by APPLICATION BLOCK (issuer MAC key), TERMINATED
  * from BLANK or PREPARED by SET STATUS over SCP03 (personalization keys). Needs the profile's cb-master.
  */
+import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import type { AppState } from '../applet-spec/lifecycle.js';
 import type { Transport } from '../host/transport.js';
-import { CaseContext, KVN_PERSONALIZATION } from './case-context.js';
+import { CaseContext } from './case-context.js';
 import type { ConformanceProfile } from './profile.js';
 import type { ConformanceTarget } from './target.js';
 
@@ -28,7 +29,7 @@ export async function freshCardIn(target: ConformanceTarget, state: AppState, pr
       if (!t) continue;
       const ctx = new CaseContext(t, profile);
       await ctx.select();
-      const channel = await ctx.card.openSecureChannel(ctx.scpKeys(KVN_PERSONALIZATION), { kvn: KVN_PERSONALIZATION });
+      const channel = await ctx.card.openSecureChannel(ctx.scpKeys(KEY_VERSIONS.PERSONALIZATION), { kvn: KEY_VERSIONS.PERSONALIZATION });
       await ctx.card.terminate(channel);
       return t;
     }
