@@ -1,0 +1,66 @@
+/**
+ * @module `drmb conformance --reader "Virtual PCD 00 00" --profile … --junit …` against an ISSUED
+ * card served by `drmb sim serve` through pcscd + vpcd: the non-destructive suite passes with no
+ * failure, the cases that need a fresh card in another state skip with their reason (a reader cannot
+ * give one), and the JUnit file counts what ran. Skipped outside CI only when pcscd / vpcd are not
+ * installed, never in CI.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConformance, type ConformanceIo } from '../../cli/conformance/index.js';
+import { loadPcsc } from '../../host/pcsc.js';
+import { startPcscd, waitExit, type PcscdHandle } from '../../scripts/pcsc-harness.js';
+import { conformanceCards } from '../conformance-cards.js';
+import { type CardChild, maySkip, missing, READER, skipReason, spawnServe, waitReader } from './pcsc-fixture.js';
+
+if (maySkip) console.warn(`test/pcsc/conformance-pcsc.test.ts skipped: ${skipReason}`);
+
+describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipped: ${skipReason})`}`, { timeout: 120_000 }, () => {
+  let pcscd: PcscdHandle | undefined;
+  let serve: CardChild | undefined;
+  let dir: string;
+  let profilePath: string;
+
+  beforeAll(async () => {
+    if (missing.length) throw new Error(`CI=${process.env.CI}: the PC/SC suite cannot be skipped in CI; ${skipReason}`);
+    await loadPcsc();
+    const cards = await conformanceCards();
+    profilePath = cards.profilePath;
+    dir = mkdtempSync(join(tmpdir(), 'drmb-conformance-pcsc-'));
+    const imageFile = join(dir, 'issued.json');
+    writeFileSync(imageFile, cards.images.ISSUED!);
+    pcscd = await startPcscd();
+    serve = spawnServe(imageFile);
+    await serve.waitFor('card inserted in vpcd 127.0.0.1:35963', 20_000);
+    await waitReader(true);
+  }, 120_000);
+
+  afterAll(async () => {
+    try {
+      if (serve?.alive) {
+        serve.send('quit');
+        if ((await waitExit(serve.child, 5000)) === undefined) serve.child.kill('SIGKILL');
+      }
+    } finally {
+      await pcscd?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('passes every case the served card can run, skips the rest with a reason, and writes a JUnit file that counts them', async () => {
+    const lines: string[] = [];
+    const io: ConformanceIo = { err: (l) => lines.push(l), out: () => {}, isTty: false, ask: async () => 'n' };
+    const junit = join(dir, 'out.xml');
+    const results = await runConformance({ reader: READER, profile: profilePath, junit }, io);
+    const failed = results.filter((r) => r.verdict === 'fail');
+    expect(failed.map((r) => `${r.id}: ${r.reason ?? ''}`)).toEqual([]);
+    const passed = results.filter((r) => r.verdict === 'pass');
+    expect(passed.length).toBeGreaterThan(50);
+    for (const r of results.filter((x) => x.verdict === 'skip')) expect(r.reason, r.id).toBeTruthy();
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain(`tests="${results.length}"`);
+    expect(xml).toContain('failures="0"');
+  });
+});
