@@ -4,9 +4,9 @@ import { jsonReport, junitReport, progressLine, xmlEscape } from './report.js';
 import type { CaseResult } from './runner.js';
 
 const results: CaseResult[] = [
-  { id: 'GETBAL-EX-1', clause: 'JR/T 0025.2 GET BALANCE', rule: 'r1', verdict: 'pass', apdus: ['A>> (4+0000) 80 5C 00 02 04'], ms: 1.5 },
-  { id: 'INV-LOAD', clause: 'load <&> "x"', rule: 'r2', verdict: 'fail', reason: 'TAC <wrong> & bad \u0001', apdus: [], ms: 2 },
-  { id: 'VERIFY-SW-63CX-ISSUED', clause: "it's", rule: 'r3', verdict: 'skip', reason: 'the profile has no PIN', apdus: [], ms: 0 },
+  { id: 'GETBAL-EX-1', clause: 'JR/T 0025.2 GET BALANCE', rule: 'r1', verdict: 'pass', apdus: ['A>> (4+0000) 80 5C 00 02 04'], exchanges: [{ command: 'getBalance', sw: 0x9000, state: 'ISSUED' }], ms: 1.5 },
+  { id: 'INV-LOAD', clause: 'load <&> "x"', rule: 'r2', verdict: 'fail', reason: 'TAC <wrong> & bad \u0001', apdus: [], exchanges: [], ms: 2 },
+  { id: 'VERIFY-SW-63CX-ISSUED', clause: "it's", rule: 'r3', verdict: 'skip', reason: 'the profile has no PIN', apdus: [], exchanges: [], ms: 0 },
 ];
 
 /** A strict little XML 1.0 reader: elements nest and close, attributes are quoted, only the five entities occur. Returns element names with their attributes. */
@@ -65,6 +65,8 @@ describe('JSON report and progress', () => {
     expect(doc.counts).toEqual({ total: 3, passed: 1, failed: 1, skipped: 1 });
     expect(doc.cases[0]).toEqual({ id: 'GETBAL-EX-1', clause: 'JR/T 0025.2 GET BALANCE', rule: 'r1', verdict: 'pass', apdus: ['A>> (4+0000) 80 5C 00 02 04'], ms: 1.5 });
     expect(doc.cases[2].reason).toBe('the profile has no PIN');
+    expect(doc.coverage.commands.sent).toBe(1);
+    expect(doc.coverage.perCommand.find((c: { id: string }) => c.id === 'getBalance')).toMatchObject({ sent: true, answered: [0x9000], sentIn: ['ISSUED'] });
   });
 
   it('progress names the verdict and, for a failure or skip, the reason', () => {

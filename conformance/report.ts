@@ -4,6 +4,7 @@
  * text escaped for XML 1.0.
  */
 import type { CaseResult } from './runner.js';
+import { specCoverage } from './spec-coverage.js';
 
 export interface SuiteCounts {
   total: number;
@@ -44,6 +45,7 @@ export function jsonReport(results: readonly CaseResult[], target: string, start
     target,
     startedAt,
     counts: countResults(results),
+    coverage: specCoverage(results.flatMap((r) => r.exchanges)),
     cases: results.map((r) => ({ id: r.id, clause: r.clause, rule: r.rule, verdict: r.verdict, reason: r.reason, apdus: r.apdus, ms: r.ms })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

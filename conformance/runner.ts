@@ -10,6 +10,7 @@ import type { Transport } from '../host/transport.js';
 import { CaseContext } from './case-context.js';
 import { CaseFailure, CaseSkip, type ConformanceCase } from './conformance-case.js';
 import type { ConformanceProfile } from './profile.js';
+import { type Exchange, exchangeRecorder } from './spec-coverage.js';
 import { freshCardIn } from './state-setup.js';
 import type { ConformanceTarget } from './target.js';
 
@@ -24,6 +25,8 @@ export interface CaseResult {
   reason?: string;
   /** the trace lines of the case's APDUs, secrets redacted */
   apdus: string[];
+  /** each command's final status word and the state it was sent in, for spec coverage */
+  exchanges: Exchange[];
   ms: number;
 }
 
@@ -63,19 +66,19 @@ export function unmetNeed(c: ConformanceCase, target: ConformanceTarget, o: RunO
 }
 
 /** The card for a case: a fresh one in a state it needs, or the card as it is when that is in a state it needs. */
-async function cardFor(c: ConformanceCase, target: ConformanceTarget, profile: ConformanceProfile): Promise<Transport | string> {
+async function cardFor(c: ConformanceCase, target: ConformanceTarget, profile: ConformanceProfile): Promise<{ transport: Transport; state?: AppState } | string> {
   const states = c.needs.states;
-  if (!states) return target.transport();
+  if (!states) return { transport: await target.transport() };
   if (target.fresh) {
     for (const s of states) {
       const t = await freshCardIn(target, s, profile);
-      if (t) return t;
+      if (t) return { transport: t, state: s };
     }
     return `the target has no card in state ${states.join(' or ')}${profile.keys.cbMaster ? '' : ' (a cbMaster key file would let it derive LOCKED and TERMINATED)'}`;
   }
   const t = await target.transport();
   const current = await currentState(t, profile);
-  if (current && states.includes(current)) return t;
+  if (current && states.includes(current)) return { transport: t, state: current };
   return `the card is ${current ?? 'not selectable'}; the case needs ${states.join(' or ')}, which a reader cannot make`;
 }
 
@@ -94,7 +97,8 @@ export async function runCases(cases: readonly ConformanceCase[], target: Confor
   for (const c of cases) {
     const t0 = now();
     const apdus: string[] = [];
-    const base = { id: c.id, clause: c.clause, rule: c.rule, apdus };
+    const exchanges: Exchange[] = [];
+    const base = { id: c.id, clause: c.clause, rule: c.rule, apdus, exchanges };
     let result: CaseResult;
     const unmet = unmetNeed(c, target, o);
     if (unmet) result = { ...base, verdict: 'skip', reason: unmet, ms: 0 };
@@ -103,7 +107,8 @@ export async function runCases(cases: readonly ConformanceCase[], target: Confor
         const card = await cardFor(c, target, o.profile);
         if (typeof card === 'string') result = { ...base, verdict: 'skip', reason: card, ms: 0 };
         else {
-          const ctx = new CaseContext(trace({ sink: (line) => apdus.push(line), now })(card), o.profile);
+          const traced = trace({ sink: (line) => apdus.push(line), now })(exchangeRecorder(exchanges, card.state)(card.transport));
+          const ctx = new CaseContext(traced, o.profile);
           await c.run(ctx);
           result = { ...base, verdict: 'pass', ms: now() - t0 };
         }

@@ -84,6 +84,12 @@ describe('layering', () => {
     }
   });
 
+  it('type-checks every library folder and every folder of tests, scripts and benchmarks (tsconfig.json include), and builds every library folder (tsconfig.build.json)', () => {
+    const include = (file: string): string[] => JSON.parse(readFileSync(join(ROOT, file), 'utf8')).include;
+    expect(include('tsconfig.json')).toEqual(expect.arrayContaining([...libraryFolders, 'test', 'scripts', 'bench']));
+    expect(include('tsconfig.build.json')).toEqual(expect.arrayContaining(libraryFolders));
+  });
+
   it('has no import against the declared order, and no exception', () => {
     expect(violations()).toEqual([]);
   });

@@ -1,5 +1,9 @@
 /** @module `drmb conformance` argument errors: each is one UsageError line naming the argument, before any card is touched. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformanceCards } from '../../test/conformance-cards.js';
 import { UsageError } from '../output.js';
 import { type ConformanceIo, type ConformanceOptions, runConformance } from './index.js';
 
@@ -48,4 +52,23 @@ describe('drmb conformance arguments', () => {
     expect(o.text.join('')).toContain('GETBAL-EX-1\n  clause: JR/T 0025.2 GET BALANCE');
     expect(o.text.join('')).not.toContain('INV-LOAD');
   });
+});
+
+describe('drmb conformance --sim with one image per state', () => {
+  it('runs every case, each on a fresh card in the state it needs, none skipped, and reports the coverage of the command set', async () => {
+    const cards = await conformanceCards();
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-conformance-cli-'));
+    const images = (['BLANK', 'PREPARED', 'ISSUED'] as const).map((state) => {
+      const file = join(dir, `${state.toLowerCase()}.json`);
+      writeFileSync(file, cards.images[state]!);
+      return file;
+    });
+    const out = io();
+    const results = await runConformance({ sim: images, profile: cards.profilePath, coverage: true }, out);
+    expect(results.filter((r) => r.verdict !== 'pass').map((r) => `${r.id} ${r.verdict}: ${r.reason}`)).toEqual([]);
+    const table = out.text.join('');
+    expect(table).toMatch(/^coverage: (\d+)\/\1 commands/);
+    // cases ran on cards in every lifecycle state: SELECT was answered in each
+    expect(table).toMatch(/SELECT +\d+\/\d+ +SWs +states BLANK,PREPARED,ISSUED,LOCKED,TERMINATED/);
+  }, 120_000);
 });

@@ -18,9 +18,11 @@ import { openReader } from '../../host/pcsc.js';
 import { UsageError } from '../output.js';
 import { loadSimImage } from '../sim/load-sim-image.js';
 import { simTarget } from './sim-target.js';
+import { formatCoverageLine, formatCoverageTable, specCoverage } from '../../conformance/spec-coverage.js';
 
 export interface ConformanceOptions {
-  sim?: string;
+  /** one image, or several in different lifecycle states (each case gets a fresh card in the state it needs) */
+  sim?: string | string[];
   reader?: string;
   profile?: string;
   list?: boolean;
@@ -30,6 +32,7 @@ export interface ConformanceOptions {
   yes?: boolean;
   json?: string;
   junit?: string;
+  coverage?: boolean;
 }
 
 /** Where the command talks: stderr lines, the confirmation question, whether stdin is a terminal. */
@@ -63,7 +66,7 @@ export function formatCaseList(cases: readonly ConformanceCase[]): string {
 export function checkConformanceOptions(o: ConformanceOptions): void {
   if (o.sim !== undefined && o.reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
   if (!o.list && o.sim === undefined && o.reader === undefined) throw new UsageError('give the card under test: --sim <image> or --reader <name>');
-  if (o.sim !== undefined && !existsSync(o.sim)) throw new UsageError(`--sim: card image ${o.sim} does not exist`);
+  for (const image of simImages(o)) if (!existsSync(image)) throw new UsageError(`--sim: card image ${image} does not exist`);
   if (o.profile !== undefined && !existsSync(o.profile)) throw new UsageError(`--profile: ${o.profile} does not exist`);
   if (o.yes && !o.destructive) throw new UsageError('--yes confirms --destructive, which is not given');
   for (const [name, file] of [['--json', o.json], ['--junit', o.junit]] as const) {
@@ -74,10 +77,19 @@ export function checkConformanceOptions(o: ConformanceOptions): void {
   }
 }
 
+/** The --sim images, given once or repeated. */
+function simImages(o: ConformanceOptions): string[] {
+  return o.sim === undefined ? [] : [o.sim].flat();
+}
+
 async function openTarget(o: ConformanceOptions): Promise<ConformanceTarget> {
-  if (o.sim !== undefined) {
-    const card = await loadSimImage(o.sim);
-    return simTarget([card.toImage()], `simulated card ${o.sim}`);
+  const images = simImages(o);
+  if (images.length) {
+    const cards = await Promise.all(images.map((image) => loadSimImage(image)));
+    return simTarget(
+      cards.map((card) => card.toImage()),
+      `simulated card ${images.join(', ')}`,
+    );
   }
   const reader = await openReader(o.reader);
   return { description: reader.description, transport: async () => reader, close: () => reader.close() };
@@ -110,6 +122,9 @@ export async function runConformance(o: ConformanceOptions, io: ConformanceIo = 
   if (o.json) writeFileSync(o.json, jsonReport(results, target.description, startedAt));
   if (o.junit) writeFileSync(o.junit, junitReport(results, target.description, startedAt));
   io.err(formatSummary(results, target.description));
+  const coverage = specCoverage(results.flatMap((r) => r.exchanges));
+  if (o.coverage) io.out(formatCoverageTable(coverage));
+  else io.err(formatCoverageLine(coverage));
   return results;
 }
 
@@ -119,7 +134,7 @@ export function registerConformance(program: Cli): void {
   program
     .command('conformance')
     .description('run the conformance suite against a card: simulated (--sim) or in any PC/SC reader (--reader)')
-    .option('--sim <image>', 'an in-process simulated card loaded from this image (the file is never written)')
+    .option('--sim <image>', 'an in-process simulated card loaded from this image (never written); repeatable, one image per lifecycle state, so that cases needing a BLANK, PREPARED or ISSUED card each get a fresh one', collect)
     .option('--reader <name|index>', 'a PC/SC reader: a real card, or one served by drmb sim serve')
     .option('--profile <file>', 'what the tester knows of the card: state, key files, PIN (see docs/conformance.md)')
     .option('--list', 'list the cases (ID, clause, needs, rule) and run nothing')
@@ -129,6 +144,7 @@ export function registerConformance(program: Cli): void {
     .option('--yes', 'confirm --destructive without asking (no terminal)')
     .option('--json <file>', 'write the JSON report (ID, clause, verdict, reason, APDUs, ms)')
     .option('--junit <file>', 'write a JUnit XML report')
+    .option('--coverage', 'print, per command, the listed status words the card answered and the states it was sent in')
     .exitOverride()
     .action(async (o: ConformanceOptions) => {
       const results = await runConformance(o);
