@@ -1,7 +1,6 @@
-/** @module Exact-coin selection: exact sets or none, fewest coins, the tie-break, the coin-list limit, and the card's own choice. */
+/** @module Exact-coin selection: exact sets or none, fewest coins, the tie-break, and the coin-list limit. */
 import { describe, expect, it } from 'vitest';
 import { type Coin, MAX_COINS_PER_TRANSFER } from '../applet-spec/value-formats.js';
-import { DrmbApplet } from '../simulator/drmb-applet.js';
 import { selectExactCoins } from './select-exact-coins.js';
 
 /** A coin of a denomination with serial byte `i` (selection reads only the denomination; order is by serial here). */
@@ -45,17 +44,5 @@ describe('selectExactCoins', () => {
     const pennies = Array.from({ length: MAX_COINS_PER_TRANSFER + 1 }, (_, i) => coin(100, i));
     expect(selectExactCoins(pennies, 100 * MAX_COINS_PER_TRANSFER)).toHaveLength(MAX_COINS_PER_TRANSFER);
     expect(selectExactCoins(pennies, 100 * (MAX_COINS_PER_TRANSFER + 1))).toBeUndefined();
-  });
-
-  it("makes the card's choice (DrmbApplet.selectCoins) on random purses and amounts", () => {
-    let seed = 7;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), Math.floor((seed / 2 ** 31) * n));
-    const denominations = [10000, 5000, 2000, 1000, 500, 100, 50, 37];
-    for (let round = 0; round < 300; round++) {
-      const purse = Array.from({ length: 1 + rand(12) }, (_, i) => coin(denominations[rand(denominations.length)], i));
-      // Half the amounts are sums of some of the coins (payable), half anything up to a little above the purse.
-      const amountFen = round % 2 ? purse.filter(() => rand(2)).reduce((s, c) => s + c.body.denominationFen, 0) : 1 + rand(purse.reduce((s, c) => s + c.body.denominationFen, 0) + 100);
-      expect(serials(selectExactCoins(purse, amountFen))).toEqual(serials(DrmbApplet.selectCoins(purse, amountFen)));
-    }
   });
 });

@@ -898,7 +898,11 @@ describe('CREDIT FOR LOAD', () => {
   });
 
   it('answers 9418 for a coin expired on the load date', () => {
-    expect(refused(fundedA, [mintCoin(1_000, { expiryDate: '20251231' })])).toBe(0x9418);
+    expect(refused(fundedA, [mintCoin(1_000, { expiryDate: '20260101' })])).toBe(0x9418);
+  });
+
+  it('answers 9410 for a central-bank-signed coin whose expiry date precedes its issue date (a malformed coin, coins/ checkCoin)', () => {
+    expect(refused(fundedA, [mintCoin(1_000, { expiryDate: '20251231' })])).toBe(0x9410);
   });
 
   it('answers 6A84 when the coins do not fit the free slots', () => {

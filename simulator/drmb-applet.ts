@@ -16,7 +16,6 @@ import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-command.js';
 import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
-import { type Coin } from '../applet-spec/value-formats.js';
 import { randomBytes } from '../base/bytes.js';
 import { AppletContext } from './applet/applet-context.js';
 import { cardData } from './applet/card-data.js';
@@ -29,7 +28,6 @@ import { purchase } from './applet/purchase.js';
 import { receive } from './applet/receive.js';
 import type { Route } from './applet/route.js';
 import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet/secure-channel.js';
-import { selectCoins } from './applet/select-coins.js';
 import { transfer } from './applet/transfer.js';
 import type { Applet } from './card-os.js';
 import type { CardMemory } from './card-memory.js';
@@ -61,11 +59,6 @@ export class DrmbApplet implements Applet {
     for (const c of COMMANDS) {
       if (c !== select && c !== getResponse && !ROUTES.has(c)) throw new Error(`DrmbApplet: no handler for ${c.name}`);
     }
-  }
-
-  /** Coins adding up to exactly `amountFen`, fewest first (see select-coins.ts). */
-  static selectCoins(coins: Coin[], amountFen: number): Coin[] | undefined {
-    return selectCoins(coins, amountFen);
   }
 
   // ---- card OS interface ---------------------------------------------------------------------

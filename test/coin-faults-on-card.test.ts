@@ -1,8 +1,8 @@
 /**
  * @module The card and coins/ agree: for each fault verifyExportPacket (and verifyCoinList) names, the
  * simulated card's IMPORT COINS (and CREDIT FOR LOAD) answers the status word the fault maps to in the
- * tables below, on the same packets, really signed and minted, altered in one place. The tables are the
- * card's mapping, ready for the applet to take once it verifies through coins/.
+ * tables below, on the same packets, really signed and minted, altered in one place. The tables are
+ * written out here, apart from the applet's IMPORT_FAULT_SW, so that a changed status word fails here.
  */
 import { describe, expect, it } from 'vitest';
 import { SW } from '../applet-spec/status-words.js';
@@ -17,10 +17,11 @@ import { bytesToHex, concatBytes, randomBytes } from '../base/bytes.js';
 import { sm2GenerateKeyPair, sm2Sign } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Decrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9Sign } from '../crypto/sm9/sm9.js';
+import { IMPORT_FAULT_SW } from '../simulator/applet/receive.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { cmd, identityFor, issueCard, loadCoins, mintCoin, prepareCard, selectApplet, send, systemKeys } from './card-fixture.js';
 
-/** IMPORT COINS: the status word of each packet fault (simulator/drmb-applet.ts importCoins). */
+/** IMPORT COINS: the status word of each packet fault. */
 const IMPORT_COINS_SW: Record<ExportPacketFaultName, number> = {
   format: SW.INCORRECT_DATA,
   version: SW.INCORRECT_DATA,
@@ -37,7 +38,7 @@ const IMPORT_COINS_SW: Record<ExportPacketFaultName, number> = {
   'duplicate-serial': SW.DUPLICATE_COIN_SERIAL,
 };
 
-/** CREDIT FOR LOAD: the status word of each coin fault (simulator/drmb-applet.ts creditForLoad). */
+/** CREDIT FOR LOAD: the status word of each coin fault. */
 const CREDIT_FOR_LOAD_SW: Record<CoinListFaultName, number> = {
   'coin-format': SW.COIN_SIGNATURE_INVALID,
   'coin-key': SW.COIN_SIGNATURE_INVALID,
@@ -79,6 +80,11 @@ function importAndVerify(card: SimulatedCard, identity: string, packet: Uint8Arr
 }
 
 describe('coins/ faults on the card', () => {
+  it("the applet answers each fault with the status word of these tables, faults no packet below reaches included (format, version, denomination-key)", () => {
+    expect(IMPORT_FAULT_SW).toEqual(IMPORT_COINS_SW);
+    for (const [fault, sw] of Object.entries(CREDIT_FOR_LOAD_SW)) expect([fault, IMPORT_FAULT_SW[fault as CoinListFaultName]]).toEqual([fault, sw]);
+  });
+
   /** A packet paying `coins` to the card, for a fresh receive nonce of it. */
   function packetFor(card: SimulatedCard, identity: string, coins: Coin[], o: { type?: 'TRANSFER'; withdrawalCode?: string } = {}): Uint8Array {
     const nonce = send(card, cmd('initializeForReceive'), {}).value.nonce as Uint8Array;
@@ -103,6 +109,10 @@ describe('coins/ faults on the card', () => {
     ['a good transfer with a withdrawal code', 'OK', (c, id) => packetFor(c, id, [mintCoin(1000)], { type: 'TRANSFER', withdrawalCode: '1234567890123456' })],
     ['a tampered coin byte', 'PACKET_SIGNATURE_INVALID', (c, id) => { const p = packetFor(c, id, [mintCoin(1000)]); return flipped(p, bodyStart(p) + 1 + 20); }],
     ['a changed payer signature', 'PACKET_SIGNATURE_INVALID', (c, id) => { const p = packetFor(c, id, [mintCoin(1000)]); return flipped(p, p.length - 30); }],
+    ['a changed payer signature over a forged coin (the packet is checked before its coins)', 'PACKET_SIGNATURE_INVALID', (c, id) => {
+      const p = packetFor(c, id, [mintCoin(1000, { signer: sm2GenerateKeyPair().privateKey })]);
+      return flipped(p, p.length - 30);
+    }],
     ['a body cut short', 'PACKET_SIGNATURE_INVALID', (c, id) => { const p = packetFor(c, id, [mintCoin(1000)]); return p.subarray(0, p.length - 1); }],
     ['a code the header does not commit to', 'PACKET_SIGNATURE_INVALID', (c, id) => { const p = packetFor(c, id, [mintCoin(1000)]); return flipped(p, p.length - 24); }],
     ['a forged coin', 'COIN_SIGNATURE_INVALID', (c, id) => packetFor(c, id, [mintCoin(500), mintCoin(1000, { signer: sm2GenerateKeyPair().privateKey })])],

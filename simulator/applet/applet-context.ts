@@ -1,12 +1,16 @@
 /**
  * @module AppletContext: what every handler of the D-RMB applet shares: the persistent memory, the
  * session state lost on deselect, the card's random source, and the lookups over personalization data
- * (DGIs, application keys, identity, trust anchors) and the purse's room checks.
+ * (DGIs, application keys, identity, trust anchors and their coin-key verifiers) and the purse's checks
+ * for incoming coins (room, serials held).
  */
 import type { Infer } from '../../applet-spec/codec/fields.js';
 import { cardIdCoder } from '../../applet-spec/data-objects.js';
 import { type ApplicationKeyName, DGIS, type DgiName } from '../../applet-spec/dgis.js';
 import { SW } from '../../applet-spec/status-words.js';
+import type { PacketAnchors } from '../../coins/verify-export-packet.js';
+import { bytesToHex } from '../../base/bytes.js';
+import { sm2PrecomputeVerifier, type Sm2Verifier } from '../../crypto/sm2.js';
 import type { Scp03CardSession } from '../scp03-card-session.js';
 import type { CardMemory } from '../card-memory.js';
 import { check } from '../iso-exception.js';
@@ -63,6 +67,20 @@ export interface SessionState {
   smOnWire: boolean;
 }
 
+/** Verifiers of central-bank coin keys, shared by all simulated cards (public data only): SM2 verifier tables are costly to build. */
+const verifierCache = new Map<string, Sm2Verifier>();
+
+/** The verifier of a central-bank coin key, built once per key; throws when the key is not a point of the curve. */
+export function coinVerifier(publicKey: Uint8Array): Sm2Verifier {
+  const key = bytesToHex(publicKey);
+  let v = verifierCache.get(key);
+  if (!v) {
+    v = sm2PrecomputeVerifier(publicKey);
+    verifierCache.set(key, v);
+  }
+  return v;
+}
+
 const freshSession = (): SessionState => ({ pinVerified: false, nextBlock: 0, lastBlockSeen: false, viaScp: false, smOnWire: false });
 
 /** The applet's memory, session and random source, with the lookups handlers share. */
@@ -103,6 +121,24 @@ export class AppletContext {
     const t = this.dgi('trustAnchors');
     check(t, SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'no trust anchors');
     return t;
+  }
+
+  /** The trust anchors as coins/ verifies packets and coin lists against them; 6985 before card prep. */
+  get packetAnchors(): PacketAnchors {
+    const t = this.trustAnchors;
+    return {
+      coinVerifier: (keyIndex) => {
+        const k = t.coinKeys.find((k) => k.keyIndex === keyIndex);
+        return k && coinVerifier(k.publicKey);
+      },
+      kgcSignMasterPublicKey: t.kgcSignMasterPublicKey,
+    };
+  }
+
+  /** Whether the purse holds a coin of a serial, over the coins held now: an incoming coin repeating one is refused (9411). */
+  heldSerials(): (serial: Uint8Array) => boolean {
+    const held = new Set(this.memory.coins.map((c) => bytesToHex(c.body.serial)));
+    return (serial) => held.has(bytesToHex(serial));
   }
 
   /** The card ID as its 20 digits. */

@@ -7,11 +7,12 @@ import { ALGORITHM_SM4, APPLICATION_KEY_INDEX, APPLICATION_KEY_VERSION, initiali
 import { u32 } from '../../applet-spec/codec/fields.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
+import { verifyCoinList } from '../../coins/verify-coin-list.js';
 import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocTac } from '../../crypto/pboc.js';
 import { sm3 } from '../../crypto/sm3.js';
-import { check } from '../iso-exception.js';
-import { checkIncomingCoins } from './check-incoming-coins.js';
+import { check, IsoException } from '../iso-exception.js';
+import { IMPORT_FAULT_SW } from './receive.js';
 import { type Handler, type Route, route } from './route.js';
 
 const startLoad: Handler<typeof initializeForLoad> = (r, ctx) => {
@@ -40,7 +41,9 @@ const credit: Handler<typeof creditForLoad> = (r, ctx, apdu) => {
   check(equalBytes(pbocMac(load.sessionKey, mac2Data), r.mac2), SW.MAC_INVALID, 'MAC2');
   const sum = r.coins.reduce((s, c) => s + c.body.denominationFen, 0);
   check(sum === load.amountFen && r.coins.length > 0, SW.INCORRECT_DATA, 'coins do not add up to the amount');
-  checkIncomingCoins(ctx, r.coins, r.date, coinListBytes);
+  // Each coin as IMPORT COINS checks it, with the same status words: format, key and signature (9410), expiry on the load date (9418), serial (9411).
+  const fault = verifyCoinList(r.coins, coinListBytes, { verifier: ctx.packetAnchors.coinVerifier, atDate: r.date, isHeld: ctx.heldSerials() });
+  if (fault) throw new IsoException(IMPORT_FAULT_SW[fault.fault], `coin ${fault.index}: ${fault.fault}`);
   ctx.checkRoom(sum, r.coins.length);
 
   const m = ctx.memory;

@@ -15,8 +15,7 @@ import { sm2Decrypt } from '../../crypto/sm2.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { g1FromBytes, g2FromBytes, sm9Decrypt, sm9Encrypt, sm9Sign, sm9Verify } from '../../crypto/sm9/sm9.js';
 import { check, IsoException } from '../iso-exception.js';
-import type { AppletContext } from './applet-context.js';
-import { coinVerifier } from './check-incoming-coins.js';
+import { type AppletContext, coinVerifier } from './applet-context.js';
 import { type Handler, type Route, route } from './route.js';
 
 const utf8 = new TextEncoder();

@@ -11,26 +11,21 @@ import { SW } from '../../applet-spec/status-words.js';
 import {
   type Coin,
   CNY,
-  coinListCoder,
-  exportBodyCoder,
   type ExportHeader,
   exportHeaderCoder,
   exportPacketCoder,
   NO_WITHDRAWAL_CODE,
-  NO_WITHDRAWAL_SEAL,
   PACKET_VERSION,
   TRANSACTION_TYPES,
-  type WithdrawalSeal,
-  withdrawalSealCoder,
 } from '../../applet-spec/value-formats.js';
+import { signExportPacket } from '../../coins/build-export-packet.js';
+import { selectExactCoins } from '../../coins/select-exact-coins.js';
 import { concatBytes, equalBytes } from '../../base/bytes.js';
 import { pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../../crypto/pboc.js';
 import { sm3 } from '../../crypto/sm3.js';
-import { sm9Sign } from '../../crypto/sm9/sm9.js';
 import { check } from '../iso-exception.js';
 import type { AppletContext } from './applet-context.js';
 import { type Handler, type Route, route } from './route.js';
-import { selectCoins } from './select-coins.js';
 
 /** Checks shared by INITIALIZE FOR PURCHASE and TRANSFER: balance, limits, PIN, exact coins. */
 export function checkPayment(ctx: AppletContext, amountFen: number): void {
@@ -42,28 +37,28 @@ export function checkPayment(ctx: AppletContext, amountFen: number): void {
   const use = m.offlineUse;
   check(use.count + 1 <= risk.offlineCountLimit && use.amountFen + amountFen <= risk.offlineAmountLimitFen, SW.OFFLINE_QUOTA_EXHAUSTED);
   if (amountFen > risk.pinThresholdFen) check(ctx.session.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN required above the threshold');
-  check(selectCoins(m.coins, amountFen), SW.NO_EXACT_COIN_SET);
+  check(selectExactCoins(m.coins, amountFen), SW.NO_EXACT_COIN_SET);
 }
 
 /**
- * Builds header and signed body for the coins being exported. A withdrawal code goes into the body's
- * seal with a fresh random salt; the header carries SM3 of the seal (value-formats.ts), zeros without a code.
+ * The export packet of the coins being paid, signed with the card's SM9 key and chained to the card's
+ * previous export (signExportPacket: amount = the coins' sum, coin-list hash, code commitment). A
+ * withdrawal code goes into the body's seal with a fresh random salt; without one the seal is empty.
  */
 export function buildPacket(
   ctx: AppletContext,
-  header: Omit<ExportHeader, 'coinListHash' | 'previousExportHash' | 'codeCommitment'>,
+  header: Omit<ExportHeader, 'coinListHash' | 'previousExportHash' | 'codeCommitment' | 'amountFen'>,
   coins: Coin[],
   withdrawalCode: string = NO_WITHDRAWAL_CODE,
-): { header: ExportHeader; headerBytes: Uint8Array; bodyBytes: Uint8Array; coinListBytes: Uint8Array } {
-  const seal: WithdrawalSeal = withdrawalCode === NO_WITHDRAWAL_CODE ? NO_WITHDRAWAL_SEAL : { code: withdrawalCode, salt: ctx.random(16) };
-  const codeCommitment = withdrawalCode === NO_WITHDRAWAL_CODE ? new Uint8Array(32) : sm3(withdrawalSealCoder.encode(seal));
-  const coinListBytes = coinListCoder.encode(coins);
-  const full: ExportHeader = { ...header, codeCommitment, coinListHash: sm3(coinListBytes), previousExportHash: ctx.memory.lastExportHash };
-  const headerBytes = exportHeaderCoder.encode(full);
-  const anchors = ctx.trustAnchors;
-  const signature = sm9Sign(ctx.memory.dgi('sm9SignKey')!, anchors.kgcSignMasterPublicKey, sm3(concatBytes(headerBytes, coinListBytes)));
-  const bodyBytes = exportBodyCoder.encode({ coins, signature, withdrawal: seal });
-  return { header: full, headerBytes, bodyBytes, coinListBytes };
+): { header: ExportHeader; bodyBytes: Uint8Array; coinListBytes: Uint8Array } {
+  const { headerBytes, bodyBytes, coinListBytes } = signExportPacket({
+    header: { ...header, previousExportHash: ctx.memory.lastExportHash },
+    coins,
+    withdrawal: withdrawalCode === NO_WITHDRAWAL_CODE ? undefined : { code: withdrawalCode, salt: ctx.random(16) },
+    signKey: ctx.memory.dgi('sm9SignKey')!,
+    kgcSignMasterPublicKey: ctx.trustAnchors.kgcSignMasterPublicKey,
+  });
+  return { header: exportHeaderCoder.decode(headerBytes), bodyBytes, coinListBytes };
 }
 
 /** The atomic commit of an export: coins out, counter, offline use, hash chain, log, proof. */
@@ -119,7 +114,7 @@ const debit: Handler<typeof debitForPurchase> = (r, ctx) => {
   const sessionKey = pbocPurchaseSessionKey(ctx.appKey('purchase')!, purchase.cardRandom, u32.encode(purchase.counter), u32.encode(r.terminalSequence));
   const mac1Data = purchaseMac1Data({ amountFen: purchase.amountFen, transactionType: TRANSACTION_TYPES.PURCHASE, terminalId: purchase.terminalId, date: r.date, time: r.time });
   check(equalBytes(pbocMac(sessionKey, mac1Data), r.mac1), SW.MAC_INVALID, 'MAC1');
-  const coins = selectCoins(ctx.memory.coins, purchase.amountFen);
+  const coins = selectExactCoins(ctx.memory.coins, purchase.amountFen);
   check(coins, SW.NO_EXACT_COIN_SET);
   const { header, bodyBytes, coinListBytes } = buildPacket(
     ctx,
@@ -135,7 +130,6 @@ const debit: Handler<typeof debitForPurchase> = (r, ctx) => {
       terminalSequence: r.terminalSequence,
       date: r.date,
       time: r.time,
-      amountFen: purchase.amountFen,
       currency: CNY,
     },
     coins,

@@ -7,24 +7,14 @@ import { importCoins } from '../../applet-spec/commands/import-coins.js';
 import { initializeForReceive, RECEIVE_NONCE_SLOTS } from '../../applet-spec/commands/initialize-for-receive.js';
 import { cardIdCoder } from '../../applet-spec/data-objects.js';
 import { SW } from '../../applet-spec/status-words.js';
-import {
-  coinCoder,
-  type ExportBody,
-  exportBodyCoder,
-  type ExportPacket,
-  NO_WITHDRAWAL_CODE,
-  PACKET_VERSION,
-  RECEIPT_VERSION,
-  receiptBodyCoder,
-  TRANSACTION_TYPES,
-  withdrawalSealCoder,
-} from '../../applet-spec/value-formats.js';
-import { concatBytes, equalBytes } from '../../base/bytes.js';
+import { RECEIPT_VERSION, receiptBodyCoder, TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
+import { readExportPacket } from '../../coins/read-export-packet.js';
+import { type ExportPacketFaultName, type VerifiedExportPacket, verifyExportPacket } from '../../coins/verify-export-packet.js';
+import { equalBytes } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
-import { sm9Decrypt, sm9Sign, sm9Verify } from '../../crypto/sm9/sm9.js';
+import { sm9Decrypt, sm9Sign } from '../../crypto/sm9/sm9.js';
 import { check, IsoException } from '../iso-exception.js';
 import type { AppletContext } from './applet-context.js';
-import { checkIncomingCoins } from './check-incoming-coins.js';
 import { type Handler, type Route, route } from './route.js';
 
 const utf8 = new TextEncoder();
@@ -41,14 +31,37 @@ const startReceive: Handler<typeof initializeForReceive> = (_r, ctx) => {
 };
 
 /**
- * The export-packet checks of IMPORT COINS: version, payee (9417), outstanding nonce, body decrypted
- * with the card's SM9 encryption key, coin-list hash, withdrawal seal against its commitment and the
- * payer's SM9 signature (9416). Returns the body in clear and the coin list bytes inside it.
+ * The status word of each fault coins/ names in a packet (IMPORT COINS) or a coin list (CREDIT FOR LOAD
+ * answers the coin rows): a packet that does not read or has another version 6A80; a body that does not
+ * read, or a coin-list hash, withdrawal seal or payer signature that does not verify 9416; coins not
+ * making the signed amount 6A80; a coin refused 9410, expired 9418, or a serial repeated or held 9411.
  */
-function verifyPacket(ctx: AppletContext, packetBytes: Uint8Array, packet: ExportPacket, outstanding: Uint8Array[]): { decoded: ExportBody; coinListBytes: Uint8Array } {
-  const { header, body } = packet;
-  const headerBytes = packetBytes.subarray(0, packetBytes.length - body.length);
-  check(header.version === PACKET_VERSION, SW.INCORRECT_DATA, 'packet version');
+export const IMPORT_FAULT_SW: Readonly<Record<ExportPacketFaultName, number>> = {
+  format: SW.INCORRECT_DATA,
+  version: SW.INCORRECT_DATA,
+  'body-format': SW.PACKET_SIGNATURE_INVALID,
+  'coin-list-hash': SW.PACKET_SIGNATURE_INVALID,
+  'withdrawal-seal': SW.PACKET_SIGNATURE_INVALID,
+  'payer-signature': SW.PACKET_SIGNATURE_INVALID,
+  amount: SW.INCORRECT_DATA,
+  'coin-format': SW.COIN_SIGNATURE_INVALID,
+  'coin-key': SW.COIN_SIGNATURE_INVALID,
+  'coin-signature': SW.COIN_SIGNATURE_INVALID,
+  'denomination-key': SW.COIN_SIGNATURE_INVALID,
+  expired: SW.COIN_EXPIRED,
+  'duplicate-serial': SW.DUPLICATE_COIN_SERIAL,
+};
+
+/**
+ * The export-packet checks of IMPORT COINS: layout and version, payee (9417), an outstanding nonce, a
+ * TRANSFER body decrypted with the card's SM9 encryption key (9416), then verifyExportPacket packet first
+ * (so a forged packet costs one SM9 verification before any SM2 one) on the body in clear, with the
+ * purse's serials held; a fault answers its IMPORT_FAULT_SW.
+ */
+function verifyPacket(ctx: AppletContext, packetBytes: Uint8Array, outstanding: Uint8Array[]): VerifiedExportPacket {
+  const read = readExportPacket(packetBytes);
+  if (!read.ok) throw new IsoException(IMPORT_FAULT_SW[read.fault], read.fault === 'format' ? read.detail : 'packet version');
+  const { header, body } = read;
   const own = ctx.identity;
   check(header.payeeIdentity === own, SW.WRONG_PAYEE);
   check(outstanding.some((n) => equalBytes(n, header.payeeNonce)), SW.INCORRECT_DATA, 'packet not made for an outstanding receive nonce of this card');
@@ -60,39 +73,22 @@ function verifyPacket(ctx: AppletContext, packetBytes: Uint8Array, packet: Expor
       throw new IsoException(SW.PACKET_SIGNATURE_INVALID, 'body does not decrypt');
     }
   }
-  let decoded: ExportBody;
-  try {
-    decoded = exportBodyCoder.decode(clear);
-  } catch {
-    throw new IsoException(SW.PACKET_SIGNATURE_INVALID, 'body layout');
-  }
-  const coinListBytes = clear.subarray(0, 1 + decoded.coins.length * coinCoder.size!);
-  check(equalBytes(sm3(coinListBytes), header.coinListHash), SW.PACKET_SIGNATURE_INVALID, 'coin list hash');
-  const sealBytes = withdrawalSealCoder.encode(decoded.withdrawal);
-  const noCode = decoded.withdrawal.code === NO_WITHDRAWAL_CODE;
-  check(noCode ? header.codeCommitment.every((x) => x === 0) : equalBytes(sm3(sealBytes), header.codeCommitment), SW.PACKET_SIGNATURE_INVALID, 'withdrawal seal differs from its commitment');
-  check(
-    sm9Verify(ctx.trustAnchors.kgcSignMasterPublicKey, utf8.encode(header.payerIdentity), sm3(concatBytes(headerBytes, coinListBytes)), decoded.signature),
-    SW.PACKET_SIGNATURE_INVALID,
-    'payer signature',
-  );
-  return { decoded, coinListBytes };
+  const v = verifyExportPacket(read, ctx.packetAnchors, { body: { exportBody: clear }, isHeld: ctx.heldSerials() });
+  if (!v.ok) throw new IsoException(IMPORT_FAULT_SW[v.fault], 'index' in v ? `coin ${v.index}: ${v.fault}` : v.fault);
+  return v;
 }
 
-const take: Handler<typeof importCoins> = ({ packet }, ctx, apdu) => {
+const take: Handler<typeof importCoins> = (_r, ctx, apdu) => {
   const m = ctx.memory;
   const packetBytes = apdu.data;
   const packetHash = sm3(packetBytes);
   const stored = m.receipt(packetHash);
   if (stored) return importCoins.decodeResponse(stored); // idempotent: the same packet credits once
   // Nothing below changes state until the commit: a refused or torn import can be sent again.
-  const { header } = packet;
   const outstanding = m.receiveNonces;
-  const { decoded, coinListBytes } = verifyPacket(ctx, packetBytes, packet, outstanding);
-  const sum = decoded.coins.reduce((s, c) => s + c.body.denominationFen, 0);
-  check(sum === header.amountFen && decoded.coins.length > 0, SW.INCORRECT_DATA, 'amount differs from the coins');
-  checkIncomingCoins(ctx, decoded.coins, header.date, coinListBytes);
-  ctx.checkRoom(sum, decoded.coins.length);
+  const { header, coins, signature: payerSignature, coinListBytes } = verifyPacket(ctx, packetBytes, outstanding);
+  const sum = header.amountFen; // verified: the coins add up to it
+  ctx.checkRoom(sum, coins.length);
 
   const counter = m.counter;
   const receiptBody = {
@@ -109,11 +105,11 @@ const take: Handler<typeof importCoins> = ({ packet }, ctx, apdu) => {
   };
   const signature = sm9Sign(m.dgi('sm9SignKey')!, ctx.trustAnchors.kgcSignMasterPublicKey, sm3(receiptBodyCoder.encode(receiptBody)));
   // The receipt, then what the payee's bank settles with: the coins and the payer's signature (never the seal).
-  const response = { receipt: { body: receiptBody, signature }, settlement: { coins: decoded.coins, signature: decoded.signature } };
+  const response = { receipt: { body: receiptBody, signature }, settlement: { coins, signature: payerSignature } };
   const responseBytes = importCoins.encodeResponse(response);
   const store = m.store;
   store.begin();
-  m.setCoins([...m.coins, ...decoded.coins]);
+  m.setCoins([...m.coins, ...coins]);
   m.setCounter(counter + 1);
   m.setReceiveNonces(outstanding.filter((n) => !equalBytes(n, header.payeeNonce)), RECEIVE_NONCE_SLOTS);
   m.appendLog({

@@ -7,13 +7,13 @@ import { exportCoins } from '../../applet-spec/commands/export-coins.js';
 import { initializeForTransfer } from '../../applet-spec/commands/initialize-for-transfer.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { CNY, PACKET_VERSION } from '../../applet-spec/value-formats.js';
+import { selectExactCoins } from '../../coins/select-exact-coins.js';
 import { equalBytes } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Encrypt } from '../../crypto/sm9/sm9.js';
 import { check } from '../iso-exception.js';
 import { buildPacket, checkPayment, commitExport } from './purchase.js';
 import { type Handler, type Route, route } from './route.js';
-import { selectCoins } from './select-coins.js';
 
 const utf8 = new TextEncoder();
 
@@ -30,7 +30,7 @@ const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
   const transfer = ctx.session.transfer!;
   ctx.session.transfer = undefined;
   check(equalBytes(r.confirmation, transfer.cardRandom), SW.INCORRECT_DATA, 'confirmation does not match the card random');
-  const coins = selectCoins(ctx.memory.coins, transfer.amountFen);
+  const coins = selectExactCoins(ctx.memory.coins, transfer.amountFen);
   check(coins, SW.NO_EXACT_COIN_SET);
   const { header, bodyBytes, coinListBytes } = buildPacket(
     ctx,
@@ -46,7 +46,6 @@ const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
       terminalSequence: 0,
       date: transfer.date,
       time: transfer.time,
-      amountFen: transfer.amountFen,
       currency: CNY,
     },
     coins,
