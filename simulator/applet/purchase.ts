@@ -24,7 +24,8 @@ import {
   withdrawalSealCoder,
 } from '../../applet-spec/value-formats.js';
 import { concatBytes, equalBytes } from '../../base/bytes.js';
-import { pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../../crypto/pboc.js';
+import { purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../../applet-spec/mac-data.js';
+import { pbocMac, pbocPurchaseSessionKey, pbocTac } from '../../crypto/pboc.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Sign } from '../../crypto/sm9/sm9.js';
 import { check } from '../iso-exception.js';
