@@ -1,7 +1,7 @@
 /**
  * @module Renders docs/apdu-reference.md from the definitions: command table, one section per command
  * (header, data, response, states, security, status words, examples), data objects, DGIs, lifecycle,
- * value formats and the status-word table. Pure: returns the Markdown text.
+ * value formats, MAC and TAC data layouts and the status-word table. Pure: returns the Markdown text.
  */
 import type { LayoutRow } from './codec/fields.js';
 import { fromHex, hex } from '../base/hex.js';
@@ -9,6 +9,7 @@ import { COMMANDS } from './commands.js';
 import { CARD_OS_STATUS_WORDS, type Command, headerByteText } from './define-command.js';
 import { DATA_OBJECTS } from './data-objects.js';
 import { DGIS, stageDgis } from './dgis.js';
+import { MAC_DATA } from './mac-data.js';
 import { APP_STATES, APP_STATE_NAMES, TRANSITIONS } from './lifecycle.js';
 import { describeSw, statusWordTable } from './status-words.js';
 import { tagToHex } from './codec/tlv.js';
@@ -149,6 +150,14 @@ export function renderReference(): string {
   out.push('### Log record', '', ...layoutTable(logRecordCoder.layout('')));
   out.push('### Card certificate (7F21 value)', '', 'The central bank signs every byte of the value before the 5F37 object.', '', ...layoutTable(cardCertificateCoder.layout('')));
   out.push('### Transaction types', '', ...Object.entries(TRANSACTION_TYPES).map(([n, v]) => `- ${h2(v)} ${n}`), '');
+
+  out.push(
+    '## MAC and TAC data (JR/T 0025.2)',
+    '',
+    'The bytes each MAC1, MAC2 and TAC covers: SM4 MAC algorithm 1 (ISO/IEC 9797-1, IV zero, padding method 2), leftmost 4 bytes, under the process key for MAC1 and MAC2 and under the TAC key for the TAC.',
+    '',
+  );
+  for (const d of Object.values(MAC_DATA)) out.push(`### ${d.title} data`, '', d.note, '', ...layoutTable(d.coder.layout('')));
 
   out.push('## Status words', '', '| SW | name | origin | meaning |', '|---|---|---|---|');
   for (const s of statusWordTable) out.push(`| ${swText(s.sw)} | ${s.name} | ${s.origin} | ${esc(s.meaning)} |`);

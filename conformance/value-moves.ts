@@ -18,7 +18,8 @@ import {
   TRANSACTION_TYPES,
 } from '../applet-spec/value-formats.js';
 import { concatBytes, equalBytes, randomBytes, uintToBytes } from '../base/bytes.js';
-import { loadMac1Data, loadMac2Data, loadTacData, pbocLoadSessionKey, pbocMac, pbocTac, purchaseTacData } from '../crypto/pboc.js';
+import { loadMac1Data, loadMac2Data, loadTacData, purchaseTacData } from '../applet-spec/mac-data.js';
+import { pbocLoadSessionKey, pbocMac, pbocTac } from '../crypto/pboc.js';
 import { sm2Sign, sm2Verify } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Verify } from '../crypto/sm9/sm9.js';

@@ -6,7 +6,8 @@ import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { fciCoder } from '../applet-spec/commands/select.js';
 import { TRANSACTION_TYPES, coinListCoder } from '../applet-spec/value-formats.js';
 import { concatBytes } from '../base/bytes.js';
-import { loadMac2Data, pbocLoadSessionKey, pbocMac } from '../crypto/pboc.js';
+import { loadMac2Data } from '../applet-spec/mac-data.js';
+import { pbocLoadSessionKey, pbocMac } from '../crypto/pboc.js';
 import { sm3 } from '../crypto/sm3.js';
 import {
   cmd,

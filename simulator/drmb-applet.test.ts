@@ -28,18 +28,8 @@ import {
   TRANSACTION_TYPES,
 } from '../applet-spec/value-formats.js';
 import { concatBytes, randomBytes } from '../base/bytes.js';
-import {
-  loadMac1Data,
-  loadMac2Data,
-  loadTacData,
-  pbocLoadSessionKey,
-  pbocMac,
-  pbocPurchaseSessionKey,
-  pbocTac,
-  purchaseMac1Data,
-  purchaseMac2Data,
-  purchaseTacData,
-} from '../crypto/pboc.js';
+import { loadMac1Data, loadMac2Data, loadTacData, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../applet-spec/mac-data.js';
+import { pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, pbocTac } from '../crypto/pboc.js';
 import { sm2GenerateKeyPair, sm2Verify } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';

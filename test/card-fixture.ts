@@ -16,7 +16,8 @@ import { APPLICATION_KEY_NAMES, DGIS, type DgiName, STORE_DATA_P1, storeDataEncr
 import { cardCertificateBodyCoder, cardCertificateCoder, type Coin, COIN_VERSION, coinBodyCoder, coinListCoder } from '../applet-spec/value-formats.js';
 import { concatBytes, randomBytes } from '../base/bytes.js';
 import { keyCheckValue } from '../crypto/key-diversification.js';
-import { loadMac2Data, pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, purchaseMac1Data } from '../crypto/pboc.js';
+import { loadMac2Data, purchaseMac1Data } from '../applet-spec/mac-data.js';
+import { pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey } from '../crypto/pboc.js';
 import { dekEncrypt } from '../crypto/scp03.js';
 import { sm2Encrypt, sm2GenerateKeyPair, sm2GetPublicKey, sm2Sign } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { hex } from '../base/hex.js';
 import { exportBodyCoder, exportPacketCoder } from '../applet-spec/value-formats.js';
-import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data } from '../crypto/pboc.js';
+import { purchaseMac1Data } from '../applet-spec/mac-data.js';
+import { pbocMac, pbocPurchaseSessionKey } from '../crypto/pboc.js';
 import { randomBytes } from '../base/bytes.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { WrongPinError } from '../host/errors.js';

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
 import { uintToBytes } from '../../base/bytes.js';
-import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data, purchaseMac2Data } from '../../crypto/pboc.js';
+import { purchaseMac1Data, purchaseMac2Data } from '../../applet-spec/mac-data.js';
+import { pbocMac, pbocPurchaseSessionKey } from '../../crypto/pboc.js';
 import { cardApplicationKeys, cardIdToBytes } from '../../keys/card-keys.js';
 import { generateKey } from '../../personalization/key-ceremony.js';
 import { SecureModule, SecureModuleError } from './secure-module.js';

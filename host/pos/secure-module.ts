@@ -8,7 +8,8 @@ import { OperationalError } from '../../base/operational-error.js';
 import { FormatError } from '../../applet-spec/errors.js';
 import { TRANSACTION_TYPES } from '../../applet-spec/value-formats.js';
 import { equalBytes, uintToBytes, wipe } from '../../base/bytes.js';
-import { pbocMac, pbocPurchaseSessionKey, purchaseMac1Data, purchaseMac2Data } from '../../crypto/pboc.js';
+import { purchaseMac1Data, purchaseMac2Data } from '../../applet-spec/mac-data.js';
+import { pbocMac, pbocPurchaseSessionKey } from '../../crypto/pboc.js';
 import { sm4EncryptBlock, sm4KeySchedule } from '../../crypto/sm4.js';
 import { applicationDiversificationBlock, cardIdToBytes } from '../../keys/card-keys.js';
 

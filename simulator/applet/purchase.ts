@@ -21,7 +21,8 @@ import {
 import { signExportPacket } from '../../coins/build-export-packet.js';
 import { selectExactCoins } from '../../coins/select-exact-coins.js';
 import { concatBytes, equalBytes } from '../../base/bytes.js';
-import { pbocMac, pbocPurchaseSessionKey, pbocTac, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../../crypto/pboc.js';
+import { purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../../applet-spec/mac-data.js';
+import { pbocMac, pbocPurchaseSessionKey, pbocTac } from '../../crypto/pboc.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { check } from '../iso-exception.js';
 import type { AppletContext } from './applet-context.js';
