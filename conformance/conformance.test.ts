@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { simTarget, type CardWrapper } from '../cli/conformance/sim-target.js';
 import { swOf } from '../host/transport.js';
+import { CARD_FAULT_NAMES, type CardFaultName } from '../simulator/card-faults.js';
+import { SimulatedCard } from '../simulator/simulated-card.js';
 import { conformanceCards } from '../test/conformance-cards.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { CASE_ID_PATTERN } from './conformance-case.js';
@@ -24,6 +26,15 @@ function faulty(rewrite: (response: Uint8Array, command: Uint8Array) => Uint8Arr
     },
     transmit: (command) => rewrite(card.transmit(command), command),
   });
+}
+
+/** The same card made again as a faulty variant of the simulator (`drmb sim serve --fault`). */
+function withFault(fault: CardFaultName): CardWrapper {
+  return (card) => {
+    const variant = SimulatedCard.fromImage(card.toImage(), { fault });
+    variant.powerOn();
+    return variant;
+  };
 }
 
 const failedIds = (results: CaseResult[]) => results.filter((r) => r.verdict === 'fail').map((r) => r.id);
@@ -95,4 +106,13 @@ describe('case selection', () => {
     expect(r.cases.map((c) => c.id)).not.toContain('GETBAL-EX-1');
     expect(r.unmatched).toEqual(['NOPE-*']);
   });
+});
+
+describe('the faulty card variants of the simulator (slow: runs the suite once per variant)', () => {
+  it.each(CARD_FAULT_NAMES)('%s is caught by at least one named case (the conforming card passes them all)', async (fault) => {
+    const results = await runAgainst(withFault(fault));
+    const failed = failedIds(results);
+    expect(failed.length, `no case catches ${fault}`).toBeGreaterThan(0);
+    for (const r of results.filter((x) => x.verdict === 'fail')) expect(r.id).toMatch(CASE_ID_PATTERN);
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { renderReference } from '../applet-spec/render-reference.js';
 import { renderConformanceCases } from '../conformance/render-cases.js';
 import { conformanceSuite } from '../conformance/suite.js';
+import { CARD_FAULTS } from '../simulator/card-faults.js';
 
 /** Path of the generated APDU reference. */
 export const referencePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'apdu-reference.md');
@@ -15,6 +16,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   mkdirSync(dirname(referencePath), { recursive: true });
   writeFileSync(referencePath, renderReference());
   console.log(`wrote ${referencePath}`);
-  writeFileSync(conformancePath, renderConformanceCases(conformanceSuite()));
+  writeFileSync(conformancePath, renderConformanceCases(conformanceSuite(), CARD_FAULTS));
   console.log(`wrote ${conformancePath}`);
 }

@@ -32,6 +32,7 @@ import { transfer } from './applet/transfer.js';
 import type { Applet } from './card-os.js';
 import type { CardMemory } from './card-memory.js';
 import { check, IsoException } from './iso-exception.js';
+import { type CardFaultName, runWithFault, skipsCheck, wrongLengthSw } from './card-faults.js';
 
 export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
 
@@ -43,11 +44,14 @@ const ROUTES: ReadonlyMap<Command<unknown, unknown>, Route> = new Map(
 export interface DrmbAppletOptions {
   /** source of card randomness (challenges, card random, nonces); the CSPRNG by default */
   random?: (n: number) => Uint8Array;
+  /** a deliberately faulty variant (card-faults.ts), for showing that a conformance suite catches it; none by default */
+  fault?: CardFaultName;
 }
 
 export class DrmbApplet implements Applet {
   readonly aid = DRMB_AID;
   private readonly ctx: AppletContext;
+  private readonly fault: CardFaultName | undefined;
   /** the command process() resolved for the APDU it was given, for hasPersistentEffect on the same APDU */
   private resolved?: { apdu: CommandApdu; command: Command<unknown, unknown> };
 
@@ -56,6 +60,7 @@ export class DrmbApplet implements Applet {
     options: DrmbAppletOptions = {},
   ) {
     this.ctx = new AppletContext(memory, options.random ?? randomBytes);
+    this.fault = options.fault;
     for (const c of COMMANDS) {
       if (c !== select && c !== getResponse && !ROUTES.has(c)) throw new Error(`DrmbApplet: no handler for ${c.name}`);
     }
@@ -105,7 +110,7 @@ export class DrmbApplet implements Applet {
       const route = this.resolve(apdu);
       this.resolved = { apdu, command: route.command };
       const run = this.checkAndDecode(route, apdu, smOnWire, viaScp);
-      const out = run(this.ctx);
+      const out = this.fault ? runWithFault(this.fault, route.command, this.memory, this.ctx.random, () => run(this.ctx)) : run(this.ctx);
       t.lastCommand = route.command.id;
       if (route.command !== getChallenge) t.challenge = undefined;
       return out;
@@ -147,7 +152,7 @@ export class DrmbApplet implements Applet {
     }
     if (cmd.secureMessaging === 'never' && smOnWire && !viaScp) throw new IsoException(SW.CLA_NOT_SUPPORTED);
     if (cmd.secureMessaging === 'required' && !smOnWire) throw new IsoException(SW.SECURITY_STATUS_NOT_SATISFIED);
-    check(cmd.states.includes(this.memory.state), SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} in ${this.memory.state}`);
+    if (!skipsCheck(this.fault, 'state')) check(cmd.states.includes(this.memory.state), SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} in ${this.memory.state}`);
     const sec = cmd.security;
     // The secure channel is checked before the data is parsed (GP Amd D 6.2.4): a wrapped command
     // arriving after its session closed (bad MAC, reset) carries MAC and ciphertext the card cannot
@@ -164,12 +169,12 @@ export class DrmbApplet implements Applet {
     } catch (e) {
       if (!(e instanceof FormatError)) throw e;
       const fixed = cmd.request.size;
-      throw new IsoException(fixed !== undefined && apdu.data.length !== fixed ? SW.WRONG_LENGTH : SW.INCORRECT_DATA, e.message);
+      throw new IsoException(fixed !== undefined && apdu.data.length !== fixed ? wrongLengthSw(this.fault) : SW.INCORRECT_DATA, e.message);
     }
 
     if (sec.after) check(t.lastCommand === sec.after, SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} must follow ${sec.after}`);
-    if (sec.pin === 'always') check(t.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN not verified');
-    if (sec.lineMac) checkLineMac(this.ctx, apdu, sec.lineMac);
+    if (sec.pin === 'always' && !skipsCheck(this.fault, 'pin')) check(t.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN not verified');
+    if (sec.lineMac && !skipsCheck(this.fault, 'line-mac')) checkLineMac(this.ctx, apdu, sec.lineMac);
     return run;
   }
 }

@@ -1,6 +1,6 @@
 /** @module Simulated card images for drmb commands: loaded strictly and saved atomically, each failure one line (UsageError), never a stack trace. */
 import { CardImageError } from '../../simulator/card-image-error.js';
-import type { SimulatedCard } from '../../simulator/simulated-card.js';
+import type { SimulatedCard, SimulatedCardOptions } from '../../simulator/simulated-card.js';
 import { UsageError } from '../output.js';
 
 /**
@@ -8,10 +8,10 @@ import { UsageError } from '../output.js';
  * runs on it. A damaged image throws UsageError "card image X is damaged: ..." and is never written,
  * since the caller has no card to save. The simulator is loaded lazily, so reader use never loads it.
  */
-export async function loadSimImage(path: string): Promise<SimulatedCard> {
+export async function loadSimImage(path: string, options: SimulatedCardOptions = {}): Promise<SimulatedCard> {
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
   try {
-    return SimulatedCard.fromFile(path);
+    return SimulatedCard.fromFile(path, options);
   } catch (e) {
     if (e instanceof CardImageError) throw new UsageError(e.message);
     throw e;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Interface } from 'node:readline';
 import type { Command as Cli } from 'commander';
+import { CARD_FAULT_NAMES, CARD_FAULTS, type CardFaultName } from '../../simulator/card-faults.js';
 import type { VirtualCard } from '../../simulator/virtual-card.js';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../simulator/vpcd-client.js';
 import type { DisconnectReason } from '../../simulator/vpcd-client.js';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   control?: 'stdin' | 'none' | 'auto';
   /** lifecycle events as JSON lines on stdout */
   json?: boolean;
+  /** serve a deliberately faulty variant of the card (simulator/card-faults.ts), to show that a conformance suite catches it */
+  fault?: CardFaultName;
 }
 
 /** A card serve can put in the reader and save. */
@@ -30,17 +33,17 @@ export interface ServedCard extends VirtualCard {
 }
 
 /** How serve gets its card; the default is the simulator's SimulatedCard. */
-export type CardSource = (image: string | undefined) => Promise<{ card: ServedCard; created: boolean }>;
+export type CardSource = (image: string | undefined, fault?: CardFaultName) => Promise<{ card: ServedCard; created: boolean }>;
 
 /**
  * SimulatedCard from the image file if it exists, else a freshly manufactured one. Loaded lazily, so
  * other drmb commands do not load the simulator. Throws UsageError for an unreadable or damaged image,
  * before serve could save anything over it.
  */
-export const simulatedCardSource: CardSource = async (image) => {
-  if (image !== undefined && existsSync(image)) return { card: await loadSimImage(image), created: false };
+export const simulatedCardSource: CardSource = async (image, fault) => {
+  if (image !== undefined && existsSync(image)) return { card: await loadSimImage(image, { fault }), created: false };
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
-  return { card: new SimulatedCard(), created: true };
+  return { card: new SimulatedCard({ fault }), created: true };
 };
 
 /** A running serve session: stop() removes the card, saves the image and releases stdin and signals. */
@@ -77,7 +80,8 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
     if (options.json) process.stdout.write(`${JSON.stringify(toJsonValue({ event: name, ...fields }))}\n`);
   };
 
-  const { card, created } = await source(options.image);
+  const { card, created } = await source(options.image, options.fault);
+  if (options.fault) say(`serving the faulty variant ${options.fault}: ${CARD_FAULTS[options.fault]}`);
   if (options.image !== undefined) {
     say(created ? `created a fresh card; its image will be saved to ${options.image}` : `loaded card image ${options.image}`);
   } else {
@@ -193,11 +197,15 @@ export function registerServe(sim: Cli): void {
     .option('--port <n>', `vpcd TCP port (${VPCD_DEFAULT_PORT} = "Virtual PCD 00 00", ${VPCD_DEFAULT_PORT + 1} = "Virtual PCD 00 01")`)
     .option('--host <h>', 'vpcd host', VPCD_DEFAULT_HOST)
     .option('--save-every-apdu', 'save the image after every APDU (crash safety), not only on removal and exit')
-    .option('--control <mode>', 'read remove / insert / status / quit from stdin: stdin, none, or auto (when stdin is a terminal)', 'auto');
+    .option('--control <mode>', 'read remove / insert / status / quit from stdin: stdin, none, or auto (when stdin is a terminal)', 'auto')
+    .option('--fault <name>', `serve a deliberately faulty card, to check that a conformance suite catches it: ${CARD_FAULT_NAMES.join(', ')}`);
   withJson(cmd, 'lifecycle events as JSON lines on stdout').action(
-    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; json?: boolean }) => {
+    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; json?: boolean; fault?: string }) => {
       if (!['stdin', 'none', 'auto'].includes(opts.control)) {
         throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
+      }
+      if (opts.fault !== undefined && !(CARD_FAULT_NAMES as string[]).includes(opts.fault)) {
+        throw new UsageError(`--fault must be one of ${CARD_FAULT_NAMES.join(', ')}, not "${opts.fault}"`);
       }
       await serve({
         image: opts.image,
@@ -206,6 +214,7 @@ export function registerServe(sim: Cli): void {
         saveEveryApdu: !!opts.saveEveryApdu,
         control: opts.control as ServeOptions['control'],
         json: !!opts.json,
+        fault: opts.fault as CardFaultName | undefined,
       });
     },
   );

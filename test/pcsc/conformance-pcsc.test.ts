@@ -22,6 +22,8 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
   let serve: CardChild | undefined;
   let dir: string;
   let profilePath: string;
+  let imageFile: string;
+  let issued: Uint8Array;
 
   beforeAll(async () => {
     if (missing.length) throw new Error(`CI=${process.env.CI}: the PC/SC suite cannot be skipped in CI; ${skipReason}`);
@@ -29,13 +31,24 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
     const cards = await conformanceCards();
     profilePath = cards.profilePath;
     dir = mkdtempSync(join(tmpdir(), 'drmb-conformance-pcsc-'));
-    const imageFile = join(dir, 'issued.json');
-    writeFileSync(imageFile, cards.images.ISSUED!);
+    imageFile = join(dir, 'issued.json');
+    issued = cards.images.ISSUED!;
     pcscd = await startPcscd();
-    serve = spawnServe(imageFile);
+    await insert();
+  }, 120_000);
+
+  /** Serves the ISSUED image afresh (optionally as a faulty variant) once the previous card is gone. */
+  const insert = async (extraArgs: string[] = []): Promise<void> => {
+    if (serve?.alive) {
+      serve.send('quit');
+      if ((await waitExit(serve.child, 5000)) === undefined) serve.child.kill('SIGKILL');
+      await waitReader(false);
+    }
+    writeFileSync(imageFile, issued);
+    serve = spawnServe(imageFile, 35963, extraArgs);
     await serve.waitFor('card inserted in vpcd 127.0.0.1:35963', 20_000);
     await waitReader(true);
-  }, 120_000);
+  };
 
   afterAll(async () => {
     try {
@@ -62,5 +75,12 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toContain(`tests="${results.length}"`);
     expect(xml).toContain('failures="0"');
+  });
+
+  it('fails the 6700 cases against a card served by `drmb sim serve --fault wrong-length-sw`', async () => {
+    await insert(['--fault', 'wrong-length-sw']);
+    const io: ConformanceIo = { err: () => {}, out: () => {}, isTty: false, ask: async () => 'n' };
+    const results = await runConformance({ reader: READER, profile: profilePath, only: ['GETBAL-SW-6700-*', 'INITPUR-SW-6700-*'] }, io);
+    expect(results.map((r) => `${r.id} ${r.verdict}`)).toEqual(['GETBAL-SW-6700-LONG fail', 'INITPUR-SW-6700-LONG fail', 'INITPUR-SW-6700-SHORT fail']);
   });
 });

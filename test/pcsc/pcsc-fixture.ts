@@ -73,9 +73,9 @@ export class CardChild {
 }
 
 /** `drmb sim serve` from source in a child process (never on the test's thread), stdin control. */
-export function spawnServe(imageFile: string, port = 35963): CardChild {
+export function spawnServe(imageFile: string, port = 35963, extraArgs: readonly string[] = []): CardChild {
   return new CardChild(
-    spawnKillOnExit(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/sim-serve.ts'), '--image', imageFile, '--port', String(port), '--control', 'stdin'], {
+    spawnKillOnExit(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/sim-serve.ts'), '--image', imageFile, '--port', String(port), '--control', 'stdin', ...extraArgs], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
