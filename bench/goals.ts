@@ -188,6 +188,15 @@ export const GOALS: readonly Goal[] = [
     target: { atLeast: 1.6 },
     computed: 'cards/s of runBatch over both vpcd readers / over one, card insertion and removal included',
   },
+  {
+    id: 'conformance-commands',
+    benchmark: 'conformance',
+    description: 'one run of the conformance suite sends every command of the set (issue 12)',
+    figure: 'commands-covered',
+    judged: 'figure',
+    target: { atLeast: 100 },
+    computed: '100 x commands answered at least once / commands defined in applet-spec, counted from the exchanges on the wire',
+  },
 ];
 
 export interface GoalVerdict {

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 
 /** What a figure counts; timings are in milliseconds per call. */
-export type FigureUnit = 'ms' | 'coins/s' | 'cards/s' | 'APDUs';
+export type FigureUnit = 'ms' | 'coins/s' | 'cards/s' | 'cases/s' | 'APDUs' | '%';
 
 export interface Figure {
   /** unique within its benchmark; goals name figures by it */
