@@ -2,9 +2,12 @@
  * @module The runner acting as the parties around a card, with the profile's keys: the bank loading
  * coins it mints with the coin-signing key (MAC2 under the card's load key, MAC1 and TAC checked), the
  * terminal paying (MAC1 from a secure module, MAC2, TAC and the packet's signatures checked against the
- * trust anchors). Every check a conformance case makes of a value command's answer lives here.
+ * trust anchors), the payee of a transfer (body opened with a key extracted from the KGC encryption
+ * master, packet verified against the trust anchors) and the payer of a received packet (signed with a
+ * key extracted from the KGC signature master, receipt checked). Every check a conformance case makes
+ * of a value command's answer lives here.
  */
-import { DATA_OBJECTS } from '../applet-spec/data-objects.js';
+import { cardIdCoder, DATA_OBJECTS } from '../applet-spec/data-objects.js';
 import {
   type Coin,
   COIN_LENGTH,
@@ -15,17 +18,22 @@ import {
   exportBodyCoder,
   exportHeaderCoder,
   type ExportPacket,
+  receiptBodyCoder,
+  RECEIPT_VERSION,
   TRANSACTION_TYPES,
 } from '../applet-spec/value-formats.js';
+import { buildExportPacket } from '../coins/build-export-packet.js';
+import { coinVerifiers } from '../coins/check-coin.js';
+import { verifyExportPacket } from '../coins/verify-export-packet.js';
 import { concatBytes, equalBytes, randomBytes, uintToBytes } from '../base/bytes.js';
 import { loadMac1Data, loadMac2Data, loadTacData, purchaseTacData } from '../applet-spec/mac-data.js';
 import { pbocLoadSessionKey, pbocMac, pbocTac } from '../crypto/pboc.js';
 import { sm2Sign, sm2Verify } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
-import { sm9Verify } from '../crypto/sm9/sm9.js';
+import { sm9Decrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9Verify } from '../crypto/sm9/sm9.js';
 import { SecureModule } from '../host/pos/secure-module.js';
 import type { CaseContext } from './case-context.js';
-import { CaseSkip, check } from './conformance-case.js';
+import { CaseFailure, CaseSkip, check } from './conformance-case.js';
 
 /** The terminal the runner plays: a fixed ID that says "conformance" in its digits. */
 export const CONFORMANCE_TERMINAL_ID = Uint8Array.of(0xc0, 0x4f, 0x00, 0x00, 0x00, 0x01);
@@ -138,4 +146,135 @@ export async function purchaseAndCheck(ctx: CaseContext, amountFen: number): Pro
     `DEBIT FOR PURCHASE: the packet's SM9 signature does not verify for the card's identity ${identity}`,
   );
   return { counter, response: concatBytes(r.tac, r.mac2, r.packetBytes), packet: r.packet };
+}
+
+/** The payee of the transfers the runner receives: an identity of its own, keys extracted from the profile's KGC masters. */
+export const CONFORMANCE_PAYEE = 'conformance-payee';
+/** The payer of the packets the runner sends the card, with a card ID no issuer gives out (all nines). */
+export const CONFORMANCE_PAYER = { identity: 'conformance-payer', cardId: '99999999999999999999' };
+const WITHDRAWAL_CODE = '2026112210150001';
+
+export interface TransferOutcome {
+  counter: number;
+  packetBytes: Uint8Array;
+}
+
+/**
+ * Pays `amountFen` to CONFORMANCE_PAYEE by INITIALIZE FOR TRANSFER and EXPORT COINS (DrmbCard.transfer),
+ * then opens the body as the payee does, with the user key extracted from the KGC encryption master
+ * (GM/T 0044 part 4), and verifies the packet against the trust anchors (verifyExportPacket: coin-list
+ * hash, withdrawal seal against its commitment, payer SM9 signature, amount, every coin); checks the
+ * header says what the transfer did and the body carries the withdrawal code. Verifies the PIN first
+ * when the amount is above the card's PIN threshold.
+ */
+export async function transferAndCheck(ctx: CaseContext, amountFen: number): Promise<TransferOutcome> {
+  const anchors = ctx.profile.keys.trustAnchors;
+  const kgcEncrypt = ctx.profile.keys.kgcEncrypt;
+  if (!anchors || !kgcEncrypt) throw new CaseSkip('the profile has no trustAnchors or kgcEncrypt');
+  if (amountFen > (await readNumber(ctx, 'pinThreshold'))) await ctx.verifyPin();
+  const cardId = ctx.cardId();
+  const identity = (await ctx.card.getData('ibcIdentity')) as string;
+  const nonce = randomBytes(8);
+  const r = await ctx.card.transfer(amountFen, CONFORMANCE_PAYEE, nonce, WITHDRAWAL_CODE, { date: DATE, time: TIME });
+  const h = r.packet.header;
+  check(
+    h.type === 'TRANSFER' && h.amountFen === amountFen && h.payerCardId === cardId && h.payerIdentity === identity && h.payerCounter === r.counter && h.payeeIdentity === CONFORMANCE_PAYEE && h.date === DATE && h.time === TIME,
+    'EXPORT COINS: the packet header does not say what the transfer did',
+  );
+  check(equalBytes(h.payeeNonce, nonce), "EXPORT COINS: the packet does not carry the payee's nonce");
+  const payee = utf8.encode(CONFORMANCE_PAYEE);
+  let clear: Uint8Array;
+  try {
+    clear = sm9Decrypt(sm9ExtractEncryptKey(kgcEncrypt.secret.privateKey, payee), payee, r.packet.body);
+  } catch (e) {
+    throw new CaseFailure(`EXPORT COINS: the body does not decrypt with the payee's SM9 key (${(e as Error).message})`);
+  }
+  const v = verifyExportPacket(r.packetBytes, { coinVerifier: coinVerifiers(anchors.coinKeys, 'plain'), kgcSignMasterPublicKey: anchors.kgcSignMasterPublicKey }, { body: { exportBody: clear } });
+  if (!v.ok) throw new CaseFailure(`EXPORT COINS: the packet does not verify under the trust anchors (${v.fault}${'index' in v ? ` of coin ${v.index}` : ''})`);
+  check(v.withdrawal?.code === WITHDRAWAL_CODE, 'EXPORT COINS: the body does not carry the withdrawal code given to INITIALIZE FOR TRANSFER');
+  return { counter: r.counter, packetBytes: r.packetBytes };
+}
+
+/** The SM3 prefix a transfer's log record names its payee by (value-formats.ts logRecordCoder). */
+export function payeeLogId(identity: string): Uint8Array {
+  return sm3(utf8.encode(identity)).subarray(0, 10);
+}
+
+/** A TRANSFER packet the runner makes for the card, and what went into it. */
+export interface PacketToCard {
+  packet: Uint8Array;
+  coins: Coin[];
+  amountFen: number;
+  /** the receive counter INITIALIZE FOR RECEIVE reported */
+  receiveCounter: number;
+  payerCounter: number;
+}
+
+/**
+ * Asks the card for a receive nonce (INITIALIZE FOR RECEIVE) and builds a TRANSFER packet of fresh coins
+ * to its identity, as a payer card would: coins signed with the profile's coin-signing key (`tamper`
+ * may change their bytes before the payer signs), signed by CONFORMANCE_PAYER with a key extracted
+ * from the KGC signature master (GM/T 0044 part 2), the body SM9-encrypted to the card's identity.
+ */
+export async function packetToCard(ctx: CaseContext, denominationsFen: number[], tamper?: (coins: Coin[]) => Coin[]): Promise<PacketToCard> {
+  const kgcSign = ctx.profile.keys.kgcSign;
+  const kgcEncryptPublic = ctx.profile.keys.kgcEncrypt?.public.publicKey ?? ctx.profile.keys.trustAnchors?.kgcEncryptMasterPublicKey;
+  if (!kgcSign || !kgcEncryptPublic) throw new CaseSkip('the profile has no kgcSign or no KGC encryption master public key');
+  const amountFen = denominationsFen.reduce((s, d) => s + d, 0);
+  const recv = await ctx.card.prepareReceive();
+  if (recv.roomFen < amountFen) throw new CaseSkip(`the card has room for ${recv.roomFen} fen only under its balance cap`);
+  const minted = denominationsFen.map((d) => mintTestCoin(ctx, d));
+  const coins = tamper ? tamper(minted) : minted;
+  const payerCounter = 1 + (recv.counter % 1000);
+  const packet = buildExportPacket({
+    header: {
+      type: 'TRANSFER',
+      payerCardId: CONFORMANCE_PAYER.cardId,
+      payerIdentity: CONFORMANCE_PAYER.identity,
+      payerCounter,
+      payeeIdentity: recv.payeeIdentity,
+      payeeNonce: recv.nonce,
+      date: DATE,
+      time: TIME,
+    },
+    coins,
+    signKey: sm9ExtractSignKey(kgcSign.secret.privateKey, utf8.encode(CONFORMANCE_PAYER.identity)),
+    kgcSignMasterPublicKey: kgcSign.public.publicKey,
+    kgcEncryptMasterPublicKey: kgcEncryptPublic,
+  });
+  return { packet, coins, amountFen, receiveCounter: recv.counter, payerCounter };
+}
+
+/**
+ * Imports `sent` (DrmbCard.importPacket) and checks the answer: the receipt names this card, its
+ * identity and receive counter, the payer, the amount, SM3 of the packet and its date and time, and is
+ * SM9-signed by the card's identity under the KGC signature master public key; the settlement body
+ * gives back the coins sent, byte for byte. Returns the whole response.
+ */
+export async function importAndCheck(ctx: CaseContext, sent: PacketToCard): Promise<Uint8Array> {
+  const kgcSignPublic = ctx.profile.keys.kgcSign?.public.publicKey ?? ctx.profile.keys.trustAnchors?.kgcSignMasterPublicKey;
+  if (!kgcSignPublic) throw new CaseSkip('the profile has no KGC signature master public key');
+  const identity = (await ctx.card.getData('ibcIdentity')) as string;
+  const r = await ctx.card.importPacket(sent.packet);
+  const b = r.receipt.body;
+  check(
+    b.version === RECEIPT_VERSION && b.payeeCardId === ctx.cardId() && b.payeeIdentity === identity && b.payeeCounter === sent.receiveCounter,
+    `IMPORT COINS: the receipt names card ${b.payeeCardId} "${b.payeeIdentity}" counter ${b.payeeCounter}, not this card at counter ${sent.receiveCounter}`,
+  );
+  check(
+    b.payerCardId === CONFORMANCE_PAYER.cardId && b.payerCounter === sent.payerCounter && b.amountFen === sent.amountFen && b.date === DATE && b.time === TIME,
+    "IMPORT COINS: the receipt's payer, amount, date or time is not the packet's",
+  );
+  check(equalBytes(b.packetHash, sm3(sent.packet)), 'IMPORT COINS: the receipt does not carry SM3 of the packet imported');
+  check(
+    sm9Verify(kgcSignPublic, utf8.encode(identity), sm3(receiptBodyCoder.encode(b)), r.receipt.signature),
+    `IMPORT COINS: the receipt's SM9 signature does not verify for the card's identity ${identity}`,
+  );
+  check(equalBytes(coinListCoder.encode(r.settlement.coins), coinListCoder.encode(sent.coins)), 'IMPORT COINS: the settlement body does not give back the coins sent');
+  return r.responseBytes;
+}
+
+/** The log record a payer card ID is named by in a RECEIVE record. */
+export function payerLogId(cardId: string): Uint8Array {
+  return cardIdCoder.encode(cardId);
 }
