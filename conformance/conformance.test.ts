@@ -73,6 +73,16 @@ describe('conformance suite (slow: personalizes simulated cards)', () => {
 });
 
 describe('tear cases (slow: cut power after every write of each command)', () => {
+  it('on a conforming card see both outcomes of a cut: nothing done (proof 9406) and all done (proof 9000)', async () => {
+    const results = await runAgainst(undefined, ['TEAR-LOAD', 'TEAR-PURCHASE']);
+    for (const r of results) {
+      expect(r.verdict, r.reason).toBe('pass');
+      const proofs = r.exchanges.filter((x) => x.command === 'getTransactionProve').map((x) => x.sw);
+      expect(proofs, r.id).toContain(0x9406);
+      expect(proofs, r.id).toContain(0x9000);
+    }
+  }, 60_000);
+
   it('catch a card that writes the purchase counter outside the transaction moving the coins, where no uncut case can', async () => {
     const results = await runAgainst(withFault('counter-outside-transaction'));
     expect(failedIds(results)).toEqual(['TEAR-PURCHASE']);
