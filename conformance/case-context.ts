@@ -20,6 +20,14 @@ import { type CardState, readCardState, stateDifferences } from './card-state.js
 import { CaseFailure, CaseSkip } from './conformance-case.js';
 import type { ConformanceProfile } from './profile.js';
 
+/** Power-cut control as a case sees it (ConformanceTarget.powerCut, with restore() giving a context over the traced card). */
+export interface CasePowerCut {
+  /** Arms a cut right after the card's k-th persistent write from now; the command in flight then fails as a removed card. */
+  cutAfterWrites(k: number): void;
+  /** Powers the card up again after a cut (disarming a cut not reached) and returns a context over it. */
+  restore(): Promise<CaseContext>;
+}
+
 export class CaseContext {
   readonly session: CardSession;
   readonly card: DrmbCard;
@@ -29,6 +37,8 @@ export class CaseContext {
     /** the card, traced into the case's record */
     readonly transport: Transport,
     readonly profile: ConformanceProfile,
+    /** present when the target can cut the card's power */
+    readonly powerCut?: CasePowerCut,
   ) {
     this.session = new CardSession(transport);
     this.card = new DrmbCard(transport);

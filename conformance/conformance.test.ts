@@ -12,10 +12,10 @@ import { type CaseResult, runCases, selectCases } from './runner.js';
 import { COMMAND_PREFIXES } from './spec-cases.js';
 import { conformanceSuite } from './suite.js';
 
-async function runAgainst(wrap?: CardWrapper, only: string[] = []): Promise<CaseResult[]> {
+async function runAgainst(wrap?: CardWrapper, only: string[] = [], withoutPowerCut = false): Promise<CaseResult[]> {
   const cards = await conformanceCards();
   const target = await simTarget([cards.images.ISSUED!, cards.images.BLANK!, cards.images.PREPARED!], 'conformance test card', wrap);
-  return runCases(selectCases(conformanceSuite(), only).cases, target, { profile: loadProfile(cards.profilePath) });
+  return runCases(selectCases(conformanceSuite(), only).cases, withoutPowerCut ? { ...target, powerCut: undefined } : target, { profile: loadProfile(cards.profilePath) });
 }
 
 /** A card whose answers pass through `rewrite` (response, command) on the way out. */
@@ -72,6 +72,36 @@ describe('conformance suite (slow: personalizes simulated cards)', () => {
   }, 60_000);
 });
 
+describe('tear cases (slow: cut power after every write of each command)', () => {
+  it('on a conforming card see both outcomes of a cut: nothing done (proof 9406) and all done (proof 9000)', async () => {
+    const results = await runAgainst(undefined, ['TEAR-LOAD', 'TEAR-PURCHASE']);
+    for (const r of results) {
+      expect(r.verdict, r.reason).toBe('pass');
+      const proofs = r.exchanges.filter((x) => x.command === 'getTransactionProve').map((x) => x.sw);
+      expect(proofs, r.id).toContain(0x9406);
+      expect(proofs, r.id).toContain(0x9000);
+    }
+  }, 60_000);
+
+  it('catch a card that writes the purchase counter outside the transaction moving the coins, where no uncut case can', async () => {
+    const results = await runAgainst(withFault('counter-outside-transaction'));
+    expect(failedIds(results)).toEqual(['TEAR-PURCHASE']);
+    expect(results.find((r) => r.id === 'TEAR-PURCHASE')!.reason).toMatch(/cut after write \d+ left part of it done: counter \d+ -> \d+, not \d+$/);
+  }, 120_000);
+
+  it('catch a card whose wrong PIN gives its try back after the comparison, once the cut falls between the two writes', async () => {
+    const results = await runAgainst(withFault('pin-try-not-counted'), ['TEAR-VERIFY']);
+    expect(failedIds(results)).toEqual(['TEAR-VERIFY']);
+    expect(results[0].reason).toMatch(/cut after write 2: pinTriesLeft/);
+  }, 60_000);
+
+  it('are skipped with the reason, never passed, on a target that cannot cut power', async () => {
+    const results = await runAgainst(undefined, ['TEAR-*'], true);
+    expect(results.length).toBeGreaterThanOrEqual(3);
+    for (const r of results) expect([r.verdict, r.reason]).toEqual(['skip', 'the target cannot cut power']);
+  }, 60_000);
+});
+
 describe('case IDs', () => {
   const cases = conformanceSuite();
 
@@ -81,10 +111,10 @@ describe('case IDs', () => {
     for (const id of ids) expect(id).toMatch(CASE_ID_PATTERN);
   });
 
-  it('start with the prefix of a command, INV- or CARD-, and every command has a prefix of its own', () => {
+  it('start with the prefix of a command, INV-, CARD- or TEAR-, and every command has a prefix of its own', () => {
     const prefixes = Object.values(COMMAND_PREFIXES);
     expect(new Set(prefixes).size).toBe(COMMANDS.length);
-    for (const c of cases) expect([...prefixes, 'INV', 'CARD']).toContain(c.id.split('-')[0]);
+    for (const c of cases) expect([...prefixes, 'INV', 'CARD', 'TEAR']).toContain(c.id.split('-')[0]);
   });
 
   it('keep the IDs the brief names', () => {

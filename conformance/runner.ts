@@ -2,17 +2,18 @@
  * @module The conformance runner: picks cases by ID (`--only`, `--skip`, a trailing `*` matching any
  * suffix), skips with its reason every case whose needs the target or profile cannot meet, gives each
  * case its card (a fresh one in the state it needs when the target can make one), records its APDUs
- * through the host's trace middleware (PINs, codes and keys redacted) and its time.
+ * through the host's trace middleware (PINs, codes and keys redacted) and its time. Cases that need
+ * power-cut control run where the target has it and skip, with the reason, where it has not.
  */
 import type { AppState } from '../applet-spec/lifecycle.js';
 import { trace } from '../host/middleware/trace.js';
 import type { Transport } from '../host/transport.js';
-import { CaseContext } from './case-context.js';
+import { CaseContext, type CasePowerCut } from './case-context.js';
 import { CaseFailure, CaseSkip, type ConformanceCase } from './conformance-case.js';
 import type { ConformanceProfile } from './profile.js';
 import { type Exchange, exchangeRecorder } from './spec-coverage.js';
 import { freshCardIn } from './state-setup.js';
-import type { ConformanceTarget } from './target.js';
+import type { ConformanceTarget, PowerCut } from './target.js';
 
 export type Verdict = 'pass' | 'fail' | 'skip';
 
@@ -60,7 +61,7 @@ export function unmetNeed(c: ConformanceCase, target: ConformanceTarget, o: RunO
   const missing = (n.keys ?? []).filter((k) => o.profile.keys[k] === undefined);
   if (missing.length) return `the profile has no ${missing.join(', ')} key file${missing.length > 1 ? 's' : ''}`;
   if (n.pin && !o.profile.pin) return 'the profile has no PIN';
-  if (n.powerCut) return 'the target cannot cut power';
+  if (n.powerCut && !target.powerCut) return 'the target cannot cut power';
   if (n.destructive && !o.destructive && !target.fresh) return 'destructive: run with --destructive to allow it on this card';
   return undefined;
 }
@@ -90,6 +91,15 @@ async function currentState(t: Transport, profile: ConformanceProfile): Promise<
   }
 }
 
+/** The target's power-cut control for a case: the card restored after a cut is traced into the case's record like the first. */
+function casePowerCut(control: PowerCut, contextOver: (t: Transport, powerCut: CasePowerCut) => CaseContext): CasePowerCut {
+  const self: CasePowerCut = {
+    cutAfterWrites: (k) => control.cutAfterWrites(k),
+    restore: async () => contextOver(await control.restore(), self),
+  };
+  return self;
+}
+
 /** Runs the cases one after the other; never throws for a case, only for the target itself. */
 export async function runCases(cases: readonly ConformanceCase[], target: ConformanceTarget, o: RunOptions): Promise<CaseResult[]> {
   const now = o.now ?? (() => performance.now());
@@ -107,8 +117,9 @@ export async function runCases(cases: readonly ConformanceCase[], target: Confor
         const card = await cardFor(c, target, o.profile);
         if (typeof card === 'string') result = { ...base, verdict: 'skip', reason: card, ms: 0 };
         else {
-          const traced = trace({ sink: (line) => apdus.push(line), now })(exchangeRecorder(exchanges, card.state)(card.transport));
-          const ctx = new CaseContext(traced, o.profile);
+          const traced = (t: Transport) => trace({ sink: (line) => apdus.push(line), now })(exchangeRecorder(exchanges, card.state)(t));
+          const powerCut = target.powerCut && casePowerCut(target.powerCut, (t, pc) => new CaseContext(traced(t), o.profile, pc));
+          const ctx = new CaseContext(traced(card.transport), o.profile, powerCut);
           await c.run(ctx);
           result = { ...base, verdict: 'pass', ms: now() - t0 };
         }

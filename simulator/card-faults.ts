@@ -1,8 +1,8 @@
 /**
  * @module Deliberately faulty variants of the simulated card (`drmb sim serve --fault NAME`), so that a
  * conformance suite can be shown to catch faults: each variant breaks one rule of the command set, by
- * answering a wrong status word, skipping one check, forgetting one write, or giving a different proof
- * the second time. A card made without a fault (the default) has none of them.
+ * answering a wrong status word, skipping one check, forgetting one write, writing one value outside
+ * its transaction, or giving a different proof the second time. A card made without a fault (the default) has none of them.
  */
 import type { Command } from '../applet-spec/define-command.js';
 import { SW } from '../applet-spec/status-words.js';
@@ -20,6 +20,8 @@ export const CARD_FAULTS = {
   'forgets-counter': 'commits a purchase without its new transaction counter, so the next transaction reuses the number',
   'unstable-proof': 'GET TRANSACTION PROVE answers different bytes each time instead of the stored response',
   'wrong-tac': 'answers CREDIT FOR LOAD with a TAC that is not the one its TAC key gives',
+  'counter-outside-transaction':
+    'writes the new transaction counter of DEBIT FOR PURCHASE in a write of its own after the transaction that moves the coins, so a power cut between them leaves the coins gone and the counter as it was',
 } as const;
 
 export type CardFaultName = keyof typeof CARD_FAULTS;
@@ -53,6 +55,15 @@ export function runWithFault(fault: CardFaultName, command: Command<unknown, unk
       const before = memory.counter;
       const out = run();
       memory.setCounter(before);
+      return out;
+    }
+    case 'counter-outside-transaction': {
+      if (command.id !== 'debitForPurchase') return run();
+      // The transaction commits the coins, log and proof with the old counter; the new one follows alone.
+      const out = run();
+      const next = memory.counter;
+      memory.setCounter(next - 1);
+      memory.setCounter(next);
       return out;
     }
     case 'pin-try-not-counted': {
