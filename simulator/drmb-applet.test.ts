@@ -1,13 +1,14 @@
 /** @module Conformance suite of the D-RMB applet (issue 4): every applet-spec command's positive path and listed status words with the card state checked after, the value flows, and a (command, SW) coverage check. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { assert, beforeAll, describe, expect, it } from 'vitest';
 import { chainCommand, type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { fromHex } from '../base/hex.js';
+import * as C from '../applet-spec/commands.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
 import { fciCoder } from '../applet-spec/commands/select.js';
 import { dataObjectByTag, TAG } from '../applet-spec/data-objects.js';
-import { DGIS, type DgiName, STORE_DATA_P1 } from '../applet-spec/dgis.js';
-import { swFamilyBase } from '../applet-spec/define-command.js';
+import { DGIS, type DgiDefinition, type DgiName, STORE_DATA_P1 } from '../applet-spec/dgis.js';
+import { type Command, type ResponseOf, swFamilyBase } from '../applet-spec/define-command.js';
 import {
   cardCertificateCoder,
   cardCertificateSignedPart,
@@ -35,7 +36,6 @@ import { sm3 } from '../crypto/sm3.js';
 import { RECEIVE_NONCE_SLOTS } from '../applet-spec/commands/initialize-for-receive.js';
 import { sm9Decrypt, sm9Encrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9Sign, sm9Verify } from '../crypto/sm9/sm9.js';
 import {
-  cmd,
   DEFAULT_PROFILE,
   exchange,
   identityFor,
@@ -155,8 +155,34 @@ function recordsWithout(card: SimulatedCard, ...except: string[]): Record<string
 }
 const dgiKey = (name: DgiName): string => dgiRecordKey(DGIS[name].dgi);
 
-function run(card: SimulatedCard, id: string, req: unknown, opts: { secure?: boolean } = {}): { sw: number; data: Uint8Array; value?: any } {
-  return send(card, cmd(id), req as never, opts);
+/** The clear bytes of a DGI value (its definition's coder; the fixtures carry values untyped). */
+function dgiBytes(name: DgiName, value: unknown): Uint8Array {
+  const def: DgiDefinition = DGIS[name];
+  return def.coder.encode(value);
+}
+
+/**
+ * A card's answer to a defined command. Only a 9000 answer has a decoded response: `response` is
+ * undefined otherwise, and reading `value` fails the test with the SW the card gave instead.
+ */
+class Answer<Res> {
+  constructor(
+    readonly command: string,
+    readonly sw: number,
+    readonly data: Uint8Array,
+    readonly response?: Res,
+  ) {}
+
+  get value(): Res {
+    if (this.response === undefined) throw new Error(`${this.command} answered ${this.sw.toString(16).toUpperCase()}: no response value`);
+    return this.response;
+  }
+}
+
+/** Sends a defined command (chained when long); the answer carries the decoded response of a 9000. */
+function run<Req, Res>(card: SimulatedCard, command: Command<Req, Res>, req: Req, opts: { secure?: boolean } = {}): Answer<Res> {
+  const r = send(card, command, req, opts);
+  return new Answer(command.name, r.sw, r.data, r.value);
 }
 
 /** Sends bytes (following 61xx) and returns the SW. */
@@ -165,13 +191,13 @@ function swOf(card: SimulatedCard, apdu: Uint8Array | CommandApdu): number {
 }
 
 /** The command APDU of a definition with some header or body fields replaced. */
-function apduOf(id: string, req: unknown, over: Partial<CommandApdu> = {}): CommandApdu {
-  return { ...cmd(id).encode(req as never), ...over };
+function apduOf<Req>(command: Command<Req, unknown>, req: Req, over: Partial<CommandApdu> = {}): CommandApdu {
+  return { ...command.encode(req), ...over };
 }
 
 /** The command's header with Lc 05 and only 2 data bytes: a malformed APDU (ISO 7816-4 5.1: 6700). */
-function malformed(id: string, req: unknown = {}): Uint8Array {
-  const a = apduOf(id, req);
+function malformed<Req>(command: Command<Req, unknown>, req: Req): Uint8Array {
+  const a = apduOf(command, req);
   return Uint8Array.of(a.cla, a.ins, a.p1, a.p2, 0x05, 0x01, 0x02);
 }
 
@@ -181,17 +207,19 @@ function swAs(id: string, card: SimulatedCard, apdu: CommandApdu | Uint8Array): 
 }
 
 function verifyPin(card: SimulatedCard, pin = PIN): number {
-  return run(card, 'verify', { pin }).sw;
+  return run(card, C.verify, { pin }).sw;
 }
 
-function getData(card: SimulatedCard, tag: number): { sw: number; value?: any } {
-  const r = run(card, 'getData', { tag });
+/** GET DATA decoded with the tag's coder (data-objects.ts gives no value type per tag: the caller narrows). */
+function getData(card: SimulatedCard, tag: number): { sw: number; value?: unknown } {
+  const r = run(card, C.getData, { tag });
   if (r.sw !== 0x9000) return { sw: r.sw };
   expect(r.value.tag).toBe(tag);
   return { sw: r.sw, value: dataObjectByTag(tag)!.coder.decode(r.value.value) };
 }
 
 const ISSUER_KEY: Record<string, 'issuerMac' | 'pinReload'> = { applicationBlock: 'issuerMac', applicationUnblock: 'issuerMac', putData: 'issuerMac', reloadPin: 'pinReload' };
+type IssuerScriptCommand = typeof C.applicationBlock | typeof C.applicationUnblock | typeof C.putData | typeof C.reloadPin;
 
 /**
  * An issuer-script command (JR/T 0025.2 secure messaging): GET CHALLENGE, then CLA|04 with the line MAC
@@ -199,26 +227,25 @@ const ISSUER_KEY: Record<string, 'issuerMac' | 'pinReload'> = { applicationBlock
  */
 function issuerScript(
   card: SimulatedCard,
-  id: string,
+  c: IssuerScriptCommand,
   body: Uint8Array,
   opts: { p1?: number; p2?: number; badMac?: boolean; challenge?: boolean; cla?: number; bodyInMac?: Uint8Array } = {},
 ): number {
-  const c = cmd(id);
   const p1 = opts.p1 ?? (typeof c.p1 === 'number' ? c.p1 : 0);
   const p2 = opts.p2 ?? (typeof c.p2 === 'number' ? c.p2 : 0);
   const cla = opts.cla ?? (c.cla | 0x04);
-  let challenge = new Uint8Array(8);
+  let challenge: Uint8Array = new Uint8Array(8);
   if (opts.challenge !== false) {
-    const r = run(card, 'getChallenge', {});
+    const r = run(card, C.getChallenge, {});
     expect(r.sw).toBe(0x9000);
     challenge = r.value.challenge;
   }
-  const mac = lineMac(systemKeys().appKeys[ISSUER_KEY[id]], challenge, [c.cla | 0x04, c.ins, p1, p2], opts.bodyInMac ?? body);
+  const mac = lineMac(systemKeys().appKeys[ISSUER_KEY[c.id]], challenge, [c.cla | 0x04, c.ins, p1, p2], opts.bodyInMac ?? body);
   if (opts.badMac) mac[0] ^= 0x01;
   return swOf(card, { cla, ins: c.ins, p1, p2, data: concatBytes(body, mac) });
 }
 
-const pinBytes = (pin: string): Uint8Array => cmd('reloadPin').encode({ pin, mac: new Uint8Array(4) }).data.subarray(0, -4);
+const pinBytes = (pin: string): Uint8Array => C.reloadPin.encode({ pin, mac: new Uint8Array(4) }).data.subarray(0, -4);
 const putDataValue = (tag: number, v: number): Uint8Array => dataObjectByTag(tag)!.coder.encode(v);
 
 /** INITIALIZE FOR LOAD then CREDIT FOR LOAD, with the bank's MAC2 computed here (JR/T 0025.2 load). */
@@ -226,37 +253,31 @@ function load(
   card: SimulatedCard,
   coins: Coin[],
   opts: { amountFen?: number; date?: string; badMac?: boolean; keyIndex?: number } = {},
-): { sw: number; initSw: number; tac?: Uint8Array; counter?: number; init?: any } {
+): { sw: number; initSw: number; tac?: Uint8Array; counter?: number; init?: ResponseOf<typeof C.initializeForLoad> } {
   const amountFen = opts.amountFen ?? coins.reduce((s, c) => s + c.body.denominationFen, 0);
-  const init = run(card, 'initializeForLoad', { keyIndex: opts.keyIndex ?? 1, amountFen, terminalId: TERMINAL_ID });
+  const init = run(card, C.initializeForLoad, { keyIndex: opts.keyIndex ?? 1, amountFen, terminalId: TERMINAL_ID });
   if (init.sw !== 0x9000) return { sw: init.sw, initSw: init.sw };
   const { counter, cardRandom } = init.value;
   const sk = pbocLoadSessionKey(systemKeys().appKeys.load, cardRandom, u32.encode(counter));
   const date = opts.date ?? DATE;
   const mac2 = pbocMac(sk, concatBytes(loadMac2Data({ amountFen, transactionType: 2, terminalId: TERMINAL_ID, date, time: TIME }), sm3(coinListCoder.encode(coins))));
   if (opts.badMac) mac2[0] ^= 0x01;
-  const r = run(card, 'creditForLoad', { date, time: TIME, coins, mac2 });
-  return { sw: r.sw, initSw: init.sw, tac: r.value?.tac, counter, init: init.value };
+  const r = run(card, C.creditForLoad, { date, time: TIME, coins, mac2 });
+  return { sw: r.sw, initSw: init.sw, tac: r.response?.tac, counter, init: init.value };
 }
 
-interface PayResult {
-  initSw: number;
-  sw: number;
-  counter?: number;
-  data?: Uint8Array;
-  value?: any;
-  sessionKey?: Uint8Array;
-}
+/** The DEBIT FOR PURCHASE answer (or the INITIALIZE FOR PURCHASE one when that failed), with the purchase's counter and session key. */
+type PayResult = Answer<ResponseOf<typeof C.debitForPurchase>> & { initSw: number; counter?: number; sessionKey?: Uint8Array };
 
 /** INITIALIZE FOR PURCHASE then DEBIT FOR PURCHASE, with the terminal's MAC1 computed here. */
 function pay(card: SimulatedCard, amountFen: number, opts: { payee?: string; un?: Uint8Array; badMac?: boolean; keyIndex?: number } = {}): PayResult {
-  const init = run(card, 'initializeForPurchase', { keyIndex: opts.keyIndex ?? 1, amountFen, terminalId: TERMINAL_ID });
-  if (init.sw !== 0x9000) return { initSw: init.sw, sw: init.sw };
+  const init = run(card, C.initializeForPurchase, { keyIndex: opts.keyIndex ?? 1, amountFen, terminalId: TERMINAL_ID });
+  if (init.sw !== 0x9000) return Object.assign(new Answer<never>(init.command, init.sw, init.data), { initSw: init.sw });
   const { counter, cardRandom } = init.value;
   const sessionKey = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, cardRandom, u32.encode(counter), u32.encode(SEQUENCE));
   const mac1 = pbocMac(sessionKey, purchaseMac1Data({ amountFen, transactionType: 6, terminalId: TERMINAL_ID, date: DATE, time: TIME }));
   if (opts.badMac) mac1[0] ^= 0x01;
-  const r = run(card, 'debitForPurchase', {
+  const r = run(card, C.debitForPurchase, {
     terminalSequence: SEQUENCE,
     date: DATE,
     time: TIME,
@@ -264,21 +285,27 @@ function pay(card: SimulatedCard, amountFen: number, opts: { payee?: string; un?
     payeeIdentity: opts.payee ?? 'shop@merchant',
     mac1,
   });
-  return { initSw: init.sw, sw: r.sw, counter, data: r.data, value: r.value, sessionKey };
+  return Object.assign(r, { initSw: init.sw, counter, sessionKey });
 }
 const SEQUENCE = 7;
 
 /** INITIALIZE FOR RECEIVE on the payee card: its identity and a fresh nonce. */
-function receive(card: SimulatedCard): { sw: number; value?: any } {
-  return run(card, 'initializeForReceive', {});
+function receive(card: SimulatedCard): Answer<ResponseOf<typeof C.initializeForReceive>> {
+  return run(card, C.initializeForReceive, {});
 }
 
 /** INITIALIZE FOR TRANSFER then EXPORT COINS: the packet, SM9-encrypted to `payee`. */
-function transferOut(card: SimulatedCard, amountFen: number, payee: string, nonce: Uint8Array, opts: { confirmation?: Uint8Array; withdrawalCode?: string } = {}) {
-  const init = run(card, 'initializeForTransfer', { amountFen, payeeIdentity: payee, payeeNonce: nonce, withdrawalCode: opts.withdrawalCode ?? NO_WITHDRAWAL_CODE, date: DATE, time: TIME });
-  if (init.sw !== 0x9000) return { initSw: init.sw, sw: init.sw };
-  const r = run(card, 'exportCoins', { confirmation: opts.confirmation ?? init.value.cardRandom });
-  return { initSw: init.sw, sw: r.sw, packet: r.data, counter: init.value.counter as number, value: r.value };
+function transferOut(
+  card: SimulatedCard,
+  amountFen: number,
+  payee: string,
+  nonce: Uint8Array,
+  opts: { confirmation?: Uint8Array; withdrawalCode?: string } = {},
+): Answer<ResponseOf<typeof C.exportCoins>> & { initSw: number; packet?: Uint8Array; counter?: number } {
+  const init = run(card, C.initializeForTransfer, { amountFen, payeeIdentity: payee, payeeNonce: nonce, withdrawalCode: opts.withdrawalCode ?? NO_WITHDRAWAL_CODE, date: DATE, time: TIME });
+  if (init.sw !== 0x9000) return Object.assign(new Answer<never>(init.command, init.sw, init.data), { initSw: init.sw });
+  const r = run(card, C.exportCoins, { confirmation: opts.confirmation ?? init.value.cardRandom });
+  return Object.assign(r, { initSw: init.sw, packet: r.data, counter: init.value.counter });
 }
 
 /** IMPORT COINS with the packet bytes as they came (chained). */
@@ -327,8 +354,8 @@ function craftPacket(
 }
 
 function prove(card: SimulatedCard, type: number, counter: number): { sw: number; stored?: Uint8Array } {
-  const r = run(card, 'getTransactionProve', { transactionType: type, counter });
-  return { sw: r.sw, stored: r.value?.storedResponse };
+  const r = run(card, C.getTransactionProve, { transactionType: type, counter });
+  return { sw: r.sw, stored: r.response?.storedResponse };
 }
 
 /** SET STATUS through SCP03 (issuance keys, or personalization keys before issuance). */
@@ -340,7 +367,7 @@ function terminate(card: SimulatedCard, aid: Uint8Array = DRMB_AID, kvn = 0x31):
 }
 
 function block(card: SimulatedCard): void {
-  expect(issuerScript(card, 'applicationBlock', new Uint8Array(0))).toBe(0x9000);
+  expect(issuerScript(card, C.applicationBlock, new Uint8Array(0))).toBe(0x9000);
 }
 
 // =====================================================================================================
@@ -349,22 +376,22 @@ describe('SELECT', () => {
   it('selects the applet with its FCI (card ID, state) and resets the session state', () => {
     const card = fresh(fundedA);
     expect(verifyPin(card)).toBe(0x9000);
-    const r = run(card, 'select', { aid: DRMB_AID });
+    const r = run(card, C.select, { aid: DRMB_AID });
     expect(r.sw).toBe(0x9000);
     expect(r.value.proprietary.issuerData).toEqual({ cardId: ID_A, appState: 'ISSUED' });
-    expect(run(card, 'readCoinRecord', { record: 1 }).sw).toBe(0x6982);
+    expect(run(card, C.readCoinRecord, { record: 1 }).sw).toBe(0x6982);
   });
 
   it('answers 6A82 for an unknown AID and keeps the D-RMB applet selected', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'select', { aid: fromHex('A0000000031010') }).sw).toBe(0x6a82);
-    expect(run(card, 'getBalance', {}).value.balanceFen).toBe(18_600);
+    expect(run(card, C.select, { aid: fromHex('A0000000031010') }).sw).toBe(0x6a82);
+    expect(run(card, C.getBalance, {}).value.balanceFen).toBe(18_600);
   });
 
   it('answers 6283 with the FCI for a LOCKED application', () => {
     const card = fresh(fundedA);
     block(card);
-    const r = exchange(card, cmd('select').encodeBytes({ aid: DRMB_AID }));
+    const r = exchange(card, C.select.encodeBytes({ aid: DRMB_AID }));
     expect(r.sw).toBe(0x6283);
     expect(fciCoder.decode(r.data).proprietary.issuerData.appState).toBe('LOCKED');
   });
@@ -372,16 +399,16 @@ describe('SELECT', () => {
   it('answers 6A81 for a TERMINATED application', () => {
     const card = fresh(issuedA);
     expect(terminate(card).sw).toBe(0x9000);
-    expect(run(card, 'select', { aid: DRMB_AID }).sw).toBe(0x6a81);
+    expect(run(card, C.select, { aid: DRMB_AID }).sw).toBe(0x6a81);
     expect(card.memory.state).toBe('TERMINATED');
   });
 
   it('answers 6A86 for P2 other than 00, 6A80 for an AID of 4 bytes, 6700 for a malformed APDU', () => {
     const card = fresh(fundedA);
     const before = image(card);
-    expect(swAs('select', card, apduOf('select', { aid: DRMB_AID }, { p2: 0x0c }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('select', { aid: DRMB_AID }, { data: DRMB_AID.subarray(0, 4) }))).toBe(0x6a80);
-    expect(swOf(card, malformed('select', { aid: DRMB_AID }))).toBe(0x6700);
+    expect(swAs('select', card, apduOf(C.select, { aid: DRMB_AID }, { p2: 0x0c }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.select, { aid: DRMB_AID }, { data: DRMB_AID.subarray(0, 4) }))).toBe(0x6a80);
+    expect(swOf(card, malformed(C.select, { aid: DRMB_AID }))).toBe(0x6700);
     expect(image(card)).toBe(before);
   });
 });
@@ -389,19 +416,19 @@ describe('SELECT', () => {
 describe('GET RESPONSE', () => {
   it('returns the rest of a response announced by 61xx; 6Cxx for a short Le keeps it pending', () => {
     const card = fresh(fundedA);
-    const init = run(card, 'initializeForLoad', { keyIndex: 1, amountFen: 100, terminalId: TERMINAL_ID });
+    const init = run(card, C.initializeForLoad, { keyIndex: 1, amountFen: 100, terminalId: TERMINAL_ID });
     // INITIALIZE FOR LOAD has no persistent effect: a short Le gets 6Cxx, not 61xx.
-    expect(swOf(card, apduOf('initializeForLoad', { keyIndex: 1, amountFen: 100, terminalId: TERMINAL_ID }, { le: 4 }))).toBe(0x6c12);
+    expect(swOf(card, apduOf(C.initializeForLoad, { keyIndex: 1, amountFen: 100, terminalId: TERMINAL_ID }, { le: 4 }))).toBe(0x6c12);
     expect(init.sw).toBe(0x9000);
     const r = pay(card, 3_000);
     expect(r.sw).toBe(0x9000);
     expect(r.data!.length).toBeGreaterThan(256);
     // A second purchase, collected by hand.
-    const init2 = run(card, 'initializeForPurchase', { keyIndex: 1, amountFen: 500, terminalId: TERMINAL_ID });
+    const init2 = run(card, C.initializeForPurchase, { keyIndex: 1, amountFen: 500, terminalId: TERMINAL_ID });
     expect(init2.sw).toBe(0x9000);
     const sk = pbocPurchaseSessionKey(systemKeys().appKeys.purchase, init2.value.cardRandom, u32.encode(init2.value.counter), u32.encode(SEQUENCE));
     const mac1 = pbocMac(sk, purchaseMac1Data({ amountFen: 500, transactionType: 6, terminalId: TERMINAL_ID, date: DATE, time: TIME }));
-    const debit = cmd('debitForPurchase').encodeBytes({ terminalSequence: SEQUENCE, date: DATE, time: TIME, unpredictableNumber: new Uint8Array(8), payeeIdentity: 'shop', mac1 });
+    const debit = C.debitForPurchase.encodeBytes({ terminalSequence: SEQUENCE, date: DATE, time: TIME, unpredictableNumber: new Uint8Array(8), payeeIdentity: 'shop', mac1 });
     const first = card.transmit(debit);
     const sw1 = (first[first.length - 2] << 8) | first[first.length - 1];
     expect(sw1 >> 8).toBe(0x61);
@@ -425,31 +452,31 @@ describe('GET RESPONSE', () => {
 describe('GET CHALLENGE', () => {
   it('answers 8 or 4 random bytes as Le asks, fresh each time, and stores nothing', () => {
     const card = fresh(fundedA);
-    const a = run(card, 'getChallenge', {});
-    const b = exchange(card, encodeCommandApdu(apduOf('getChallenge', {}, { le: 4 })));
+    const a = run(card, C.getChallenge, {});
+    const b = exchange(card, encodeCommandApdu(apduOf(C.getChallenge, {}, { le: 4 })));
     expect(a.sw).toBe(0x9000);
     expect(a.value.challenge.length).toBe(8);
     expect(b.data.length).toBe(4);
-    expect(hex(run(card, 'getChallenge', {}).value.challenge)).not.toBe(hex(a.value.challenge));
+    expect(hex(run(card, C.getChallenge, {}).value.challenge)).not.toBe(hex(a.value.challenge));
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 
   it('answers 6700 for an Le other than 4 or 8 and for a data field, 6A86 for P1 01', () => {
     const card = fresh(fundedA);
-    expect(swOf(card, apduOf('getChallenge', {}, { le: 5 }))).toBe(0x6700);
-    expect(swOf(card, apduOf('getChallenge', {}, { data: Uint8Array.of(1) }))).toBe(0x6700);
-    expect(swAs('getChallenge', card, apduOf('getChallenge', {}, { p1: 0x01 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.getChallenge, {}, { le: 5 }))).toBe(0x6700);
+    expect(swOf(card, apduOf(C.getChallenge, {}, { data: Uint8Array.of(1) }))).toBe(0x6700);
+    expect(swAs('getChallenge', card, apduOf(C.getChallenge, {}, { p1: 0x01 }))).toBe(0x6a86);
   });
 
   it('answers 6985 once the application is TERMINATED (in the session that terminated it)', () => {
     const card = fresh(issuedA);
     const { sw, host } = terminate(card);
     expect(sw).toBe(0x9000);
-    expect(sendSecure(card, host, cmd('getChallenge').encodeBytes({})).sw).toBe(0x6985);
-    expect(sendSecure(card, host, cmd('getData').encodeBytes({ tag: TAG.cardId })).sw).toBe(0x6985);
-    expect(sendSecure(card, host, cmd('setStatus').encodeBytes({ aid: DRMB_AID }, { secure: false })).sw).toBe(0x6985);
+    expect(sendSecure(card, host, C.getChallenge.encodeBytes({})).sw).toBe(0x6985);
+    expect(sendSecure(card, host, C.getData.encodeBytes({ tag: TAG.cardId })).sw).toBe(0x6985);
+    expect(sendSecure(card, host, C.setStatus.encodeBytes({ aid: DRMB_AID }, { secure: false })).sw).toBe(0x6985);
     // A plain INITIALIZE UPDATE closes the session and is refused in this state; so is EXTERNAL AUTHENTICATE.
-    expect(swOf(card, cmd('initializeUpdate').encodeBytes(host.initializeUpdate()))).toBe(0x6985);
+    expect(swOf(card, C.initializeUpdate.encodeBytes(host.initializeUpdate()))).toBe(0x6985);
     expect(swOf(card, fromHex('8482330010' + '00'.repeat(16)))).toBe(0x6985);
     expect(card.memory.state).toBe('TERMINATED');
   });
@@ -468,7 +495,9 @@ describe('GET DATA', () => {
     expect(getData(card, TAG.maxCoins).value).toBe(DEFAULT_PROFILE.maxCoins);
     expect(getData(card, TAG.coinSummary).value).toHaveLength(6);
     // The card certificate: the card's own SM2 key, certified by the central bank.
-    const cert = cardCertificateCoder.decode(getData(card, TAG.cardCertificate).value);
+    const certBytes = getData(card, TAG.cardCertificate).value;
+    assert.instanceOf(certBytes, Uint8Array);
+    const cert = cardCertificateCoder.decode(certBytes);
     expect(cert.cardId).toBe(ID_A);
     expect(cert.cardPublicKey).toEqual(cardKeyA.publicKey);
     expect(sm2Verify(systemKeys().certKey.publicKey, cardCertificateSignedPart(cert), cert.signature)).toBe(true);
@@ -477,8 +506,8 @@ describe('GET DATA', () => {
 
   it('answers 6A88 for a tag it does not define and for one without a value in this state', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'getData', { tag: 0x9f99 }).sw).toBe(0x6a88);
-    expect(run(card, 'getData', { tag: TAG.coinKeys }).sw).toBe(0x6a88);
+    expect(run(card, C.getData, { tag: 0x9f99 }).sw).toBe(0x6a88);
+    expect(run(card, C.getData, { tag: TAG.coinKeys }).sw).toBe(0x6a88);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
     const blank = fresh(blankA);
     expect(getData(blank, TAG.balance).sw).toBe(0x6a88);
@@ -488,7 +517,7 @@ describe('GET DATA', () => {
 
   it('answers 6700 for a data field', () => {
     const card = fresh(fundedA);
-    expect(swOf(card, apduOf('getData', { tag: TAG.balance }, { data: Uint8Array.of(0) }))).toBe(0x6700);
+    expect(swOf(card, apduOf(C.getData, { tag: TAG.balance }, { data: Uint8Array.of(0) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 });
@@ -496,7 +525,7 @@ describe('GET DATA', () => {
 describe('INITIALIZE UPDATE', () => {
   it('answers key diversification data (the card ID), key version, SCP03 and i = 60, and stores nothing', () => {
     const card = fresh(blankA);
-    const r = run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) });
+    const r = run(card, C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) });
     expect(r.sw).toBe(0x9000);
     expect(hex(r.value.keyDiversificationData)).toBe(ID_A);
     expect([r.value.keyVersion, r.value.scpId, r.value.iParameter]).toEqual([0x30, 0x03, 0x60]);
@@ -505,28 +534,28 @@ describe('INITIALIZE UPDATE', () => {
 
   it('answers 6A88 for key version 31 before card prep stored it, 6A86 for a version it does not define', () => {
     const card = fresh(blankA);
-    expect(run(card, 'initializeUpdate', { keyVersion: 0x31, hostChallenge: randomBytes(8) }).sw).toBe(0x6a88);
-    expect(run(card, 'initializeUpdate', { keyVersion: 0x20, hostChallenge: randomBytes(8) }).sw).toBe(0x6a86);
-    expect(swAs('initializeUpdate', card, apduOf('initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) }, { p2: 0x01 }))).toBe(0x6a86);
+    expect(run(card, C.initializeUpdate, { keyVersion: 0x31, hostChallenge: randomBytes(8) }).sw).toBe(0x6a88);
+    expect(run(card, C.initializeUpdate, { keyVersion: 0x20, hostChallenge: randomBytes(8) }).sw).toBe(0x6a86);
+    expect(swAs('initializeUpdate', card, apduOf(C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) }, { p2: 0x01 }))).toBe(0x6a86);
     expect(image(card)).toBe(new TextDecoder().decode(blankA));
-    expect(run(fresh(preparedA), 'initializeUpdate', { keyVersion: 0x31, hostChallenge: randomBytes(8) }).sw).toBe(0x9000);
+    expect(run(fresh(preparedA), C.initializeUpdate, { keyVersion: 0x31, hostChallenge: randomBytes(8) }).sw).toBe(0x9000);
   });
 
   it('answers 6700 for a host challenge of 7 bytes', () => {
     const card = fresh(blankA);
-    expect(swOf(card, apduOf('initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) }, { data: randomBytes(7) }))).toBe(0x6700);
+    expect(swOf(card, apduOf(C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) }, { data: randomBytes(7) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(blankA));
   });
 
   it(`answers 6983 after ${MAX_AUTH_FAILURES} failed authentications`, () => {
     const card = fresh(blankA);
     for (let i = 0; i < MAX_AUTH_FAILURES; i++) {
-      expect(run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) }).sw).toBe(0x9000);
+      expect(run(card, C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) }).sw).toBe(0x9000);
       expect(swOf(card, fromHex('8482330010' + '00'.repeat(16)))).toBe(0x6300);
     }
     expect(card.memory.authFailures).toBe(MAX_AUTH_FAILURES);
     const before = image(card);
-    expect(run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) }).sw).toBe(0x6983);
+    expect(run(card, C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) }).sw).toBe(0x6983);
     expect(image(card)).toBe(before);
     expect(recordsWithout(card, 'scp/failures')).toEqual(recordsWithout(SimulatedCard.fromImage(blankA)));
   });
@@ -535,7 +564,7 @@ describe('INITIALIZE UPDATE', () => {
 describe('EXTERNAL AUTHENTICATE', () => {
   it('opens the session and clears the failure counter', () => {
     const card = fresh(blankA);
-    run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) });
+    run(card, C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) });
     expect(swOf(card, fromHex('8482330010' + '00'.repeat(16)))).toBe(0x6300);
     expect(card.memory.authFailures).toBe(1);
     const host = openChannel(card, PERSO_KEYS, 0x30, 0x33);
@@ -546,7 +575,7 @@ describe('EXTERNAL AUTHENTICATE', () => {
   it('answers 6300 to a wrong host cryptogram and counts it', () => {
     const card = fresh(blankA);
     const before = recordsWithout(card, 'scp/failures');
-    run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) });
+    run(card, C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) });
     expect(swOf(card, fromHex('8482010010' + '11'.repeat(16)))).toBe(0x6300);
     expect(card.memory.authFailures).toBe(1);
     expect(recordsWithout(card, 'scp/failures')).toEqual(before);
@@ -555,7 +584,7 @@ describe('EXTERNAL AUTHENTICATE', () => {
   it('answers 6982 without secure messaging, 6A86 for level 02 or P2 01, 6700 for 15 bytes, 6985 without INITIALIZE UPDATE', () => {
     const card = fresh(blankA);
     const before = image(card);
-    const iu = () => expect(run(card, 'initializeUpdate', { keyVersion: 0x30, hostChallenge: randomBytes(8) }).sw).toBe(0x9000);
+    const iu = () => expect(run(card, C.initializeUpdate, { keyVersion: 0x30, hostChallenge: randomBytes(8) }).sw).toBe(0x9000);
     iu();
     expect(swOf(card, fromHex('8082330010' + '00'.repeat(16)))).toBe(0x6982);
     iu();
@@ -579,7 +608,7 @@ describe('STORE DATA', () => {
     for (let i = 0; i < dgis.length; i++) {
       const [name, value] = dgis[i];
       expect(sendSecure(card, host, storeDataApdu(name, value, i, i === dgis.length - 1, PERSO_KEYS.dek)).sw).toBe(0x9000);
-      if (name !== 'completion') expect(hex(card.memory.record(dgiKey(name))!)).toBe(hex((DGIS[name].coder as any).encode(value)));
+      if (name !== 'completion') expect(hex(card.memory.record(dgiKey(name))!)).toBe(hex(dgiBytes(name, value)));
       expect(card.memory.state).toBe(name === 'completion' ? 'PREPARED' : 'BLANK');
     }
     expect(card.memory.scpKeys(0x31)).toEqual(systemKeys().issuanceKeys);
@@ -594,7 +623,7 @@ describe('STORE DATA', () => {
     expect(card.memory.pinTriesLeft).toBe(3);
     expect(hex(card.memory.record(dgiKey('sm9SignKey'))!)).toBe(hex(sm9ExtractSignKey(systemKeys().kgcSign, utf8(IDENTITY_A))));
     // A new SELECT ends the personalization session (a plain command inside it would be refused).
-    expect(run(card, 'select', { aid: DRMB_AID }).sw).toBe(0x9000);
+    expect(run(card, C.select, { aid: DRMB_AID }).sw).toBe(0x9000);
     expect(verifyPin(card)).toBe(0x9000);
   });
 
@@ -690,7 +719,7 @@ describe('STORE DATA', () => {
     const blank = fresh(blankA);
     const before = image(blank);
     expect(swOf(blank, storeDataApdu('fci', s1()[1].value, 0, false, PERSO_KEYS.dek))).toBe(0x6982);
-    expect(swOf(blank, malformed('storeData', { flags: 0x08, block: 0, dgis: [] }))).toBe(0x6700);
+    expect(swOf(blank, malformed(C.storeData, { flags: 0x08, block: 0, dgis: [] }))).toBe(0x6700);
     expect(image(blank)).toBe(before);
 
     const issued = fresh(issuedA);
@@ -709,9 +738,9 @@ describe('STORE DATA', () => {
 describe('VERIFY', () => {
   it('accepts the PIN (tries stay at 3); an empty VERIFY answers 63C3 before and 9000 after', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'verify', {}).sw).toBe(0x63c3);
+    expect(run(card, C.verify, {}).sw).toBe(0x63c3);
     expect(verifyPin(card)).toBe(0x9000);
-    expect(run(card, 'verify', {}).sw).toBe(0x9000);
+    expect(run(card, C.verify, {}).sw).toBe(0x9000);
     expect(card.memory.pinTriesLeft).toBe(3);
   });
 
@@ -723,7 +752,7 @@ describe('VERIFY', () => {
       expect(SimulatedCard.fromImage(card.toImage()).memory.pinTriesLeft).toBe(2 - i);
     }
     expect(verifyPin(card)).toBe(0x6983);
-    expect(run(card, 'verify', {}).sw).toBe(0x6983);
+    expect(run(card, C.verify, {}).sw).toBe(0x6983);
     expect(card.memory.pinTriesLeft).toBe(0);
     expect(recordsWithout(card, 'pin/tries')).toEqual(before);
   });
@@ -737,10 +766,10 @@ describe('VERIFY', () => {
 
   it('answers 6A80 for a PIN that is not BCD (no try used), 6A86 for P2 81, 6985 before issuance, 6700 for a malformed APDU', () => {
     const card = fresh(fundedA);
-    expect(swOf(card, apduOf('verify', { pin: PIN }, { data: fromHex('12AB56') }))).toBe(0x6a80);
+    expect(swOf(card, apduOf(C.verify, { pin: PIN }, { data: fromHex('12AB56') }))).toBe(0x6a80);
     expect(card.memory.pinTriesLeft).toBe(3);
-    expect(swAs('verify', card, apduOf('verify', { pin: PIN }, { p2: 0x81 }))).toBe(0x6a86);
-    expect(swOf(card, malformed('verify', { pin: PIN }))).toBe(0x6700);
+    expect(swAs('verify', card, apduOf(C.verify, { pin: PIN }, { p2: 0x81 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.verify, { pin: PIN }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
     expect(verifyPin(fresh(preparedA))).toBe(0x6985);
   });
@@ -750,7 +779,7 @@ describe('CHANGE PIN', () => {
   it('replaces the PIN after checking the old one', () => {
     const card = fresh(fundedA);
     const refBefore = hex(card.memory.record('pin/ref')!);
-    expect(run(card, 'changePin', { oldPin: PIN, newPin: '2468' }).sw).toBe(0x9000);
+    expect(run(card, C.changePin, { oldPin: PIN, newPin: '2468' }).sw).toBe(0x9000);
     expect(hex(card.memory.record('pin/ref')!)).not.toBe(refBefore);
     expect(verifyPin(card, PIN)).toBe(0x63c2);
     expect(verifyPin(card, '2468')).toBe(0x9000);
@@ -760,21 +789,21 @@ describe('CHANGE PIN', () => {
   it('answers 63Cx for a wrong old PIN and 6983 once blocked; the PIN is unchanged', () => {
     const card = fresh(fundedA);
     const ref = hex(card.memory.record('pin/ref')!);
-    expect(run(card, 'changePin', { oldPin: '1111', newPin: '2468' }).sw).toBe(0x63c2);
-    expect(run(card, 'changePin', { oldPin: '1111', newPin: '2468' }).sw).toBe(0x63c1);
-    expect(run(card, 'changePin', { oldPin: '1111', newPin: '2468' }).sw).toBe(0x63c0);
-    expect(run(card, 'changePin', { oldPin: PIN, newPin: '2468' }).sw).toBe(0x6983);
+    expect(run(card, C.changePin, { oldPin: '1111', newPin: '2468' }).sw).toBe(0x63c2);
+    expect(run(card, C.changePin, { oldPin: '1111', newPin: '2468' }).sw).toBe(0x63c1);
+    expect(run(card, C.changePin, { oldPin: '1111', newPin: '2468' }).sw).toBe(0x63c0);
+    expect(run(card, C.changePin, { oldPin: PIN, newPin: '2468' }).sw).toBe(0x6983);
     expect(hex(card.memory.record('pin/ref')!)).toBe(ref);
   });
 
   it('answers 6A80 without the FF separator, 6A86 for P1 02, 6985 when LOCKED, 6700 for a malformed APDU', () => {
     const card = fresh(fundedA);
-    expect(swOf(card, apduOf('changePin', { oldPin: PIN, newPin: '2468' }, { data: fromHex('1234562468') }))).toBe(0x6a80);
-    expect(swAs('changePin', card, apduOf('changePin', { oldPin: PIN, newPin: '2468' }, { p1: 0x02 }))).toBe(0x6a86);
-    expect(swOf(card, malformed('changePin', { oldPin: PIN, newPin: '2468' }))).toBe(0x6700);
+    expect(swOf(card, apduOf(C.changePin, { oldPin: PIN, newPin: '2468' }, { data: fromHex('1234562468') }))).toBe(0x6a80);
+    expect(swAs('changePin', card, apduOf(C.changePin, { oldPin: PIN, newPin: '2468' }, { p1: 0x02 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.changePin, { oldPin: PIN, newPin: '2468' }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
     block(card);
-    expect(run(card, 'changePin', { oldPin: PIN, newPin: '2468' }).sw).toBe(0x6985);
+    expect(run(card, C.changePin, { oldPin: PIN, newPin: '2468' }).sw).toBe(0x6985);
     expect(card.memory.pinTriesLeft).toBe(3);
   });
 });
@@ -789,7 +818,7 @@ describe('RELOAD PIN', () => {
 
   it('restores a blocked PIN with a line MAC under the PIN reload key', () => {
     const card = blocked();
-    expect(issuerScript(card, 'reloadPin', pinBytes('8642'))).toBe(0x9000);
+    expect(issuerScript(card, C.reloadPin, pinBytes('8642'))).toBe(0x9000);
     expect(card.memory.pinTriesLeft).toBe(3);
     expect(verifyPin(card, '8642')).toBe(0x9000);
   });
@@ -797,7 +826,7 @@ describe('RELOAD PIN', () => {
   it('answers 9302 for a bad MAC: PIN and try counter unchanged', () => {
     const card = blocked();
     const before = image(card);
-    expect(issuerScript(card, 'reloadPin', pinBytes('8642'), { badMac: true })).toBe(0x9302);
+    expect(issuerScript(card, C.reloadPin, pinBytes('8642'), { badMac: true })).toBe(0x9302);
     expect(image(card)).toBe(before);
     expect(verifyPin(card, '8642')).toBe(0x6983);
   });
@@ -805,22 +834,22 @@ describe('RELOAD PIN', () => {
   it('answers 6985 without GET CHALLENGE and when LOCKED, 6982 without the SM bit, 6A80 for a non-BCD PIN, 6A86 for P2 01, 6700 for a malformed APDU', () => {
     const card = blocked();
     const before = image(card);
-    expect(issuerScript(card, 'reloadPin', pinBytes('8642'), { challenge: false })).toBe(0x6985);
-    expect(issuerScript(card, 'reloadPin', pinBytes('8642'), { cla: 0x80 })).toBe(0x6982);
-    expect(issuerScript(card, 'reloadPin', fromHex('86AB'))).toBe(0x6a80);
-    expect(coverage.as('reloadPin', () => issuerScript(card, 'reloadPin', pinBytes('8642'), { p2: 0x01 }))).toBe(0x6a86);
-    expect(swOf(card, malformed('reloadPin', { pin: '8642', mac: new Uint8Array(4) }))).toBe(0x6700);
+    expect(issuerScript(card, C.reloadPin, pinBytes('8642'), { challenge: false })).toBe(0x6985);
+    expect(issuerScript(card, C.reloadPin, pinBytes('8642'), { cla: 0x80 })).toBe(0x6982);
+    expect(issuerScript(card, C.reloadPin, fromHex('86AB'))).toBe(0x6a80);
+    expect(coverage.as('reloadPin', () => issuerScript(card, C.reloadPin, pinBytes('8642'), { p2: 0x01 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.reloadPin, { pin: '8642', mac: new Uint8Array(4) }))).toBe(0x6700);
     expect(image(card)).toBe(before);
     const locked = fresh(fundedA);
     block(locked);
-    expect(issuerScript(locked, 'reloadPin', pinBytes('8642'))).toBe(0x6985);
+    expect(issuerScript(locked, C.reloadPin, pinBytes('8642'))).toBe(0x6985);
   });
 });
 
 describe('INITIALIZE FOR LOAD', () => {
   it('answers balance, counter, key version, SM4, card random and a MAC1 the bank can check; nothing stored', () => {
     const card = fresh(fundedA);
-    const r = run(card, 'initializeForLoad', { keyIndex: 1, amountFen: 2_000, terminalId: TERMINAL_ID });
+    const r = run(card, C.initializeForLoad, { keyIndex: 1, amountFen: 2_000, terminalId: TERMINAL_ID });
     expect(r.sw).toBe(0x9000);
     const v = r.value;
     expect([v.balanceFen, v.counter, v.keyVersion, v.algorithmId]).toEqual([18_600, 1, 1, 4]);
@@ -833,10 +862,10 @@ describe('INITIALIZE FOR LOAD', () => {
     const card = fresh(fundedA);
     expect(load(card, [mintCoin(100)], { keyIndex: 2 }).sw).toBe(0x9403);
     expect(load(card, [mintCoin(DEFAULT_PROFILE.balanceCapFen - 18_600 + 1)]).sw).toBe(0x9412);
-    expect(run(card, 'initializeForLoad', { keyIndex: 1, amountFen: 0, terminalId: TERMINAL_ID }).sw).toBe(0x6a80);
+    expect(run(card, C.initializeForLoad, { keyIndex: 1, amountFen: 0, terminalId: TERMINAL_ID }).sw).toBe(0x6a80);
     const req = { keyIndex: 1, amountFen: 100, terminalId: TERMINAL_ID };
-    expect(swAs('initializeForLoad', card, apduOf('initializeForLoad', req, { p2: 0x03 }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('initializeForLoad', req, { data: cmd('initializeForLoad').encode(req).data.subarray(1) }))).toBe(0x6700);
+    expect(swAs('initializeForLoad', card, apduOf(C.initializeForLoad, req, { p2: 0x03 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.initializeForLoad, req, { data: C.initializeForLoad.encode(req).data.subarray(1) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 
@@ -906,9 +935,9 @@ describe('CREDIT FOR LOAD', () => {
   it('answers 6985 without INITIALIZE FOR LOAD, 6A86 for P2 01, 6700 for a malformed APDU', () => {
     const card = fresh(fundedA);
     const req = { date: DATE, time: TIME, coins: [mintCoin(100)], mac2: new Uint8Array(4) };
-    expect(run(card, 'creditForLoad', req).sw).toBe(0x6985);
-    expect(swAs('creditForLoad', card, apduOf('creditForLoad', req, { p2: 0x01 }))).toBe(0x6a86);
-    expect(swOf(card, malformed('creditForLoad', req))).toBe(0x6700);
+    expect(run(card, C.creditForLoad, req).sw).toBe(0x6985);
+    expect(swAs('creditForLoad', card, apduOf(C.creditForLoad, req, { p2: 0x01 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.creditForLoad, req))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 });
@@ -916,18 +945,18 @@ describe('CREDIT FOR LOAD', () => {
 describe('GET BALANCE', () => {
   it('answers the sum of the coins, also when LOCKED', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'getBalance', {}).value.balanceFen).toBe(18_600);
+    expect(run(card, C.getBalance, {}).value.balanceFen).toBe(18_600);
     block(card);
-    expect(run(card, 'getBalance', {}).value.balanceFen).toBe(card.memory.balanceFen);
+    expect(run(card, C.getBalance, {}).value.balanceFen).toBe(card.memory.balanceFen);
   });
 
   it('answers 6985 before issuance, 6A86 for P2 01, 6700 for a data field', () => {
     const prepared = fresh(preparedA);
-    expect(run(prepared, 'getBalance', {}).sw).toBe(0x6985);
+    expect(run(prepared, C.getBalance, {}).sw).toBe(0x6985);
     expect(image(prepared)).toBe(new TextDecoder().decode(preparedA));
     const card = fresh(fundedA);
-    expect(swAs('getBalance', card, apduOf('getBalance', {}, { p2: 0x01 }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('getBalance', {}, { data: Uint8Array.of(0) }))).toBe(0x6700);
+    expect(swAs('getBalance', card, apduOf(C.getBalance, {}, { p2: 0x01 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.getBalance, {}, { data: Uint8Array.of(0) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 });
@@ -937,7 +966,7 @@ describe('READ RECORD (coins)', () => {
     const card = fresh(fundedA);
     expect(verifyPin(card)).toBe(0x9000);
     for (let i = 1; i <= FUNDED.length; i++) {
-      const r = run(card, 'readCoinRecord', { record: i });
+      const r = run(card, C.readCoinRecord, { record: i });
       expect(r.sw).toBe(0x9000);
       expect(hex(r.data)).toBe(hex(coinCoder.encode(FUNDED[i - 1])));
     }
@@ -945,21 +974,21 @@ describe('READ RECORD (coins)', () => {
 
   it('answers 6982 without VERIFY, 6A83 beyond the coins held and for record 0, 6985 before issuance, 6A86 for another SFI, 6700 for a data field', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'readCoinRecord', { record: 1 }).sw).toBe(0x6982);
+    expect(run(card, C.readCoinRecord, { record: 1 }).sw).toBe(0x6982);
     verifyPin(card);
-    expect(run(card, 'readCoinRecord', { record: FUNDED.length + 1 }).sw).toBe(0x6a83);
-    expect(run(card, 'readCoinRecord', { record: 0 }).sw).toBe(0x6a83);
-    expect(swAs('readCoinRecord', card, apduOf('readCoinRecord', { record: 1 }, { p2: 0xd5 }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('readCoinRecord', { record: 1 }, { data: Uint8Array.of(0) }))).toBe(0x6700);
+    expect(run(card, C.readCoinRecord, { record: FUNDED.length + 1 }).sw).toBe(0x6a83);
+    expect(run(card, C.readCoinRecord, { record: 0 }).sw).toBe(0x6a83);
+    expect(swAs('readCoinRecord', card, apduOf(C.readCoinRecord, { record: 1 }, { p2: 0xd5 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.readCoinRecord, { record: 1 }, { data: Uint8Array.of(0) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
-    expect(run(fresh(preparedA), 'readCoinRecord', { record: 1 }).sw).toBe(0x6985);
+    expect(run(fresh(preparedA), C.readCoinRecord, { record: 1 }).sw).toBe(0x6985);
   });
 });
 
 describe('INITIALIZE FOR PURCHASE', () => {
   it('answers balance, counter and card random; nothing stored', () => {
     const card = fresh(fundedA);
-    const r = run(card, 'initializeForPurchase', { keyIndex: 1, amountFen: 3_000, terminalId: TERMINAL_ID });
+    const r = run(card, C.initializeForPurchase, { keyIndex: 1, amountFen: 3_000, terminalId: TERMINAL_ID });
     expect(r.sw).toBe(0x9000);
     expect([r.value.balanceFen, r.value.counter, r.value.keyVersion, r.value.algorithmId]).toEqual([18_600, 1, 1, 4]);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
@@ -967,7 +996,7 @@ describe('INITIALIZE FOR PURCHASE', () => {
 
   function initSw(card: SimulatedCard, amountFen: number, keyIndex = 1): number {
     const before = image(card);
-    const sw = run(card, 'initializeForPurchase', { keyIndex, amountFen, terminalId: TERMINAL_ID }).sw;
+    const sw = run(card, C.initializeForPurchase, { keyIndex, amountFen, terminalId: TERMINAL_ID }).sw;
     expect(image(card)).toBe(before);
     return sw;
   }
@@ -995,7 +1024,7 @@ describe('INITIALIZE FOR PURCHASE', () => {
 
   it('answers 9415 once the offline payment count is used up, until the next load', () => {
     const card = fresh(fundedA);
-    expect(issuerScript(card, 'putData', putDataValue(TAG.offlineCountLimit, 1), { p1: TAG.offlineCountLimit >> 8, p2: TAG.offlineCountLimit & 0xff })).toBe(0x9000);
+    expect(issuerScript(card, C.putData, putDataValue(TAG.offlineCountLimit, 1), { p1: TAG.offlineCountLimit >> 8, p2: TAG.offlineCountLimit & 0xff })).toBe(0x9000);
     expect(pay(card, 1_000).sw).toBe(0x9000);
     expect(card.memory.offlineUse).toEqual({ count: 1, amountFen: 1_000 });
     expect(initSw(card, 500)).toBe(0x9415);
@@ -1015,8 +1044,8 @@ describe('INITIALIZE FOR PURCHASE', () => {
   it('answers 6985 when LOCKED, 6A86 for P2 03, 6700 for 10 bytes', () => {
     const card = fresh(fundedA);
     const req = { keyIndex: 1, amountFen: 100, terminalId: TERMINAL_ID };
-    expect(swAs('initializeForPurchase', card, apduOf('initializeForPurchase', req, { p2: 0x03 }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('initializeForPurchase', req, { data: cmd('initializeForPurchase').encode(req).data.subarray(1) }))).toBe(0x6700);
+    expect(swAs('initializeForPurchase', card, apduOf(C.initializeForPurchase, req, { p2: 0x03 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.initializeForPurchase, req, { data: C.initializeForPurchase.encode(req).data.subarray(1) }))).toBe(0x6700);
     block(card);
     expect(initSw(card, 100)).toBe(0x6985);
   });
@@ -1063,22 +1092,22 @@ describe('DEBIT FOR PURCHASE', () => {
   it('answers 6985 without INITIALIZE FOR PURCHASE, also after a command in between', () => {
     const card = fresh(fundedA);
     const req = { terminalSequence: 1, date: DATE, time: TIME, unpredictableNumber: new Uint8Array(8), payeeIdentity: 'shop', mac1: new Uint8Array(4) };
-    expect(run(card, 'debitForPurchase', req).sw).toBe(0x6985);
-    expect(run(card, 'initializeForPurchase', { keyIndex: 1, amountFen: 1_000, terminalId: TERMINAL_ID }).sw).toBe(0x9000);
-    expect(run(card, 'getBalance', {}).sw).toBe(0x9000);
-    expect(run(card, 'debitForPurchase', req).sw).toBe(0x6985);
+    expect(run(card, C.debitForPurchase, req).sw).toBe(0x6985);
+    expect(run(card, C.initializeForPurchase, { keyIndex: 1, amountFen: 1_000, terminalId: TERMINAL_ID }).sw).toBe(0x9000);
+    expect(run(card, C.getBalance, {}).sw).toBe(0x9000);
+    expect(run(card, C.debitForPurchase, req).sw).toBe(0x6985);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 
   it('answers 6A80 for a payee identity that is not UTF-8, 6A86 for P2 01, 6700 for a malformed APDU', () => {
     const card = fresh(fundedA);
     const req = { terminalSequence: 1, date: DATE, time: TIME, unpredictableNumber: new Uint8Array(8), payeeIdentity: 'shop', mac1: new Uint8Array(4) };
-    const data = cmd('debitForPurchase').encode(req).data;
+    const data = C.debitForPurchase.encode(req).data;
     const bad = Uint8Array.from(data, (x, i) => (i === 4 + 4 + 3 + 8 + 1 ? 0xff : x));
-    expect(run(card, 'initializeForPurchase', { keyIndex: 1, amountFen: 1_000, terminalId: TERMINAL_ID }).sw).toBe(0x9000);
-    expect(swOf(card, apduOf('debitForPurchase', req, { data: bad }))).toBe(0x6a80);
-    expect(swAs('debitForPurchase', card, apduOf('debitForPurchase', req, { p2: 0x01 }))).toBe(0x6a86);
-    expect(swOf(card, malformed('debitForPurchase', req))).toBe(0x6700);
+    expect(run(card, C.initializeForPurchase, { keyIndex: 1, amountFen: 1_000, terminalId: TERMINAL_ID }).sw).toBe(0x9000);
+    expect(swOf(card, apduOf(C.debitForPurchase, req, { data: bad }))).toBe(0x6a80);
+    expect(swAs('debitForPurchase', card, apduOf(C.debitForPurchase, req, { p2: 0x01 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.debitForPurchase, req))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 });
@@ -1087,14 +1116,14 @@ describe('INITIALIZE FOR TRANSFER', () => {
   const req = (amountFen: number, payee = IDENTITY_B) => ({ amountFen, payeeIdentity: payee, payeeNonce: new Uint8Array(8), withdrawalCode: '0'.repeat(16), date: DATE, time: TIME });
   function initSw(card: SimulatedCard, amountFen: number, payee?: string): number {
     const before = image(card);
-    const sw = run(card, 'initializeForTransfer', req(amountFen, payee)).sw;
+    const sw = run(card, C.initializeForTransfer, req(amountFen, payee)).sw;
     expect(image(card)).toBe(before);
     return sw;
   }
 
   it('answers balance, counter and card random; nothing stored', () => {
     const card = fresh(fundedA);
-    const r = run(card, 'initializeForTransfer', req(5_000));
+    const r = run(card, C.initializeForTransfer, req(5_000));
     expect(r.sw).toBe(0x9000);
     expect([r.value.balanceFen, r.value.counter]).toEqual([18_600, 1]);
     expect(r.value.cardRandom.length).toBe(4);
@@ -1115,15 +1144,15 @@ describe('INITIALIZE FOR TRANSFER', () => {
     expect(load(card, [mintCoin(150_000)]).sw).toBe(0x9000);
     expect(verifyPin(card)).toBe(0x9000);
     expect(initSw(card, 150_000)).toBe(0x9413);
-    expect(issuerScript(card, 'putData', putDataValue(TAG.offlineAmountLimit, 1_000), { p1: 0xdf, p2: 0x08 })).toBe(0x9000);
+    expect(issuerScript(card, C.putData, putDataValue(TAG.offlineAmountLimit, 1_000), { p1: 0xdf, p2: 0x08 })).toBe(0x9000);
     expect(verifyPin(card)).toBe(0x9000);
     expect(initSw(card, 2_000)).toBe(0x9415);
   });
 
   it('answers 6985 when LOCKED, 6A86 for P2 03, 6700 for a malformed APDU', () => {
     const card = fresh(fundedA);
-    expect(swAs('initializeForTransfer', card, apduOf('initializeForTransfer', req(1_000), { p2: 0x03 }))).toBe(0x6a86);
-    expect(swOf(card, malformed('initializeForTransfer', req(1_000)))).toBe(0x6700);
+    expect(swAs('initializeForTransfer', card, apduOf(C.initializeForTransfer, req(1_000), { p2: 0x03 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.initializeForTransfer, req(1_000)))).toBe(0x6700);
     block(card);
     expect(initSw(card, 1_000)).toBe(0x6985);
   });
@@ -1160,10 +1189,10 @@ describe('EXPORT COINS', () => {
 
   it('answers 6985 without INITIALIZE FOR TRANSFER, 6A86 for P2 01, 6700 for a 3-byte confirmation', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'exportCoins', { confirmation: new Uint8Array(4) }).sw).toBe(0x6985);
-    expect(swAs('exportCoins', card, apduOf('exportCoins', { confirmation: new Uint8Array(4) }, { p2: 0x01 }))).toBe(0x6a86);
-    expect(run(card, 'initializeForTransfer', { amountFen: 1_000, payeeIdentity: IDENTITY_B, payeeNonce: new Uint8Array(8), withdrawalCode: '0'.repeat(16), date: DATE, time: TIME }).sw).toBe(0x9000);
-    expect(swOf(card, apduOf('exportCoins', { confirmation: new Uint8Array(4) }, { data: new Uint8Array(3) }))).toBe(0x6700);
+    expect(run(card, C.exportCoins, { confirmation: new Uint8Array(4) }).sw).toBe(0x6985);
+    expect(swAs('exportCoins', card, apduOf(C.exportCoins, { confirmation: new Uint8Array(4) }, { p2: 0x01 }))).toBe(0x6a86);
+    expect(run(card, C.initializeForTransfer, { amountFen: 1_000, payeeIdentity: IDENTITY_B, payeeNonce: new Uint8Array(8), withdrawalCode: '0'.repeat(16), date: DATE, time: TIME }).sw).toBe(0x9000);
+    expect(swOf(card, apduOf(C.exportCoins, { confirmation: new Uint8Array(4) }, { data: new Uint8Array(3) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 });
@@ -1211,8 +1240,8 @@ describe('INITIALIZE FOR RECEIVE', () => {
 
   it('answers 6985 when LOCKED, 6A86 for P2 03, 6700 for a data field', () => {
     const card = fresh(fundedA);
-    expect(swAs('initializeForReceive', card, apduOf('initializeForReceive', {}, { p2: 0x03 }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('initializeForReceive', {}, { data: Uint8Array.of(0) }))).toBe(0x6700);
+    expect(swAs('initializeForReceive', card, apduOf(C.initializeForReceive, {}, { p2: 0x03 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.initializeForReceive, {}, { data: Uint8Array.of(0) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
     block(card);
     const locked = image(card);
@@ -1412,9 +1441,9 @@ describe('IMPORT COINS', () => {
   it('answers 6A86 for P2 01 and 6700 for a malformed APDU', () => {
     const { payee, packet } = transferAtoB(1_000);
     const before = image(payee);
-    expect(run(payee, 'getBalance', {}).sw).toBe(0x9000);
+    expect(run(payee, C.getBalance, {}).sw).toBe(0x9000);
     expect(swAs('importCoins', payee, { cla: 0x80, ins: 0x52, p1: 0x08, p2: 0x01, data: packet.subarray(0, 200), le: 256 })).toBe(0x6a86);
-    expect(swOf(payee, malformed('importCoins', { packet: exportPacketCoder.decode(packet) }))).toBe(0x6700);
+    expect(swOf(payee, malformed(C.importCoins, { packet: exportPacketCoder.decode(packet) }))).toBe(0x6700);
     expect(image(payee)).toBe(before);
   });
 });
@@ -1424,7 +1453,7 @@ describe('READ RECORD (log)', () => {
     const card = fresh(fundedA);
     expect(pay(card, 3_000).sw).toBe(0x9000);
     expect(pay(card, 500).sw).toBe(0x9000);
-    const records = [1, 2, 3].map((i) => run(card, 'readLogRecord', { record: i }));
+    const records = [1, 2, 3].map((i) => run(card, C.readLogRecord, { record: i }));
     expect(records.map((r) => r.sw)).toEqual([0x9000, 0x9000, 0x9000]);
     expect(records.map((r) => [r.value.counter, r.value.type, r.value.amountFen])).toEqual([
       [2, 'PURCHASE', 500],
@@ -1432,17 +1461,17 @@ describe('READ RECORD (log)', () => {
       [0, 'LOAD', 18_600],
     ]);
     expect(hex(records[0].data)).toBe(hex(logRecordCoder.encode(card.memory.log[0])));
-    expect(run(card, 'readLogRecord', { record: 4 }).sw).toBe(0x6a83);
+    expect(run(card, C.readLogRecord, { record: 4 }).sw).toBe(0x6a83);
   });
 
   it('answers 6A83 for a record never written and for record 0, 6985 before issuance, 6A86 for another SFI, 6700 for a data field', () => {
     const card = fresh(issuedA);
-    expect(run(card, 'readLogRecord', { record: 1 }).sw).toBe(0x6a83);
-    expect(run(card, 'readLogRecord', { record: 0 }).sw).toBe(0x6a83);
-    expect(swAs('readLogRecord', card, apduOf('readLogRecord', { record: 1 }, { p2: 0xc5 }))).toBe(0x6a86);
-    expect(swOf(card, apduOf('readLogRecord', { record: 1 }, { data: Uint8Array.of(0) }))).toBe(0x6700);
+    expect(run(card, C.readLogRecord, { record: 1 }).sw).toBe(0x6a83);
+    expect(run(card, C.readLogRecord, { record: 0 }).sw).toBe(0x6a83);
+    expect(swAs('readLogRecord', card, apduOf(C.readLogRecord, { record: 1 }, { p2: 0xc5 }))).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.readLogRecord, { record: 1 }, { data: Uint8Array.of(0) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(issuedA));
-    expect(run(fresh(preparedA), 'readLogRecord', { record: 1 }).sw).toBe(0x6985);
+    expect(run(fresh(preparedA), C.readLogRecord, { record: 1 }).sw).toBe(0x6985);
   });
 });
 
@@ -1482,14 +1511,14 @@ describe('GET TRANSACTION PROVE', () => {
     expect(prove(card, TRANSACTION_TYPES.LOAD, last - PROOF_RETENTION).sw).toBe(0x6a83);
     expect(prove(card, TRANSACTION_TYPES.LOAD, 0).sw).toBe(0x6a83);
     expect(card.store.keys('proof/')).toHaveLength(PROOF_RETENTION);
-    expect(run(card, 'readLogRecord', { record: LOG_CAPACITY }).value.counter).toBe(last - LOG_CAPACITY + 1);
-    expect(run(card, 'readLogRecord', { record: LOG_CAPACITY + 1 }).sw).toBe(0x6a83);
+    expect(run(card, C.readLogRecord, { record: LOG_CAPACITY }).value.counter).toBe(last - LOG_CAPACITY + 1);
+    expect(run(card, C.readLogRecord, { record: LOG_CAPACITY + 1 }).sw).toBe(0x6a83);
   });
 
   it('answers 6A86 for an undefined type, 6985 before issuance, 6700 for a 3-byte counter', () => {
     const card = fresh(fundedA);
-    expect(run(card, 'getTransactionProve', { transactionType: 0x05, counter: 0 }).sw).toBe(0x6a86);
-    expect(swOf(card, apduOf('getTransactionProve', { transactionType: 2, counter: 0 }, { data: new Uint8Array(3) }))).toBe(0x6700);
+    expect(run(card, C.getTransactionProve, { transactionType: 0x05, counter: 0 }).sw).toBe(0x6a86);
+    expect(swOf(card, apduOf(C.getTransactionProve, { transactionType: 2, counter: 0 }, { data: new Uint8Array(3) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
     expect(prove(fresh(preparedA), TRANSACTION_TYPES.LOAD, 0).sw).toBe(0x6985);
   });
@@ -1497,7 +1526,7 @@ describe('GET TRANSACTION PROVE', () => {
 
 describe('PUT DATA', () => {
   const put = (card: SimulatedCard, tag: number, v: number, opts: Parameters<typeof issuerScript>[3] = {}) =>
-    issuerScript(card, 'putData', putDataValue(tag, v), { p1: tag >> 8, p2: tag & 0xff, ...opts });
+    issuerScript(card, C.putData, putDataValue(tag, v), { p1: tag >> 8, p2: tag & 0xff, ...opts });
 
   it('updates a risk parameter, visible through GET DATA, also when LOCKED', () => {
     const card = fresh(fundedA);
@@ -1542,7 +1571,7 @@ describe('PUT DATA', () => {
     const card = fresh(fundedA);
     expect(put(card, TAG.balance, 1)).toBe(0x6a88);
     expect(put(card, TAG.singleLimit, 1, { cla: 0x00 })).toBe(0x6982);
-    expect(swOf(card, malformed('putData', { tag: TAG.singleLimit, value: new Uint8Array(6), mac: new Uint8Array(4) }))).toBe(0x6700);
+    expect(swOf(card, malformed(C.putData, { tag: TAG.singleLimit, value: new Uint8Array(6), mac: new Uint8Array(4) }))).toBe(0x6700);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
     expect(put(fresh(preparedA), TAG.singleLimit, 1)).toBe(0x6985);
   });
@@ -1553,24 +1582,24 @@ describe('APPLICATION BLOCK', () => {
     const card = fresh(fundedA);
     block(card);
     expect(card.memory.state).toBe('LOCKED');
-    expect(run(card, 'select', { aid: DRMB_AID }).sw).toBe(0x6283);
+    expect(run(card, C.select, { aid: DRMB_AID }).sw).toBe(0x6283);
     expect(pay(card, 1_000).initSw).toBe(0x6985);
-    expect(run(card, 'getBalance', {}).value.balanceFen).toBe(18_600);
+    expect(run(card, C.getBalance, {}).value.balanceFen).toBe(18_600);
   });
 
   it('answers 9302 for a bad MAC, 6985 without a challenge and when already LOCKED, 6982 without the SM bit, 6A86 for P2 01, 6700 for a 3-byte MAC', () => {
     const card = fresh(fundedA);
     const before = image(card);
     const empty = new Uint8Array(0);
-    expect(issuerScript(card, 'applicationBlock', empty, { badMac: true })).toBe(0x9302);
-    expect(issuerScript(card, 'applicationBlock', empty, { challenge: false })).toBe(0x6985);
-    expect(issuerScript(card, 'applicationBlock', empty, { cla: 0x80 })).toBe(0x6982);
-    expect(coverage.as('applicationBlock', () => issuerScript(card, 'applicationBlock', empty, { p2: 0x01 }))).toBe(0x6a86);
+    expect(issuerScript(card, C.applicationBlock, empty, { badMac: true })).toBe(0x9302);
+    expect(issuerScript(card, C.applicationBlock, empty, { challenge: false })).toBe(0x6985);
+    expect(issuerScript(card, C.applicationBlock, empty, { cla: 0x80 })).toBe(0x6982);
+    expect(coverage.as('applicationBlock', () => issuerScript(card, C.applicationBlock, empty, { p2: 0x01 }))).toBe(0x6a86);
     expect(swOf(card, fromHex('841E000003010203'))).toBe(0x6700);
     expect(image(card)).toBe(before);
     expect(card.memory.state).toBe('ISSUED');
     block(card);
-    expect(issuerScript(card, 'applicationBlock', empty)).toBe(0x6985);
+    expect(issuerScript(card, C.applicationBlock, empty)).toBe(0x6985);
   });
 });
 
@@ -1585,9 +1614,9 @@ describe('issuer scripts', () => {
     };
     block(card);
     card.transmit = inner;
-    expect(issuerScript(card, 'applicationUnblock', new Uint8Array(0))).toBe(0x9000);
+    expect(issuerScript(card, C.applicationUnblock, new Uint8Array(0))).toBe(0x9000);
     expect(swOf(card, captured!)).toBe(0x6985);
-    expect(run(card, 'getChallenge', {}).sw).toBe(0x9000);
+    expect(run(card, C.getChallenge, {}).sw).toBe(0x9000);
     expect(swOf(card, captured!)).toBe(0x9302);
     expect(card.memory.state).toBe('ISSUED');
   });
@@ -1597,22 +1626,22 @@ describe('APPLICATION UNBLOCK', () => {
   it('restores ISSUED: SELECT 9000 and payments again', () => {
     const card = fresh(fundedA);
     block(card);
-    expect(issuerScript(card, 'applicationUnblock', new Uint8Array(0))).toBe(0x9000);
+    expect(issuerScript(card, C.applicationUnblock, new Uint8Array(0))).toBe(0x9000);
     expect(card.memory.state).toBe('ISSUED');
-    expect(run(card, 'select', { aid: DRMB_AID }).sw).toBe(0x9000);
+    expect(run(card, C.select, { aid: DRMB_AID }).sw).toBe(0x9000);
     expect(pay(card, 1_000).sw).toBe(0x9000);
   });
 
   it('answers 9302 for a bad MAC, 6985 when not LOCKED and without a challenge, 6982 without the SM bit, 6A86 for P2 01, 6700 for a 3-byte MAC', () => {
     const card = fresh(fundedA);
     const empty = new Uint8Array(0);
-    expect(issuerScript(card, 'applicationUnblock', empty)).toBe(0x6985);
+    expect(issuerScript(card, C.applicationUnblock, empty)).toBe(0x6985);
     block(card);
     const before = image(card);
-    expect(issuerScript(card, 'applicationUnblock', empty, { badMac: true })).toBe(0x9302);
-    expect(issuerScript(card, 'applicationUnblock', empty, { challenge: false })).toBe(0x6985);
-    expect(issuerScript(card, 'applicationUnblock', empty, { cla: 0x80 })).toBe(0x6982);
-    expect(coverage.as('applicationUnblock', () => issuerScript(card, 'applicationUnblock', empty, { p2: 0x01 }))).toBe(0x6a86);
+    expect(issuerScript(card, C.applicationUnblock, empty, { badMac: true })).toBe(0x9302);
+    expect(issuerScript(card, C.applicationUnblock, empty, { challenge: false })).toBe(0x6985);
+    expect(issuerScript(card, C.applicationUnblock, empty, { cla: 0x80 })).toBe(0x6982);
+    expect(coverage.as('applicationUnblock', () => issuerScript(card, C.applicationUnblock, empty, { p2: 0x01 }))).toBe(0x6a86);
     expect(swOf(card, fromHex('8418000003010203'))).toBe(0x6700);
     expect(image(card)).toBe(before);
     expect(card.memory.state).toBe('LOCKED');
@@ -1627,9 +1656,9 @@ describe('SET STATUS', () => {
     expect(card.memory.coins).toEqual([]);
     expect(terminate(card).sw).toBe(0x9000);
     expect(card.memory.state).toBe('TERMINATED');
-    expect(run(card, 'select', { aid: DRMB_AID }).sw).toBe(0x6a81);
+    expect(run(card, C.select, { aid: DRMB_AID }).sw).toBe(0x6a81);
     // Permanent: a new power-up finds it terminated.
-    expect(run(fresh(card.toImage()), 'select', { aid: DRMB_AID }).sw).toBe(0x6a81);
+    expect(run(fresh(card.toImage()), C.select, { aid: DRMB_AID }).sw).toBe(0x6a81);
   });
 
   it('terminates a BLANK card over the personalization keys', () => {
@@ -1650,10 +1679,10 @@ describe('SET STATUS', () => {
 
   it('answers 6982 without a secure channel (with and without the SM bit), 6A86 for P2 FE, 6700 for a malformed APDU', () => {
     const card = fresh(issuedA);
-    expect(run(card, 'setStatus', { aid: DRMB_AID }).sw).toBe(0x6982);
-    expect(run(card, 'setStatus', { aid: DRMB_AID }, { secure: false }).sw).toBe(0x6982);
-    expect(swAs('setStatus', card, apduOf('setStatus', { aid: DRMB_AID }, { p2: 0xfe }))).toBe(0x6a86);
-    expect(swOf(card, malformed('setStatus', { aid: DRMB_AID }))).toBe(0x6700);
+    expect(run(card, C.setStatus, { aid: DRMB_AID }).sw).toBe(0x6982);
+    expect(run(card, C.setStatus, { aid: DRMB_AID }, { secure: false }).sw).toBe(0x6982);
+    expect(swAs('setStatus', card, apduOf(C.setStatus, { aid: DRMB_AID }, { p2: 0xfe }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.setStatus, { aid: DRMB_AID }))).toBe(0x6700);
     expect(card.memory.state).toBe('ISSUED');
     expect(image(card)).toBe(new TextDecoder().decode(issuedA));
   });
@@ -1662,22 +1691,22 @@ describe('SET STATUS', () => {
 describe('status words outside the definitions (reported, see KNOWN_UNLISTED)', () => {
   it('GET BALANCE with Le 02: 6C04, then 9000 with Le 04', () => {
     const card = fresh(fundedA);
-    expect(swOf(card, apduOf('getBalance', {}, { le: 2 }))).toBe(0x6c04);
-    expect(run(card, 'getBalance', {}).value.balanceFen).toBe(18_600);
+    expect(swOf(card, apduOf(C.getBalance, {}, { le: 2 }))).toBe(0x6c04);
+    expect(run(card, C.getBalance, {}).value.balanceFen).toBe(18_600);
   });
 
   it('GET BALANCE without C-MAC inside an open SCP03 session: 6982, and the session is closed', () => {
     const card = fresh(fundedA);
     const host = openChannel(card, systemKeys().issuanceKeys, 0x31, 0x01);
-    expect(run(card, 'getBalance', {}).sw).toBe(0x6982);
+    expect(run(card, C.getBalance, {}).sw).toBe(0x6982);
     // The session is gone: the wrapped command is now a secure-messaging CLA outside any session.
-    expect(sendSecure(card, host, cmd('getBalance').encodeBytes({})).sw).toBe(0x6e00);
-    expect(run(card, 'getBalance', {}).value.balanceFen).toBe(18_600);
+    expect(sendSecure(card, host, C.getBalance.encodeBytes({})).sw).toBe(0x6e00);
+    expect(run(card, C.getBalance, {}).value.balanceFen).toBe(18_600);
   });
 
   it('GET BALANCE with the secure-messaging bit outside a session: 6E00', () => {
     const card = fresh(fundedA);
-    expect(swOf(card, apduOf('getBalance', {}, { cla: 0x84 }))).toBe(0x6e00);
+    expect(swOf(card, apduOf(C.getBalance, {}, { cla: 0x84 }))).toBe(0x6e00);
     expect(image(card)).toBe(new TextDecoder().decode(fundedA));
   });
 });
