@@ -2,11 +2,11 @@
  * @module The runner acting as the parties around a card, with the profile's keys: the bank loading
  * coins it mints with the coin-signing key (MAC2 under the card's load key, MAC1 and TAC checked), the
  * terminal paying (MAC1 from a secure module, MAC2, TAC and the packet's signatures checked against the
- * trust anchors, also as GET TRANSACTION PROVE gives the answers back), the payee of a transfer (body
- * opened with a key extracted from the KGC encryption master, packet verified against the trust
- * anchors) and the payer of a received packet (signed with a
- * key extracted from the KGC signature master, receipt checked). Every check a conformance case makes
- * of a value command's answer lives here.
+ * trust anchors), the payee of a transfer (body opened with a key extracted from the KGC encryption
+ * master, packet verified against the trust anchors) and the payer of a received packet (signed with a
+ * key extracted from the KGC signature master, receipt checked); each answer is checked the same way
+ * when GET TRANSACTION PROVE gives it back. Every check a conformance case makes of a value command's
+ * answer lives here.
  */
 import { cardIdCoder, DATA_OBJECTS } from '../applet-spec/data-objects.js';
 import {
@@ -20,6 +20,8 @@ import {
   exportHeaderCoder,
   type ExportPacket,
   exportPacketCoder,
+  type ImportResponse,
+  importResponseCoder,
   receiptBodyCoder,
   RECEIPT_VERSION,
   TRANSACTION_TYPES,
@@ -210,40 +212,73 @@ export interface TransferOutcome {
   packetBytes: Uint8Array;
 }
 
+/** What a transfer is bound to once INITIALIZE FOR TRANSFER has answered: enough to check its packet, whether from EXPORT COINS or from GET TRANSACTION PROVE. */
+export interface TransferTerms {
+  amountFen: number;
+  cardId: string;
+  /** the card's SM9 identity (GET DATA), which signs the packet */
+  identity: string;
+  /** the payee's nonce given to INITIALIZE FOR TRANSFER */
+  nonce: Uint8Array;
+  counter: number;
+}
+
 /**
  * Pays `amountFen` to CONFORMANCE_PAYEE by INITIALIZE FOR TRANSFER and EXPORT COINS (DrmbCard.transfer),
- * then opens the body as the payee does, with the user key extracted from the KGC encryption master
- * (GM/T 0044 part 4), and verifies the packet against the trust anchors (verifyExportPacket: coin-list
- * hash, withdrawal seal against its commitment, payer SM9 signature, amount, every coin); checks the
- * header says what the transfer did and the body carries the withdrawal code. Verifies the PIN first
- * when the amount is above the card's PIN threshold.
+ * then checks the packet (checkTransferPacket). Verifies the PIN first when the amount is above the
+ * card's PIN threshold. `beforeExport` runs just before EXPORT COINS is sent (a tear case arms its power
+ * cut there).
  */
-export async function transferAndCheck(ctx: CaseContext, amountFen: number): Promise<TransferOutcome> {
-  const anchors = ctx.profile.keys.trustAnchors;
-  const kgcEncrypt = ctx.profile.keys.kgcEncrypt;
-  if (!anchors || !kgcEncrypt) throw new CaseSkip('the profile has no trustAnchors or kgcEncrypt');
+export async function transferAndCheck(ctx: CaseContext, amountFen: number, beforeExport?: (terms: TransferTerms) => void): Promise<TransferOutcome> {
+  if (!ctx.profile.keys.trustAnchors || !ctx.profile.keys.kgcEncrypt) throw new CaseSkip('the profile has no trustAnchors or kgcEncrypt');
   if (amountFen > (await readNumber(ctx, 'pinThreshold'))) await ctx.verifyPin();
   const cardId = ctx.cardId();
   const identity = (await ctx.card.getData('ibcIdentity')) as string;
   const nonce = randomBytes(8);
-  const r = await ctx.card.transfer(amountFen, CONFORMANCE_PAYEE, nonce, WITHDRAWAL_CODE, { date: DATE, time: TIME });
-  const h = r.packet.header;
+  let terms: TransferTerms | undefined;
+  const r = await ctx.card.transfer(amountFen, CONFORMANCE_PAYEE, nonce, WITHDRAWAL_CODE, { date: DATE, time: TIME }, (init) => {
+    terms = { amountFen, cardId, identity, nonce, counter: init.counter };
+    beforeExport?.(terms);
+  });
+  checkTransferPacket(ctx, r.packetBytes, terms!);
+  return { counter: r.counter, packetBytes: r.packetBytes };
+}
+
+/**
+ * Checks a TRANSFER packet to CONFORMANCE_PAYEE, as EXPORT COINS answers it or as GET TRANSACTION PROVE
+ * gives it back: the header says what the transfer did (type, amount, payer card, identity and
+ * counter, payee, nonce, date and time); the body opens as the payee opens it, with the user key
+ * extracted from the KGC encryption master (GM/T 0044 part 4); the packet verifies against the trust
+ * anchors (verifyExportPacket: coin-list hash, withdrawal seal against its commitment, payer SM9
+ * signature, amount, every coin); and the body carries the withdrawal code. Returns the packet.
+ */
+export function checkTransferPacket(ctx: CaseContext, packetBytes: Uint8Array, t: TransferTerms): ExportPacket {
+  const anchors = ctx.profile.keys.trustAnchors;
+  const kgcEncrypt = ctx.profile.keys.kgcEncrypt;
+  if (!anchors || !kgcEncrypt) throw new CaseSkip('the profile has no trustAnchors or kgcEncrypt');
+  let packet: ExportPacket;
+  try {
+    packet = exportPacketCoder.decode(packetBytes, 'transfer packet');
+  } catch (e) {
+    throw new CaseFailure(`EXPORT COINS: the packet does not decode (${(e as Error).message})`);
+  }
+  const h = packet.header;
   check(
-    h.type === 'TRANSFER' && h.amountFen === amountFen && h.payerCardId === cardId && h.payerIdentity === identity && h.payerCounter === r.counter && h.payeeIdentity === CONFORMANCE_PAYEE && h.date === DATE && h.time === TIME,
+    h.type === 'TRANSFER' && h.amountFen === t.amountFen && h.payerCardId === t.cardId && h.payerIdentity === t.identity && h.payerCounter === t.counter && h.payeeIdentity === CONFORMANCE_PAYEE && h.date === DATE && h.time === TIME,
     'EXPORT COINS: the packet header does not say what the transfer did',
   );
-  check(equalBytes(h.payeeNonce, nonce), "EXPORT COINS: the packet does not carry the payee's nonce");
+  check(equalBytes(h.payeeNonce, t.nonce), "EXPORT COINS: the packet does not carry the payee's nonce");
   const payee = utf8.encode(CONFORMANCE_PAYEE);
   let clear: Uint8Array;
   try {
-    clear = sm9Decrypt(sm9ExtractEncryptKey(kgcEncrypt.secret.privateKey, payee), payee, r.packet.body);
+    clear = sm9Decrypt(sm9ExtractEncryptKey(kgcEncrypt.secret.privateKey, payee), payee, packet.body);
   } catch (e) {
     throw new CaseFailure(`EXPORT COINS: the body does not decrypt with the payee's SM9 key (${(e as Error).message})`);
   }
-  const v = verifyExportPacket(r.packetBytes, { coinVerifier: coinVerifiers(anchors.coinKeys, 'plain'), kgcSignMasterPublicKey: anchors.kgcSignMasterPublicKey }, { body: { exportBody: clear } });
+  const v = verifyExportPacket(packetBytes, { coinVerifier: coinVerifiers(anchors.coinKeys, 'plain'), kgcSignMasterPublicKey: anchors.kgcSignMasterPublicKey }, { body: { exportBody: clear } });
   if (!v.ok) throw new CaseFailure(`EXPORT COINS: the packet does not verify under the trust anchors (${v.fault}${'index' in v ? ` of coin ${v.index}` : ''})`);
   check(v.withdrawal?.code === WITHDRAWAL_CODE, 'EXPORT COINS: the body does not carry the withdrawal code given to INITIALIZE FOR TRANSFER');
-  return { counter: r.counter, packetBytes: r.packetBytes };
+  return packet;
 }
 
 /** The SM3 prefix a transfer's log record names its payee by (value-formats.ts logRecordCoder). */
@@ -297,16 +332,32 @@ export async function packetToCard(ctx: CaseContext, denominationsFen: number[],
 }
 
 /**
- * Imports `sent` (DrmbCard.importPacket) and checks the answer: the receipt names this card, its
- * identity and receive counter, the payer, the amount, SM3 of the packet and its date and time, and is
- * SM9-signed by the card's identity under the KGC signature master public key; the settlement body
- * gives back the coins sent, byte for byte. Returns the whole response.
+ * Imports `sent` (DrmbCard.importPacket) and checks the answer (checkImportResponse). Returns the whole
+ * response. `beforeImport` runs just before IMPORT COINS is sent (a tear case arms its power cut there).
  */
-export async function importAndCheck(ctx: CaseContext, sent: PacketToCard): Promise<Uint8Array> {
+export async function importAndCheck(ctx: CaseContext, sent: PacketToCard, beforeImport?: () => void): Promise<Uint8Array> {
+  const identity = (await ctx.card.getData('ibcIdentity')) as string;
+  beforeImport?.();
+  const r = await ctx.card.importPacket(sent.packet);
+  checkImportResponse(ctx, sent, identity, r.responseBytes);
+  return r.responseBytes;
+}
+
+/**
+ * Checks an IMPORT COINS response to `sent`, as answered or as GET TRANSACTION PROVE gives it back:
+ * the receipt names this card, its identity (`identity`, GET DATA) and receive counter, the payer, the
+ * amount, SM3 of the packet and its date and time, and is SM9-signed by the card's identity under the
+ * KGC signature master public key; the settlement body gives back the coins sent, byte for byte.
+ */
+export function checkImportResponse(ctx: CaseContext, sent: PacketToCard, identity: string, responseBytes: Uint8Array): void {
   const kgcSignPublic = ctx.profile.keys.kgcSign?.public.publicKey ?? ctx.profile.keys.trustAnchors?.kgcSignMasterPublicKey;
   if (!kgcSignPublic) throw new CaseSkip('the profile has no KGC signature master public key');
-  const identity = (await ctx.card.getData('ibcIdentity')) as string;
-  const r = await ctx.card.importPacket(sent.packet);
+  let r: ImportResponse;
+  try {
+    r = importResponseCoder.decode(responseBytes, 'IMPORT COINS response');
+  } catch (e) {
+    throw new CaseFailure(`IMPORT COINS: the response does not decode (${(e as Error).message})`);
+  }
   const b = r.receipt.body;
   check(
     b.version === RECEIPT_VERSION && b.payeeCardId === ctx.cardId() && b.payeeIdentity === identity && b.payeeCounter === sent.receiveCounter,
@@ -322,7 +373,6 @@ export async function importAndCheck(ctx: CaseContext, sent: PacketToCard): Prom
     `IMPORT COINS: the receipt's SM9 signature does not verify for the card's identity ${identity}`,
   );
   check(equalBytes(coinListCoder.encode(r.settlement.coins), coinListCoder.encode(sent.coins)), 'IMPORT COINS: the settlement body does not give back the coins sent');
-  return r.responseBytes;
 }
 
 /** The log record a payer card ID is named by in a RECEIVE record. */
