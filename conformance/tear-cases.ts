@@ -7,17 +7,35 @@
  */
 import * as C from '../applet-spec/commands.js';
 import { SW, swTriesLeft } from '../applet-spec/status-words.js';
-import { logRecordCoder, TRANSACTION_TYPES, type TransactionType } from '../applet-spec/value-formats.js';
+import { coinSummaryCoder } from '../applet-spec/data-objects.js';
+import { type Coin, exportPacketCoder, logRecordCoder, TRANSACTION_TYPES, type TransactionType } from '../applet-spec/value-formats.js';
 import { equalBytes } from '../base/bytes.js';
 import { fromHex } from '../base/hex.js';
 import { TransportError } from '../host/errors.js';
 import type { CaseContext } from './case-context.js';
 import { type CardState, stateDifferences } from './card-state.js';
 import { CaseFailure, CaseSkip, check, type ConformanceCase } from './conformance-case.js';
-import { expectedLoadTac, type LoadTerms, loadOneCoin, mintTestCoin, loadAndCheck, purchaseAndCheck, type PurchaseTerms, checkPurchaseResponse } from './value-moves.js';
+import {
+  checkImportResponse,
+  checkPurchaseResponse,
+  checkTransferPacket,
+  expectedLoadTac,
+  importAndCheck,
+  type LoadTerms,
+  loadAndCheck,
+  loadOneCoin,
+  mintTestCoin,
+  type PacketToCard,
+  packetToCard,
+  purchaseAndCheck,
+  type PurchaseTerms,
+  transferAndCheck,
+  type TransferTerms,
+} from './value-moves.js';
 
 const ISSUED = ['ISSUED'] as const;
 const VALUE_KEYS = ['cbMaster', 'coinSigning'] as const;
+const RECEIVE_KEYS = ['coinSigning', 'kgcSign', 'kgcEncrypt'] as const;
 
 /** More persistent writes than any one command of the card makes; a command still cut after this many never completes. */
 const MAX_WRITES = 64;
@@ -32,7 +50,7 @@ async function tearAfterEachWrite(
   start: CaseContext,
   what: string,
   attempt: (ctx: CaseContext, arm: () => void) => Promise<void>,
-  afterCut: (ctx: CaseContext, k: number) => Promise<void>,
+  afterCut: (ctx: CaseContext, k: number) => Promise<unknown>,
 ): Promise<CaseContext> {
   const powerCut = start.powerCut;
   if (!powerCut) throw new CaseSkip('the target cannot cut power');
@@ -65,14 +83,39 @@ interface ValueMove {
   balanceDeltaFen: number;
   /** checks the stored response GET TRANSACTION PROVE answers, as the completed command's answer would be checked */
   verifyProof(proof: Uint8Array): void;
+  /** the coins a completed command adds, where the runner knows them: the coin summary must grow by exactly these */
+  coinsAdded?: readonly Coin[];
+}
+
+/** What a cut left: none of the command, or all of it with the proof GET TRANSACTION PROVE answered. */
+type CutOutcome = { done: false } | { done: true; proof: Uint8Array };
+
+/** Coins held per denomination, from the hex of GET DATA DF20 (CardState.coinSummary). */
+function coinCounts(summaryHex: string | undefined): Map<number, number> {
+  const counts = new Map<number, number>();
+  if (summaryHex === undefined) return counts;
+  for (const { denominationFen, count } of coinSummaryCoder.decode(fromHex(summaryHex), 'coin summary')) counts.set(denominationFen, count);
+  return counts;
+}
+
+/** Where the coins held after differ from those held before plus `added`, as "100 fen: 2 -> 3, not 4". */
+function coinCountDifferences(before: string | undefined, after: string | undefined, added: readonly Coin[]): string[] {
+  const expected = coinCounts(before);
+  for (const c of added) expected.set(c.body.denominationFen, (expected.get(c.body.denominationFen) ?? 0) + 1);
+  const held = coinCounts(after);
+  const was = coinCounts(before);
+  return [...new Set([...expected.keys(), ...held.keys()])]
+    .filter((d) => (expected.get(d) ?? 0) !== (held.get(d) ?? 0))
+    .map((d) => `${d} fen coins ${was.get(d) ?? 0} -> ${held.get(d) ?? 0}, not ${expected.get(d) ?? 0}`);
 }
 
 /**
  * After a cut at write k: either nothing readable changed and GET TRANSACTION PROVE of the counter is
  * 9406, or all of the command happened (balance by exactly the amount, counter + 1, one log record of
- * it, nothing else) and the proof verifies and is the same bytes when asked twice.
+ * it, the coins it adds where the runner knows them, nothing else) and the proof verifies and is the
+ * same bytes when asked twice.
  */
-async function expectAllOrNothing(ctx: CaseContext, before: CardState, k: number, m: ValueMove): Promise<void> {
+async function expectAllOrNothing(ctx: CaseContext, before: CardState, k: number, m: ValueMove): Promise<CutOutcome> {
   const after = await ctx.snapshot();
   const prove = () => ctx.send(C.getTransactionProve, { transactionType: TRANSACTION_TYPES[m.type], counter: m.counter });
   const first = await prove();
@@ -81,7 +124,7 @@ async function expectAllOrNothing(ctx: CaseContext, before: CardState, k: number
   const diff = stateDifferences(before, after);
   if (diff.length === 0) {
     ctx.expectSw(`GET TRANSACTION PROVE of counter ${m.counter} after ${at} left the card as it was`, first.sw, [SW.MAC_NOT_AVAILABLE], first.data);
-    return;
+    return { done: false };
   }
   const wholeBalance = (before.balanceFen ?? 0) + m.balanceDeltaFen;
   const wholeCounter = (before.counter ?? 0) + 1;
@@ -91,6 +134,7 @@ async function expectAllOrNothing(ctx: CaseContext, before: CardState, k: number
     after.log?.[1] !== before.log?.[0] && 'not exactly one new log record',
     after.state !== before.state && `state ${before.state} -> ${after.state}`,
     after.pinTriesLeft !== before.pinTriesLeft && `PIN tries ${before.pinTriesLeft} -> ${after.pinTriesLeft}`,
+    ...(m.coinsAdded ? coinCountDifferences(before.coinSummary, after.coinSummary, m.coinsAdded) : []),
   ].filter((x): x is string => typeof x === 'string');
   check(partial.length === 0, `${at} left part of it done: ${partial.join('; ')}`);
   const newest = logRecordCoder.decode(fromHex(after.log![0]), 'log record');
@@ -102,6 +146,7 @@ async function expectAllOrNothing(ctx: CaseContext, before: CardState, k: number
   const proof = C.getTransactionProve.decodeResponse(first.data).storedResponse;
   m.verifyProof(proof);
   check(second.sw === SW.OK && equalBytes(first.data, second.data), `${at}: GET TRANSACTION PROVE answered different bytes the second time`);
+  return { done: true, proof };
 }
 
 function loadTear(): ConformanceCase {
@@ -175,6 +220,98 @@ function purchaseTear(): ConformanceCase {
   };
 }
 
+function transferTear(): ConformanceCase {
+  return {
+    id: 'TEAR-TRANSFER',
+    clause: 'transfer atomicity (D-RMB EXPORT COINS; JCRE 7)',
+    rule: "EXPORT COINS cut off after any persistent write pays all (packet provable, opening and verifying as its payee's, byte-identical) or nothing (GET TRANSACTION PROVE 9406)",
+    needs: { states: ISSUED, keys: [...VALUE_KEYS, 'kgcEncrypt', 'trustAnchors'], powerCut: true },
+    async run(start) {
+      // Coins for the transfers that complete: the one cut after its commit and the last, uncut.
+      await start.select();
+      for (let i = 0; i < 3; i++) await loadOneCoin(start, 100);
+      let before: CardState = {} as CardState;
+      let terms: TransferTerms | undefined;
+      await tearAfterEachWrite(
+        start,
+        'EXPORT COINS',
+        async (ctx, arm) => {
+          await ctx.select();
+          before = await ctx.snapshot();
+          await ctx.select();
+          await transferAndCheck(ctx, 100, (t) => {
+            terms = t;
+            arm();
+          });
+        },
+        (ctx, k) =>
+          expectAllOrNothing(ctx, before, k, {
+            what: 'EXPORT COINS',
+            type: 'TRANSFER',
+            counter: terms!.counter,
+            balanceDeltaFen: -terms!.amountFen,
+            verifyProof: (proof) => void checkTransferPacket(ctx, proof, terms!),
+          }),
+      );
+    },
+  };
+}
+
+function importTear(): ConformanceCase {
+  return {
+    id: 'TEAR-IMPORT',
+    clause: 'receive atomicity and retry (D-RMB IMPORT COINS; JCRE 7)',
+    rule:
+      'IMPORT COINS cut off after any persistent write takes all of the packet (receipt provable, byte-identical, and the packet sent again answers it and credits nothing) or none of it (GET TRANSACTION PROVE 9406, and the packet sent again, with no new INITIALIZE FOR RECEIVE, is taken once)',
+    needs: { states: ISSUED, keys: RECEIVE_KEYS, powerCut: true },
+    async run(start) {
+      let before: CardState = {} as CardState;
+      let sent: PacketToCard | undefined;
+      await tearAfterEachWrite(
+        start,
+        'IMPORT COINS',
+        async (ctx, arm) => {
+          await ctx.select();
+          before = await ctx.snapshot();
+          await ctx.select();
+          sent = await packetToCard(ctx, [200, 100]);
+          await importAndCheck(ctx, sent, arm);
+        },
+        async (ctx, k) => {
+          const s = sent!;
+          const at = `IMPORT COINS cut after write ${k}`;
+          await ctx.select();
+          const identity = (await ctx.card.getData('ibcIdentity')) as string;
+          const cut = await expectAllOrNothing(ctx, before, k, {
+            what: 'IMPORT COINS',
+            type: 'RECEIVE',
+            counter: s.receiveCounter,
+            balanceDeltaFen: s.amountFen,
+            coinsAdded: s.coins,
+            verifyProof: (proof) => checkImportResponse(ctx, s, identity, proof),
+          });
+          // The same packet again, with no new INITIALIZE FOR RECEIVE: its nonce stays outstanding until a
+          // packet carrying it is taken, across power loss (import-coins.ts, initialize-for-receive.ts).
+          await ctx.select();
+          const again = await ctx.send(C.importCoins, { packet: exportPacketCoder.decode(s.packet) });
+          ctx.expectSw(`IMPORT COINS of the same packet after ${at} ${cut.done ? 'took' : 'left'} it`, again.sw, [SW.OK], again.data);
+          if (cut.done) check(equalBytes(again.data, cut.proof), `${at} took the packet, but importing it again answers other bytes than its proof`);
+          else checkImportResponse(ctx, s, identity, again.data);
+          // Either way the packet is now taken exactly once: no coin lost, none doubled.
+          const end = await ctx.snapshot();
+          const once = [
+            end.balanceFen !== (before.balanceFen ?? 0) + s.amountFen && `balance ${before.balanceFen} -> ${end.balanceFen} fen, not ${(before.balanceFen ?? 0) + s.amountFen}`,
+            end.counter !== (before.counter ?? 0) + 1 && `counter ${before.counter} -> ${end.counter}, not ${(before.counter ?? 0) + 1}`,
+            end.log?.[1] !== before.log?.[0] && 'not exactly one new log record',
+            ...coinCountDifferences(before.coinSummary, end.coinSummary, s.coins),
+          ].filter((x): x is string => typeof x === 'string');
+          check(once.length === 0, `${at}, then the same packet again: not taken exactly once (${once.join('; ')})`);
+        },
+      );
+    },
+  };
+}
+
 function pinTear(): ConformanceCase {
   return {
     id: 'TEAR-VERIFY',
@@ -214,5 +351,5 @@ function pinTear(): ConformanceCase {
 
 /** Every tear case; each needs power-cut control and is skipped, with the reason, on targets without it. */
 export function tearCases(): ConformanceCase[] {
-  return [loadTear(), purchaseTear(), pinTear()];
+  return [loadTear(), purchaseTear(), transferTear(), importTear(), pinTear()];
 }
