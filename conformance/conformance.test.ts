@@ -90,6 +90,12 @@ describe('tear cases (slow: cut power after every write of each command)', () =>
     expect(results.find((r) => r.id === 'TEAR-PURCHASE')!.reason).toMatch(/cut after write \d+ left part of it done: counter \d+ -> \d+, not \d+$/);
   }, 120_000);
 
+  it('catch a card that writes the imported coins outside the transaction taking the packet, where no uncut case can', async () => {
+    const results = await runAgainst(withFault('import-coins-outside-transaction'));
+    expect(failedIds(results)).toEqual(['TEAR-IMPORT']);
+    expect(results.find((r) => r.id === 'TEAR-IMPORT')!.reason).toMatch(/^IMPORT COINS cut after write \d+ left part of it done: balance \d+ -> \d+ fen, not \d+; \d+ fen coins/);
+  }, 120_000);
+
   it('catch a card whose wrong PIN gives its try back after the comparison, once the cut falls between the two writes', async () => {
     const results = await runAgainst(withFault('pin-try-not-counted'), ['TEAR-VERIFY']);
     expect(failedIds(results)).toEqual(['TEAR-VERIFY']);

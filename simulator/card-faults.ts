@@ -22,6 +22,8 @@ export const CARD_FAULTS = {
   'wrong-tac': 'answers CREDIT FOR LOAD with a TAC that is not the one its TAC key gives',
   'counter-outside-transaction':
     'writes the new transaction counter of DEBIT FOR PURCHASE in a write of its own after the transaction that moves the coins, so a power cut between them leaves the coins gone and the counter as it was',
+  'import-coins-outside-transaction':
+    'writes the coins IMPORT COINS takes in a write of its own after the transaction that steps the counter, retires the nonce, logs and stores the receipt, so a power cut between them leaves the packet taken (answered again with its receipt) and its coins lost',
 } as const;
 
 export type CardFaultName = keyof typeof CARD_FAULTS;
@@ -64,6 +66,17 @@ export function runWithFault(fault: CardFaultName, command: Command<unknown, unk
       const next = memory.counter;
       memory.setCounter(next - 1);
       memory.setCounter(next);
+      return out;
+    }
+    case 'import-coins-outside-transaction': {
+      if (command.id !== 'importCoins') return run();
+      // The transaction commits the counter, nonce, log and receipt with the coins as they were; the coins follow alone.
+      const before = memory.coins;
+      const out = run();
+      const after = memory.coins;
+      if (after.length === before.length) return out; // refused, or the same packet answered again
+      memory.setCoins(before);
+      memory.setCoins(after);
       return out;
     }
     case 'pin-try-not-counted': {
