@@ -3,7 +3,8 @@
  * cut off after the card's 1st, 2nd, ... persistent write until one run completes uncut, and after each
  * cut the card, powered up again, must have done all of the command or none of it (JR/T 0025.2
  * transaction integrity; JCRE 3.0.5 chapter 7 atomicity), as read back and as GET TRANSACTION PROVE
- * answers for the counter the command was given.
+ * answers for the counter the command was given; a torn import's packet, sent again, must then be taken
+ * exactly once.
  */
 import * as C from '../applet-spec/commands.js';
 import { SW, swTriesLeft } from '../applet-spec/status-words.js';
@@ -98,7 +99,7 @@ function coinCounts(summaryHex: string | undefined): Map<number, number> {
   return counts;
 }
 
-/** Where the coins held after differ from those held before plus `added`, as "100 fen: 2 -> 3, not 4". */
+/** Where the coins held after differ from those held before plus `added`, as "100 fen coins 2 -> 3, not 4". */
 function coinCountDifferences(before: string | undefined, after: string | undefined, added: readonly Coin[]): string[] {
   const expected = coinCounts(before);
   for (const c of added) expected.set(c.body.denominationFen, (expected.get(c.body.denominationFen) ?? 0) + 1);
