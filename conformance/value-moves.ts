@@ -301,15 +301,24 @@ export interface PacketToCard {
  * to its identity, as a payer card would: coins signed with the profile's coin-signing key (`tamper`
  * may change their bytes before the payer signs), signed by CONFORMANCE_PAYER with a key extracted
  * from the KGC signature master (GM/T 0044 part 2), the body SM9-encrypted to the card's identity.
+ * `denominationsFen` may be a function of the room the card reports under its cap: the caller then
+ * owns the room check (a packet meant to go over the cap). `payeeIdentity` addresses the packet, body
+ * encrypted to it, to another identity than the card's, with the card's nonce.
  */
-export async function packetToCard(ctx: CaseContext, denominationsFen: number[], tamper?: (coins: Coin[]) => Coin[]): Promise<PacketToCard> {
+export async function packetToCard(
+  ctx: CaseContext,
+  denominationsFen: number[] | ((roomFen: number) => number[]),
+  tamper?: (coins: Coin[]) => Coin[],
+  payeeIdentity?: string,
+): Promise<PacketToCard> {
   const kgcSign = ctx.profile.keys.kgcSign;
   const kgcEncryptPublic = ctx.profile.keys.kgcEncrypt?.public.publicKey ?? ctx.profile.keys.trustAnchors?.kgcEncryptMasterPublicKey;
   if (!kgcSign || !kgcEncryptPublic) throw new CaseSkip('the profile has no kgcSign or no KGC encryption master public key');
-  const amountFen = denominationsFen.reduce((s, d) => s + d, 0);
   const recv = await ctx.card.prepareReceive();
-  if (recv.roomFen < amountFen) throw new CaseSkip(`the card has room for ${recv.roomFen} fen only under its balance cap`);
-  const minted = denominationsFen.map((d) => mintTestCoin(ctx, d));
+  const denominations = typeof denominationsFen === 'function' ? denominationsFen(recv.roomFen) : denominationsFen;
+  const amountFen = denominations.reduce((s, d) => s + d, 0);
+  if (typeof denominationsFen !== 'function' && recv.roomFen < amountFen) throw new CaseSkip(`the card has room for ${recv.roomFen} fen only under its balance cap`);
+  const minted = denominations.map((d) => mintTestCoin(ctx, d));
   const coins = tamper ? tamper(minted) : minted;
   const payerCounter = 1 + (recv.counter % 1000);
   const packet = buildExportPacket({
@@ -318,7 +327,7 @@ export async function packetToCard(ctx: CaseContext, denominationsFen: number[],
       payerCardId: CONFORMANCE_PAYER.cardId,
       payerIdentity: CONFORMANCE_PAYER.identity,
       payerCounter,
-      payeeIdentity: recv.payeeIdentity,
+      payeeIdentity: payeeIdentity ?? recv.payeeIdentity,
       payeeNonce: recv.nonce,
       date: DATE,
       time: TIME,
