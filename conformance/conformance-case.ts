@@ -7,7 +7,7 @@ import type { AppState } from '../applet-spec/lifecycle.js';
 import type { CaseContext } from './case-context.js';
 
 /** Key files of the profile a case may need (profile.ts names them). */
-export type ProfileKeyName = 'cbMaster' | 'issuanceMaster' | 'coinSigning' | 'kgcSign' | 'kgcEncrypt' | 'trustAnchors';
+export type ProfileKeyName = 'cbMaster' | 'issuanceMaster' | 'coinSigning' | 'kgcSign' | 'kgcEncrypt' | 'trustAnchors' | 'certSigning';
 
 /** What a case needs; the runner skips the case, with the reason, when the target or profile cannot give it. */
 export interface CaseNeeds {

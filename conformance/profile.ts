@@ -17,12 +17,14 @@
  *     "coinSigning": "keys/coin-signing-1.json",     // mints the coins the load cases load
  *     "kgcSign": "keys/kgc-sign.json",               // signs packets from a test payer (receive cases)
  *     "kgcEncrypt": "keys/kgc-encrypt.json",         // opens transfer packets to a test payee
- *     "trustAnchors": "keys/trust-anchors.json"      // verifies coin, packet and receipt signatures
- *   }
+ *     "trustAnchors": "keys/trust-anchors.json",     // verifies coin, packet and receipt signatures
+ *     "certSigning": "keys/cert-signing-1.json"      // certifies the card key in card prep (personalization cases)
+ *   },
+ *   "personalization": { "prepare": "prepare.json", "issue": "issue.json" }  // profiles of drmb perso prepare / issue
  * }
  * ```
  *
- * Key file paths are relative to the profile file. The card ID, state and identity are checked
+ * Key file and personalization profile paths are relative to the profile file. The card ID, state and identity are checked
  * against what the card answers; the limits the card reports by GET DATA are read from the card.
  */
 import { readFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { FormatError } from '../base/format-error.js';
 import { APP_STATE_NAMES, type AppState } from '../applet-spec/lifecycle.js';
 import { type KeyFile, readKeyFile } from '../keys/key-files.js';
 import { readTrustAnchors, type TrustAnchors } from '../keys/trust-anchors.js';
+import { type IssueProfile, type LoadedProfile, loadIssueProfile, loadPrepareProfile, type PrepareProfile } from '../personalization/profiles.js';
 import type { ProfileKeyName } from './conformance-case.js';
 
 export const CONFORMANCE_PROFILE_FORMAT = 'drmb-conformance-profile';
@@ -51,11 +54,17 @@ export interface ConformanceProfile {
     kgcSign?: KeyFile<'kgc-sign'>;
     kgcEncrypt?: KeyFile<'kgc-encrypt'>;
     trustAnchors?: TrustAnchors;
+    certSigning?: KeyFile<'cert-signing'>;
+  };
+  /** the card prep and issuance profiles the personalization cases write a blank card with */
+  personalization: {
+    prepare?: LoadedProfile<PrepareProfile>;
+    issue?: LoadedProfile<IssueProfile>;
   };
 }
 
 /** A profile that knows nothing: only cases that need nothing run. */
-export const EMPTY_PROFILE: ConformanceProfile = { keys: {} };
+export const EMPTY_PROFILE: ConformanceProfile = { keys: {}, personalization: {} };
 
 const KEY_KINDS = {
   cbMaster: 'cb-master',
@@ -63,6 +72,7 @@ const KEY_KINDS = {
   coinSigning: 'coin-signing',
   kgcSign: 'kgc-sign',
   kgcEncrypt: 'kgc-encrypt',
+  certSigning: 'cert-signing',
 } as const;
 
 /** Parses profile JSON; key file paths resolve against `baseDir`. Throws FormatError naming the member at fault. */
@@ -93,6 +103,7 @@ export function parseProfile(text: string, source: string, baseDir: string): Con
   const card = obj(d.card, 'card');
   const limits = obj(d.limits, 'limits');
   const keys = obj(d.keys, 'keys');
+  const perso = obj(d.personalization, 'personalization');
   const state = str(card.state, 'card.state');
   if (state !== undefined && !APP_STATE_NAMES.includes(state as AppState)) fail('card.state', `must be one of ${APP_STATE_NAMES.join(', ')}`);
   const pinTryLimit = limits.pinTryLimit;
@@ -105,7 +116,14 @@ export function parseProfile(text: string, source: string, baseDir: string): Con
     pin: str(d.pin, 'pin', /^\d{4,12}$/, 'must be 4 to 12 digits'),
     pinTryLimit: pinTryLimit as number | undefined,
     keys: {},
+    personalization: {},
   };
+  for (const name of Object.keys(perso)) {
+    if (name !== 'prepare' && name !== 'issue') fail(`personalization.${name}`, 'is not a stage (prepare, issue)');
+    const path = resolve(baseDir, str(perso[name], `personalization.${name}`) ?? '');
+    if (name === 'prepare') profile.personalization.prepare = loadPrepareProfile(path);
+    else profile.personalization.issue = loadIssueProfile(path);
+  }
   for (const name of Object.keys(keys)) {
     if (name !== 'trustAnchors' && !(name in KEY_KINDS)) fail(`keys.${name}`, `is not a key this profile knows (${[...Object.keys(KEY_KINDS), 'trustAnchors'].join(', ')})`);
     const path = resolve(baseDir, str(keys[name], `keys.${name}`) ?? '');

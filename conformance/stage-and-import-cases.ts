@@ -127,6 +127,6 @@ function importRefusalCases(): ConformanceCase[] {
 }
 
 /** Every case of this file. */
-export function persoCases(): ConformanceCase[] {
+export function stageAndImportCases(): ConformanceCase[] {
   return [...storeDataCases(), ...importRefusalCases()];
 }
