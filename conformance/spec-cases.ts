@@ -8,6 +8,7 @@
 import { type CommandApdu, decodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { fromHex } from '../base/hex.js';
 import { COMMANDS, type CommandId, commandForHeader } from '../applet-spec/commands.js';
+import { verify } from '../applet-spec/commands/verify.js';
 import { CLA_SECURE_MESSAGING, type Command, type HeaderByte, type ParamDefinition } from '../applet-spec/define-command.js';
 import { APP_STATE_NAMES, type AppState } from '../applet-spec/lifecycle.js';
 import { SW } from '../applet-spec/status-words.js';
@@ -332,7 +333,25 @@ function swCases(c: AnyCommand): ConformanceCase[] {
   return out;
 }
 
+/**
+ * A case that may run in any of several states, as one case per state: the first state keeps the
+ * case's ID, each other state adds its name (e.g. GETBAL-SW-6A86-P1 in ISSUED, GETBAL-SW-6A86-P1-LOCKED
+ * in LOCKED), so that every status word is provoked in every state where the command applies.
+ */
+function perState(c: ConformanceCase): ConformanceCase[] {
+  // A case that verifies the PIN first runs only where VERIFY is accepted (READ RECORD of the coins is
+  // accepted in LOCKED, but no PIN can be verified there).
+  const states = c.needs.pin ? c.needs.states?.filter((s) => verify.states.includes(s)) : c.needs.states;
+  if (!states || states.length < 2) return [{ ...c, needs: { ...c.needs, states } }];
+  return states.map((state, i) => ({
+    ...c,
+    id: i === 0 ? c.id : `${c.id}-${state}`,
+    rule: `${c.rule} (in ${state})`,
+    needs: { ...c.needs, states: [state] },
+  }));
+}
+
 /** Every case derived from the definitions, command by command in the reference's order. */
 export function specCases(): ConformanceCase[] {
-  return COMMANDS.flatMap((c) => [...exampleCases(c), ...swCases(c)]);
+  return COMMANDS.flatMap((c) => [...exampleCases(c), ...swCases(c)]).flatMap(perState);
 }

@@ -163,6 +163,9 @@ export class CardOs {
       }
       return this.deliver(r.data, r.sw, apdu.le ?? 256, false);
     }
+    // SELECT is the card OS's whatever is selected, a terminated application included: selection other
+    // than by DF name (P1 04) is not supported (ISO 7816-4 11.1.1), so 6A86 rather than 6D00.
+    if (apdu.cla === 0x00 && apdu.ins === 0xa4) return this.fail(SW.INCORRECT_P1P2);
     // Secure messaging is the applet's: it unwraps what its open channel protects and passes the rest.
     const sm = this.selected?.unwrapCommand ? this.selected : undefined;
     let plain = apdu;
