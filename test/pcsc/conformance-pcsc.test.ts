@@ -81,6 +81,7 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
     await insert(['--fault', 'wrong-length-sw']);
     const io: ConformanceIo = { err: () => {}, out: () => {}, isTty: false, ask: async () => 'n' };
     const results = await runConformance({ reader: READER, profile: profilePath, only: ['GETBAL-SW-6700-*', 'INITPUR-SW-6700-*'] }, io);
-    expect(results.map((r) => `${r.id} ${r.verdict}`)).toEqual(['GETBAL-SW-6700-LONG fail', 'INITPUR-SW-6700-LONG fail', 'INITPUR-SW-6700-SHORT fail']);
+    // the ISSUED card in the reader fails each; the LOCKED variants skip, as a reader cannot give a card in another state
+    expect(results.filter((r) => r.verdict !== 'skip').map((r) => `${r.id} ${r.verdict}`)).toEqual(['GETBAL-SW-6700-LONG fail', 'INITPUR-SW-6700-LONG fail', 'INITPUR-SW-6700-SHORT fail']);
   });
 });
