@@ -17,6 +17,8 @@ export function renderConformanceCases(cases: readonly ConformanceCase[], faults
     '`conformance/profile.ts`; an example in `examples/conformance/`) cannot meet is reported as skipped with the reason.',
     'Cases marked destructive run only with `--destructive`, except on a simulated card, where each case gets a fresh copy.',
     'Every refusal case also checks that balance, counter, PIN tries, coins and log read back unchanged.',
+    'Cases needing power-cut control (the tear cases) run on a simulated card, and through a reader on a card served by',
+    '`drmb sim serve --control-socket PATH` when `--power-control PATH` is given; on any other reader they skip.',
     '',
     `${cases.length} cases.`,
     '',

@@ -2,7 +2,8 @@
  * @module The card under test, as the runner sees it: a transport to the card as it is, and for
  * simulated cards a fresh card in a given lifecycle state for each case (a reader cannot give one, so
  * cases that need another state skip there unless the card is already in it), and for targets that can
- * cut the card's power (the simulator) the control the tear cases need.
+ * cut the card's power (the simulator in process, or a reader holding a card served by `drmb sim serve`
+ * with a control socket) the control the tear cases need.
  */
 import type { AppState } from '../applet-spec/lifecycle.js';
 import type { Transport } from '../host/transport.js';
@@ -17,7 +18,7 @@ export interface ConformanceTarget {
    * when the target has no card in that state. Absent on targets that cannot reset (readers).
    */
   fresh?(state: AppState): Promise<Transport | undefined>;
-  /** power-cut control over the current card; absent where the target cannot cut power (readers) */
+  /** power-cut control over the current card; absent where the target cannot cut power (a reader with a real card) */
   readonly powerCut?: PowerCut;
   /** releases the card */
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 /** @module `drmb conformance` argument errors: each is one UsageError line naming the argument, before any card is touched. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,20 @@ describe('drmb conformance arguments', () => {
     expect(await usageError({ sim: 'package.json', destructive: true })).toMatch(/--destructive without a terminal needs --yes/);
     expect(await usageError({ sim: 'package.json', destructive: true }, true)).toMatch(/not confirmed/);
     expect(await usageError({ list: true, yes: true })).toMatch(/^--yes confirms --destructive/);
+  });
+
+  it('--power-control is for --reader, and names a missing path, a file that is not a socket, and a socket nothing listens on', async () => {
+    expect(await usageError({ sim: 'package.json', powerControl: 'serve.sock' })).toMatch(/^--power-control is for --reader/);
+    expect(await usageError({ reader: 'x', powerControl: '' })).toMatch(/^--power-control needs the path/);
+    expect(await usageError({ reader: 'x', powerControl: '/nonexistent/serve.sock' })).toMatch(/^--power-control \/nonexistent\/serve.sock: no such socket/);
+    expect(await usageError({ reader: 'x', powerControl: 'package.json' })).toMatch(/^--power-control package.json: not a Unix domain socket/);
+    // a socket file left by a serve that is gone: moved away while listening, so closing leaves it behind
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-power-control-'));
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(join(dir, 'live.sock'), () => r()));
+    renameSync(join(dir, 'live.sock'), join(dir, 'stale.sock'));
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(await usageError({ reader: 'x', powerControl: join(dir, 'stale.sock') })).toMatch(/^--power-control .*stale.sock: nothing answers there .*is drmb sim serve --control-socket/);
   });
 
   it('--list prints the selected cases and runs nothing', async () => {

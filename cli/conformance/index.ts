@@ -1,6 +1,7 @@
 /**
  * @module `drmb conformance`: runs the conformance suite against a simulated card (`--sim`, in process,
- * the image file never written) or any PC/SC reader (`--reader`), with what the tester knows of the card
+ * the image file never written) or any PC/SC reader (`--reader`, with `--power-control` the control
+ * socket of the `drmb sim serve` in it, for the tear cases), with what the tester knows of the card
  * in `--profile`; `--list`, `--only`/`--skip` by ID (trailing `*`), `--destructive` (confirmed on a
  * terminal, `--yes` otherwise), `--json` and `--junit` reports. Progress and the summary go to stderr;
  * the exit status is 1 when any case fails.
@@ -14,9 +15,9 @@ import { formatSummary, junitReport, jsonReport, progressLine } from '../../conf
 import { type CaseResult, runCases, selectCases } from '../../conformance/runner.js';
 import { conformanceSuite } from '../../conformance/suite.js';
 import type { ConformanceTarget } from '../../conformance/target.js';
-import { openReader } from '../../host/pcsc.js';
 import { UsageError } from '../output.js';
 import { loadSimImage } from '../sim/load-sim-image.js';
+import { checkPowerControlPath, readerTarget } from './reader-target.js';
 import { simTarget } from './sim-target.js';
 import { formatCoverageLine, formatCoverageTable, specCoverage } from '../../conformance/spec-coverage.js';
 
@@ -24,6 +25,8 @@ export interface ConformanceOptions {
   /** one image, or several in different lifecycle states (each case gets a fresh card in the state it needs) */
   sim?: string | string[];
   reader?: string;
+  /** the control socket of the `drmb sim serve --control-socket` whose card is in the reader: power-cut control */
+  powerControl?: string;
   profile?: string;
   list?: boolean;
   only?: string[];
@@ -67,6 +70,10 @@ export function checkConformanceOptions(o: ConformanceOptions): void {
   if (o.sim !== undefined && o.reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
   if (!o.list && o.sim === undefined && o.reader === undefined) throw new UsageError('give the card under test: --sim <image> or --reader <name>');
   for (const image of simImages(o)) if (!existsSync(image)) throw new UsageError(`--sim: card image ${image} does not exist`);
+  if (o.powerControl !== undefined) {
+    if (o.reader === undefined) throw new UsageError('--power-control is for --reader (a --sim card has its power cut in process)');
+    checkPowerControlPath(o.powerControl);
+  }
   if (o.profile !== undefined && !existsSync(o.profile)) throw new UsageError(`--profile: ${o.profile} does not exist`);
   if (o.yes && !o.destructive) throw new UsageError('--yes confirms --destructive, which is not given');
   for (const [name, file] of [['--json', o.json], ['--junit', o.junit]] as const) {
@@ -91,8 +98,7 @@ async function openTarget(o: ConformanceOptions): Promise<ConformanceTarget> {
       `simulated card ${images.join(', ')}`,
     );
   }
-  const reader = await openReader(o.reader);
-  return { description: reader.description, transport: async () => reader, close: () => reader.close() };
+  return readerTarget(o.reader, o.powerControl);
 }
 
 /** Runs the command; returns the results (empty for --list) and sets no exit code itself. */
@@ -136,6 +142,7 @@ export function registerConformance(program: Cli): void {
     .description('run the conformance suite against a card: simulated (--sim) or in any PC/SC reader (--reader)')
     .option('--sim <image>', 'an in-process simulated card loaded from this image (never written); repeatable, one image per lifecycle state, so that cases needing a BLANK, PREPARED or ISSUED card each get a fresh one', collect)
     .option('--reader <name|index>', 'a PC/SC reader: a real card, or one served by drmb sim serve')
+    .option('--power-control <socket>', 'with --reader: the --control-socket of the drmb sim serve whose card is in the reader, so the tear cases can cut its power')
     .option('--profile <file>', 'what the tester knows of the card: state, key files, PIN (see docs/conformance.md)')
     .option('--list', 'list the cases (ID, clause, needs, rule) and run nothing')
     .option('--only <id>', 'run only this case; repeatable; a trailing * matches any suffix', collect)

@@ -1,15 +1,21 @@
-/** @module `drmb sim serve`: puts a simulated card into the vsmartcard vpcd reader of pcscd, so any PC/SC client can use it. */
+/**
+ * @module `drmb sim serve`: puts a simulated card into the vsmartcard vpcd reader of pcscd, so any PC/SC
+ * client can use it, controlled from stdin or a Unix domain socket (cli/sim/serve-control.ts), which can
+ * also cut the card's power after its k-th persistent write and power it up again.
+ */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Interface } from 'node:readline';
 import type { Command as Cli } from 'commander';
 import { CARD_FAULT_NAMES, CARD_FAULTS, type CardFaultName } from '../../simulator/card-faults.js';
+import type { PersistentStore } from '../../simulator/persistent-store.js';
 import type { VirtualCard } from '../../simulator/virtual-card.js';
 import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../simulator/vpcd-client.js';
 import type { DisconnectReason } from '../../simulator/vpcd-client.js';
 import { withJson } from '../options.js';
 import { toJsonValue, UsageError } from '../output.js';
 import { loadSimImage } from './load-sim-image.js';
+import { CONTROL_COMMANDS, listenControlSocket, parseControlLine, serveControl } from './serve-control.js';
 
 export interface ServeOptions {
   /** card image file: loaded if it exists, else a fresh card is created and saved there */
@@ -18,8 +24,10 @@ export interface ServeOptions {
   port?: number;
   /** save the image after every APDU (crash safety); otherwise on removal and on exit only */
   saveEveryApdu?: boolean;
-  /** read remove / insert / quit / status lines from stdin; 'auto' = when stdin is a TTY */
+  /** read control lines (cli/sim/serve-control.ts) from stdin; 'auto' = when stdin is a TTY */
   control?: 'stdin' | 'none' | 'auto';
+  /** also take control lines on this Unix domain socket, each answered with one line (`ok ...` / `error ...`) */
+  controlSocket?: string;
   /** lifecycle events as JSON lines on stdout */
   json?: boolean;
   /** serve a deliberately faulty variant of the card (simulator/card-faults.ts), to show that a conformance suite catches it */
@@ -30,6 +38,8 @@ export interface ServeOptions {
 export interface ServedCard extends VirtualCard {
   /** writes the card image (persistent memory) atomically */
   saveToFile(path: string): void;
+  /** the card's persistent memory, where `cut-after` arms a power cut and `power-up` restores power */
+  readonly store: Pick<PersistentStore, 'cutPowerAfterWrites' | 'disarm' | 'powerUp' | 'powered'>;
 }
 
 /** How serve gets its card; the default is the simulator's SimulatedCard. */
@@ -132,6 +142,7 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
   let stopping: Promise<void> | undefined;
   let stopRequested = false;
   let rl: Interface | undefined;
+  let controlSocket: { close(): Promise<void> } | undefined;
 
   const onSignal = (signal: NodeJS.Signals): void => {
     say(`${signal}: stopping`);
@@ -148,6 +159,7 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
         process.stdin.pause();
         process.stdin.unref?.();
       }
+      await controlSocket?.close();
       const wasConnected = client.connected;
       await client.remove(); // reports 'removed' (and saves) if it was connected
       if (!wasConnected) save('exit');
@@ -156,27 +168,38 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
     })();
     return stopping;
   };
+  const controlled = { where, slot: client, store: card.store, stop };
+  /** One control line from stdin or the socket; `status` is also a JSON event. */
+  const handle = async (line: string): Promise<string | undefined> => {
+    const answer = await serveControl(line, controlled);
+    const command = parseControlLine(line);
+    if (typeof command === 'object' && command.name === 'status') {
+      event('status', { connected: client.connected, inserted: client.inserted, powered: card.store.powered });
+    }
+    return answer;
+  };
+
+  if (options.controlSocket !== undefined) {
+    controlSocket = await listenControlSocket(options.controlSocket, handle);
+    say(`control socket: ${options.controlSocket} (${CONTROL_COMMANDS})`);
+  }
+
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
 
   const control = options.control ?? 'auto';
   if (control === 'stdin' || (control === 'auto' && process.stdin.isTTY)) {
     rl = createInterface({ input: process.stdin, terminal: false });
     rl.on('line', (line) => {
-      const cmd = line.trim().toLowerCase();
-      if (cmd === '') return;
-      if (cmd === 'remove') void client.remove();
-      else if (cmd === 'insert') {
-        client.insert().catch(() => {}); // progress is reported by the connected / retry events
-      } else if (cmd === 'quit' || cmd === 'exit') void stop();
-      else if (cmd === 'status') {
-        say(`card ${client.connected ? 'inserted in' : client.inserted ? 'waiting for' : 'out of'} ${where}`);
-        event('status', { connected: client.connected, inserted: client.inserted });
-      } else say(`drmb: unknown control command "${cmd}" (remove, insert, status, quit)`);
+      void handle(line).then((answer) => {
+        // on stdin the answers are progress lines: "ok " dropped, an error as drmb's one-line errors
+        if (answer !== undefined) say(answer.startsWith('error ') ? `drmb: ${answer.slice(6)}` : answer.slice(3));
+      });
     });
     // end of the control input (parent gone, or Ctrl-D) ends the session
     rl.on('close', () => void stop());
-    say('control: type remove, insert, status or quit');
+    say(`control: type ${CONTROL_COMMANDS}`);
   }
 
   client.insert().catch(() => {});
@@ -197,10 +220,14 @@ export function registerServe(sim: Cli): void {
     .option('--port <n>', `vpcd TCP port (${VPCD_DEFAULT_PORT} = "Virtual PCD 00 00", ${VPCD_DEFAULT_PORT + 1} = "Virtual PCD 00 01")`)
     .option('--host <h>', 'vpcd host', VPCD_DEFAULT_HOST)
     .option('--save-every-apdu', 'save the image after every APDU (crash safety), not only on removal and exit')
-    .option('--control <mode>', 'read remove / insert / status / quit from stdin: stdin, none, or auto (when stdin is a terminal)', 'auto')
+    .option('--control <mode>', `read control lines from stdin (${CONTROL_COMMANDS}): stdin, none, or auto (when stdin is a terminal)`, 'auto')
+    .option(
+      '--control-socket <path>',
+      `also take control lines on this Unix domain socket, each answered with one line "ok ..." or "error ...": ${CONTROL_COMMANDS}; "cut-after K" cuts the card's power right after its K-th persistent write from now (the card leaves the reader, its memory as the cut left it), "power-up" powers it again (an interrupted transaction rolls back) and reinserts it; drmb conformance --power-control uses it`,
+    )
     .option('--fault <name>', `serve a deliberately faulty card, to check that a conformance suite catches it: ${CARD_FAULT_NAMES.join(', ')}`);
   withJson(cmd, 'lifecycle events as JSON lines on stdout').action(
-    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; json?: boolean; fault?: string }) => {
+    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; controlSocket?: string; json?: boolean; fault?: string }) => {
       if (!['stdin', 'none', 'auto'].includes(opts.control)) {
         throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
       }
@@ -213,6 +240,7 @@ export function registerServe(sim: Cli): void {
         port: opts.port === undefined ? undefined : parsePort(opts.port),
         saveEveryApdu: !!opts.saveEveryApdu,
         control: opts.control as ServeOptions['control'],
+        controlSocket: opts.controlSocket,
         json: !!opts.json,
         fault: opts.fault as CardFaultName | undefined,
       });

@@ -2,7 +2,8 @@
  * @module `drmb conformance --reader "Virtual PCD 00 00" --profile … --junit …` against an ISSUED
  * card served by `drmb sim serve` through pcscd + vpcd: the non-destructive suite passes with no
  * failure, the cases that need a fresh card in another state skip with their reason (a reader cannot
- * give one), and the JUnit file counts what ran. Skipped outside CI only when pcscd / vpcd are not
+ * give one), and the JUnit file counts what ran; with `--power-control` on the control socket of that
+ * serve, every tear case runs through pcscd and passes. Skipped outside CI only when pcscd / vpcd are not
  * installed, never in CI.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,4 +85,15 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
     // the ISSUED card in the reader fails each; the LOCKED variants skip, as a reader cannot give a card in another state
     expect(results.filter((r) => r.verdict !== 'skip').map((r) => `${r.id} ${r.verdict}`)).toEqual(['GETBAL-SW-6700-LONG fail', 'INITPUR-SW-6700-LONG fail', 'INITPUR-SW-6700-SHORT fail']);
   });
+
+  it('runs every tear case through pcscd and passes it, with power cut through `drmb sim serve --control-socket`', async () => {
+    const socketPath = join(dir, 'serve.sock');
+    await insert(['--control-socket', socketPath]);
+    const io: ConformanceIo = { err: () => {}, out: () => {}, isTty: false, ask: async () => 'n' };
+    // TEAR-VERIFY spends PIN tries, so it needs --destructive (confirmed with --yes)
+    const results = await runConformance({ reader: READER, profile: profilePath, powerControl: socketPath, only: ['TEAR-*'], destructive: true, yes: true }, io);
+    expect(results.map((r) => `${r.id} ${r.verdict}${r.reason ? `: ${r.reason}` : ''}`)).toEqual(
+      ['TEAR-LOAD', 'TEAR-PURCHASE', 'TEAR-TRANSFER', 'TEAR-IMPORT', 'TEAR-VERIFY'].map((id) => `${id} pass`),
+    );
+  }, 600_000);
 });

@@ -1,0 +1,160 @@
+/**
+ * @module `drmb sim serve` control lines: the parser, and the control socket of a serve session over an
+ * ISSUED simulated card in a stand-in vpcd reader on a local TCP port (no pcscd): a cut after the card's
+ * first persistent write of a wrong-PIN VERIFY takes the card out of the reader without an answer, and
+ * `power-up` puts it back with the try spent.
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as C from '../../applet-spec/commands.js';
+import { DRMB_AID } from '../../applet-spec/commands/aid.js';
+import { SW } from '../../applet-spec/status-words.js';
+import { swOf } from '../../host/transport.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { encodeVpcdFrame, VPCD_GET_ATR, VpcdFrameReader } from '../../simulator/vpcd-client.js';
+import { stateImages } from '../../test/state-images.js';
+import { startServe, type ServeSession } from './serve.js';
+import { connectControl, parseControlLine, type ControlClient } from './serve-control.js';
+
+describe('parseControlLine', () => {
+  it.each([
+    ['status', { name: 'status' }],
+    ['  REMOVE ', { name: 'remove' }],
+    ['exit', { name: 'quit' }],
+    ['power-up', { name: 'power-up' }],
+    ['cut-after 3', { name: 'cut-after', writes: 3 }],
+    ['', undefined],
+  ])('reads %j as %j', (line, command) => {
+    expect(parseControlLine(line)).toEqual(command);
+  });
+
+  it.each([
+    ['cut-after', /cut-after needs one whole number of persistent writes >= 1, not ""/],
+    ['cut-after 0', /not "0"/],
+    ['cut-after -2', /not "-2"/],
+    ['cut-after 1.5', /not "1.5"/],
+    ['cut-after 1 2', /not "1 2"/],
+    ['status now', /status takes no argument/],
+    ['unplug', /unknown control command "unplug" \(remove, insert, status, cut-after K, power-up, quit\)/],
+  ])('refuses %j with a one-line reason', (line, reason) => {
+    const r = parseControlLine(line);
+    expect(typeof r).toBe('string');
+    expect(r).toMatch(reason);
+  });
+});
+
+/** The reader side of vpcd, one connection at a time: sends control bytes and C-APDUs, awaits each reply. */
+class StandInReader {
+  private readonly connections: Socket[] = [];
+  private arrived: (() => void)[] = [];
+  constructor(readonly server: Server) {
+    server.on('connection', (s) => {
+      this.connections.push(s);
+      for (const a of this.arrived.splice(0)) a();
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The n-th connection (0-based) the card made, once it has made it. */
+  async connection(n: number): Promise<Socket> {
+    while (this.connections.length <= n) await new Promise<void>((r) => this.arrived.push(r));
+    return this.connections[n];
+  }
+
+  /** Sends one message and resolves with the reply, or with 'closed' when the card leaves instead. */
+  exchange(socket: Socket, payload: Uint8Array): Promise<Uint8Array | 'closed'> {
+    return new Promise((resolve) => {
+      const frames = new VpcdFrameReader();
+      const onData = (chunk: Buffer): void => {
+        const [reply] = frames.push(chunk);
+        if (reply) done(Uint8Array.from(reply));
+      };
+      const onClose = (): void => done('closed');
+      const done = (r: Uint8Array | 'closed'): void => {
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        resolve(r);
+      };
+      if (socket.destroyed) return resolve('closed');
+      socket.on('data', onData);
+      socket.on('close', onClose);
+      socket.write(encodeVpcdFrame(payload));
+    });
+  }
+}
+
+const SELECT = C.select.encodeBytes({ aid: DRMB_AID });
+const WRONG_PIN = C.verify.encodeBytes({ pin: '999999' });
+
+describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
+  let dir: string;
+  let socketPath: string;
+  let reader: StandInReader;
+  let session: ServeSession;
+  let control: ControlClient;
+  let issued: Uint8Array;
+
+  beforeAll(async () => {
+    issued = stateImages().ISSUED;
+    dir = mkdtempSync(join(tmpdir(), 'drmb-serve-control-'));
+    socketPath = join(dir, 'control.sock');
+    const server = createServer();
+    reader = new StandInReader(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    session = await startServe({ host: '127.0.0.1', port: reader.port, control: 'none', controlSocket: socketPath }, async () => ({
+      card: SimulatedCard.fromImage(issued),
+      created: false,
+    }));
+    await session.client.waitConnected(10_000);
+    control = await connectControl(socketPath);
+  });
+
+  afterAll(async () => {
+    control?.close();
+    await session?.stop();
+    await new Promise<void>((r) => reader.server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers every line with one line: ok for a command done, error with the reason otherwise', async () => {
+    await expect(control.request('status')).resolves.toMatch(/^card inserted in vpcd 127\.0\.0\.1:\d+, powered$/);
+    await expect(control.request('cut-after none')).rejects.toThrow('drmb sim serve: cut-after needs one whole number of persistent writes >= 1, not "none"');
+    await expect(control.request('unplug')).rejects.toThrow(/unknown control command "unplug"/);
+  });
+
+  it('cut-after 1 takes the card out of the reader with no answer to the VERIFY whose first write it cut; power-up puts it back with that try spent', async () => {
+    // what a wrong PIN answers on this card when nothing is cut: 63Cx, x tries left
+    const uncut = SimulatedCard.fromImage(issued);
+    uncut.powerOn();
+    uncut.transmit(SELECT);
+    const triesAfterOne = swOf(uncut.transmit(WRONG_PIN)) & 0x0f;
+    expect(triesAfterOne).toBeGreaterThan(0);
+
+    const first = await reader.connection(0);
+    expect(await reader.exchange(first, Uint8Array.of(VPCD_GET_ATR))).toEqual(session.card.atr);
+    expect(swOf((await reader.exchange(first, SELECT)) as Uint8Array)).toBe(SW.OK);
+    await expect(control.request('cut-after 1')).resolves.toBe("armed: power cut after the card's persistent write 1 from now");
+    expect(await reader.exchange(first, WRONG_PIN)).toBe('closed');
+    await expect(control.request('status')).resolves.toBe(`card out of vpcd 127.0.0.1:${reader.port}, without power (cut; power-up restores it)`);
+    await expect(control.request('cut-after 1')).rejects.toThrow('the card has no power: power-up first');
+
+    await expect(control.request('power-up')).resolves.toBe(`card inserted in vpcd 127.0.0.1:${reader.port}, powered`);
+    const second = await reader.connection(1);
+    await reader.exchange(second, Uint8Array.of(VPCD_GET_ATR));
+    expect(swOf((await reader.exchange(second, SELECT)) as Uint8Array)).toBe(SW.OK);
+    // the cut VERIFY cost its try (ISO/IEC 7816-4 11.5.6): this wrong PIN leaves one fewer than the first did
+    expect(swOf((await reader.exchange(second, WRONG_PIN)) as Uint8Array)).toBe(0x63c0 | (triesAfterOne - 1));
+  });
+
+  it('quit answers, ends the session and removes the socket file', async () => {
+    await expect(control.request('quit')).resolves.toBe('stopping');
+    await session.done;
+    expect(existsSync(socketPath)).toBe(false);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * @module Control lines of `drmb sim serve`, on stdin or a Unix domain socket: remove, insert, status,
+ * quit, `cut-after K` (cut the card's power right after its K-th persistent write from now, as pulling
+ * it would) and `power-up` (power back, the card reinserted). Each line gets one answer line,
+ * `ok ...` or `error ...`; the parser, the handler and the socket client live here so the protocol has
+ * one home.
+ */
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { PersistentStore } from '../../simulator/persistent-store.js';
+import { UsageError } from '../output.js';
+
+/** One control command. */
+export type ControlCommand =
+  | { readonly name: 'remove' | 'insert' | 'status' | 'quit' | 'power-up' }
+  | { readonly name: 'cut-after'; readonly writes: number };
+
+/** What the control lines act on: the reader slot of serve and the card's persistent memory. */
+export interface ControlledCard {
+  /** e.g. "vpcd 127.0.0.1:35963" */
+  readonly where: string;
+  readonly slot: {
+    readonly connected: boolean;
+    readonly inserted: boolean;
+    insert(options?: { timeoutMs?: number }): Promise<void>;
+    remove(): Promise<void>;
+  };
+  readonly store: Pick<PersistentStore, 'cutPowerAfterWrites' | 'disarm' | 'powerUp' | 'powered'>;
+  stop(): Promise<void>;
+}
+
+export const CONTROL_COMMANDS = 'remove, insert, status, cut-after K, power-up, quit';
+
+/** How long `power-up` waits for the reader to take the card back before answering an error. */
+const POWER_UP_TIMEOUT_MS = 10_000;
+
+/** Parses one control line (case and surrounding blanks ignored); undefined for a blank line, a string for an error. */
+export function parseControlLine(line: string): ControlCommand | string | undefined {
+  const words = line.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return undefined;
+  const [name, ...args] = words;
+  const simple = { remove: 'remove', insert: 'insert', status: 'status', quit: 'quit', exit: 'quit', 'power-up': 'power-up' } as const;
+  if (name in simple && !args.length) return { name: simple[name as keyof typeof simple] };
+  if (name === 'cut-after') {
+    const writes = Number(args[0]);
+    if (args.length !== 1 || !/^\d+$/.test(args[0]) || !Number.isSafeInteger(writes) || writes < 1) {
+      return `cut-after needs one whole number of persistent writes >= 1, not "${args.join(' ')}"`;
+    }
+    return { name, writes };
+  }
+  if (name in simple) return `${name} takes no argument`;
+  return `unknown control command "${line.trim()}" (${CONTROL_COMMANDS})`;
+}
+
+/** Where the card is, as `status` answers it. */
+export function describeSlot(card: ControlledCard): string {
+  const place = card.slot.connected ? 'inserted in' : card.slot.inserted ? 'waiting for' : 'out of';
+  return `card ${place} ${card.where}, ${card.store.powered ? 'powered' : 'without power (cut; power-up restores it)'}`;
+}
+
+/**
+ * Carries out one control line and returns its answer line (`ok ...` / `error ...`), or undefined for
+ * a blank line. A cut leaves the card out of the reader with its memory as the cut left it; `power-up`
+ * powers the memory again, which rolls an interrupted transaction back (JCRE 3.0.5 7.6), and puts the
+ * card back in the slot, answering once the reader has taken it.
+ */
+export async function serveControl(line: string, card: ControlledCard): Promise<string | undefined> {
+  const command = parseControlLine(line);
+  if (command === undefined) return undefined;
+  if (typeof command === 'string') return `error ${command}`;
+  switch (command.name) {
+    case 'remove':
+      await card.slot.remove();
+      return `ok ${describeSlot(card)}`;
+    case 'insert':
+      // the reader may not listen yet: progress is reported by serve's connected / retry events
+      card.slot.insert().catch(() => {});
+      return `ok inserting the card into ${card.where}`;
+    case 'status':
+      return `ok ${describeSlot(card)}`;
+    case 'quit':
+      void card.stop();
+      return 'ok stopping';
+    case 'cut-after':
+      if (!card.store.powered) return 'error the card has no power: power-up first';
+      card.store.cutPowerAfterWrites(command.writes);
+      return `ok armed: power cut after the card's persistent write ${command.writes} from now`;
+    case 'power-up':
+      card.store.disarm();
+      if (!card.store.powered) card.store.powerUp();
+      try {
+        await card.slot.insert({ timeoutMs: POWER_UP_TIMEOUT_MS });
+      } catch (e) {
+        return `error powered up, but not back in ${card.where}: ${(e as Error).message}`;
+      }
+      return `ok ${describeSlot(card)}`;
+  }
+}
+
+/**
+ * Listens for control connections on a Unix domain socket at `path`, answering each line in order.
+ * A socket file left by a serve that was killed is replaced; one another serve still listens on is not
+ * (UsageError). Resolves once listening; close() stops listening and removes the socket file.
+ */
+export async function listenControlSocket(path: string, handle: (line: string) => Promise<string | undefined>): Promise<{ close(): Promise<void> }> {
+  if (existsSync(path)) {
+    if (!lstatSync(path).isSocket()) throw new UsageError(`--control-socket ${path}: a file that is not a socket is in the way`);
+    if (await answers(path)) throw new UsageError(`--control-socket ${path}: another process listens there`);
+    unlinkSync(path);
+  }
+  const connections = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
+    socket.on('error', () => {}); // a client gone mid-answer ends only its connection
+    let queue = Promise.resolve();
+    createInterface({ input: socket, terminal: false }).on('line', (line) => {
+      queue = queue.then(async () => {
+        const answer = await handle(line).catch((e: unknown) => `error ${(e as Error).message}`);
+        if (answer !== undefined && !socket.destroyed) socket.write(`${answer}\n`);
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new UsageError(`--control-socket ${path}: cannot listen: ${e.message}`)));
+    server.listen(path, () => resolve());
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        // the answer to the line that asked to quit goes out first: end() flushes, destroy() only
+        // a client that does not close its side within a second
+        setImmediate(() => {
+          server.close(() => resolve());
+          for (const s of connections) s.end();
+          setTimeout(() => {
+            for (const s of connections) s.destroy();
+          }, 1000).unref();
+        });
+      }),
+  };
+}
+
+/** True when something accepts a connection on the socket at `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A connection to a serve control socket: one line out, its one answer line back. */
+export interface ControlClient {
+  /** Sends one line and resolves with the text after `ok `; rejects with the text after `error ` or when the connection fails. */
+  request(line: string): Promise<string>;
+  close(): void;
+}
+
+/** Connects to the control socket of a `drmb sim serve --control-socket PATH`; rejects when nothing listens there. */
+export function connectControl(path: string): Promise<ControlClient> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      const waiting: { resolve: (answer: string) => void; reject: (e: Error) => void }[] = [];
+      const failAll = (e: Error): void => {
+        for (const w of waiting.splice(0)) w.reject(e);
+      };
+      socket.on('error', (e) => failAll(new Error(`control socket ${path}: ${e.message}`)));
+      socket.on('close', () => failAll(new Error(`control socket ${path}: closed by drmb sim serve`)));
+      createInterface({ input: socket, terminal: false }).on('line', (line) => {
+        const w = waiting.shift();
+        if (!w) return;
+        if (line.startsWith('ok')) w.resolve(line.slice(2).trim());
+        else w.reject(new Error(`drmb sim serve: ${line.replace(/^error\s*/, '')}`));
+      });
+      resolve({
+        request: (line) =>
+          new Promise<string>((res, rej) => {
+            if (socket.destroyed) return rej(new Error(`control socket ${path}: closed`));
+            waiting.push({ resolve: res, reject: rej });
+            socket.write(`${line}\n`);
+          }),
+        close: () => void socket.destroy(),
+      });
+    });
+  });
+}
