@@ -1,4 +1,5 @@
 /** @module Every benchmark, in the order `npm run bench` runs them; the runner and the smoke tests take them from here, so none can be left out of either. */
+import { conformancePcscBench } from './conformance-pcsc.bench.js';
 import { conformanceBench } from './conformance.bench.js';
 import type { Benchmark } from './harness.js';
 import { pcscBench } from './pcsc.bench.js';
@@ -12,7 +13,7 @@ import { sm3Bench } from './sm3.bench.js';
 import { sm4Bench } from './sm4.bench.js';
 import { sm9Bench } from './sm9.bench.js';
 
-export const benchmarks: readonly Benchmark[] = [sm3Bench, sm4Bench, sm2Bench, sm9Bench, scp03Bench, registryBench, posBench, persoBench, conformanceBench, pcscBench, persoPcscBench];
+export const benchmarks: readonly Benchmark[] = [sm3Bench, sm4Bench, sm2Bench, sm9Bench, scp03Bench, registryBench, posBench, persoBench, conformanceBench, pcscBench, persoPcscBench, conformancePcscBench];
 
 /** The benchmarks named (all when no name is given); throws on a name that is not one, listing the names. */
 export function selectBenchmarks(names: readonly string[]): Benchmark[] {

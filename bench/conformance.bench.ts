@@ -12,7 +12,8 @@ import { specCoverage } from '../conformance/spec-coverage.js';
 import { conformanceCards } from '../test/conformance-cards.js';
 import type { Benchmark } from './harness.js';
 
-const quiet: ConformanceIo = { err: () => {}, out: () => {}, isTty: false, ask: async () => 'n' };
+/** The command's terminal, silent: the benchmark prints only its figures. */
+export const quiet: ConformanceIo = { err: () => {}, out: () => {}, isTty: false, ask: async () => 'n' };
 
 export const conformanceBench: Benchmark = {
   name: 'conformance',
