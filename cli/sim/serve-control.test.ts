@@ -2,9 +2,10 @@
  * @module `drmb sim serve` control lines: the parser, and the control socket of a serve session over an
  * ISSUED simulated card in a stand-in vpcd reader on a local TCP port (no pcscd): a cut after the card's
  * first persistent write of a wrong-PIN VERIFY takes the card out of the reader without an answer, and
- * `power-up` puts it back with the try spent.
+ * `power-up` puts it back with the try spent; `load PATH` puts the card of another image in the reader,
+ * kept in memory only, and refuses a missing or damaged image with the current card left in place.
  */
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ describe('parseControlLine', () => {
     ['exit', { name: 'quit' }],
     ['power-up', { name: 'power-up' }],
     ['cut-after 3', { name: 'cut-after', writes: 3 }],
+    [' load /tmp/My Cards/Blank.json ', { name: 'load', path: '/tmp/My Cards/Blank.json' }],
     ['', undefined],
   ])('reads %j as %j', (line, command) => {
     expect(parseControlLine(line)).toEqual(command);
@@ -38,7 +40,8 @@ describe('parseControlLine', () => {
     ['cut-after 1.5', /not "1.5"/],
     ['cut-after 1 2', /not "1 2"/],
     ['status now', /status takes no argument/],
-    ['unplug', /unknown control command "unplug" \(remove, insert, status, cut-after K, power-up, quit\)/],
+    ['load', /load needs the path of a card image file/],
+    ['unplug', /unknown control command "unplug" \(remove, insert, status, cut-after K, power-up, load PATH, quit\)/],
   ])('refuses %j with a one-line reason', (line, reason) => {
     const r = parseControlLine(line);
     expect(typeof r).toBe('string');
@@ -92,6 +95,13 @@ class StandInReader {
 const SELECT = C.select.encodeBytes({ aid: DRMB_AID });
 const WRONG_PIN = C.verify.encodeBytes({ pin: '999999' });
 
+/** The lifecycle state in the FCI a SELECT answered. */
+function stateInFci(response: Uint8Array | 'closed'): string {
+  if (response === 'closed') throw new Error('the card left instead of answering SELECT');
+  expect(swOf(response)).toBe(SW.OK);
+  return C.select.decodeResponse(response.subarray(0, -2)).proprietary.issuerData.appState;
+}
+
 describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
   let dir: string;
   let socketPath: string;
@@ -99,15 +109,17 @@ describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
   let session: ServeSession;
   let control: ControlClient;
   let issued: Uint8Array;
+  let servedImage: string;
 
   beforeAll(async () => {
     issued = stateImages().ISSUED;
     dir = mkdtempSync(join(tmpdir(), 'drmb-serve-control-'));
     socketPath = join(dir, 'control.sock');
+    servedImage = join(dir, 'served.json');
     const server = createServer();
     reader = new StandInReader(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    session = await startServe({ host: '127.0.0.1', port: reader.port, control: 'none', controlSocket: socketPath }, async () => ({
+    session = await startServe({ image: servedImage, host: '127.0.0.1', port: reader.port, control: 'none', controlSocket: socketPath }, async () => ({
       card: SimulatedCard.fromImage(issued),
       created: false,
     }));
@@ -152,9 +164,42 @@ describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
     expect(swOf((await reader.exchange(second, WRONG_PIN)) as Uint8Array)).toBe(0x63c0 | (triesAfterOne - 1));
   });
 
-  it('quit answers, ends the session and removes the socket file', async () => {
+  it('load refuses a missing or damaged image with the card in the reader left as it was', async () => {
+    const second = await reader.connection(1);
+    const missingImage = join(dir, 'missing.json');
+    await expect(control.request(`load ${missingImage}`)).rejects.toThrow(`drmb sim serve: no card image at ${missingImage}`);
+    const damaged = join(dir, 'damaged.json');
+    writeFileSync(damaged, '{"not": "a card image"}');
+    await expect(control.request(`load ${damaged}`)).rejects.toThrow(`drmb sim serve: card image ${damaged}`);
+    await expect(control.request('status')).resolves.toBe(`card inserted in vpcd 127.0.0.1:${reader.port}, powered`);
+    expect(stateInFci(await reader.exchange(second, SELECT))).toBe('ISSUED');
+  });
+
+  it('load PATH takes the card out of the reader and puts the card of that image in, kept in memory only', async () => {
+    const blank = join(dir, 'blank.json');
+    writeFileSync(blank, stateImages().BLANK);
+    const blankBytes = readFileSync(blank);
+    const second = await reader.connection(1);
+    await expect(control.request(`load ${blank}`)).resolves.toBe(`loaded ${blank}`);
+    expect(await reader.exchange(second, SELECT)).toBe('closed');
+    const third = await reader.connection(2);
+    await reader.exchange(third, Uint8Array.of(VPCD_GET_ATR));
+    expect(stateInFci(await reader.exchange(third, SELECT))).toBe('BLANK');
+    await expect(control.request('status')).resolves.toBe(`card inserted in vpcd 127.0.0.1:${reader.port}, powered, loaded from ${blank} (memory only, never saved)`);
+    // the served image holds the served card, saved as it left the reader; the loaded image is untouched
+    await expect(control.request('remove')).resolves.toMatch(/^card out of/);
+    expect(SimulatedCard.fromFile(servedImage).memory.state).toBe('ISSUED');
+    expect(readFileSync(blank)).toEqual(blankBytes);
+    await expect(control.request(`load ${blank}`)).resolves.toBe(`loaded ${blank}`);
+    const fourth = await reader.connection(3);
+    await reader.exchange(fourth, Uint8Array.of(VPCD_GET_ATR));
+    expect(stateInFci(await reader.exchange(fourth, SELECT))).toBe('BLANK');
+  });
+
+  it('quit answers, ends the session and removes the socket file; a loaded card is not saved', async () => {
     await expect(control.request('quit')).resolves.toBe('stopping');
     await session.done;
     expect(existsSync(socketPath)).toBe(false);
+    expect(SimulatedCard.fromFile(servedImage).memory.state).toBe('ISSUED');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * @module Control lines of `drmb sim serve`, on stdin or a Unix domain socket: remove, insert, status,
  * quit, `cut-after K` (cut the card's power right after its K-th persistent write from now, as pulling
- * it would) and `power-up` (power back, the card reinserted). Each line gets one answer line,
+ * it would), `power-up` (power back, the card reinserted) and `load PATH` (another card, from an image
+ * file, in the reader's slot; kept in memory only). Each line gets one answer line,
  * `ok ...` or `error ...`; the parser, the handler and the socket client live here so the protocol has
  * one home.
  */
@@ -14,7 +15,8 @@ import { UsageError } from '../output.js';
 /** One control command. */
 export type ControlCommand =
   | { readonly name: 'remove' | 'insert' | 'status' | 'quit' | 'power-up' }
-  | { readonly name: 'cut-after'; readonly writes: number };
+  | { readonly name: 'cut-after'; readonly writes: number }
+  | { readonly name: 'load'; readonly path: string };
 
 /** What the control lines act on: the reader slot of serve and the card's persistent memory. */
 export interface ControlledCard {
@@ -27,19 +29,32 @@ export interface ControlledCard {
     remove(): Promise<void>;
   };
   readonly store: Pick<PersistentStore, 'cutPowerAfterWrites' | 'disarm' | 'powerUp' | 'powered'>;
+  /** the image file the card in the slot was loaded from by `load`, kept in memory only; undefined for the served card */
+  readonly loadedFrom?: string;
+  /**
+   * Checks and loads the image file at `path` (a missing or damaged image throws, leaving the current
+   * card in place), then takes the current card out of the slot and puts the loaded one in its place,
+   * not inserted yet.
+   */
+  load(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export const CONTROL_COMMANDS = 'remove, insert, status, cut-after K, power-up, quit';
+export const CONTROL_COMMANDS = 'remove, insert, status, cut-after K, power-up, load PATH, quit';
 
-/** How long `power-up` waits for the reader to take the card back before answering an error. */
-const POWER_UP_TIMEOUT_MS = 10_000;
+/** How long `power-up` and `load` wait for the reader to take the card before answering an error. */
+const INSERT_TIMEOUT_MS = 10_000;
 
 /** Parses one control line (case and surrounding blanks ignored); undefined for a blank line, a string for an error. */
 export function parseControlLine(line: string): ControlCommand | string | undefined {
   const words = line.trim().toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return undefined;
   const [name, ...args] = words;
+  if (name === 'load') {
+    // the path keeps its case and inner blanks: everything after the word "load"
+    const path = line.trim().slice(4).trim();
+    return path ? { name, path } : 'load needs the path of a card image file';
+  }
   const simple = { remove: 'remove', insert: 'insert', status: 'status', quit: 'quit', exit: 'quit', 'power-up': 'power-up' } as const;
   if (name in simple && !args.length) return { name: simple[name as keyof typeof simple] };
   if (name === 'cut-after') {
@@ -56,14 +71,16 @@ export function parseControlLine(line: string): ControlCommand | string | undefi
 /** Where the card is, as `status` answers it. */
 export function describeSlot(card: ControlledCard): string {
   const place = card.slot.connected ? 'inserted in' : card.slot.inserted ? 'waiting for' : 'out of';
-  return `card ${place} ${card.where}, ${card.store.powered ? 'powered' : 'without power (cut; power-up restores it)'}`;
+  const memoryOnly = card.loadedFrom === undefined ? '' : `, loaded from ${card.loadedFrom} (memory only, never saved)`;
+  return `card ${place} ${card.where}, ${card.store.powered ? 'powered' : 'without power (cut; power-up restores it)'}${memoryOnly}`;
 }
 
 /**
  * Carries out one control line and returns its answer line (`ok ...` / `error ...`), or undefined for
  * a blank line. A cut leaves the card out of the reader with its memory as the cut left it; `power-up`
  * powers the memory again, which rolls an interrupted transaction back (JCRE 3.0.5 7.6), and puts the
- * card back in the slot, answering once the reader has taken it.
+ * card back in the slot, answering once the reader has taken it. `load PATH` answers once the reader
+ * has the loaded card; a missing or damaged image is an error that leaves the current card in place.
  */
 export async function serveControl(line: string, card: ControlledCard): Promise<string | undefined> {
   const command = parseControlLine(line);
@@ -90,11 +107,23 @@ export async function serveControl(line: string, card: ControlledCard): Promise<
       card.store.disarm();
       if (!card.store.powered) card.store.powerUp();
       try {
-        await card.slot.insert({ timeoutMs: POWER_UP_TIMEOUT_MS });
+        await card.slot.insert({ timeoutMs: INSERT_TIMEOUT_MS });
       } catch (e) {
         return `error powered up, but not back in ${card.where}: ${(e as Error).message}`;
       }
       return `ok ${describeSlot(card)}`;
+    case 'load':
+      try {
+        await card.load(command.path);
+      } catch (e) {
+        return `error ${(e as Error).message}`;
+      }
+      try {
+        await card.slot.insert({ timeoutMs: INSERT_TIMEOUT_MS });
+      } catch (e) {
+        return `error loaded ${command.path}, but not in ${card.where}: ${(e as Error).message}`;
+      }
+      return `ok loaded ${command.path}`;
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * @module `drmb sim serve`: puts a simulated card into the vsmartcard vpcd reader of pcscd, so any PC/SC
  * client can use it, controlled from stdin or a Unix domain socket (cli/sim/serve-control.ts), which can
- * also cut the card's power after its k-th persistent write and power it up again.
+ * also cut the card's power after its k-th persistent write and power it up again, or put another card
+ * from an image file in the slot (`load PATH`; such a card is kept in memory only, so the served image
+ * file only ever holds the served card).
  */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -15,7 +17,7 @@ import type { DisconnectReason } from '../../simulator/vpcd-client.js';
 import { withJson } from '../options.js';
 import { toJsonValue, UsageError } from '../output.js';
 import { loadSimImage } from './load-sim-image.js';
-import { CONTROL_COMMANDS, listenControlSocket, parseControlLine, serveControl } from './serve-control.js';
+import { CONTROL_COMMANDS, type ControlledCard, listenControlSocket, parseControlLine, serveControl } from './serve-control.js';
 
 export interface ServeOptions {
   /** card image file: loaded if it exists, else a fresh card is created and saved there */
@@ -59,6 +61,7 @@ export const simulatedCardSource: CardSource = async (image, fault) => {
 /** A running serve session: stop() removes the card, saves the image and releases stdin and signals. */
 export interface ServeSession {
   readonly client: VpcdClient;
+  /** the card in the slot: the served one, or the last one `load` put there */
   readonly card: ServedCard;
   /** resolves when the session has ended (quit command, signal, or stop()) */
   readonly done: Promise<void>;
@@ -98,8 +101,11 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
     say('fresh card in memory (no --image: nothing is saved)');
   }
 
+  /** the image file of the card `load` put in the slot last; such a card is never saved, to --image or anywhere */
+  let loadedFrom: string | undefined;
+  let current: ServedCard = card;
   const save = (why: string): void => {
-    if (options.image === undefined) return;
+    if (options.image === undefined || loadedFrom !== undefined) return;
     try {
       card.saveToFile(options.image);
       event('saved', { path: options.image, why });
@@ -112,7 +118,21 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
   // a fresh card's identity (random card ID) is kept from the start, even if this process is killed
   if (created) save('created');
 
-  const client = new VpcdClient(card, { host, port });
+  // the reader's slot: whichever card is in it now, so `load` can change the card under one vpcd client
+  const inSlot: ServedCard = {
+    get atr() {
+      return current.atr;
+    },
+    get store() {
+      return current.store;
+    },
+    powerOn: () => current.powerOn(),
+    powerOff: () => current.powerOff(),
+    reset: () => current.reset(),
+    transmit: (command) => current.transmit(command),
+    saveToFile: (path) => current.saveToFile(path),
+  };
+  const client = new VpcdClient(inSlot, { host, port });
   let waitingShown = false;
   client.on('connected', () => {
     waitingShown = false;
@@ -168,13 +188,36 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
     })();
     return stopping;
   };
-  const controlled = { where, slot: client, store: card.store, stop };
+  /** `load PATH`: the image is checked before the card in the slot is touched; the served card is saved as it leaves. */
+  const load = async (path: string): Promise<void> => {
+    if (!existsSync(path)) throw new Error(`no card image at ${path}`);
+    const next = await loadSimImage(path, { fault: options.fault });
+    const wasConnected = client.connected;
+    await client.remove(); // reports 'removed' (and saves the served card) if it was connected
+    if (!wasConnected) save('load');
+    current = next;
+    loadedFrom = path;
+    say(`loaded card image ${path} (memory only, never saved)`);
+    event('loaded', { path });
+  };
+  const controlled: ControlledCard = {
+    where,
+    slot: client,
+    get store() {
+      return current.store;
+    },
+    get loadedFrom() {
+      return loadedFrom;
+    },
+    load,
+    stop,
+  };
   /** One control line from stdin or the socket; `status` is also a JSON event. */
   const handle = async (line: string): Promise<string | undefined> => {
     const answer = await serveControl(line, controlled);
     const command = parseControlLine(line);
     if (typeof command === 'object' && command.name === 'status') {
-      event('status', { connected: client.connected, inserted: client.inserted, powered: card.store.powered });
+      event('status', { connected: client.connected, inserted: client.inserted, powered: current.store.powered, loadedFrom });
     }
     return answer;
   };
@@ -203,7 +246,7 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
   }
 
   client.insert().catch(() => {});
-  return { client, card, done, stop };
+  return { client, card: inSlot, done, stop };
 }
 
 /** Runs a serve session to its end. */
@@ -223,7 +266,7 @@ export function registerServe(sim: Cli): void {
     .option('--control <mode>', `read control lines from stdin (${CONTROL_COMMANDS}): stdin, none, or auto (when stdin is a terminal)`, 'auto')
     .option(
       '--control-socket <path>',
-      `also take control lines on this Unix domain socket, each answered with one line "ok ..." or "error ...": ${CONTROL_COMMANDS}; "cut-after K" cuts the card's power right after its K-th persistent write from now (the card leaves the reader, its memory as the cut left it), "power-up" powers it again (an interrupted transaction rolls back) and reinserts it; drmb conformance --power-control uses it`,
+      `also take control lines on this Unix domain socket, each answered with one line "ok ..." or "error ...": ${CONTROL_COMMANDS}; "cut-after K" cuts the card's power right after its K-th persistent write from now (the card leaves the reader, its memory as the cut left it), "power-up" powers it again (an interrupted transaction rolls back) and reinserts it; "load PATH" replaces the card in the reader with the card of that image file (a missing or damaged image leaves the current card), which is kept in memory only and never saved, to --image or anywhere; drmb conformance --power-control (and --fresh-images) uses them`,
     )
     .option('--fault <name>', `serve a deliberately faulty card, to check that a conformance suite catches it: ${CARD_FAULT_NAMES.join(', ')}`);
   withJson(cmd, 'lifecycle events as JSON lines on stdout').action(
