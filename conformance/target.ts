@@ -1,7 +1,8 @@
 /**
  * @module The card under test, as the runner sees it: a transport to the card as it is, and for
- * simulated cards a fresh card in a given lifecycle state for each case (a reader cannot give one, so
- * cases that need another state skip there unless the card is already in it), and for targets that can
+ * simulated cards a fresh card in a given lifecycle state for each case (a reader cannot give one unless
+ * its card is served by `drmb sim serve`, which loads images on request, so elsewhere cases that need
+ * another state skip unless the card is already in it), and for targets that can
  * cut the card's power (the simulator in process, or a reader holding a card served by `drmb sim serve`
  * with a control socket) the control the tear cases need.
  */
@@ -15,7 +16,8 @@ export interface ConformanceTarget {
   transport(): Promise<Transport>;
   /**
    * A fresh card in `state` replacing the current one, from then on what transport() answers; undefined
-   * when the target has no card in that state. Absent on targets that cannot reset (readers).
+   * when the target has no card in that state. Absent on targets that cannot reset (readers, unless a
+   * `drmb sim serve` with images to load holds the card).
    */
   fresh?(state: AppState): Promise<Transport | undefined>;
   /** power-cut control over the current card; absent where the target cannot cut power (a reader with a real card) */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conformanceCards } from '../../test/conformance-cards.js';
+import { stateImages } from '../../test/state-images.js';
 import { UsageError } from '../output.js';
 import { type ConformanceIo, type ConformanceOptions, runConformance } from './index.js';
 
@@ -13,6 +14,16 @@ const io = (isTty = false): ConformanceIo & { lines: string[]; text: string[] } 
   const text: string[] = [];
   return { lines, text, err: (l) => void lines.push(l), out: (t) => void text.push(t), isTty, ask: async () => 'n' };
 };
+
+/** A socket file left by a serve that is gone: moved away while listening, so closing leaves it behind. */
+async function staleSocket(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'drmb-power-control-'));
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(join(dir, 'live.sock'), () => r()));
+  renameSync(join(dir, 'live.sock'), join(dir, 'stale.sock'));
+  await new Promise<void>((r) => server.close(() => r()));
+  return join(dir, 'stale.sock');
+}
 
 async function usageError(o: ConformanceOptions, isTty = false): Promise<string> {
   try {
@@ -52,13 +63,20 @@ describe('drmb conformance arguments', () => {
     expect(await usageError({ reader: 'x', powerControl: '' })).toMatch(/^--power-control needs the path/);
     expect(await usageError({ reader: 'x', powerControl: '/nonexistent/serve.sock' })).toMatch(/^--power-control \/nonexistent\/serve.sock: no such socket/);
     expect(await usageError({ reader: 'x', powerControl: 'package.json' })).toMatch(/^--power-control package.json: not a Unix domain socket/);
-    // a socket file left by a serve that is gone: moved away while listening, so closing leaves it behind
-    const dir = mkdtempSync(join(tmpdir(), 'drmb-power-control-'));
-    const server = createServer();
-    await new Promise<void>((r) => server.listen(join(dir, 'live.sock'), () => r()));
-    renameSync(join(dir, 'live.sock'), join(dir, 'stale.sock'));
-    await new Promise<void>((r) => server.close(() => r()));
-    expect(await usageError({ reader: 'x', powerControl: join(dir, 'stale.sock') })).toMatch(/^--power-control .*stale.sock: nothing answers there .*is drmb sim serve --control-socket/);
+    expect(await usageError({ reader: 'x', powerControl: await staleSocket() })).toMatch(/^--power-control .*stale.sock: nothing answers there .*is drmb sim serve --control-socket/);
+  });
+
+  it('--fresh-images needs --reader and --power-control, and names a missing or damaged image and two images in one state', async () => {
+    expect(await usageError({ sim: 'package.json', freshImages: ['blank.json'] })).toMatch(/^--fresh-images is for --reader/);
+    expect(await usageError({ reader: 'x', freshImages: ['blank.json'] })).toMatch(/^--fresh-images needs --power-control/);
+    // the images are checked before the control socket is connected to, so a socket nothing answers on does here
+    const powerControl = await staleSocket();
+    expect(await usageError({ reader: 'x', powerControl, freshImages: ['/nonexistent/blank.json'] })).toMatch(/^--fresh-images: card image \/nonexistent\/blank.json does not exist/);
+    expect(await usageError({ reader: 'x', powerControl, freshImages: ['package.json'] })).toMatch(/^--fresh-images: card image package.json /);
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-fresh-images-'));
+    const images = ['a.json', 'b.json'].map((name) => join(dir, name));
+    for (const file of images) writeFileSync(file, stateImages().ISSUED);
+    expect(await usageError({ reader: 'x', powerControl, freshImages: images })).toBe(`--fresh-images: ${images[0]} and ${images[1]} are both ISSUED (one image per lifecycle state)`);
   });
 
   it('--list prints the selected cases and runs nothing', async () => {

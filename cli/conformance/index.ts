@@ -1,7 +1,8 @@
 /**
  * @module `drmb conformance`: runs the conformance suite against a simulated card (`--sim`, in process,
  * the image file never written) or any PC/SC reader (`--reader`, with `--power-control` the control
- * socket of the `drmb sim serve` in it, for the tear cases), with what the tester knows of the card
+ * socket of the `drmb sim serve` in it, for the tear cases, and `--fresh-images` for a fresh card per
+ * case put in the reader through that socket), with what the tester knows of the card
  * in `--profile`; `--list`, `--only`/`--skip` by ID (trailing `*`), `--destructive` (confirmed on a
  * terminal, `--yes` otherwise), `--json` and `--junit` reports. Progress and the summary go to stderr;
  * the exit status is 1 when any case fails.
@@ -17,7 +18,7 @@ import { conformanceSuite } from '../../conformance/suite.js';
 import type { ConformanceTarget } from '../../conformance/target.js';
 import { UsageError } from '../output.js';
 import { loadSimImage } from '../sim/load-sim-image.js';
-import { checkPowerControlPath, readerTarget } from './reader-target.js';
+import { checkPowerControlPath, freshImagesByState, readerTarget } from './reader-target.js';
 import { simTarget } from './sim-target.js';
 import { formatCoverageLine, formatCoverageTable, specCoverage } from '../../conformance/spec-coverage.js';
 
@@ -27,6 +28,8 @@ export interface ConformanceOptions {
   reader?: string;
   /** the control socket of the `drmb sim serve --control-socket` whose card is in the reader: power-cut control */
   powerControl?: string;
+  /** with `powerControl`: card images, one per lifecycle state, that serve loads into the reader as each case's fresh card */
+  freshImages?: string | string[];
   profile?: string;
   list?: boolean;
   only?: string[];
@@ -74,6 +77,11 @@ export function checkConformanceOptions(o: ConformanceOptions): void {
     if (o.reader === undefined) throw new UsageError('--power-control is for --reader (a --sim card has its power cut in process)');
     checkPowerControlPath(o.powerControl);
   }
+  if (o.freshImages !== undefined) {
+    if (o.reader === undefined) throw new UsageError('--fresh-images is for --reader (give a --sim card one --sim image per state instead)');
+    if (o.powerControl === undefined) throw new UsageError('--fresh-images needs --power-control, the control socket of the drmb sim serve that loads them into the reader');
+    for (const image of [o.freshImages].flat()) if (!existsSync(image)) throw new UsageError(`--fresh-images: card image ${image} does not exist`);
+  }
   if (o.profile !== undefined && !existsSync(o.profile)) throw new UsageError(`--profile: ${o.profile} does not exist`);
   if (o.yes && !o.destructive) throw new UsageError('--yes confirms --destructive, which is not given');
   for (const [name, file] of [['--json', o.json], ['--junit', o.junit]] as const) {
@@ -98,7 +106,8 @@ async function openTarget(o: ConformanceOptions): Promise<ConformanceTarget> {
       `simulated card ${images.join(', ')}`,
     );
   }
-  return readerTarget(o.reader, o.powerControl);
+  const fresh = o.freshImages === undefined ? undefined : await freshImagesByState([o.freshImages].flat());
+  return readerTarget(o.reader, o.powerControl, fresh);
 }
 
 /** Runs the command; returns the results (empty for --list) and sets no exit code itself. */
@@ -143,6 +152,11 @@ export function registerConformance(program: Cli): void {
     .option('--sim <image>', 'an in-process simulated card loaded from this image (never written); repeatable, one image per lifecycle state, so that cases needing a BLANK, PREPARED or ISSUED card each get a fresh one', collect)
     .option('--reader <name|index>', 'a PC/SC reader: a real card, or one served by drmb sim serve')
     .option('--power-control <socket>', 'with --reader: the --control-socket of the drmb sim serve whose card is in the reader, so the tear cases can cut its power')
+    .option(
+      '--fresh-images <image>',
+      'with --reader and --power-control: a card image the drmb sim serve loads into the reader (memory only, the file never written) whenever a case needs a fresh card in its state; repeatable, one image per lifecycle state, as --sim',
+      collect,
+    )
     .option('--profile <file>', 'what the tester knows of the card: state, key files, PIN (see docs/conformance.md)')
     .option('--list', 'list the cases (ID, clause, needs, rule) and run nothing')
     .option('--only <id>', 'run only this case; repeatable; a trailing * matches any suffix', collect)

@@ -2,13 +2,17 @@
  * @module A conformance target over a PC/SC reader, with power-cut control when the card in it is
  * served by `drmb sim serve --control-socket PATH` (`--power-control PATH`), so the tear cases run
  * through pcscd too: the cut is armed over the socket, and after it the card, powered up again, is
- * waited for in the reader and reconnected.
+ * waited for in the reader and reconnected. With `--fresh-images`, each case that needs a card in a
+ * lifecycle state gets a fresh one, put in the reader by the serve's `load` control line.
  */
 import { existsSync, lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AppState } from '../../applet-spec/lifecycle.js';
 import type { ConformanceTarget, PowerCut } from '../../conformance/target.js';
 import { listReaders, openReader, type ReaderTransport } from '../../host/pcsc.js';
 import { type Transport, wrapTransport } from '../../host/transport.js';
 import { UsageError } from '../output.js';
+import { loadSimImage } from '../sim/load-sim-image.js';
 import { connectControl, type ControlClient } from '../sim/serve-control.js';
 
 /** How long restore() waits for pcscd to show the card gone, then back (it polls every 400 ms or so). */
@@ -19,6 +23,27 @@ export function checkPowerControlPath(path: string): void {
   if (path === '' || path.startsWith('-')) throw new UsageError('--power-control needs the path of a drmb sim serve --control-socket');
   if (!existsSync(path)) throw new UsageError(`--power-control ${path}: no such socket (start drmb sim serve --control-socket ${path})`);
   if (!lstatSync(path).isSocket()) throw new UsageError(`--power-control ${path}: not a Unix domain socket`);
+}
+
+/**
+ * The `--fresh-images` files by the lifecycle state of their card, as absolute paths (serve may run in
+ * another directory). Each must be a valid image, no two in the same state: one UsageError naming the
+ * option otherwise. The images are only read, here and by serve's `load`, never written.
+ */
+export async function freshImagesByState(paths: readonly string[]): Promise<ReadonlyMap<AppState, string>> {
+  const byState = new Map<AppState, string>();
+  for (const path of paths) {
+    let state: AppState;
+    try {
+      state = (await loadSimImage(path)).memory.state;
+    } catch (e) {
+      throw new UsageError(`--fresh-images: ${(e as Error).message}`);
+    }
+    const other = byState.get(state);
+    if (other !== undefined) throw new UsageError(`--fresh-images: ${other} and ${resolve(path)} are both ${state} (one image per lifecycle state)`);
+    byState.set(state, resolve(path));
+  }
+  return byState;
 }
 
 /** Connects to the control socket; nothing listening is a UsageError naming the option. */
@@ -42,8 +67,11 @@ async function waitCard(readerName: string, present: boolean): Promise<void> {
   }
 }
 
-/** The reader `selector` picks (see pickReader); with `powerControl`, power-cut control through that serve socket. */
-export async function readerTarget(selector: string | undefined, powerControl?: string): Promise<ConformanceTarget> {
+/**
+ * The reader `selector` picks (see pickReader); with `powerControl`, power-cut control through that
+ * serve socket, and with `freshImages` as well (from freshImagesByState) a fresh card per case.
+ */
+export async function readerTarget(selector: string | undefined, powerControl?: string, freshImages?: ReadonlyMap<AppState, string>): Promise<ConformanceTarget> {
   const control = powerControl === undefined ? undefined : await connectPowerControl(powerControl);
   let reader: ReaderTransport;
   try {
@@ -90,9 +118,28 @@ export async function readerTarget(selector: string | undefined, powerControl?: 
       return current;
     },
   };
+  /**
+   * Out first and waited for, as in restore(), so that pcscd sees the card leave and the loaded card
+   * comes in as a fresh insertion, powered up and reset by pcscd rather than taken for the card before.
+   */
+  const fresh = async (state: AppState): Promise<Transport | undefined> => {
+    const image = freshImages?.get(state);
+    if (image === undefined) return undefined;
+    pendingCut = undefined;
+    await reader.close().catch(() => {});
+    await control.request('remove');
+    await waitCard(readerName, false);
+    await control.request(`load ${image}`);
+    await waitCard(readerName, true);
+    reader = await openReader(readerName);
+    current = armed(reader);
+    return current;
+  };
+  const freshNote = freshImages?.size ? `, fresh cards from ${[...freshImages.keys()].join(', ')} images` : '';
   return {
-    description: `${description} (power through ${powerControl})`,
+    description: `${description} (power through ${powerControl}${freshNote})`,
     transport: async () => current,
+    ...(freshImages?.size ? { fresh } : {}),
     powerCut,
     async close() {
       control.close();

@@ -3,8 +3,9 @@
  * card served by `drmb sim serve` through pcscd + vpcd: the non-destructive suite passes with no
  * failure, the cases that need a fresh card in another state skip with their reason (a reader cannot
  * give one), and the JUnit file counts what ran; with `--power-control` on the control socket of that
- * serve, every tear case runs through pcscd and passes. Skipped outside CI only when pcscd / vpcd are not
- * installed, never in CI.
+ * serve, every tear case runs through pcscd and passes; with `--fresh-images` as well, every case gets
+ * a fresh card loaded by that serve and the whole suite passes, none skipped. Skipped outside CI only
+ * when pcscd / vpcd are not installed, never in CI.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConformance, type ConformanceIo } from '../../cli/conformance/index.js';
 import { loadPcsc } from '../../host/pcsc.js';
 import { startPcscd, waitExit, type PcscdHandle } from '../../scripts/pcsc-harness.js';
-import { conformanceCards } from '../conformance-cards.js';
+import { type ConformanceCards, conformanceCards } from '../conformance-cards.js';
 import { type CardChild, maySkip, missing, READER, skipReason, spawnServe, waitReader } from './pcsc-fixture.js';
 
 if (maySkip) console.warn(`test/pcsc/conformance-pcsc.test.ts skipped: ${skipReason}`);
@@ -25,11 +26,12 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
   let profilePath: string;
   let imageFile: string;
   let issued: Uint8Array;
+  let cards: ConformanceCards;
 
   beforeAll(async () => {
     if (missing.length) throw new Error(`CI=${process.env.CI}: the PC/SC suite cannot be skipped in CI; ${skipReason}`);
     await loadPcsc();
-    const cards = await conformanceCards();
+    cards = await conformanceCards();
     profilePath = cards.profilePath;
     dir = mkdtempSync(join(tmpdir(), 'drmb-conformance-pcsc-'));
     imageFile = join(dir, 'issued.json');
@@ -96,4 +98,25 @@ describe.skipIf(maySkip)(`drmb conformance through PC/SC${skipReason && ` (skipp
       ['TEAR-LOAD', 'TEAR-PURCHASE', 'TEAR-TRANSFER', 'TEAR-IMPORT', 'TEAR-VERIFY'].map((id) => `${id} pass`),
     );
   }, 600_000);
+
+  it('passes every case, none skipped, with a fresh card per case loaded by `drmb sim serve` through its control socket (--fresh-images)', async () => {
+    const socketPath = join(dir, 'serve-fresh.sock');
+    await insert(['--control-socket', socketPath]);
+    const states = ['BLANK', 'PREPARED', 'ISSUED'] as const;
+    const freshImages = states.map((state) => {
+      const file = join(dir, `fresh-${state.toLowerCase()}.json`);
+      writeFileSync(file, cards.images[state]!);
+      return file;
+    });
+    const junit = join(dir, 'fresh.xml');
+    const io: ConformanceIo = { err: () => {}, out: () => {}, isTty: false, ask: async () => 'n' };
+    const results = await runConformance({ reader: READER, profile: profilePath, powerControl: socketPath, freshImages, junit }, io);
+    expect(results.filter((r) => r.verdict !== 'pass').map((r) => `${r.id} ${r.verdict}: ${r.reason ?? ''}`)).toEqual([]);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain(`tests="${results.length}"`);
+    expect(xml).toContain('failures="0"');
+    expect(xml).toContain('skipped="0"');
+    // the images were only read: serve keeps the cards it loads in memory
+    states.forEach((state, i) => expect(new Uint8Array(readFileSync(freshImages[i]))).toEqual(cards.images[state]));
+  }, 900_000);
 });
