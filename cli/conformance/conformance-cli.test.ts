@@ -47,6 +47,11 @@ describe('drmb conformance arguments', () => {
     expect(await usageError({ list: true, profile: '/nonexistent/p.json' })).toMatch(/^--profile: /);
   });
 
+  it('names a --json or --junit file that cannot be written, before any case runs', async () => {
+    expect(await usageError({ sim: 'package.json', json: '/nonexistent/dir/out.json' })).toMatch(/^--json \/nonexistent\/dir\/out.json: cannot be written \(directory \/nonexistent\/dir does not exist\)/);
+    expect(await usageError({ sim: 'package.json', junit: '/' })).toMatch(/^--junit \/: cannot be written/);
+  });
+
   it('names an --only or --skip pattern that is malformed or matches no case', async () => {
     expect(await usageError({ list: true, only: ['getbal'] })).toMatch(/^--only getbal/);
     expect(await usageError({ list: true, skip: ['NOPE-*'] })).toMatch(/^--skip NOPE-\*: no case/);

@@ -7,7 +7,8 @@
  * terminal, `--yes` otherwise), `--json` and `--junit` reports. Progress and the summary go to stderr;
  * the exit status is 1 when any case fails.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
 import { createInterface } from 'node:readline';
 import type { Command as Cli } from 'commander';
 import { describeNeeds, type ConformanceCase } from '../../conformance/conformance-case.js';
@@ -86,6 +87,8 @@ export function checkConformanceOptions(o: ConformanceOptions): void {
   if (o.yes && !o.destructive) throw new UsageError('--yes confirms --destructive, which is not given');
   for (const [name, file] of [['--json', o.json], ['--junit', o.junit]] as const) {
     if (file !== undefined && (file === '' || file.startsWith('-'))) throw new UsageError(`${name} needs a file name`);
+    const why = file === undefined ? undefined : whyNotWritable(file);
+    if (why) throw new UsageError(`${name} ${file}: cannot be written (${why})`);
   }
   for (const [name, ids] of [['--only', o.only], ['--skip', o.skip]] as const) {
     for (const id of ids ?? []) if (!/^[A-Z0-9-]+\*?$/.test(id)) throw new UsageError(`${name} ${id}: a case ID, or an ID prefix ending in *`);
@@ -134,8 +137,9 @@ export async function runConformance(o: ConformanceOptions, io: ConformanceIo = 
   } finally {
     await target.close();
   }
-  if (o.json) writeFileSync(o.json, jsonReport(results, target.description, startedAt));
-  if (o.junit) writeFileSync(o.junit, junitReport(results, target.description, startedAt));
+  // Reports carry redacted APDUs only; written whole or not at all, readable by others (CI collects them).
+  if (o.json) writeFileAtomic(o.json, jsonReport(results, target.description, startedAt), 0o644);
+  if (o.junit) writeFileAtomic(o.junit, junitReport(results, target.description, startedAt), 0o644);
   io.err(formatSummary(results, target.description));
   const coverage = specCoverage(results.flatMap((r) => r.exchanges));
   if (o.coverage) io.out(formatCoverageTable(coverage));
