@@ -5,7 +5,7 @@
  * `power-up` puts it back with the try spent; `load PATH` puts the card of another image in the reader,
  * kept in memory only, and refuses a missing or damaged image with the current card left in place.
  */
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,10 @@ describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
     await session?.stop();
     await new Promise<void>((r) => reader.server.close(() => r()));
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes the socket its owner\'s only (mode 0600): it can cut power and load other images', () => {
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
   });
 
   it('answers every line with one line: ok for a command done, error with the reason otherwise', async () => {

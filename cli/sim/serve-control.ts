@@ -6,7 +6,7 @@
  * `ok ...` or `error ...`; the parser, the handler and the socket client live here so the protocol has
  * one home.
  */
-import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { PersistentStore } from '../../simulator/persistent-store.js';
@@ -155,6 +155,8 @@ export async function listenControlSocket(path: string, handle: (line: string) =
     server.once('error', (e) => reject(new UsageError(`--control-socket ${path}: cannot listen: ${e.message}`)));
     server.listen(path, () => resolve());
   });
+  // The socket can cut the card's power and load other images: only its owner may connect.
+  chmodSync(path, 0o600);
   return {
     close: () =>
       new Promise<void>((resolve) => {
