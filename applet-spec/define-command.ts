@@ -154,8 +154,9 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
   const fixedP2 = isParam(spec.p2) ? undefined : spec.p2;
 
   const generic = new Set<number>([SW.OK]);
-  // ISO 7816-4 5.1: any Lc the layout cannot hold is answered 6700.
-  generic.add(SW.WRONG_LENGTH);
+  // ISO 7816-4 5.1: an Lc other than a fixed layout's size is answered 6700. A variable layout that
+  // does not parse is 6A80 whatever its length (below), unless the command lists 6700 itself.
+  if (spec.request.size !== undefined) generic.add(SW.WRONG_LENGTH);
   const params = ([spec.p1, spec.p2] as HeaderByte<string>[]).filter((b): b is ParamDefinition => isParam(b));
   if (spec.p1p2) {
     // P1P2 names a data object: one the card does not have is 6A88.

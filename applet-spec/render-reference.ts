@@ -103,7 +103,7 @@ export function renderReference(): string {
     '|---|---|---|---|',
     ...COMMANDS.map((c) => `| [${c.name}](#${anchor(c.name)}) | \`${headerText(c)}\` | ${c.states.join(', ')} | ${esc(securityText(c))} |`),
     '',
-    'Each command lists its own status words, including those its definition implies (6700 a length its layout cannot hold, 6A86 P1-P2 not allowed, 6A88 an unknown data object in P1P2, 6A80 a malformed variable layout, 6985 a state or command order not allowed, 6982 a security condition not met, 9302 a wrong MAC).',
+    'Each command lists its own status words, including those its definition implies (6700 a length other than the size of a fixed layout, 6A86 P1-P2 not allowed, 6A88 an unknown data object in P1P2, 6A80 a variable layout that does not parse, whatever its length, 6985 a state or command order not allowed, 6982 a security condition not met, 9302 a wrong MAC).',
     '',
     `Any command may also get these from the card OS or the secure-messaging layer: ${CARD_OS_STATUS_WORDS.map(swText).join(', ')}. An instruction the applet does not have is answered 6D00, a class it does not use 6E00.`,
     '',

@@ -10,6 +10,8 @@ import { CASE_ID_PATTERN } from './conformance-case.js';
 import { loadProfile } from './profile.js';
 import { type CaseResult, runCases, selectCases } from './runner.js';
 import { COMMAND_PREFIXES } from './spec-cases.js';
+import { UNPROVOKED } from './listed-sw-cases.js';
+import { specCoverage, swText } from './spec-coverage.js';
 import { conformanceSuite } from './suite.js';
 
 async function runAgainst(wrap?: CardWrapper, only: string[] = [], withoutPowerCut = false): Promise<CaseResult[]> {
@@ -46,6 +48,13 @@ describe('conformance suite (slow: personalizes simulated cards)', () => {
     expect(notPassed).toEqual([]);
     expect(results.length).toBe(conformanceSuite().length);
     expect(results.every((r) => r.apdus.length > 0)).toBe(true);
+    // Every listed status word is provoked except those docs/conformance.md names, and those are not.
+    const unanswered = Object.fromEntries(
+      specCoverage(results.flatMap((r) => r.exchanges))
+        .perCommand.map((c) => [c.name, c.listed.filter((sw) => !c.answered.includes(sw)).map(swText)] as const)
+        .filter(([, sws]) => sws.length > 0),
+    );
+    expect(unanswered).toEqual(Object.fromEntries(Object.entries(UNPROVOKED).map(([name, u]) => [name, u.sw])));
   }, 120_000);
 
   it('catches a card that answers 6A80 where a wrong length must be refused 6700', async () => {

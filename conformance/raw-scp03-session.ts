@@ -5,7 +5,7 @@
  * (GPC 2.3 Amendment D 6.2). Built on the crypto/scp03 primitives the host session uses; the chain is
  * the caller's to keep or to rewind.
  */
-import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
+import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import * as C from '../applet-spec/commands.js';
 import { CLA_SECURE_MESSAGING } from '../applet-spec/define-command.js';
 import { SW } from '../applet-spec/status-words.js';
@@ -48,7 +48,14 @@ export class RawScp03Session {
    * `level`; `hostCryptogram` replaces the right one (a wrong one must be refused). Returns the status
    * word of EXTERNAL AUTHENTICATE and the session as the host would hold it had the card accepted.
    */
-  static async open(ctx: CaseContext, kvn: number, level: number, hostCryptogram?: (right: Uint8Array) => Uint8Array): Promise<{ sw: number; session: RawScp03Session }> {
+  static async open(
+    ctx: CaseContext,
+    kvn: number,
+    level: number,
+    hostCryptogram?: (right: Uint8Array) => Uint8Array,
+    /** changes EXTERNAL AUTHENTICATE as sent, after its C-MAC is made (a wrong length or class) */
+    mutate?: (apdu: CommandApdu) => CommandApdu,
+  ): Promise<{ sw: number; session: RawScp03Session }> {
     const hostChallenge = randomBytes(S_MODE);
     const init = await ctx.session.send(C.initializeUpdate, { keyVersion: kvn, hostChallenge });
     const keys = deriveSessionKeys(ctx.scpKeys(kvn), hostChallenge, init.cardChallenge);
@@ -58,7 +65,8 @@ export class RawScp03Session {
     // Amd D 6.2.4: the C-MAC of EXTERNAL AUTHENTICATE is over a zero chaining value and starts the chain.
     const header = { cla: C.externalAuthenticate.cla | CLA_SECURE_MESSAGING, ins: C.externalAuthenticate.ins, p1: level, p2: 0 };
     const mac = commandMac(keys.sMac, initialChain().chaining, header, cryptogram, S_MODE, false);
-    const r = await ctx.send(C.externalAuthenticate, { securityLevel: level, hostCryptogram: cryptogram, cMac: mac.slice(0, S_MODE) });
+    const apdu = C.externalAuthenticate.encode({ securityLevel: level, hostCryptogram: cryptogram, cMac: mac.slice(0, S_MODE) });
+    const r = await ctx.raw(mutate ? mutate(apdu) : apdu);
     return { sw: r.sw, session: new RawScp03Session(ctx, keys, level, { chaining: mac, counter: 0 }) };
   }
 

@@ -1,5 +1,6 @@
 /** @module Renders docs/conformance.md: every case of the suite with its ID, clause, needs and rule, and the profile format. */
 import { type ConformanceCase, describeNeeds } from './conformance-case.js';
+import { UNPROVOKED } from './listed-sw-cases.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -26,6 +27,15 @@ export function renderConformanceCases(cases: readonly ConformanceCase[], faults
     '| ID | clause | needs | rule |',
     '|---|---|---|---|',
     ...cases.map((c) => `| \`${c.id}\` | ${cell(c.clause)} | ${cell(describeNeeds(c.needs))} | ${cell(c.rule)} |`),
+    '',
+    '## Status words no case provokes',
+    '',
+    '`drmb conformance --coverage` counts, per command, the listed status words the card answered. On the simulator',
+    'every listed status word is answered except these:',
+    '',
+    '| command | status words | why |',
+    '|---|---|---|',
+    ...Object.entries(UNPROVOKED).map(([name, u]) => `| ${name} | ${u.sw.join(' ')} | ${cell(u.why)} |`),
     '',
     ...(Object.keys(faults).length
       ? [

@@ -11,6 +11,7 @@ import type { Transport } from '../host/transport.js';
 import { CaseContext, type CasePowerCut } from './case-context.js';
 import { CaseFailure, CaseSkip, type ConformanceCase } from './conformance-case.js';
 import type { ConformanceProfile } from './profile.js';
+import { commandOfCase } from './spec-cases.js';
 import { type Exchange, exchangeRecorder } from './spec-coverage.js';
 import { freshCardIn } from './state-setup.js';
 import type { ConformanceTarget, PowerCut } from './target.js';
@@ -117,7 +118,7 @@ export async function runCases(cases: readonly ConformanceCase[], target: Confor
         const card = await cardFor(c, target, o.profile);
         if (typeof card === 'string') result = { ...base, verdict: 'skip', reason: card, ms: 0 };
         else {
-          const traced = (t: Transport) => trace({ sink: (line) => apdus.push(line), now })(exchangeRecorder(exchanges, card.state)(t));
+          const traced = (t: Transport) => trace({ sink: (line) => apdus.push(line), now })(exchangeRecorder(exchanges, card.state, commandOfCase(c.id))(t));
           const powerCut = target.powerCut && casePowerCut(target.powerCut, (t, pc) => new CaseContext(traced(t), o.profile, pc));
           const ctx = new CaseContext(traced(card.transport), o.profile, powerCut);
           await c.run(ctx);

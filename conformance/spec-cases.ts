@@ -52,6 +52,12 @@ export function prefixOf(c: AnyCommand): string {
   return COMMAND_PREFIXES[c.id as CommandId];
 }
 
+/** The command a case is about, from its ID's prefix (INITLOAD-SW-6A86-P1 is about INITIALIZE FOR LOAD); undefined for an invariant. */
+export function commandOfCase(id: string): CommandId | undefined {
+  const prefix = id.split('-')[0];
+  return (Object.keys(COMMAND_PREFIXES) as CommandId[]).find((k) => COMMAND_PREFIXES[k] === prefix);
+}
+
 /** States in the order the runner should prefer them: an issued card is what most targets have. */
 const STATE_PREFERENCE: readonly AppState[] = ['ISSUED', 'LOCKED', 'PREPARED', 'BLANK', 'TERMINATED'];
 export function preferred(states: readonly AppState[]): AppState[] {
@@ -119,7 +125,7 @@ async function ready(ctx: CaseContext, c: AnyCommand): Promise<void> {
 
 /** An example can run on any card when nothing in it is card-specific: no MAC, no secret, no predecessor. */
 function exampleRunsLive(c: AnyCommand, apdu: string): boolean {
-  return plainlyReachable(c) && !redactCommand(fromHex(apdu)).redacted && c.security.pin !== 'always';
+  return plainlyReachable(c) && !redactCommand(fromHex(apdu)).redacted;
 }
 
 function exampleCases(c: AnyCommand): ConformanceCase[] {
@@ -133,9 +139,10 @@ function exampleCases(c: AnyCommand): ConformanceCase[] {
         id: `${p}-EX-${i + 1}`,
         clause: c.mirrors,
         rule,
-        needs: { states: preferred(c.states) },
+        needs: { states: preferred(c.states), ...readyNeeds(c) },
         async run(ctx: CaseContext) {
           const before = await ctx.snapshot();
+          await ready(ctx, c);
           const r = await ctx.raw(fromHex(ex.apdu));
           check(c.allows(r.sw), `${c.name} example "${ex.title}" answered ${r.sw.toString(16).toUpperCase()}, which the definition does not list`);
           if (r.sw === SW.OK || r.sw === SW.SELECTED_FILE_INVALIDATED) {
@@ -193,28 +200,32 @@ function swCases(c: AnyCommand): ConformanceCase[] {
         );
       }
     }
-    // A P1/P2 outside the definition's values: 6A86 (6A88 for a data-object tag).
-    for (const at of ['p1', 'p2'] as const) {
-      const b = c[at] as HeaderByte<string>;
-      if (c.p1p2) continue;
-      if (isParam(b) && !b.allowed) continue;
-      const v = unusedHeaderValue(ex, at, isParam(b) ? b.allowed : undefined);
-      if (v === undefined) continue;
-      out.push(
-        refusalCase({
-          id: `${p}-SW-6A86-${at.toUpperCase()}`,
-          clause: c.mirrors,
-          rule: `${name} with ${at.toUpperCase()} ${v.toString(16).padStart(2, '0').toUpperCase()}, a value the definition does not allow, is refused 6A86`,
-          needs: { states: inState, ...readyNeeds(c) },
-          what: name,
-          expected: [SW.INCORRECT_P1P2],
-          provoke: async (ctx) => {
-            await ready(ctx, c);
-            return ctx.raw({ ...ex, [at]: v });
-          },
-        }),
-      );
-    }
+  }
+  // A P1/P2 outside the definition's values: 6A86 (6A88 for a data-object tag). A fixed byte changed
+  // selects no command at all, so the card cannot ask first for a predecessor, a MAC or a PIN; only a
+  // secure channel's commands are left to cases that open one (the card unwraps before it dispatches).
+  for (const at of ['p1', 'p2'] as const) {
+    const b = c[at] as HeaderByte<string>;
+    if (c.p1p2 || c.security.channel) continue;
+    if (isParam(b) && (!b.allowed || !plainlyReachable(c))) continue;
+    const v = unusedHeaderValue(ex, at, isParam(b) ? b.allowed : undefined);
+    if (v === undefined) continue;
+    out.push(
+      refusalCase({
+        id: `${p}-SW-6A86-${at.toUpperCase()}`,
+        clause: c.mirrors,
+        rule: `${name} with ${at.toUpperCase()} ${v.toString(16).padStart(2, '0').toUpperCase()}, a value the definition does not allow, is refused 6A86`,
+        needs: { states: inState, ...readyNeeds(c) },
+        what: name,
+        expected: [SW.INCORRECT_P1P2],
+        provoke: async (ctx) => {
+          await ready(ctx, c);
+          return ctx.raw({ ...ex, [at]: v });
+        },
+      }),
+    );
+  }
+  if (plainlyReachable(c)) {
     if (c.p1p2 && isParam(c.p1) && c.p1.allowed) {
       const allowed = c.p1.allowed;
       const tag = [0xdf7f, 0x9f7f, 0x5f7f].find((t) => !allowed.includes(t))!;

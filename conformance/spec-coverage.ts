@@ -20,15 +20,19 @@ export interface Exchange {
   state?: AppState;
 }
 
-/** Middleware recording every exchange into `into`; `state` is the card's state when the case begins, if known. */
-export function exchangeRecorder(into: Exchange[], state?: AppState): Middleware {
+/**
+ * Middleware recording every exchange into `into`; `state` is the card's state when the case begins, if
+ * known; `about` the command the case is about, which an APDU that could be meant for several (a P1
+ * changed on purpose under an INS several commands share) is counted for.
+ */
+export function exchangeRecorder(into: Exchange[], state?: AppState, about?: string): Middleware {
   let current = state;
   return (next) =>
     wrapTransport(next, async (command) => {
       const response = await next.transmit(command);
       let id = NO_COMMAND;
       try {
-        id = commandOf(decodeCommandApdu(command));
+        id = commandOf(decodeCommandApdu(command), about);
       } catch {
         // a malformed APDU sent on purpose: attributed to no command
       }
@@ -43,14 +47,16 @@ const NO_COMMAND = '(no command)';
 
 /**
  * The command a header was meant for: the one it selects, or else the only command with this class and
- * INS (a P1 or P2 changed on purpose to provoke 6A86 selects no definition).
+ * INS, or else the one the case is about among those (a P1 or P2 changed on purpose to provoke 6A86
+ * selects no definition).
  */
-function commandOf(apdu: CommandApdu): string {
+function commandOf(apdu: CommandApdu, about?: string): string {
   const exact = commandForHeader(apdu);
   if (exact) return exact.id;
   const cla = apdu.cla & ~(CLA_SECURE_MESSAGING | CLA_CHAINING);
   const same = COMMANDS.filter((c) => c.ins === apdu.ins && (c.cla === cla || c.otherClasses?.includes(cla)));
-  return same.length === 1 ? same[0].id : NO_COMMAND;
+  if (same.length === 1) return same[0].id;
+  return same.find((c) => c.id === about)?.id ?? NO_COMMAND;
 }
 
 function stateAfterSelect(response: Uint8Array, sw: number): AppState | undefined {
@@ -110,7 +116,8 @@ export function specCoverage(exchanges: readonly Exchange[]): SpecCoverage {
 }
 
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${Math.round((100 * a) / b)}%`);
-const swText = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0').replace(/^(61|6C)00$/, '$1xx').replace(/^63C0$/, '63Cx');
+/** A status word as the coverage prints it: 4 hex digits, families as 61xx, 6Cxx, 63Cx. */
+export const swText = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0').replace(/^(61|6C)00$/, '$1xx').replace(/^63C0$/, '63Cx');
 
 /** One summary line, e.g. "coverage: 28/28 commands, 180/231 listed status words (78%), 96/140 command-state pairs (69%)". */
 export function formatCoverageLine(c: SpecCoverage): string {

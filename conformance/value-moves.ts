@@ -42,18 +42,19 @@ import { CaseFailure, CaseSkip, check } from './conformance-case.js';
 
 /** The terminal the runner plays: a fixed ID that says "conformance" in its digits. */
 export const CONFORMANCE_TERMINAL_ID = Uint8Array.of(0xc0, 0x4f, 0x00, 0x00, 0x00, 0x01);
-const DATE = '20261122';
-const TIME = '101500';
+/** The date and time the runner's terminal and bank put in value commands. */
+export const DATE = '20261122';
+export const TIME = '101500';
 const utf8 = new TextEncoder();
 
 /**
  * A coin minted with the profile's coin-signing key. `m` (the mint's check value, which only the
  * mint and the registry can verify) is random: the card checks format, signature, expiry and serial.
  */
-export function mintTestCoin(ctx: CaseContext, denominationFen: number): Coin {
+export function mintTestCoin(ctx: CaseContext, denominationFen: number, dates: { issueDate?: string; expiryDate?: string } = {}): Coin {
   const k = ctx.profile.keys.coinSigning;
   if (!k) throw new CaseSkip('the profile has no coinSigning key file');
-  const body = { version: COIN_VERSION, denominationFen, serial: randomBytes(16), issueDate: '20260101', expiryDate: '20361231', keyIndex: k.keyIndex, m: randomBytes(16) };
+  const body = { version: COIN_VERSION, denominationFen, serial: randomBytes(16), issueDate: '20260101', expiryDate: '20361231', ...dates, keyIndex: k.keyIndex, m: randomBytes(16) };
   return { body, signature: sm2Sign(k.secret.privateKey, coinBodyCoder.encode(body)) };
 }
 
@@ -88,21 +89,30 @@ export function expectedLoadTac(ctx: CaseContext, t: LoadTerms): Uint8Array {
  * `beforeCredit` runs just before CREDIT FOR LOAD is sent (a tear case arms its power cut there).
  */
 export async function loadAndCheck(ctx: CaseContext, coins: Coin[], beforeCredit?: (terms: LoadTerms) => void): Promise<LoadOutcome> {
-  const loadKey = ctx.applicationKey('load');
   let terms: LoadTerms | undefined;
   const amountFen = coins.reduce((s, c) => s + c.body.denominationFen, 0);
   const r = await ctx.card.loadCoins(coins, CONFORMANCE_TERMINAL_ID, { date: DATE, time: TIME }, (ch) => {
     terms = { amountFen, balanceBeforeFen: ch.balanceFen, counter: ch.counter };
-    const sk = pbocLoadSessionKey(loadKey, ch.cardRandom, uintToBytes(ch.counter, 4));
+    const sk = loadSessionKey(ctx, ch.cardRandom, ch.counter);
     const mac1 = pbocMac(sk, loadMac1Data({ balanceFen: ch.balanceFen, amountFen, transactionType: TRANSACTION_TYPES.LOAD, terminalId: CONFORMANCE_TERMINAL_ID }));
     check(equalBytes(mac1, ch.mac1), 'INITIALIZE FOR LOAD: MAC1 is not the one the card\'s load key gives');
-    const mac2 = pbocMac(sk, concatBytes(loadMac2Data({ amountFen, transactionType: TRANSACTION_TYPES.LOAD, terminalId: CONFORMANCE_TERMINAL_ID, date: DATE, time: TIME }), sm3(coinListCoder.encode(coins))));
+    const mac2 = loadMac2(sk, amountFen, coinListCoder.encode(coins));
     beforeCredit?.(terms);
     return mac2;
   });
   const t = terms!;
   check(equalBytes(expectedLoadTac(ctx, t), r.tac), 'CREDIT FOR LOAD: the TAC is not the one the card\'s TAC key gives over the new balance, counter, amount and terminal');
   return { counter: r.counter, tac: r.tac, amountFen, newBalanceFen: t.balanceBeforeFen + amountFen };
+}
+
+/** The load session key of a load the card opened (JR/T 0025.2: card random, counter, 8000). */
+export function loadSessionKey(ctx: CaseContext, cardRandom: Uint8Array, counter: number): Uint8Array {
+  return pbocLoadSessionKey(ctx.applicationKey('load'), cardRandom, uintToBytes(counter, 4));
+}
+
+/** The bank's MAC2 of a load at the conformance terminal, date and time, over the coin list bytes as sent. */
+export function loadMac2(sessionKey: Uint8Array, amountFen: number, coinListBytes: Uint8Array): Uint8Array {
+  return pbocMac(sessionKey, concatBytes(loadMac2Data({ amountFen, transactionType: TRANSACTION_TYPES.LOAD, terminalId: CONFORMANCE_TERMINAL_ID, date: DATE, time: TIME }), sm3(coinListBytes)));
 }
 
 /** Loads one coin of this value so that an exact coin set exists; skips when the card has no room. */
