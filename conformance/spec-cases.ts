@@ -350,8 +350,7 @@ function swCases(c: AnyCommand): ConformanceCase[] {
  * in LOCKED), so that every status word is provoked in every state where the command applies.
  */
 function perState(c: ConformanceCase): ConformanceCase[] {
-  // A case that verifies the PIN first runs only where VERIFY is accepted (READ RECORD of the coins is
-  // accepted in LOCKED, but no PIN can be verified there).
+  // A case that verifies the PIN first runs only where VERIFY is accepted.
   const states = c.needs.pin ? c.needs.states?.filter((s) => verify.states.includes(s)) : c.needs.states;
   if (!states || states.length < 2) return [{ ...c, needs: { ...c.needs, states } }];
   return states.map((state, i) => ({

@@ -10,7 +10,8 @@ export const COIN_SFI = 0x1a;
 
 /**
  * READ RECORD (coins). P1 = record number (1 = first coin held), P2 = SFI 1A << 3 | 4 (D4, "read
- * record P1"). A record number beyond the coins held answers 6A83.
+ * record P1"). A record number beyond the coins held answers 6A83. ISSUED only: it needs a PIN verified
+ * since SELECT, and VERIFY is not taken in LOCKED, so a locked card refuses it 6985 rather than 6982.
  */
 export const readCoinRecord = defineCommand({
   name: 'READ RECORD (coins)',
@@ -25,7 +26,7 @@ export const readCoinRecord = defineCommand({
   request: empty,
   le: 256,
   response: coinCoder,
-  states: ['ISSUED', 'LOCKED'],
+  states: ['ISSUED'],
   security: { pin: 'always' },
   sw: [SW.RECORD_NOT_FOUND],
   examples: [
