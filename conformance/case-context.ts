@@ -14,7 +14,9 @@ import type { Scp03StaticKeys } from '../crypto/scp03.js';
 import { sm4Mac } from '../crypto/sm4-mac.js';
 import { CardSession } from '../host/card-session.js';
 import { type CardInfo, DrmbCard, type LineMacSigner } from '../host/drmb-card.js';
-import { dataOf, swOf, type Transport } from '../host/transport.js';
+import { getResponse } from '../host/middleware/get-response.js';
+import { leRetry } from '../host/middleware/le-retry.js';
+import { dataOf, stack, swOf, type Transport } from '../host/transport.js';
 import { cardApplicationKeys, cardIdToBytes, cardIssuanceKeys, cardScpKeys } from '../keys/card-keys.js';
 import { type CardState, readCardState, stateDifferences } from './card-state.js';
 import { CaseFailure, CaseSkip } from './conformance-case.js';
@@ -29,19 +31,22 @@ export interface CasePowerCut {
 }
 
 export class CaseContext {
+  /** the card as the host library sees it: GET RESPONSE on 61xx and Le retry on 6Cxx over `wire` */
+  readonly transport: Transport;
   readonly session: CardSession;
   readonly card: DrmbCard;
   private info: CardInfo | undefined;
 
   constructor(
-    /** the card, traced into the case's record */
-    readonly transport: Transport,
+    /** the card, traced into the case's record, with 61xx and 6Cxx as the card answers them (raw() uses it) */
+    readonly wire: Transport,
     readonly profile: ConformanceProfile,
     /** present when the target can cut the card's power */
     readonly powerCut?: CasePowerCut,
   ) {
-    this.session = new CardSession(transport);
-    this.card = new DrmbCard(transport);
+    this.transport = stack(wire, getResponse(), leRetry());
+    this.session = new CardSession(this.transport);
+    this.card = new DrmbCard(this.transport);
   }
 
   /** SELECT; remembers the card ID for key derivation. */
@@ -57,9 +62,9 @@ export class CaseContext {
     return id;
   }
 
-  /** One APDU as it is, status word never thrown. */
+  /** One APDU as it is, and the card's answer as it is (61xx and 6Cxx included), status word never thrown. */
   async raw(apdu: CommandApdu | Uint8Array): Promise<{ sw: number; data: Uint8Array }> {
-    const r = await this.transport.transmit(apdu instanceof Uint8Array ? apdu : encodeCommandApdu(apdu));
+    const r = await this.wire.transmit(apdu instanceof Uint8Array ? apdu : encodeCommandApdu(apdu));
     return { sw: swOf(r), data: dataOf(r) };
   }
 
@@ -108,9 +113,10 @@ export class CaseContext {
     }
   }
 
-  /** Sends a command from its definition, returning SW and data without throwing. */
+  /** Sends a command from its definition as the host library does (whole answer collected after 61xx), returning SW and data without throwing. */
   async send<Req>(cmd: Command<Req, unknown>, request: Req, opts: { secure?: boolean; le?: number } = {}): Promise<{ sw: number; data: Uint8Array }> {
-    return this.raw(cmd.encode(request, opts));
+    const r = await this.transport.transmit(encodeCommandApdu(cmd.encode(request, opts)));
+    return { sw: swOf(r), data: dataOf(r) };
   }
 
   /** Verifies the profile's PIN (skips the case when the profile has none). */

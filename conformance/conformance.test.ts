@@ -87,7 +87,8 @@ describe('tear cases (slow: cut power after every write of each command)', () =>
     expect(results.map((r) => r.id)).toEqual(['TEAR-LOAD', 'TEAR-PURCHASE', 'TEAR-TRANSFER', 'TEAR-IMPORT']);
     for (const r of results) {
       expect(r.verdict, r.reason).toBe('pass');
-      const proofs = r.exchanges.filter((x) => x.command === 'getTransactionProve').map((x) => x.sw);
+      // a proof longer than the answer can carry comes as 61xx, the rest by GET RESPONSE
+      const proofs = r.exchanges.filter((x) => x.command === 'getTransactionProve').map((x) => (x.sw >> 8 === 0x61 ? 0x9000 : x.sw));
       expect(proofs, r.id).toContain(0x9406);
       expect(proofs, r.id).toContain(0x9000);
     }

@@ -3,8 +3,8 @@
  * reach by mutating the example alone: refusals that need their predecessor done right first (INITIALIZE
  * UPDATE, INITIALIZE FOR LOAD, PURCHASE or TRANSFER), a correct line MAC or an open secure channel, so
  * that the one thing wrong is the thing the rule is about; data the layout holds but the command
- * refuses (a zero amount, an expired coin); and the exchanges that succeed only in context (CHANGE
- * PIN, PUT DATA, SET STATUS). Each refusal leaves every readable value as it was.
+ * refuses (a zero amount, an expired coin); and the exchanges that succeed only in context (GET
+ * RESPONSE after 61xx, CHANGE PIN, PUT DATA, SET STATUS). Each refusal leaves every readable value as it was.
  */
 import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { DRMB_AID } from '../applet-spec/commands/aid.js';
@@ -16,7 +16,7 @@ import type { ApplicationKeyName } from '../applet-spec/dgis.js';
 import { CLA_SECURE_MESSAGING } from '../applet-spec/define-command.js';
 import { STORE_DATA_P1 } from '../applet-spec/dgis.js';
 import type { AppState } from '../applet-spec/lifecycle.js';
-import { SW } from '../applet-spec/status-words.js';
+import { SW, swWrongLe } from '../applet-spec/status-words.js';
 import { type Coin, coinListCoder, exportPacketCoder, MAX_SINGLE_LIMIT_FEN } from '../applet-spec/value-formats.js';
 import { concatBytes, equalBytes } from '../base/bytes.js';
 import { fromHex } from '../base/hex.js';
@@ -38,6 +38,33 @@ async function issuerScript(ctx: CaseContext, key: ApplicationKeyName, header: O
   const cla = header.cla | CLA_SECURE_MESSAGING;
   const mac = await ctx.lineMacSigner(key)(ch.data, Uint8Array.of(cla, header.ins, header.p1, header.p2), body);
   return ctx.raw({ ...header, cla, data: concatBytes(body, mac) });
+}
+
+type Parameter = 'singleLimit' | 'balanceCap' | 'offlineCountLimit' | 'offlineAmountLimit';
+
+/** PUT DATA of a risk parameter by issuer script under the issuer MAC key; fails the case unless the card takes it. */
+async function putParameter(ctx: CaseContext, name: Parameter, value: number): Promise<void> {
+  const d = DATA_OBJECTS[name];
+  const r = await issuerScript(ctx, 'issuerMac', { cla: 0x00, ins: C.putData.ins, p1: d.tag >> 8, p2: d.tag & 0xff }, d.coder.encode(value));
+  ctx.expectSw(`PUT DATA of ${d.name} ${value}`, r.sw, [SW.OK]);
+}
+
+/**
+ * Sets a risk parameter by PUT DATA, runs `body` in a fresh selection, and sets the parameter back to
+ * what GET DATA read before, whatever `body` did; fails the case unless it reads back as it was.
+ */
+async function withParameter(ctx: CaseContext, name: Parameter, value: number, body: () => Promise<void>): Promise<void> {
+  await ctx.select();
+  const before = await readNumber(ctx, name);
+  await putParameter(ctx, name, value);
+  try {
+    await ctx.select();
+    await body();
+  } finally {
+    await ctx.select();
+    await putParameter(ctx, name, before);
+  }
+  check((await readNumber(ctx, name)) === before, `${DATA_OBJECTS[name].name} did not come back to ${before}`);
 }
 
 /** INITIALIZE FOR LOAD of `amountFen` at the runner's terminal; fails the case unless the card accepts it. */
@@ -64,9 +91,14 @@ async function initializePurchase(ctx: CaseContext, amountFen: number) {
   ctx.expectSw('INITIALIZE FOR PURCHASE', r.sw, [SW.OK]);
 }
 
+/** An INITIALIZE FOR TRANSFER of `amountFen` to the runner's payee, with no withdrawal code. */
+function transferRequest(amountFen: number) {
+  return { amountFen, payeeIdentity: 'conformance-payee', payeeNonce: fromHex('0102030405060708'), withdrawalCode: '0'.repeat(16), date: DATE, time: TIME };
+}
+
 /** INITIALIZE FOR TRANSFER of `amountFen` to a payee with a fresh nonce; fails the case unless accepted. Returns the card random. */
 async function initializeTransfer(ctx: CaseContext, amountFen: number): Promise<Uint8Array> {
-  const r = await ctx.send(C.initializeForTransfer, { amountFen, payeeIdentity: 'conformance-payee', payeeNonce: fromHex('0102030405060708'), withdrawalCode: '0'.repeat(16), date: DATE, time: TIME });
+  const r = await ctx.send(C.initializeForTransfer, transferRequest(amountFen));
   ctx.expectSw('INITIALIZE FOR TRANSFER', r.sw, [SW.OK]);
   return C.initializeForTransfer.decodeResponse(r.data).cardRandom;
 }
@@ -446,15 +478,10 @@ function issuerScriptCases(): ConformanceCase[] {
         await ctx.select();
         const limit = await readNumber(ctx, 'singleLimit');
         if (limit < 1) throw new CaseSkip('the single limit is 0');
-        const set = async (v: number) => {
-          const r = await issuerScript(ctx, 'issuerMac', putHeader(TAG.singleLimit), singleLimit.coder.encode(v));
-          ctx.expectSw(`PUT DATA of the single limit ${v}`, r.sw, [SW.OK]);
-        };
-        await set(limit - 1);
-        const read = await readNumber(ctx, 'singleLimit');
-        await set(limit);
-        check(read === limit - 1, `GET DATA reads the single limit as ${read} after PUT DATA of ${limit - 1}`);
-        check((await readNumber(ctx, 'singleLimit')) === limit, 'the single limit did not come back to its value');
+        await withParameter(ctx, 'singleLimit', limit - 1, async () => {
+          const read = await readNumber(ctx, 'singleLimit');
+          check(read === limit - 1, `GET DATA reads the single limit as ${read} after PUT DATA of ${limit - 1}`);
+        });
       },
     },
     {
@@ -464,22 +491,39 @@ function issuerScriptCases(): ConformanceCase[] {
       needs: { ...needs, states: ISSUED },
       async run(ctx) {
         await ctx.select();
-        const cap = await readNumber(ctx, 'balanceCap');
         const balance = await ctx.card.balance();
-        const set = async (v: number) => {
-          const r = await issuerScript(ctx, 'issuerMac', putHeader(TAG.balanceCap), DATA_OBJECTS.balanceCap.coder.encode(v));
-          ctx.expectSw(`PUT DATA of the balance cap ${v}`, r.sw, [SW.OK]);
-        };
-        await set(balance);
-        try {
-          await ctx.select();
+        await withParameter(ctx, 'balanceCap', balance, async () => {
           const r = await ctx.send(C.initializeForReceive, {});
           ctx.expectSw('INITIALIZE FOR RECEIVE with no room under the cap', r.sw, [SW.OVER_BALANCE_CAP]);
-        } finally {
-          await ctx.select();
-          await set(cap);
-        }
-        check((await readNumber(ctx, 'balanceCap')) === cap, 'the balance cap did not come back to its value');
+        });
+      },
+    },
+    {
+      id: 'INITPUR-SW-9415-COUNT',
+      clause: `${C.initializeForPurchase.mirrors}; offline count limit`,
+      rule: 'with the offline payment count limit set by PUT DATA to 0, INITIALIZE FOR PURCHASE of a coin the card holds is refused 9415; the limit then goes back',
+      needs: { states: ISSUED, keys: ['cbMaster', 'coinSigning'] },
+      async run(ctx) {
+        await ctx.select();
+        await loadOneCoin(ctx, 100);
+        await withParameter(ctx, 'offlineCountLimit', 0, async () => {
+          const r = await ctx.send(C.initializeForPurchase, { keyIndex: 1, amountFen: 100, terminalId: CONFORMANCE_TERMINAL_ID });
+          ctx.expectSw('INITIALIZE FOR PURCHASE with no offline payment left', r.sw, [SW.OFFLINE_QUOTA_EXHAUSTED]);
+        });
+      },
+    },
+    {
+      id: 'INITXFER-SW-9415-AMOUNT',
+      clause: `${C.initializeForTransfer.mirrors}; offline amount limit`,
+      rule: 'with the offline amount limit set by PUT DATA to 0, INITIALIZE FOR TRANSFER of a coin the card holds is refused 9415; the limit then goes back',
+      needs: { states: ISSUED, keys: ['cbMaster', 'coinSigning'] },
+      async run(ctx) {
+        await ctx.select();
+        await loadOneCoin(ctx, 100);
+        await withParameter(ctx, 'offlineAmountLimit', 0, async () => {
+          const r = await ctx.send(C.initializeForTransfer, transferRequest(100));
+          ctx.expectSw('INITIALIZE FOR TRANSFER with no offline amount left', r.sw, [SW.OFFLINE_QUOTA_EXHAUSTED]);
+        });
       },
     },
   ];
@@ -522,18 +566,81 @@ function setStatusCases(): ConformanceCase[] {
   ];
 }
 
+/** GET RESPONSE after a response the card could not send in one piece (ISO/IEC 7816-4 5.3.4, 11.6.1). */
+function getResponseCases(): ConformanceCase[] {
+  /** INITIALIZE FOR RECEIVE asked with Le 02: a persistent answer longer than Le stays pending behind 61xx. Returns its first bytes and how many wait. */
+  const pending = async (ctx: CaseContext) => {
+    await ctx.select();
+    const r = await ctx.raw({ ...C.initializeForReceive.encode({}), le: 2 });
+    check(r.sw >> 8 === 0x61 && r.data.length === 2, `INITIALIZE FOR RECEIVE with Le 02 answered ${r.data.length} bytes and ${r.sw.toString(16).toUpperCase()}, not its first 2 bytes and 61xx`);
+    return { first: r.data, waiting: r.sw & 0xff || 256 };
+  };
+  const getResponse = (ctx: CaseContext, le: number, p1 = 0, data = new Uint8Array(0)) => ctx.raw({ cla: 0x00, ins: 0xc0, p1, p2: 0, data, le });
+  const clause = `${C.getResponse.mirrors}; ISO/IEC 7816-4 5.3.4`;
+  const needs = { states: ISSUED as unknown as AppState[] };
+  return [
+    {
+      id: 'GETRESP-EX-AFTER-61',
+      clause,
+      rule: 'INITIALIZE FOR RECEIVE with Le 02 answers 2 bytes and 61xx; GET RESPONSE with Le xx then answers the rest with 9000, and the parts make one well-formed answer',
+      needs,
+      async run(ctx) {
+        const p = await pending(ctx);
+        const r = await getResponse(ctx, p.waiting);
+        ctx.expectSw('GET RESPONSE with the announced length', r.sw, [SW.OK]);
+        check(r.data.length === p.waiting, `GET RESPONSE gave ${r.data.length} bytes after 61${p.waiting.toString(16).toUpperCase()}`);
+        C.initializeForReceive.decodeResponse(concatBytes(p.first, r.data));
+      },
+    },
+    {
+      id: 'GETRESP-SW-6CXX-SHORT-LE',
+      clause,
+      rule: 'after 61xx, GET RESPONSE with Le 01, shorter than what waits, is answered 6Cxx with the exact length, and the bytes stay for a GET RESPONSE with that Le',
+      needs,
+      async run(ctx) {
+        const p = await pending(ctx);
+        if (p.waiting < 2) throw new CaseSkip('only one byte waits');
+        const r = await getResponse(ctx, 1);
+        ctx.expectSw('GET RESPONSE with Le 01', r.sw, [swWrongLe(p.waiting)]);
+        const again = await getResponse(ctx, p.waiting);
+        ctx.expectSw('GET RESPONSE with the exact length', again.sw, [SW.OK]);
+        check(again.data.length === p.waiting, `GET RESPONSE gave ${again.data.length} bytes where 6C said ${p.waiting}`);
+      },
+    },
+    {
+      id: 'GETRESP-SW-6A86-P1',
+      clause,
+      rule: 'after 61xx, GET RESPONSE with P1 01 is refused 6A86',
+      needs,
+      async run(ctx) {
+        await pending(ctx);
+        const r = await getResponse(ctx, 256, 0x01);
+        ctx.expectSw('GET RESPONSE with P1 01', r.sw, [SW.INCORRECT_P1P2]);
+      },
+    },
+    {
+      id: 'GETRESP-SW-6700-DATA',
+      clause,
+      rule: 'after 61xx, GET RESPONSE carrying a data field (it is a case 2 command) is refused 6700',
+      needs,
+      async run(ctx) {
+        await pending(ctx);
+        const r = await getResponse(ctx, 256, 0, Uint8Array.of(0));
+        ctx.expectSw('GET RESPONSE with a data field', r.sw, [SW.WRONG_LENGTH]);
+      },
+    },
+  ];
+}
+
 /**
  * The listed status words no case provokes, by command name, and why; docs/conformance.md prints them and
  * a test checks that a run on the simulator leaves exactly these unanswered.
  */
 export const UNPROVOKED: Readonly<Record<string, { sw: string[]; why: string }>> = {
-  'GET RESPONSE': { sw: ['6700', '6Cxx', '9000'], why: 'every target stacks the host library\'s GET RESPONSE handling under the cases, which answers 61xx itself' },
   'GET CHALLENGE': { sw: ['6985'], why: 'refused only when TERMINATED, where nothing is selected and the card OS may answer 6D00 instead' },
   'GET DATA': { sw: ['6985'], why: 'as GET CHALLENGE' },
   'INITIALIZE UPDATE': { sw: ['6983', '6985'], why: 'the count of failed authentications that blocks a key set is not in applet-spec; 6985 as GET CHALLENGE' },
   'CREDIT FOR LOAD': { sw: ['6A84'], why: 'needs every coin slot filled, and the slot count (DGI E002) is not readable' },
-  'INITIALIZE FOR PURCHASE': { sw: ['9415'], why: 'the offline count and amount limits have no readable running totals to drive them to the limit' },
-  'INITIALIZE FOR TRANSFER': { sw: ['9415'], why: 'as INITIALIZE FOR PURCHASE' },
   'INITIALIZE FOR RECEIVE': { sw: ['6A84'], why: 'as CREDIT FOR LOAD' },
   'IMPORT COINS': { sw: ['6A84'], why: 'as CREDIT FOR LOAD' },
   'GET TRANSACTION PROVE': { sw: ['6A83'], why: 'needs more transactions than the cyclic log holds, and its size is not readable' },
@@ -541,5 +648,5 @@ export const UNPROVOKED: Readonly<Record<string, { sw: string[]; why: string }>>
 
 /** Every case of this file. */
 export function listedSwCases(): ConformanceCase[] {
-  return [...storeDataCases(), ...externalAuthenticateCases(), ...pinCases(), ...valueCases(), ...issuerScriptCases(), ...setStatusCases()];
+  return [...storeDataCases(), ...externalAuthenticateCases(), ...pinCases(), ...valueCases(), ...issuerScriptCases(), ...setStatusCases(), ...getResponseCases()];
 }

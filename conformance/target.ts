@@ -12,7 +12,7 @@ import type { Transport } from '../host/transport.js';
 export interface ConformanceTarget {
   /** what the suite runs against, e.g. "PC/SC Virtual PCD 00 00" or "simulated card card.json" */
   readonly description: string;
-  /** the card as it is (the host stack: GET RESPONSE, Le retry, chaining below) */
+  /** the card as it is (chaining below; 61xx and 6Cxx left to the case, see CaseContext) */
   transport(): Promise<Transport>;
   /**
    * A fresh card in `state` replacing the current one, from then on what transport() answers; undefined

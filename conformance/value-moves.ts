@@ -59,7 +59,7 @@ export function mintTestCoin(ctx: CaseContext, denominationFen: number, dates: {
 }
 
 /** A GET DATA amount or count the card reports (limits, balance cap, PIN threshold). */
-export async function readNumber(ctx: CaseContext, name: 'balanceCap' | 'singleLimit' | 'pinThreshold' | 'transactionCounter' | 'pinTriesLeft'): Promise<number> {
+export async function readNumber(ctx: CaseContext, name: 'balanceCap' | 'singleLimit' | 'offlineCountLimit' | 'offlineAmountLimit' | 'pinThreshold' | 'transactionCounter' | 'pinTriesLeft'): Promise<number> {
   return (await ctx.card.getData(name as keyof typeof DATA_OBJECTS)) as number;
 }
 

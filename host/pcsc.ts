@@ -399,6 +399,11 @@ export interface HostStackOptions {
   record?: RecorderOptions;
   /** use extended length for long commands instead of chaining; default: as the ATR allows */
   extended?: boolean;
+  /**
+   * leave 61xx and 6Cxx to the caller instead of sending GET RESPONSE or the command again: for a
+   * conformance runner, which checks the card's own answers to both
+   */
+  rawResponses?: boolean;
 }
 
 /**
@@ -408,7 +413,7 @@ export interface HostStackOptions {
  * commands, not chained blocks), and serialized access on top.
  */
 export function hostStack(base: Transport, atr: Uint8Array, options: HostStackOptions = {}): ExclusiveTransport {
-  const layers: Middleware[] = [getResponse(), leRetry(), chainingWhenLong(options.extended ?? atrAllowsExtendedLength(atr))];
+  const layers: Middleware[] = [...(options.rawResponses ? [] : [getResponse(), leRetry()]), chainingWhenLong(options.extended ?? atrAllowsExtendedLength(atr))];
   if (options.trace) layers.push(trace(options.trace === true ? {} : options.trace));
   if (options.record) layers.push(recorder(options.record));
   return new ExclusiveTransport(stack(base, ...layers));

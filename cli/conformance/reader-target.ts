@@ -75,7 +75,7 @@ export async function readerTarget(selector: string | undefined, powerControl?: 
   const control = powerControl === undefined ? undefined : await connectPowerControl(powerControl);
   let reader: ReaderTransport;
   try {
-    reader = await openReader(selector);
+    reader = await openReader(selector, { rawResponses: true });
   } catch (e) {
     control?.close();
     throw e;
@@ -113,7 +113,7 @@ export async function readerTarget(selector: string | undefined, powerControl?: 
       await waitCard(readerName, false);
       await control.request('power-up');
       await waitCard(readerName, true);
-      reader = await openReader(readerName);
+      reader = await openReader(readerName, { rawResponses: true });
       current = armed(reader);
       return current;
     },
@@ -131,7 +131,7 @@ export async function readerTarget(selector: string | undefined, powerControl?: 
     await waitCard(readerName, false);
     await control.request(`load ${image}`);
     await waitCard(readerName, true);
-    reader = await openReader(readerName);
+    reader = await openReader(readerName, { rawResponses: true });
     current = armed(reader);
     return current;
   };

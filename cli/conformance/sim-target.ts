@@ -36,7 +36,7 @@ export async function simTarget(images: readonly Uint8Array[], description: stri
     if (!byState.has(state)) byState.set(state, image);
   }
   /** The card on the host side, and the card object with the memory behind it. */
-  const connect = (card: WrappedCard, atr: Uint8Array): Transport => hostStack(directTransport(card, description), atr);
+  const connect = (card: WrappedCard, atr: Uint8Array): Transport => hostStack(directTransport(card, description), atr, { rawResponses: true });
   const open = (image: Uint8Array): { card: WrappedCard; store: PersistentStore; powerOn: () => Uint8Array; transport: Transport } => {
     const simulated = SimulatedCard.fromImage(image);
     const atr = simulated.powerOn();

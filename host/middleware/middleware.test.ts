@@ -7,6 +7,7 @@ import { atrAllowsExtendedLength, commandChaining, historicalBytes } from './cha
 import { getResponse } from './get-response.js';
 import { leRetry } from './le-retry.js';
 import { TransportError } from '../errors.js';
+import { hostStack } from '../pcsc.js';
 
 const run = async (transcript: string, layers: Parameters<typeof stack>[1][], command: string) => {
   const base = ReplayTransport.fromText(transcript);
@@ -87,6 +88,19 @@ describe('the stack order', () => {
   it('chaining above GET RESPONSE: a long command, then its long answer collected', async () => {
     const transcript = [`=> 90520800 FF ${'CD'.repeat(255)}`, '<= 9000', `=> 80520800 2D ${'CD'.repeat(45)} 00`, '<= 01026101', '=> 80C0000001', '<= 039000'].join('\n');
     expect(await run(transcript, [getResponse(), commandChaining()], `80520800 00012C ${'CD'.repeat(300)} 0000`)).toBe('0102039000');
+  });
+
+  it('hostStack with rawResponses leaves 61xx and 6Cxx to the caller; without it both are handled', async () => {
+    const atr = fromHex('3B8080010101');
+    const answer = async (transcript: string, rawResponses: boolean, command: string) => {
+      const base = ReplayTransport.fromText(transcript);
+      const out = hex(await hostStack(base, atr, { rawResponses }).transmit(fromHex(command)));
+      base.assertDone();
+      return out;
+    };
+    expect(await answer('=> 80CA9F7900\n<= AABB6102', true, '80CA9F7900')).toBe('AABB6102');
+    expect(await answer('=> 805C000202\n<= 6C04', true, '805C000202')).toBe('6C04');
+    expect(await answer('=> 80CA9F7900\n<= AABB6102\n=> 80C0000002\n<= CCDD9000', false, '80CA9F7900')).toBe('AABBCCDD9000');
   });
 
   it('reports a replay mismatch as a TransportError', async () => {
