@@ -25,7 +25,7 @@ import type { CaseContext } from './case-context.js';
 import { CaseSkip, check, type ConformanceCase, type ProfileKeyName } from './conformance-case.js';
 import { RawScp03Session } from './raw-scp03-session.js';
 import { refusalCase } from './spec-cases.js';
-import { CONFORMANCE_TERMINAL_ID, DATE, loadMac2, loadOneCoin, loadSessionKey, mintTestCoin, packetToCard, readNumber, TIME } from './value-moves.js';
+import { CONFORMANCE_TERMINAL_ID, DATE, loadMac2, loadOneCoin, loadSessionKey, mintTestCoin, packetToCard, purchaseAndCheck, readNumber, TIME } from './value-moves.js';
 
 const ISSUED = ['ISSUED'] as const;
 const singleLimit = DATA_OBJECTS.singleLimit;
@@ -566,6 +566,122 @@ function setStatusCases(): ConformanceCase[] {
   ];
 }
 
+/**
+ * Loads 1-fen coins until the card refuses one more with 6A84 (coin slots full; the slot count, DGI E002,
+ * is not readable): batches of 10, then single coins. Fails the case on any other refusal, skips past
+ * 1000 coins. Returns how many it loaded.
+ */
+async function fillCoinSlots(ctx: CaseContext): Promise<number> {
+  let loaded = 0;
+  for (let batch = 10; batch >= 1; batch = batch === 10 ? 1 : 0) {
+    for (;;) {
+      if (loaded > 1000) throw new CaseSkip('the card took 1000 coins without running out of slots');
+      await ctx.select();
+      const r = await loadCoins(ctx, Array.from({ length: batch }, () => mintTestCoin(ctx, 1)));
+      if (r.sw === SW.NOT_ENOUGH_MEMORY) break;
+      ctx.expectSw(`CREDIT FOR LOAD of ${batch} coins after ${loaded}`, r.sw, [SW.OK]);
+      loaded += batch;
+    }
+  }
+  return loaded;
+}
+
+/** What a full card refuses: one more coin loaded, a receive nonce, a packet of more coins than the slots left. */
+function coinSlotCases(): ConformanceCase[] {
+  const needs = { states: ISSUED as unknown as AppState[], keys: ['cbMaster', 'coinSigning'] as ProfileKeyName[] };
+  return [
+    {
+      id: 'LOAD-SW-6A84-SLOTS',
+      clause: `${C.creditForLoad.mirrors}; coin slots`,
+      rule: 'loading 1-fen coins until the coin slots run out ends in 6A84, and the refused load credits nothing',
+      needs,
+      async run(ctx) {
+        await ctx.select();
+        await fillCoinSlots(ctx);
+        const before = await ctx.snapshot();
+        const r = await loadCoins(ctx, [mintTestCoin(ctx, 1)]);
+        ctx.expectSw('CREDIT FOR LOAD of one coin on a full card', r.sw, [SW.NOT_ENOUGH_MEMORY]);
+        await ctx.expectUnchanged(before, 'the refused load');
+      },
+    },
+    {
+      id: 'INITRECV-SW-6A84-SLOTS',
+      clause: `${C.initializeForReceive.mirrors}; coin slots`,
+      rule: 'with every coin slot taken, INITIALIZE FOR RECEIVE is refused 6A84',
+      needs,
+      async run(ctx) {
+        await ctx.select();
+        await fillCoinSlots(ctx);
+        await ctx.select();
+        const r = await ctx.send(C.initializeForReceive, {});
+        ctx.expectSw('INITIALIZE FOR RECEIVE on a full card', r.sw, [SW.NOT_ENOUGH_MEMORY]);
+      },
+    },
+    {
+      id: 'IMPORT-SW-6A84-SLOTS',
+      clause: `${C.importCoins.mirrors}; coin slots`,
+      rule: 'with one coin slot left (a full card after paying one coin), a packet of two coins is refused 6A84 and nothing is credited',
+      needs: { ...needs, keys: ['cbMaster', 'coinSigning', 'kgcSign', 'kgcEncrypt', 'trustAnchors'] },
+      async run(ctx) {
+        await ctx.select();
+        await fillCoinSlots(ctx);
+        await ctx.select();
+        await purchaseAndCheck(ctx, 1);
+        await ctx.select();
+        const { packet } = await packetToCard(ctx, [1, 1]);
+        const before = await ctx.snapshot();
+        const r = await ctx.send(C.importCoins, { packet: exportPacketCoder.decode(packet) });
+        ctx.expectSw('IMPORT COINS of two coins with one slot left', r.sw, [SW.NOT_ENOUGH_MEMORY]);
+        await ctx.expectUnchanged(before, 'the refused import');
+      },
+    },
+  ];
+}
+
+/** What a card keeps for a bounded number of transactions or attempts, found by going past the bound. */
+function boundCases(): ConformanceCase[] {
+  return [
+    {
+      id: 'PROVE-SW-6A83-RETENTION',
+      clause: `${C.getTransactionProve.mirrors}; proof retention`,
+      rule: 'after enough later transactions (at most 64 loads) the proof of a load is no longer retained: GET TRANSACTION PROVE of it then answers 6A83, never 9406 (which says it did not happen)',
+      needs: { states: ISSUED, keys: ['cbMaster', 'coinSigning'] },
+      async run(ctx) {
+        await ctx.select();
+        const first = await loadOneCoin(ctx, 1);
+        for (let later = 1; later <= 64; later++) {
+          await loadOneCoin(ctx, 1);
+          await ctx.select();
+          const r = await ctx.send(C.getTransactionProve, { transactionType: 0x02, counter: first.counter });
+          if (r.sw === SW.OK) continue;
+          ctx.expectSw(`GET TRANSACTION PROVE of the load at counter ${first.counter} after ${later} later loads`, r.sw, [SW.RECORD_NOT_FOUND]);
+          return;
+        }
+        throw new CaseSkip('the card still proves a load 64 transactions back');
+      },
+    },
+    {
+      id: 'INITUPD-SW-6983-BLOCKED',
+      clause: `${C.initializeUpdate.mirrors}; GP 2.3 E.4.3 authentication failures`,
+      rule: 'EXTERNAL AUTHENTICATE with a wrong host cryptogram, again and again (at most 255 times), ends with INITIALIZE UPDATE of that key set refused 6983',
+      needs: { states: ISSUED, keys: ['cbMaster'], destructive: true },
+      async run(ctx) {
+        const kvn = KEY_VERSIONS.PERSONALIZATION;
+        for (let attempt = 1; attempt <= 255; attempt++) {
+          await ctx.select();
+          const init = await ctx.raw(C.initializeUpdate.encode({ keyVersion: kvn, hostChallenge: new Uint8Array(8) }));
+          if (init.sw === SW.AUTHENTICATION_METHOD_BLOCKED) return;
+          ctx.expectSw(`INITIALIZE UPDATE after ${attempt - 1} failed authentications`, init.sw, [SW.OK]);
+          await ctx.select();
+          const { sw } = await RawScp03Session.open(ctx, kvn, SECURITY_LEVELS.C_MAC, (right) => right.map((b) => b ^ 0xff));
+          ctx.expectSw('EXTERNAL AUTHENTICATE with a wrong host cryptogram', sw, [SW.AUTHENTICATION_FAILED, SW.AUTHENTICATION_METHOD_BLOCKED]);
+        }
+        throw new CaseSkip('the key set took 255 failed authentications without blocking');
+      },
+    },
+  ];
+}
+
 /** GET RESPONSE after a response the card could not send in one piece (ISO/IEC 7816-4 5.3.4, 11.6.1). */
 function getResponseCases(): ConformanceCase[] {
   /** INITIALIZE FOR RECEIVE asked with Le 02: a persistent answer longer than Le stays pending behind 61xx. Returns its first bytes and how many wait. */
@@ -639,14 +755,10 @@ function getResponseCases(): ConformanceCase[] {
 export const UNPROVOKED: Readonly<Record<string, { sw: string[]; why: string }>> = {
   'GET CHALLENGE': { sw: ['6985'], why: 'refused only when TERMINATED, where nothing is selected and the card OS may answer 6D00 instead' },
   'GET DATA': { sw: ['6985'], why: 'as GET CHALLENGE' },
-  'INITIALIZE UPDATE': { sw: ['6983', '6985'], why: 'the count of failed authentications that blocks a key set is not in applet-spec; 6985 as GET CHALLENGE' },
-  'CREDIT FOR LOAD': { sw: ['6A84'], why: 'needs every coin slot filled, and the slot count (DGI E002) is not readable' },
-  'INITIALIZE FOR RECEIVE': { sw: ['6A84'], why: 'as CREDIT FOR LOAD' },
-  'IMPORT COINS': { sw: ['6A84'], why: 'as CREDIT FOR LOAD' },
-  'GET TRANSACTION PROVE': { sw: ['6A83'], why: 'needs more transactions than the cyclic log holds, and its size is not readable' },
+  'INITIALIZE UPDATE': { sw: ['6985'], why: 'as GET CHALLENGE' },
 };
 
 /** Every case of this file. */
 export function listedSwCases(): ConformanceCase[] {
-  return [...storeDataCases(), ...externalAuthenticateCases(), ...pinCases(), ...valueCases(), ...issuerScriptCases(), ...setStatusCases(), ...getResponseCases()];
+  return [...storeDataCases(), ...externalAuthenticateCases(), ...pinCases(), ...valueCases(), ...issuerScriptCases(), ...setStatusCases(), ...coinSlotCases(), ...boundCases(), ...getResponseCases()];
 }
