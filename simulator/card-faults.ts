@@ -4,6 +4,7 @@
  * answering a wrong status word, skipping one check, forgetting one write, writing one value outside
  * its transaction, or giving a different proof the second time. A card made without a fault (the default) has none of them.
  */
+import { COMMANDS } from '../applet-spec/commands.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { SW } from '../applet-spec/status-words.js';
 import type { CardMemory } from './card-memory.js';
@@ -22,6 +23,9 @@ export const CARD_FAULTS = {
   'wrong-tac': 'answers CREDIT FOR LOAD with a TAC that is not the one its TAC key gives',
   'counter-outside-transaction':
     'writes the new transaction counter of DEBIT FOR PURCHASE in a write of its own after the transaction that moves the coins, so a power cut between them leaves the coins gone and the counter as it was',
+  'loose-command-order': 'takes a command that must directly follow another (CREDIT FOR LOAD, DEBIT FOR PURCHASE, EXPORT COINS) when a read-only command came between them',
+  'reusable-challenge': 'keeps the GET CHALLENGE random after an issuer command used it for its line MAC, so the same command can be sent again',
+  'pin-survives-select': 'keeps the PIN verified across a new SELECT, where the verification ends with the selection',
   'import-coins-outside-transaction':
     'writes the coins IMPORT COINS takes in a write of its own after the transaction that steps the counter, retires the nonce, logs and stores the receipt, so a power cut between them leaves the packet taken (answered again with its receipt) and its coins lost',
 } as const;
@@ -42,6 +46,17 @@ const SKIPS: Partial<Record<CardFaultName, SkippableCheck>> = {
 /** True when the card with this fault skips the check. */
 export function skipsCheck(fault: CardFaultName | undefined, check: SkippableCheck): boolean {
   return fault !== undefined && SKIPS[fault] === check;
+}
+
+/**
+ * True when the card with this fault leaves the session's last command (and GET CHALLENGE random) as they
+ * were after `command` ran, instead of moving them on to it.
+ */
+export function keepsSessionState(fault: CardFaultName | undefined, command: Command<unknown, unknown>): boolean {
+  // A read-only command that no command must follow (GET BALANCE, GET DATA) slips between a pair unseen.
+  if (fault === 'loose-command-order') return command.persistent === undefined && !COMMANDS.some((c) => c.security.after === command.id);
+  if (fault === 'reusable-challenge') return command.security.lineMac !== undefined;
+  return false;
 }
 
 /** The status word for a data field of a length the layout cannot hold. */

@@ -32,7 +32,7 @@ import { transfer } from './applet/transfer.js';
 import type { Applet } from './card-os.js';
 import type { CardMemory } from './card-memory.js';
 import { check, IsoException } from './iso-exception.js';
-import { type CardFaultName, runWithFault, skipsCheck, wrongLengthSw } from './card-faults.js';
+import { type CardFaultName, keepsSessionState, runWithFault, skipsCheck, wrongLengthSw } from './card-faults.js';
 
 export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
 
@@ -69,7 +69,7 @@ export class DrmbApplet implements Applet {
   // ---- card OS interface ---------------------------------------------------------------------
 
   select(): { data: Uint8Array; sw: number } {
-    this.ctx.resetSession();
+    this.resetSession();
     const state = this.memory.state;
     if (state === 'TERMINATED') return { data: new Uint8Array(0), sw: SW.FUNCTION_NOT_SUPPORTED };
     const cardId = this.memory.dgi('cardRecord') ? cardIdCoder.decode(this.memory.cardId) : undefined;
@@ -83,7 +83,14 @@ export class DrmbApplet implements Applet {
 
   deselect(): void {
     this.ctx.session.scp?.close();
+    this.resetSession();
+  }
+
+  /** A new session: nothing verified, no channel, no last command (the pin-survives-select fault keeps the PIN verified). */
+  private resetSession(): void {
+    const keepPin = this.fault === 'pin-survives-select' && this.ctx.session.pinVerified;
     this.ctx.resetSession();
+    if (keepPin) this.ctx.session.pinVerified = true;
   }
 
   hasPersistentEffect(apdu: CommandApdu): boolean {
@@ -111,8 +118,10 @@ export class DrmbApplet implements Applet {
       this.resolved = { apdu, command: route.command };
       const run = this.checkAndDecode(route, apdu, smOnWire, viaScp);
       const out = this.fault ? runWithFault(this.fault, route.command, this.memory, this.ctx.random, () => run(this.ctx)) : run(this.ctx);
-      t.lastCommand = route.command.id;
-      if (route.command !== getChallenge) t.challenge = undefined;
+      if (!keepsSessionState(this.fault, route.command)) {
+        t.lastCommand = route.command.id;
+        if (route.command !== getChallenge) t.challenge = undefined;
+      }
       return out;
     } catch (e) {
       // ISO 7816-4 / JCRE: a failing command leaves persistent memory as it was (counters aside,
