@@ -17,7 +17,7 @@ export interface CaseNeeds {
   keys?: readonly ProfileKeyName[];
   /** the holder PIN from the profile */
   pin?: boolean;
-  /** uses up PIN or authentication tries, blocks or terminates: `--destructive`, or a target that gives a fresh card per case */
+  /** uses up PIN or authentication tries, fills the coin slots, blocks or terminates: `--destructive`, or a target that gives a fresh card per case */
   destructive?: boolean;
   /** power-cut control over the target (tear cases) */
   powerCut?: boolean;

@@ -124,8 +124,8 @@ export async function runConformance(o: ConformanceOptions, io: ConformanceIo = 
   }
   const profile = o.profile ? loadProfile(o.profile) : EMPTY_PROFILE;
   if (o.destructive && !o.yes) {
-    if (!io.isTty) throw new UsageError('--destructive without a terminal needs --yes: it may use up PIN tries, block or terminate the card');
-    const a = await io.ask('--destructive may use up PIN tries, block or terminate the card under test. Go on? [y/N] ');
+    if (!io.isTty) throw new UsageError('--destructive without a terminal needs --yes: it may use up PIN tries, fill the coin slots, block or terminate the card');
+    const a = await io.ask('--destructive may use up PIN tries, fill the coin slots, block or terminate the card under test. Go on? [y/N] ');
     if (!/^y(es)?$/i.test(a.trim())) throw new UsageError('--destructive not confirmed');
   }
   const target = await openTarget(o);
@@ -165,7 +165,7 @@ export function registerConformance(program: Cli): void {
     .option('--list', 'list the cases (ID, clause, needs, rule) and run nothing')
     .option('--only <id>', 'run only this case; repeatable; a trailing * matches any suffix', collect)
     .option('--skip <id>', 'leave out this case; repeatable; a trailing * matches any suffix', collect)
-    .option('--destructive', 'allow cases that use up PIN tries, block or terminate the card (asks on a terminal)')
+    .option('--destructive', 'allow cases that use up PIN tries, fill the coin slots, block or terminate the card (asks on a terminal)')
     .option('--yes', 'confirm --destructive without asking (no terminal)')
     .option('--json <file>', 'write the JSON report (ID, clause, verdict, reason, APDUs, ms)')
     .option('--junit <file>', 'write a JUnit XML report')
