@@ -1,4 +1,4 @@
-/** @module POS terminal on simulated cards issued from a key ceremony: payment, verification, blacklist, torn debits, change. */
+/** @module POS terminal on simulated cards issued from a key ceremony, with a simulated PSAM: payment, verification, blacklist, torn debits, change. */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,14 +8,17 @@ import { hex } from '../../base/hex.js';
 import { COIN_SIGNED_LENGTH, coinListCoder, exportBodyCoder, exportPacketCoder } from '../../applet-spec/value-formats.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Verify } from '../../crypto/sm9/sm9.js';
-import type { SimulatedCard } from '../../simulator/simulated-card.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { cardApplicationKeys, cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
+import { personalizePsam } from '../../personalization/personalize-psam.js';
+import { Psam } from '../psam.js';
 import { directTransport } from '../direct-transport.js';
 import { DrmbCard } from '../drmb-card.js';
 import { TransportError } from '../errors.js';
 import { hostStack } from '../pcsc.js';
 import { dataOf, type Transport, wrapTransport } from '../transport.js';
-import { issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
-import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from './pos-terminal.js';
+import { issuedCard, MERCHANT, POS_TERMINAL_ID, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
+import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError, PosTerminal, PsamNotReadyError } from './pos-terminal.js';
 import { UploadQueue } from './upload-queue.js';
 
 let w: PosWorld;
@@ -365,5 +368,43 @@ describe('change making', () => {
     expect(pos.options.change!.float.totalFen).toBe(7000);
     expect(new UploadQueue(qf).all()).toEqual([]);
     expect(slots).toBeGreaterThan(2);
+  });
+});
+
+/** Every Uint8Array reachable through the enumerable properties of a value (what an object holds, not what closures capture). */
+function heldBytes(value: unknown, seen = new Set<unknown>()): Uint8Array[] {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return [];
+  seen.add(value);
+  if (value instanceof Uint8Array) return [value];
+  const own = value instanceof Map ? [...value.values()] : Object.values(value);
+  return own.flatMap((v) => heldBytes(v, seen));
+}
+
+describe('POS payment with the PSAM in a second slot', () => {
+  it('pays with two simulated cards, user card and PSAM, the terminal holding no purchase key: MAC1, MAC2 and the sequence number come from the PSAM', async () => {
+    const psamSim = SimulatedCard.psam({ psamId: '88000000000000000777', personalizationKeys: cardScpKeys(w.cbMaster, cardIdToBytes('88000000000000000777')) });
+    await personalizePsam(directTransport(psamSim), cardScpKeys(w.cbMaster, cardIdToBytes('88000000000000000777')), { terminalNumber: POS_TERMINAL_ID, purchaseMaster: w.cbMaster.secret.purchase });
+    const sim = await issuedCard(w, cardId(), [5000, 2000]);
+    const psamWire = counted(directTransport(psamSim));
+    const pos = new PosTerminal({ psam: new Psam(psamWire), queue: new UploadQueue(queueFile()), anchors: w.anchors, payeeIdentity: MERCHANT });
+    const r = await pos.pay(new DrmbCard(transportOf(sim)), 5000);
+    // SELECT, READ BINARY of the terminal number, INIT SAM FOR PURCHASE, CREDIT SAM FOR PURCHASE.
+    expect(psamWire.ins).toEqual([0xa4, 0xb0, 0x70, 0x72]);
+    expect(r.terminalSequence).toBe(psamSim.memory.sequence);
+    expect(r.terminalSequence).toBe(1);
+    const master = hex(w.cbMaster.secret.purchase);
+    const purchaseKey = hex(cardApplicationKeys(w.cbMaster, cardIdToBytes(r.cardId)).purchase);
+    for (const b of heldBytes(pos)) expect([master, purchaseKey]).not.toContain(hex(b));
+    // The next payment takes the next number from the PSAM.
+    expect((await pos.pay(new DrmbCard(transportOf(sim)), 2000)).terminalSequence).toBe(2);
+  });
+
+  it('refuses to take a payment with a PSAM not yet personalized, before any APDU goes to the card', async () => {
+    const blank = SimulatedCard.psam({ psamId: '88000000000000000778' });
+    const sim = await issuedCard(w, cardId(), [5000]);
+    const t = counted(transportOf(sim));
+    const pos = new PosTerminal({ psam: new Psam(directTransport(blank)), queue: new UploadQueue(queueFile()), anchors: w.anchors, payeeIdentity: MERCHANT });
+    await expect(pos.pay(new DrmbCard(t), 5000)).rejects.toBeInstanceOf(PsamNotReadyError);
+    expect(t.ins).toEqual([]);
   });
 });
