@@ -55,7 +55,7 @@ export function buildProgram(): Command {
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
   registerCreate(sim);
-  const perso = program.command('perso').description('personalization: central-bank card prep and commercial-bank issuance');
+  const perso = program.command('perso').description('personalization: central-bank card prep, commercial-bank issuance, and POS terminal PSAMs');
   registerPrepare(perso);
   registerPersoPsam(perso);
   registerIssue(perso);
