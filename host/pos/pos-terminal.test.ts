@@ -17,7 +17,7 @@ import { DrmbCard } from '../drmb-card.js';
 import { TransportError } from '../errors.js';
 import { hostStack } from '../pcsc.js';
 import { dataOf, type Transport, wrapTransport } from '../transport.js';
-import { issuedCard, MERCHANT, POS_TERMINAL_ID, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
+import { issuedCard, MERCHANT, POS_TERMINAL_ID, posPsam, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
 import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError, PosTerminal, PsamNotReadyError } from './pos-terminal.js';
 import { UploadQueue } from './upload-queue.js';
 
@@ -210,6 +210,35 @@ describe('torn debits', () => {
     await posTerminal(w, qf).pay(new DrmbCard(t3), 5000);
     expect(t3.ins).toEqual([0xa4, 0x50, 0x54]);
     expect(new UploadQueue(qf).pending()).toHaveLength(3);
+  });
+
+  it('keeps a debit whose MAC2 the PSAM could not check (PSAM removed) as a problem, and queues it once at the next contact after VERIFY PURCHASE MAC2', async () => {
+    const id = cardId();
+    const sim = await issuedCard(w, id, [5000, 2000, 1000]);
+    const qf = queueFile();
+    const before = await balanceOf(sim);
+    const wire = posPsam(w).transport;
+    const psamGone = new Psam(
+      wrapTransport(wire, async (c) => {
+        if (c[1] === 0x72) throw new TransportError('PSAM removed (test)', undefined, 'removed');
+        return wire.transmit(c);
+      }),
+    );
+    const e = await posTerminal(w, qf, { psam: psamGone }).pay(new DrmbCard(transportOf(sim)), 2000).catch((x) => x);
+    expect(e).toBeInstanceOf(TransportError);
+    // The card debited: the debit is neither rejected nor queued, but kept for recovery.
+    expect(await balanceOf(sim)).toEqual({ balance: before.balance - 2000, counter: before.counter + 1 });
+    expect(new UploadQueue(qf).problem(id)).toMatchObject({ counter: before.counter, amountFen: 2000 });
+    expect(new UploadQueue(qf).pending()).toEqual([]);
+
+    const psamWire = counted(posPsam(w).transport);
+    const r = await posTerminal(w, qf, { psam: new Psam(psamWire) }).pay(new DrmbCard(transportOf(sim)), 1000);
+    expect(r.recoveredEarlier).toMatchObject({ counter: before.counter, amountFen: 2000, recovered: true });
+    expect(psamWire.ins).toContain(0x74);
+    expect(new UploadQueue(qf).pending().map((p) => [p.counter, p.amountFen, !!p.recovered])).toEqual([
+      [before.counter, 2000, true],
+      [before.counter + 1, 1000, false],
+    ]);
   });
 
   it('recovers a debit torn by a power cut right after its commit', async () => {

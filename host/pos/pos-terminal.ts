@@ -351,7 +351,10 @@ export class PosTerminal {
       if (response.length < 8) throw new PacketRejectedError('layout', 'response shorter than TAC and MAC2');
       coinCount = await this.verifyPurchase(p, mac2, packet, recovered);
     } catch (e) {
-      queue.resolveProblem(p.cardId, p.counter, 'rejected', (e as Error).message);
+      // Only a verdict on the packet rejects it. The PSAM failing to answer (removed, reset) is no verdict:
+      // the debit stays a problem record, resolved at the card's next contact (GET TRANSACTION PROVE, then
+      // VERIFY PURCHASE MAC2), so a debit the card made is never dropped for want of a MAC2 check.
+      if (e instanceof PacketRejectedError) queue.resolveProblem(p.cardId, p.counter, 'rejected', e.message);
       throw e;
     }
     // Queue first, then clear: a crash in between leaves the problem, whose resolution queues the same
