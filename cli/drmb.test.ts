@@ -56,6 +56,10 @@ describe('drmb spec', () => {
 
   it('shows one command section by name or id', () => {
     expect(showCommand('debitForPurchase').section).toContain('### DEBIT FOR PURCHASE');
+    expect(showCommand('INIT SAM FOR PURCHASE').section).toMatch(/^### INIT SAM FOR PURCHASE\n[\s\S]*80 70 00 00/);
+    expect(showCommand('psamStoreData').section).toContain('BLANK -> ISSUED');
+    expect(listCommands({ psam: true }).map((r) => r.id)).toContain('creditSamForPurchase');
+    expect(listCommands().map((r) => r.id)).not.toContain('creditSamForPurchase');
     expect(() => showCommand('NO SUCH')).toThrow(UsageError);
   });
 
