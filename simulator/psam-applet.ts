@@ -1,7 +1,7 @@
 /**
  * @module The D-RMB PSAM applet of the simulator (applet-spec/psam-commands.ts): the POS terminal's
  * purchase secure access module. Dispatches and checks every PSAM command from its definition (class,
- * P1/P2, length, state, secure channel, command order), shares the card's SCP03 handlers for its
+ * P1/P2, length, state, secure channel, command order: applet/check-command.ts, as the card's), shares the card's SCP03 handlers for its
  * personalization, and answers MAC1 and MAC2 with the purchase key it derives per card from its
  * purchase master. The terminal sequence number is committed before any answer that carries it.
  */
@@ -15,7 +15,6 @@ import { fciCoder, select } from '../applet-spec/commands/select.js';
 import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-command.js';
 import { STORE_DATA_P1, storeDataEncryptionBits } from '../applet-spec/dgis.js';
-import { FormatError } from '../applet-spec/errors.js';
 import { purchaseMac1Data, purchaseMac2Data } from '../applet-spec/mac-data.js';
 import {
   creditSamForPurchase,
@@ -37,6 +36,7 @@ import { dekDecrypt } from '../crypto/scp03.js';
 import { sm4EncryptBlock, sm4KeySchedule } from '../crypto/sm4.js';
 import { applicationDiversificationBlock, cardIdToBytes } from '../keys/card-keys.js';
 import { AppletContext } from './applet/applet-context.js';
+import { checkCommand, resolveRoute } from './applet/check-command.js';
 import { type Route, route } from './applet/route.js';
 import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet/secure-channel.js';
 import type { Applet } from './card-os.js';
@@ -134,8 +134,8 @@ export class PsamApplet implements Applet {
     this.taken = this.purchase;
     this.purchase = undefined;
     try {
-      const r = this.resolve(apdu);
-      const run = this.checkAndDecode(r, apdu, smOnWire, viaScp);
+      const r = resolveRoute(apdu, PSAM_COMMANDS, this.routes);
+      const run = checkCommand(r, apdu, this.ctx, { state: this.memory.state, smOnWire, viaScp });
       const out = run(this.ctx);
       t.lastCommand = r.command.id;
       return out;
@@ -149,46 +149,6 @@ export class PsamApplet implements Applet {
       if (this.taken) wipe(this.taken.sessionKey);
       this.taken = undefined;
     }
-  }
-
-  // ---- generic checks from the definitions ----------------------------------------------------
-
-  private resolve(apdu: CommandApdu): Route {
-    const cmd = psamCommandForHeader(apdu);
-    if (cmd === select || cmd === getResponse) throw new IsoException(SW.CLA_NOT_SUPPORTED);
-    const r = cmd && this.routes.get(cmd);
-    if (r) return r;
-    const base = apdu.cla & ~0x1c;
-    if (PSAM_COMMANDS.some((c) => c.ins === apdu.ins && c.cla === base)) throw new IsoException(SW.INCORRECT_P1P2);
-    if (PSAM_COMMANDS.some((c) => c.cla === base)) throw new IsoException(SW.INS_NOT_SUPPORTED);
-    throw new IsoException(SW.CLA_NOT_SUPPORTED);
-  }
-
-  private checkAndDecode(r: Route, apdu: CommandApdu, smOnWire: boolean, viaScp: boolean): (ctx: AppletContext) => Uint8Array {
-    const cmd = r.command;
-    for (const p of [cmd.p1, cmd.p2]) {
-      if (typeof p !== 'object' || !p.allowed) continue;
-      if (!p.allowed.includes(p === cmd.p1 ? apdu.p1 : apdu.p2)) throw new IsoException(SW.INCORRECT_P1P2);
-    }
-    if (cmd.secureMessaging === 'never' && smOnWire && !viaScp) throw new IsoException(SW.CLA_NOT_SUPPORTED);
-    if (cmd.secureMessaging === 'required' && !smOnWire) throw new IsoException(SW.SECURITY_STATUS_NOT_SATISFIED);
-    check(cmd.states.includes(this.memory.state), SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} in ${this.memory.state}`);
-    if (cmd.security.channel) {
-      const scp = this.ctx.session.scp;
-      const level = scp?.isOpen ? scp.securityLevel : 0;
-      const need = cmd.security.channel === 'C-MAC' ? 0x01 : 0x03;
-      check(viaScp && (level & need) === need, SW.SECURITY_STATUS_NOT_SATISFIED, 'secure channel required');
-    }
-    let run: (ctx: AppletContext) => Uint8Array;
-    try {
-      run = r.prepare(apdu);
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      const fixed = cmd.request.size;
-      throw new IsoException(fixed !== undefined && apdu.data.length !== fixed ? SW.WRONG_LENGTH : SW.INCORRECT_DATA, e.message);
-    }
-    if (cmd.security.after) check(this.ctx.session.lastCommand === cmd.security.after, SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} must follow ${cmd.security.after}`);
-    return run;
   }
 
   // ---- handlers -------------------------------------------------------------------------------
