@@ -424,8 +424,10 @@ describe('POS payment with the PSAM in a second slot', () => {
     const master = hex(w.cbMaster.secret.purchase);
     const purchaseKey = hex(cardApplicationKeys(w.cbMaster, cardIdToBytes(r.cardId)).purchase);
     for (const b of heldBytes(pos)) expect([master, purchaseKey]).not.toContain(hex(b));
-    // The next payment takes the next number from the PSAM.
+    // The next payment takes the next number from the PSAM, whose terminal number the terminal has already read.
+    psamWire.ins.length = 0;
     expect((await pos.pay(new DrmbCard(transportOf(sim)), 2000)).terminalSequence).toBe(2);
+    expect(psamWire.ins).toEqual([0xa4, 0x70, 0x72]);
   });
 
   it('refuses to take a payment with a PSAM not yet personalized, before any APDU goes to the card', async () => {

@@ -214,8 +214,8 @@ export class PosTerminal {
   private readonly clock: () => Date;
   private readonly random: (n: number) => Uint8Array;
   private readonly signKey?: Uint8Array;
-  /** the PSAM's terminal number (READ BINARY of SFI 16), read once */
-  private terminalNumber?: Uint8Array;
+  /** the PSAM in the slot and its terminal number (READ BINARY of SFI 16), read once per PSAM */
+  private psamSeen?: { psamId: string; terminalNumber: Uint8Array };
 
   constructor(readonly options: PosTerminalOptions) {
     this.blacklist = new Set(options.blacklist ?? []);
@@ -261,17 +261,16 @@ export class PosTerminal {
     return { ...(await this.debit(card, cardId, amountFen + changeFen, changeFen)), ...extra };
   }
 
-  /** Selects the PSAM (its purchase session starts afresh) and reads its terminal number once. */
-  private async selectPsam(): Promise<Uint8Array> {
+  /** Selects the PSAM (its purchase session starts afresh) and reads the terminal number of a PSAM not seen before. */
+  private async selectPsam(): Promise<void> {
     const info = await this.options.psam.select();
     if (info.state !== 'ISSUED') throw new PsamNotReadyError(`PSAM ${info.psamId} is ${info.state}: personalize it first (drmb perso psam)`);
-    this.terminalNumber ??= await this.options.psam.terminalNumber();
-    return this.terminalNumber;
+    if (this.psamSeen?.psamId !== info.psamId) this.psamSeen = { psamId: info.psamId, terminalNumber: await this.options.psam.terminalNumber() };
   }
 
-  /** The PSAM's terminal number; pay() read it. */
+  /** The terminal number of the PSAM in the slot; pay() read it. */
   private get terminalId(): Uint8Array {
-    return this.terminalNumber!;
+    return this.psamSeen!.terminalNumber;
   }
 
   /** Resolves this card's problem record: the recovered receipt, the counter found not debited, or undefined. */
