@@ -56,12 +56,12 @@ export const loadTacDataCoder = struct(
 );
 
 /**
- * JR/T 0025.2 purchase process, MAC1 data (18 bytes), computed by the terminal/PSAM and checked by the
+ * JR/T 0025.2 purchase process, MAC1 data (18 bytes), computed by the PSAM and checked by the
  * card: amount (4) || transaction type (1) || terminal ID (6) || terminal date (4) || terminal time (3).
  */
 export const purchaseMac1DataCoder = struct({ amountFen, transactionType, terminalId, date, time }, 'purchase MAC1 data');
 
-/** JR/T 0025.2 purchase process, MAC2 data (4 bytes), computed by the card and checked by the terminal/PSAM: amount (4). */
+/** JR/T 0025.2 purchase process, MAC2 data (4 bytes), computed by the card and checked by the PSAM: amount (4). */
 export const purchaseMac2DataCoder = struct({ amountFen }, 'purchase MAC2 data');
 
 /**
@@ -78,8 +78,8 @@ export const MAC_DATA = {
   loadMac1: { coder: loadMac1DataCoder, title: 'load MAC1', note: 'Computed by the card (INITIALIZE FOR LOAD), checked by the host.' },
   loadMac2: { coder: loadMac2DataCoder, title: 'load MAC2', note: 'Computed by the host, checked by the card (CREDIT FOR LOAD); D-RMB: the MAC covers these bytes followed by SM3 of the coin list bytes.' },
   loadTac: { coder: loadTacDataCoder, title: 'load TAC', note: 'Computed by the card under its TAC key, checked by the issuer.' },
-  purchaseMac1: { coder: purchaseMac1DataCoder, title: 'purchase MAC1', note: 'Computed by the terminal secure module, checked by the card (DEBIT FOR PURCHASE).' },
-  purchaseMac2: { coder: purchaseMac2DataCoder, title: 'purchase MAC2', note: 'Computed by the card, checked by the terminal secure module.' },
+  purchaseMac1: { coder: purchaseMac1DataCoder, title: 'purchase MAC1', note: 'Computed by the terminal PSAM (INIT SAM FOR PURCHASE, with its own terminal number), checked by the card (DEBIT FOR PURCHASE).' },
+  purchaseMac2: { coder: purchaseMac2DataCoder, title: 'purchase MAC2', note: 'Computed by the card, checked by the terminal PSAM (CREDIT SAM FOR PURCHASE).' },
   purchaseTac: { coder: purchaseTacDataCoder, title: 'purchase TAC', note: 'Computed by the card under its TAC key, checked by the acquirer or issuer.' },
 } as const;
 /** Name of a MAC or TAC data layout. */

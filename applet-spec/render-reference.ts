@@ -31,15 +31,15 @@ const swText = (sw: number): string => {
   const code = info.family ? `${h2(sw >> 8)}${(sw & 0xff) === 0xc0 ? 'Cx' : 'xx'}` : `${h2(sw >> 8)}${h2(sw & 0xff)}`;
   return `${code} ${info.name}`;
 };
-const esc = (s: string): string => s.replace(/\|/g, '\\|');
-const anchor = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+export const esc = (s: string): string => s.replace(/\|/g, '\\|');
+export const anchor = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-function layoutTable(rows: LayoutRow[]): string[] {
+export function layoutTable(rows: LayoutRow[]): string[] {
   if (rows.length === 0) return ['(none)', ''];
   return ['| field | bytes | content |', '|---|---|---|', ...rows.map((r) => `| ${esc(r.field)} | ${r.size} | ${esc(r.description)} |`), ''];
 }
 
-function securityText(c: Command<any, any>): string {
+export function securityText(c: Command<any, any>, commands: readonly Command<any, any>[] = COMMANDS): string {
   const s = c.security;
   const parts: string[] = [];
   if (s.channel) parts.push(`secure channel (SCP03) at least ${s.channel}`);
@@ -47,12 +47,13 @@ function securityText(c: Command<any, any>): string {
   if (s.pin === 'above-threshold') parts.push('PIN verified when the amount exceeds the PIN threshold (DF09)');
   if (s.lineMac) parts.push(`line MAC under the ${s.lineMac} key (IV from GET CHALLENGE)`);
   if (s.transactionMac) parts.push(`transaction MAC under the ${s.transactionMac} session key`);
-  if (s.after) parts.push(`directly after ${COMMANDS.find((x) => x.id === s.after)?.name ?? s.after}`);
+  if (s.after) parts.push(`directly after ${commands.find((x) => x.id === s.after)?.name ?? s.after}`);
   if (s.note) parts.push(s.note);
   return parts.length ? parts.join('; ') : 'none';
 }
 
-function headerText(c: Command<any, any>): string {
+/** The header of a command as the reference shows it: `80 54 01 00`, `<name>` for a parameter. */
+export function headerText(c: Command<any, any>): string {
   const cla = c.secureMessaging === 'required' ? c.cla | 0x04 : c.cla;
   const claText = c.secureMessaging === 'optional' ? `${h2(c.cla)}/${h2(c.cla | 0x04)}` : h2(cla);
   const p1p2 = c.p1p2 && typeof c.p1 === 'object' ? `<${c.p1.name}>` : `${headerByteText(c.p1)} ${headerByteText(c.p2)}`;
@@ -63,13 +64,14 @@ function spaced(hexText: string): string {
   return hex(fromHex(hexText));
 }
 
-function commandSection(c: Command<any, any>): string[] {
+/** The reference section of one command; `commands` is the command set its "after" condition names a command of. */
+export function commandSection(c: Command<any, any>, commands: readonly Command<any, any>[] = COMMANDS): string[] {
   const out = [`### ${c.name}`, '', c.summary, ''];
   out.push(`- **Header:** \`${headerText(c)}\``);
   out.push(`- **Mirrors:** ${c.mirrors}`);
   if (c.departs) out.push(`- **Departs from the reference table:** ${c.departs}`);
   out.push(`- **States:** ${c.states.join(', ')}`);
-  out.push(`- **Security:** ${securityText(c)}`);
+  out.push(`- **Security:** ${securityText(c, commands)}`);
   if (c.transitions?.length) out.push(`- **Transitions:** ${c.transitions.map((t) => `${t.from} -> ${t.to}`).join(', ')}`);
   out.push(`- **Le:** ${c.le === undefined ? 'absent' : c.le === 256 ? '00' : h2(c.le)}`);
   if (c.persistent) out.push(`- **Persistent effect:** ${c.persistent} (atomic commit before the response)`);

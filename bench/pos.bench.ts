@@ -1,7 +1,8 @@
 /**
  * @module Benchmark (issue 7): POS purchase host time for a 5-coin payment and its APDU count, on an
- * in-process simulated card issued from a key ceremony. Host time is the wall time of PosTerminal.pay
- * minus the time spent inside the simulated card; it includes the queue file's fsyncs. Also the
+ * in-process simulated card issued from a key ceremony, with an in-process simulated PSAM. Host time is
+ * the wall time of PosTerminal.pay minus the time spent inside the simulated card and the PSAM; it
+ * includes the queue file's fsyncs. The APDU count is the user card's. Also the
  * fixed-key coin verifier against plain SM2 verification.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { directTransport } from '../host/direct-transport.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { hostStack } from '../host/pcsc.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
-import { issuedCard, mint, posTerminal, posWorld } from '../test/pos-fixture.js';
+import { Psam } from '../host/psam.js';
+import { wrapTransport } from '../host/transport.js';
+import { issuedCard, mint, posPsam, posTerminal, posWorld } from '../test/pos-fixture.js';
 import type { Benchmark } from './harness.js';
 
 export const posBench: Benchmark = {
@@ -36,8 +39,19 @@ export const posBench: Benchmark = {
         // A fresh copy of the card (its offline count limit allows 10 payments) and a fresh queue (the same
         // image paying again reuses its counter, which a queue keeps apart as double spending).
         const sim = SimulatedCard.fromImage(image);
-        const pos = posTerminal(w, join(dir, `queue-${i}.jsonl`));
         let cardMs = 0;
+        const psamWire = posPsam(w).transport;
+        const psam = new Psam(
+          wrapTransport(psamWire, async (apdu) => {
+            const t0 = performance.now();
+            try {
+              return await psamWire.transmit(apdu);
+            } finally {
+              cardMs += performance.now() - t0;
+            }
+          }),
+        );
+        const pos = posTerminal(w, join(dir, `queue-${i}.jsonl`), { psam });
         let count = 0;
         const counting = directTransport({
           atr: sim.atr,

@@ -15,8 +15,8 @@ import { directTransport } from '../host/direct-transport.js';
 import { hostStack } from '../host/pcsc.js';
 import { CoinFloat } from '../host/pos/coin-float.js';
 import { PosTerminal } from '../host/pos/pos-terminal.js';
-import { SecureModule } from '../host/pos/secure-module.js';
 import { UploadQueue } from '../host/pos/upload-queue.js';
+import type { Psam } from '../host/psam.js';
 import type { TrustAnchors } from '../personalization/key-ceremony.js';
 import type { KeyFile } from '../keys/key-files.js';
 import type { SimulatedCard } from '../simulator/simulated-card.js';
@@ -26,7 +26,8 @@ export const ISSUING_BANK = '102100000001';
 export const MERCHANT_BANK = '103100000002';
 export const MERCHANT = 'shop-001@merchant.example';
 const TERMINAL_IDENTITY = 'pos-0001@merchant.example';
-const TERMINAL_ID = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 0x01);
+/** The terminal number the demo's PSAM is personalized with. */
+export const DEMO_TERMINAL_NUMBER = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 0x01);
 
 export interface LifeKeys {
   cbMaster: KeyFile<'cb-master'>;
@@ -52,8 +53,9 @@ const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
 const stackOf = (sim: SimulatedCard) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn());
 
 /**
- * Runs the money flows on two issued simulated cards (A pays, B receives). `cloneOf` makes a copy of
- * a card from an image (the attacker's restored card image).
+ * Runs the money flows on two issued simulated cards (A pays, B receives); the POS terminals share the
+ * personalized `psam` (MAC1, MAC2, terminal number, sequence numbers) and hold no purchase key. `cloneOf`
+ * makes a copy of a card from an image (the attacker's restored card image).
  */
 export async function runLife(
   dir: string,
@@ -63,6 +65,7 @@ export async function runLife(
   pinA: string,
   cloneOf: (image: Uint8Array) => SimulatedCard,
   say: (line: string) => void,
+  psam: Psam,
 ): Promise<LifeReport> {
   const steps: LifeReport['steps'] = [];
   const step = (s: string, detail: string) => {
@@ -90,7 +93,7 @@ export async function runLife(
     await registry.recordMint(floatCoins, bankOwner(MERCHANT_BANK));
     const terminal = (queueFile: string, blacklist: string[] = [], float = floatCoins) =>
       new PosTerminal({
-        secureModule: new SecureModule(keys.cbMaster.secret.purchase, TERMINAL_ID),
+        psam,
         queue: new UploadQueue(join(dir, queueFile)),
         anchors: keys.anchors,
         payeeIdentity: MERCHANT,

@@ -20,7 +20,11 @@ import { Manifest } from '../personalization/manifest.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { withCardId, withJson, withTrace } from './options.js';
 import { emit } from './output.js';
-import { type LifeReport, runLife } from './demo-life.js';
+import { DEMO_TERMINAL_NUMBER, type LifeReport, runLife } from './demo-life.js';
+import { Psam } from '../host/psam.js';
+import { personalizePsam } from '../personalization/personalize-psam.js';
+import { loadPsamPurchaseMaster } from './perso/psam.js';
+import { wipe } from '../base/bytes.js';
 import { basename } from 'node:path';
 import { projectPath } from './project-path.js';
 
@@ -117,6 +121,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
   let life: LifeReport | undefined;
   if (!options.skipMoney) {
+    // The POS terminal's PSAM: manufactured with personalization keys diversified by its serial number,
+    // personalized with the terminal number and the purchase master; the terminal itself holds no key.
+    const psamId = `88${cardId.slice(2)}`;
+    say(`personalization of the POS terminal's PSAM ${psamId}`);
+    const psamScpKeys = cardScpKeys(cbMaster, cardIdToBytes(psamId));
+    const psamSim = SimulatedCard.psam({ psamId, personalizationKeys: psamScpKeys });
+    const psamTransport = stack(directTransport(psamSim, `simulated PSAM ${psamId}`), ...layers);
+    const purchaseMaster = loadPsamPurchaseMaster(keyDir);
+    try {
+      await personalizePsam(psamTransport, psamScpKeys, { terminalNumber: DEMO_TERMINAL_NUMBER, purchaseMaster });
+    } finally {
+      wipe(purchaseMaster, psamScpKeys.enc, psamScpKeys.mac, psamScpKeys.dek);
+    }
     say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, double spend');
     life = await runLife(
       dir,
@@ -126,6 +143,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       DEMO_PIN,
       (image) => SimulatedCard.fromImage(image),
       (l) => say(`  ${l}`),
+      new Psam(psamTransport),
     );
   }
   const report: DemoReport = {

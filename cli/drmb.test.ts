@@ -14,8 +14,8 @@ import { reportFailure } from './drmb.js';
 import { JournalError } from '../host/value-journal.js';
 import { OperationalError } from '../base/operational-error.js';
 import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
-import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from '../host/pos/pos-terminal.js';
-import { SecureModuleError } from '../host/pos/secure-module.js';
+import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError, PsamNotReadyError } from '../host/pos/pos-terminal.js';
+import { PsamPersoError } from '../personalization/personalize-psam.js';
 import { UploadQueueError } from '../host/pos/upload-queue.js';
 import { UndeliverableError } from '../host/finish-intent.js';
 import { OpenTransferError } from '../host/open-transfer.js';
@@ -56,6 +56,10 @@ describe('drmb spec', () => {
 
   it('shows one command section by name or id', () => {
     expect(showCommand('debitForPurchase').section).toContain('### DEBIT FOR PURCHASE');
+    expect(showCommand('INIT SAM FOR PURCHASE').section).toMatch(/^### INIT SAM FOR PURCHASE\n[\s\S]*80 70 00 00/);
+    expect(showCommand('psamStoreData').section).toContain('BLANK -> ISSUED');
+    expect(listCommands({ psam: true }).map((r) => r.id)).toContain('creditSamForPurchase');
+    expect(listCommands().map((r) => r.id)).not.toContain('creditSamForPurchase');
     expect(() => showCommand('NO SUCH')).toThrow(UsageError);
   });
 
@@ -102,7 +106,7 @@ describe('reportFailure', () => {
 
   it('reports the refusals of every layer as operational errors: exit 1, bad input 2', () => {
     const refusals = [
-      StatusWordError, TransportError, ResponseFormatError, BlacklistedCardError, PaymentRefusedError, PacketRejectedError, SecureModuleError, UploadQueueError,
+      StatusWordError, TransportError, ResponseFormatError, BlacklistedCardError, PaymentRefusedError, PacketRejectedError, PsamNotReadyError, PsamPersoError, UploadQueueError,
       JournalError, UndeliverableError, OpenTransferError, RegistryError, WithdrawalError, CardImageError, SecureChannelError, PersoError, PeerPayError,
     ];
     for (const c of refusals) expect(c.prototype, c.name).toBeInstanceOf(OperationalError);

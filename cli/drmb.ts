@@ -8,6 +8,7 @@ import { registerSw } from './spec/sw.js';
 import { registerServe } from './sim/serve.js';
 import { registerCreate } from './sim/create.js';
 import { registerPrepare } from './perso/prepare.js';
+import { registerPersoPsam } from './perso/psam.js';
 import { registerIssue } from './perso/issue.js';
 import { registerRunScript } from './perso/run-script.js';
 import { registerCardCommands } from './card/index.js';
@@ -54,8 +55,9 @@ export function buildProgram(): Command {
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
   registerCreate(sim);
-  const perso = program.command('perso').description('personalization: central-bank card prep and commercial-bank issuance');
+  const perso = program.command('perso').description('personalization: central-bank card prep, commercial-bank issuance, and POS terminal PSAMs');
   registerPrepare(perso);
+  registerPersoPsam(perso);
   registerIssue(perso);
   registerRunScript(perso);
   const card = program.command('card').description('a card in a reader (or a simulated card image): readers, info, raw APDUs, balance, log');

@@ -11,8 +11,9 @@ import type { ExclusiveTransport } from '../host/exclusive-transport.js';
 import { hostStack, openReader } from '../host/pcsc.js';
 import type { Transport } from '../host/transport.js';
 import type { SimulatedCard } from '../simulator/simulated-card.js';
+import type { SimulatedPsam } from '../simulator/simulated-psam.js';
 import { UsageError } from './output.js';
-import { loadSimImage, saveSimImage } from './sim/load-sim-image.js';
+import { loadPsamImage, loadSimImage, saveSimImage } from './sim/load-sim-image.js';
 
 /**
  * What happens to a --sim image:
@@ -47,6 +48,8 @@ export interface OpenCardHow {
   traceSink?: (line: string) => void;
   /** the environment openReader reads DRMB_READER from (default process.env) */
   env?: Record<string, string | undefined>;
+  /** the card is the terminal's PSAM: a --sim image is a PSAM image (SimulatedPsam), and a reader must be named */
+  psam?: boolean;
 }
 
 /** An open card: the serialized host stack, what it is, and its ATR. */
@@ -71,10 +74,10 @@ export async function openCard(o: CardTargetOptions, how: OpenCardHow): Promise<
   const trace = o.trace ? { sink: how.traceSink ?? ((line: string) => void process.stderr.write(`${line}\n`)) } : undefined;
   if (o.sim !== undefined) {
     const image = o.sim;
-    if (!existsSync(image)) throw new UsageError(`${names.sim}: card image ${image} does not exist (create one with drmb sim create)`);
-    const card = await loadSimImage(image);
+    if (!existsSync(image)) throw new UsageError(`${names.sim}: card image ${image} does not exist (create one with drmb sim create${how.psam ? ' --psam' : ''})`);
+    const card = how.psam ? await loadPsamImage(image) : await loadSimImage(image);
     const atr = card.powerOn();
-    const source = `simulated card ${image}`;
+    const source = `simulated ${how.psam ? 'PSAM' : 'card'} ${image}`;
     const record = o.record ? { sink: transcriptSink(o.record, source) } : undefined;
     const base = how.image === 'save-every-commit' ? writeThrough(card, image) : card;
     const transport = hostStack(directTransport(base, source), atr, { trace, record });
@@ -90,6 +93,8 @@ export async function openCard(o: CardTargetOptions, how: OpenCardHow): Promise<
         : () => transport.close();
     return { transport, source, atr, close };
   }
+  // A PSAM's reader is always named: the default (the first reader with a card) would be the user's card.
+  if (how.psam && o.reader === undefined) throw new UsageError(`${names.sim} IMAGE or ${names.reader} NAME is required`);
   const reader = await openReader(o.reader, {
     share: o.exclusive ? 'exclusive' : 'shared',
     trace,
@@ -113,8 +118,8 @@ export async function withCard<T>(o: CardTargetOptions, how: OpenCardHow, collec
   }
 }
 
-/** The simulated card, its image saved after every APDU that changed its persistent memory. */
-function writeThrough(card: SimulatedCard, image: string): DirectCard {
+/** The simulated card or PSAM, its image saved after every APDU that changed its persistent memory. */
+function writeThrough(card: SimulatedCard | SimulatedPsam, image: string): DirectCard {
   return {
     get atr() {
       return card.atr;

@@ -15,12 +15,11 @@ import { coinListCoder } from '../applet-spec/value-formats.js';
 import { concatBytes } from '../base/bytes.js';
 import { fromHex, hex } from '../base/hex.js';
 import { CLA_SECURE_MESSAGING } from '../applet-spec/define-command.js';
-import { SecureModule } from '../host/pos/secure-module.js';
 import type { CaseContext } from './case-context.js';
-import { CaseSkip, check, type ConformanceCase, type ProfileKeyName } from './conformance-case.js';
+import { check, type ConformanceCase, type ProfileKeyName } from './conformance-case.js';
 import { RawScp03Session } from './raw-scp03-session.js';
 import { refusalCase } from './spec-cases.js';
-import { CONFORMANCE_TERMINAL_ID, DATE, loadMac2, loadOneCoin, loadSessionKey, mintTestCoin, readNumber, TIME } from './value-moves.js';
+import { CONFORMANCE_TERMINAL_ID, DATE, loadMac2, loadOneCoin, loadSessionKey, mintTestCoin, purchaseMac1, readNumber, TIME } from './value-moves.js';
 
 const ISSUED = ['ISSUED'] as const;
 const VALUE_KEYS: ProfileKeyName[] = ['cbMaster', 'coinSigning'];
@@ -133,24 +132,15 @@ function interleavedCases(): ConformanceCase[] {
 }
 
 /**
- * INITIALIZE FOR PURCHASE of 1.00 yuan, then DEBIT FOR PURCHASE with a MAC1 made by a secure module
- * holding the profile's purchase master, over what `macOver` changes (another date, another terminal
+ * INITIALIZE FOR PURCHASE of 1.00 yuan, then DEBIT FOR PURCHASE with a MAC1 made as a PSAM makes it,
+ * under the card's purchase key derived from the profile's master, over what `macOver` changes (another date, another terminal
  * sequence); `between` sends GET BALANCE before the debit.
  */
 async function debitWith(ctx: CaseContext, o: { between?: boolean; macOver?: { date?: string; terminalSequence?: number } }) {
-  const cb = ctx.profile.keys.cbMaster;
-  if (!cb) throw new CaseSkip('the profile has no cbMaster key file');
   const init = await ctx.send(C.initializeForPurchase, { keyIndex: 1, amountFen: 100, terminalId: CONFORMANCE_TERMINAL_ID });
   ctx.expectSw('INITIALIZE FOR PURCHASE', init.sw, [SW.OK]);
   const ch = C.initializeForPurchase.decodeResponse(init.data);
-  const sm = new SecureModule(cb.secret.purchase, CONFORMANCE_TERMINAL_ID);
-  let mac1: Uint8Array;
-  try {
-    const sent = { cardId: ctx.cardId(), cardRandom: ch.cardRandom, counter: ch.counter, terminalSequence: 1, amountFen: 100, date: DATE, time: TIME };
-    mac1 = sm.mac1({ ...sent, ...o.macOver });
-  } finally {
-    sm.wipe();
-  }
+  const mac1 = purchaseMac1(ctx, { cardRandom: ch.cardRandom, counter: ch.counter, terminalSequence: 1, amountFen: 100, date: DATE, time: TIME, ...o.macOver });
   if (o.between) await ctx.raw(fromHex('805C000204'));
   return ctx.send(C.debitForPurchase, { terminalSequence: 1, date: DATE, time: TIME, unpredictableNumber: new Uint8Array(8), payeeIdentity: 'conformance-merchant', mac1 });
 }

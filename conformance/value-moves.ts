@@ -29,13 +29,12 @@ import {
 import { buildExportPacket } from '../coins/build-export-packet.js';
 import { coinVerifiers } from '../coins/check-coin.js';
 import { verifyExportPacket } from '../coins/verify-export-packet.js';
-import { concatBytes, equalBytes, randomBytes, uintToBytes } from '../base/bytes.js';
-import { loadMac1Data, loadMac2Data, loadTacData, purchaseTacData } from '../applet-spec/mac-data.js';
-import { pbocLoadSessionKey, pbocMac, pbocTac } from '../crypto/pboc.js';
+import { concatBytes, equalBytes, randomBytes, uintToBytes, wipe } from '../base/bytes.js';
+import { loadMac1Data, loadMac2Data, loadTacData, purchaseMac1Data, purchaseMac2Data, purchaseTacData } from '../applet-spec/mac-data.js';
+import { pbocLoadSessionKey, pbocMac, pbocPurchaseSessionKey, pbocTac } from '../crypto/pboc.js';
 import { sm2Sign, sm2Verify } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9Decrypt, sm9ExtractEncryptKey, sm9ExtractSignKey, sm9Verify } from '../crypto/sm9/sm9.js';
-import { SecureModule } from '../host/pos/secure-module.js';
 import { debitForPurchase } from '../applet-spec/commands/debit-for-purchase.js';
 import type { CaseContext } from './case-context.js';
 import { CaseFailure, CaseSkip, check } from './conformance-case.js';
@@ -141,31 +140,56 @@ export interface PurchaseTerms {
 }
 
 /**
- * Pays `amountFen` as a POS terminal does (DrmbCard.purchase with a SecureModule holding the purchase
- * master), then checks the response (checkPurchaseResponse). `beforeDebit` runs just before DEBIT FOR
+ * Pays `amountFen` as a POS terminal does (DrmbCard.purchase, MAC1 under the card's purchase key
+ * derived from the profile's cb-master as the terminal's PSAM derives it), then checks the response (checkPurchaseResponse). `beforeDebit` runs just before DEBIT FOR
  * PURCHASE is sent (a tear case arms its power cut there).
  */
 export async function purchaseAndCheck(ctx: CaseContext, amountFen: number, beforeDebit?: (terms: PurchaseTerms) => void): Promise<PurchaseOutcome> {
   const cb = ctx.profile.keys.cbMaster;
   if (!cb || !ctx.profile.keys.trustAnchors) throw new CaseSkip('the profile has no cbMaster or trustAnchors');
-  const sm = new SecureModule(cb.secret.purchase, CONFORMANCE_TERMINAL_ID);
   const cardId = ctx.cardId();
   const identity = (await ctx.card.getData('ibcIdentity')) as string;
   const terminal = { terminalId: CONFORMANCE_TERMINAL_ID, terminalSequence: 1, date: DATE, time: TIME, unpredictableNumber: randomBytes(8), payeeIdentity: 'conformance-merchant' };
   let terms: PurchaseTerms | undefined;
   let r: Awaited<ReturnType<typeof ctx.card.purchase>>;
-  try {
-    r = await ctx.card.purchase(amountFen, terminal, (ch) => {
-      terms = { amountFen, cardId, identity, terminal, counter: ch.counter, cardRandom: ch.cardRandom };
-      const mac1 = sm.mac1({ cardId, cardRandom: ch.cardRandom, counter: ch.counter, terminalSequence: 1, amountFen, date: DATE, time: TIME });
+  r = await ctx.card.purchase(amountFen, terminal, (ch) => {
+    terms = { amountFen, cardId, identity, terminal, counter: ch.counter, cardRandom: ch.cardRandom };
+    const sk = purchaseSessionKey(ctx, terms);
+    try {
+      const mac1 = pbocMac(sk, purchaseMac1Data({ amountFen, transactionType: TRANSACTION_TYPES.PURCHASE, terminalId: CONFORMANCE_TERMINAL_ID, date: DATE, time: TIME }));
       beforeDebit?.(terms);
       return mac1;
-    });
-  } finally {
-    sm.wipe();
-  }
+    } finally {
+      wipe(sk);
+    }
+  });
   const response = concatBytes(r.tac, r.mac2, r.packetBytes);
   return { counter: terms!.counter, response, packet: checkPurchaseResponse(ctx, terms!, response) };
+}
+
+/** MAC1 a terminal's PSAM gives for a debit at the runner's terminal: under the card's purchase key, over amount, type 06, terminal, date and time. */
+export function purchaseMac1(ctx: CaseContext, x: { cardRandom: Uint8Array; counter: number; terminalSequence: number; amountFen: number; date: string; time: string }): Uint8Array {
+  const dpk = ctx.applicationKey('purchase');
+  const sk = pbocPurchaseSessionKey(dpk, x.cardRandom, uintToBytes(x.counter, 4), uintToBytes(x.terminalSequence, 4));
+  try {
+    return pbocMac(sk, purchaseMac1Data({ amountFen: x.amountFen, transactionType: TRANSACTION_TYPES.PURCHASE, terminalId: CONFORMANCE_TERMINAL_ID, date: x.date, time: x.time }));
+  } finally {
+    wipe(dpk);
+    wipe(sk);
+  }
+}
+
+/**
+ * JR/T 0025.2 purchase session key of the debit: SM4(card purchase key, card random || counter || last
+ * two bytes of the terminal sequence number). Security: secret; the caller wipes it.
+ */
+function purchaseSessionKey(ctx: CaseContext, t: PurchaseTerms): Uint8Array {
+  const dpk = ctx.applicationKey('purchase');
+  try {
+    return pbocPurchaseSessionKey(dpk, t.cardRandom, uintToBytes(t.counter, 4), uintToBytes(t.terminal.terminalSequence, 4));
+  } finally {
+    wipe(dpk);
+  }
 }
 
 /**
@@ -181,12 +205,12 @@ export function checkPurchaseResponse(ctx: CaseContext, t: PurchaseTerms, respon
   if (!cb || !anchors) throw new CaseSkip('the profile has no cbMaster or trustAnchors');
   const r = debitForPurchase.decodeResponse(response);
   const packetBytes = response.subarray(8);
-  const { amountFen, cardId, identity, terminal, counter, cardRandom } = t;
-  const sm = new SecureModule(cb.secret.purchase, CONFORMANCE_TERMINAL_ID);
+  const { amountFen, cardId, identity, terminal, counter } = t;
+  const sk = purchaseSessionKey(ctx, t);
   try {
-    check(sm.verifyMac2({ cardId, cardRandom, counter, terminalSequence: terminal.terminalSequence, amountFen, date: DATE, time: TIME }, r.mac2), 'DEBIT FOR PURCHASE: MAC2 is not the one the card\'s purchase key gives');
+    check(equalBytes(pbocMac(sk, purchaseMac2Data({ amountFen })), r.mac2), 'DEBIT FOR PURCHASE: MAC2 is not the one the card\'s purchase key gives');
   } finally {
-    sm.wipe();
+    wipe(sk);
   }
   const tac = pbocTac(ctx.applicationKey('tac'), purchaseTacData({ amountFen, transactionType: TRANSACTION_TYPES.PURCHASE, terminalId: CONFORMANCE_TERMINAL_ID, terminalSequence: terminal.terminalSequence, date: DATE, time: TIME }));
   check(equalBytes(tac, r.tac), 'DEBIT FOR PURCHASE: the TAC is not the one the card\'s TAC key gives');

@@ -1,7 +1,8 @@
-/** @module Writes docs/apdu-reference.md from the applet-spec definitions and docs/conformance.md from the conformance suite (npm run docs). */
+/** @module Writes docs/apdu-reference.md and docs/psam-reference.md from the applet-spec definitions and docs/conformance.md from the conformance suite (npm run docs). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderPsamReference } from '../applet-spec/render-psam-reference.js';
 import { renderReference } from '../applet-spec/render-reference.js';
 import { renderConformanceCases } from '../conformance/render-cases.js';
 import { conformanceSuite } from '../conformance/suite.js';
@@ -9,6 +10,8 @@ import { CARD_FAULTS } from '../simulator/card-faults.js';
 
 /** Path of the generated APDU reference. */
 export const referencePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'apdu-reference.md');
+/** Path of the generated PSAM APDU reference. */
+export const psamReferencePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'psam-reference.md');
 /** Path of the generated list of conformance cases. */
 export const conformancePath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'conformance.md');
 
@@ -16,6 +19,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   mkdirSync(dirname(referencePath), { recursive: true });
   writeFileSync(referencePath, renderReference());
   console.log(`wrote ${referencePath}`);
+  writeFileSync(psamReferencePath, renderPsamReference());
+  console.log(`wrote ${psamReferencePath}`);
   writeFileSync(conformancePath, renderConformanceCases(conformanceSuite(), CARD_FAULTS));
   console.log(`wrote ${conformancePath}`);
 }

@@ -14,12 +14,12 @@ import { getResponse } from '../applet-spec/commands/get-response.js';
 import { fciCoder, select } from '../applet-spec/commands/select.js';
 import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { CLA_SECURE_MESSAGING, type Command } from '../applet-spec/define-command.js';
-import { FormatError } from '../applet-spec/errors.js';
 import { SW } from '../applet-spec/status-words.js';
 import { randomBytes } from '../base/bytes.js';
 import { AppletContext } from './applet/applet-context.js';
 import { cardData } from './applet/card-data.js';
-import { checkLineMac, issuerScript } from './applet/issuer-script.js';
+import { checkCommand, resolveRoute } from './applet/check-command.js';
+import { issuerScript } from './applet/issuer-script.js';
 import { lifecycle } from './applet/lifecycle.js';
 import { load } from './applet/load.js';
 import { personalization } from './applet/personalization.js';
@@ -31,8 +31,7 @@ import { secureChannel, unwrapSecureCommand, wrapSecureResponse } from './applet
 import { transfer } from './applet/transfer.js';
 import type { Applet } from './card-os.js';
 import type { CardMemory } from './card-memory.js';
-import { check, IsoException } from './iso-exception.js';
-import { type CardFaultName, keepsSessionState, runWithFault, skipsCheck, wrongLengthSw } from './card-faults.js';
+import { type CardFaultName, keepsSessionState, runWithFault } from './card-faults.js';
 
 export { SCP03_I_PARAMETER } from './applet/secure-channel.js';
 
@@ -133,57 +132,13 @@ export class DrmbApplet implements Applet {
     }
   }
 
-  // ---- generic checks from the definitions ----------------------------------------------------
-
   /** The route of the command the header selects; the one lookup of the command per APDU. */
   private resolve(apdu: CommandApdu): Route {
-    const cmd = commandForHeader(apdu);
-    // SELECT and GET RESPONSE belong to the card OS; reaching the applet they carry a class the OS
-    // does not take for them (e.g. secure messaging bits).
-    if (cmd === select || cmd === getResponse) throw new IsoException(SW.CLA_NOT_SUPPORTED);
-    const route = cmd && ROUTES.get(cmd);
-    if (route) return route;
-    const base = apdu.cla & ~0x1c;
-    if (COMMANDS.some((c) => c.ins === apdu.ins && c.cla === base)) throw new IsoException(SW.INCORRECT_P1P2);
-    if (COMMANDS.some((c) => c.cla === base)) throw new IsoException(SW.INS_NOT_SUPPORTED);
-    throw new IsoException(SW.CLA_NOT_SUPPORTED);
+    return resolveRoute(apdu, COMMANDS, ROUTES);
   }
 
-  /** Checks the definition's conditions and decodes the request; returns the call that runs the handler. */
+  /** Checks the definition's conditions (applet/check-command.ts) and decodes the request. */
   private checkAndDecode(route: Route, apdu: CommandApdu, smOnWire: boolean, viaScp: boolean): (ctx: AppletContext) => Uint8Array {
-    const cmd = route.command;
-    const t = this.ctx.session;
-    // Header parameters with a list of allowed values (tags answer 6A88, other bytes 6A86).
-    for (const p of [cmd.p1, cmd.p2]) {
-      if (typeof p !== 'object' || !p.allowed) continue;
-      const value = cmd.p1p2 ? (apdu.p1 << 8) | apdu.p2 : p === cmd.p1 ? apdu.p1 : apdu.p2;
-      if (!p.allowed.includes(value)) throw new IsoException(cmd.p1p2 ? SW.REFERENCED_DATA_NOT_FOUND : SW.INCORRECT_P1P2);
-    }
-    if (cmd.secureMessaging === 'never' && smOnWire && !viaScp) throw new IsoException(SW.CLA_NOT_SUPPORTED);
-    if (cmd.secureMessaging === 'required' && !smOnWire) throw new IsoException(SW.SECURITY_STATUS_NOT_SATISFIED);
-    if (!skipsCheck(this.fault, 'state')) check(cmd.states.includes(this.memory.state), SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} in ${this.memory.state}`);
-    const sec = cmd.security;
-    // The secure channel is checked before the data is parsed (GP Amd D 6.2.4): a wrapped command
-    // arriving after its session closed (bad MAC, reset) carries MAC and ciphertext the card cannot
-    // read, and is answered 6982, not 6A80.
-    if (sec.channel) {
-      const level = t.scp?.isOpen ? t.scp.securityLevel : 0;
-      const need = sec.channel === 'C-MAC' ? 0x01 : 0x03;
-      check(viaScp && (level & need) === need, SW.SECURITY_STATUS_NOT_SATISFIED, 'secure channel required');
-    }
-
-    let run: (ctx: AppletContext) => Uint8Array;
-    try {
-      run = route.prepare(apdu);
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      const fixed = cmd.request.size;
-      throw new IsoException(fixed !== undefined && apdu.data.length !== fixed ? wrongLengthSw(this.fault) : SW.INCORRECT_DATA, e.message);
-    }
-
-    if (sec.after) check(t.lastCommand === sec.after, SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} must follow ${sec.after}`);
-    if (sec.pin === 'always' && !skipsCheck(this.fault, 'pin')) check(t.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN not verified');
-    if (sec.lineMac && !skipsCheck(this.fault, 'line-mac')) checkLineMac(this.ctx, apdu, sec.lineMac);
-    return run;
+    return checkCommand(route, apdu, this.ctx, { state: this.memory.state, smOnWire, viaScp, fault: this.fault });
   }
 }

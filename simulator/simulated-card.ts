@@ -1,6 +1,7 @@
 /**
  * @module A complete simulated D-RMB card: journalled persistent memory, card OS and the D-RMB applet,
- * with manufacture (card ID and personalization keys), power control, fault injection and card images.
+ * with manufacture (card ID and personalization keys), power control, fault injection and card images;
+ * and the factories of its sibling card type, the PSAM (simulated-psam.ts).
  */
 import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { APP_STATES } from '../applet-spec/lifecycle.js';
@@ -10,6 +11,8 @@ import { CardMemory } from './card-memory.js';
 import { CardOs } from './card-os.js';
 import { DrmbApplet, type DrmbAppletOptions } from './drmb-applet.js';
 import { PersistentStore } from './persistent-store.js';
+import { SimulatedPsam, type SimulatedPsamOptions } from './simulated-psam.js';
+import type { PsamAppletOptions } from './psam-applet.js';
 import type { VirtualCard } from './virtual-card.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
@@ -102,6 +105,26 @@ export class SimulatedCard implements VirtualCard {
     } catch (e) {
       throw e instanceof CardImageError ? e.at(path) : e;
     }
+  }
+
+  /**
+   * A blank simulated PSAM (the POS terminal's second card, simulator/simulated-psam.ts): serial number
+   * `psamId`, key version 30 keys as given or the GP test key of a blank development card.
+   */
+  static psam(o: { psamId: string; personalizationKeys?: ManufactureOptions['personalizationKeys'] } & Omit<SimulatedPsamOptions, 'store' | 'manufacture'>): SimulatedPsam {
+    const { psamId, personalizationKeys, ...options } = o;
+    const k = personalizationKeys ?? { enc: DEFAULT_PERSONALIZATION_KEY, mac: DEFAULT_PERSONALIZATION_KEY, dek: DEFAULT_PERSONALIZATION_KEY };
+    return new SimulatedPsam({ ...options, manufacture: { psamId, personalizationKeys: k } });
+  }
+
+  /** The PSAM of an image (SimulatedPsam.fromImage); throws CardImageError. */
+  static psamFromImage(image: Uint8Array, options: PsamAppletOptions = {}): SimulatedPsam {
+    return SimulatedPsam.fromImage(image, options);
+  }
+
+  /** The PSAM of an image file (SimulatedPsam.fromFile); save it with its saveToFile. Throws CardImageError naming the file. */
+  static psamFromFile(path: string, options: PsamAppletOptions = {}): SimulatedPsam {
+    return SimulatedPsam.fromFile(path, options);
   }
 
   /** Validates before the constructor runs: a store without a card ID would otherwise be manufactured afresh. */

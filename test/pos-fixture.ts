@@ -1,8 +1,8 @@
 /**
  * @module Test and benchmark fixture of the POS terminal: a key ceremony in a temporary folder,
- * simulated cards prepared and issued from it (so the terminal's secure module derives their purchase
- * keys from the cb-master purchase master), coins minted with the ceremony's coin-signing key and
- * loaded with the per-card 'load' key, and terminals with a change float.
+ * simulated cards prepared and issued from it, a simulated PSAM personalized with the cb-master purchase
+ * master (so it derives the cards' purchase keys; the terminal holds no key), coins minted with the
+ * ceremony's coin-signing key and loaded with the per-card 'load' key, and terminals with a change float.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,13 +28,16 @@ import { hostStack } from '../host/pcsc.js';
 import type { Transport } from '../host/transport.js';
 import { CoinFloat } from '../host/pos/coin-float.js';
 import { PosTerminal, type PosTerminalOptions } from '../host/pos/pos-terminal.js';
-import { SecureModule } from '../host/pos/secure-module.js';
+import { Psam } from '../host/psam.js';
+import { personalizePsam } from '../personalization/personalize-psam.js';
+import type { SimulatedPsam } from '../simulator/simulated-psam.js';
 import { UploadQueue } from '../host/pos/upload-queue.js';
 
 export const POS_TERMINAL_ID = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 0x01);
 export const MERCHANT = 'shop@merchant';
 export const TERMINAL_IDENTITY = 'pos-202611220001@merchant';
 export const CARD_PIN = '246810';
+export const PSAM_ID = '88000000000000000001';
 
 export interface PosWorld {
   dir: string;
@@ -45,6 +48,8 @@ export interface PosWorld {
   prepKeys: PrepareKeys;
   issueKeys: IssueKeys;
   denominationBaseKey: Uint8Array;
+  /** the terminals' PSAM (terminal number POS_TERMINAL_ID), personalized on its first APDU */
+  psam: SimulatedPsam;
 }
 
 let cached: PosWorld | undefined;
@@ -68,6 +73,7 @@ export function posWorld(): PosWorld {
     prepKeys,
     issueKeys: { issuanceMaster: prepKeys.issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors },
     denominationBaseKey: randomBytes(16),
+    psam: SimulatedCard.psam({ psamId: PSAM_ID, personalizationKeys: cardScpKeys(prepKeys.cbMaster, cardIdToBytes(PSAM_ID)) }),
   };
   return cached;
 }
@@ -110,11 +116,34 @@ export async function loadOnto(w: PosWorld, sim: SimulatedCard, coins: Coin[]): 
   });
 }
 
-/** A terminal over a queue file, with a float of these denominations when given. */
+const psamReady = new WeakMap<SimulatedPsam, Promise<unknown>>();
+
+/**
+ * The host's session with the world's PSAM. Terminals are built synchronously, so the blank PSAM is
+ * personalized (personalizePsam, SCP03) before the first APDU any session sends it.
+ */
+export function posPsam(w: PosWorld): Psam {
+  const wire = directTransport(w.psam, 'simulated PSAM');
+  return new Psam({
+    description: wire.description,
+    async transmit(command) {
+      let ready = psamReady.get(w.psam);
+      if (!ready) {
+        ready = personalizePsam(wire, cardScpKeys(w.cbMaster, cardIdToBytes(PSAM_ID)), { terminalNumber: POS_TERMINAL_ID, purchaseMaster: w.cbMaster.secret.purchase });
+        psamReady.set(w.psam, ready);
+      }
+      await ready;
+      return wire.transmit(command);
+    },
+    close: () => wire.close(),
+  });
+}
+
+/** A terminal over a queue file, with a float of these denominations when given; its PSAM is the world's. */
 export function posTerminal(w: PosWorld, queuePath: string, o: { float?: number[]; blacklist?: string[]; extendedLength?: boolean } & Partial<PosTerminalOptions> = {}): PosTerminal {
   const { float, ...rest } = o;
   return new PosTerminal({
-    secureModule: new SecureModule(w.cbMaster.secret.purchase, POS_TERMINAL_ID),
+    psam: posPsam(w),
     queue: new UploadQueue(queuePath),
     anchors: w.anchors,
     payeeIdentity: MERCHANT,

@@ -8,6 +8,7 @@ import { runPrepare } from '../perso/prepare.js';
 import { collectPosPay } from '../pos/pay.js';
 import { projectPath } from '../project-path.js';
 import { createSimCard } from '../sim/create.js';
+import { collectPersoPsam } from '../perso/psam.js';
 import { initKeyDirectory } from '../../personalization/key-ceremony.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { runDeposit } from './deposit.js';
@@ -25,6 +26,8 @@ beforeAll(async () => {
   await createSimCard({ image: common.sim, cardId: CARD, keys: common.keys });
   await runPrepare({ ...common, profile: projectPath('examples', 'profiles', 'prepare.json') }, false);
   await runIssue({ ...common, profile: projectPath('examples', 'profiles', 'issue.json'), pinFile: join(dir, 'pin') }, false);
+  await createSimCard({ image: join(dir, 'psam.json'), psam: true, keys: common.keys });
+  await collectPersoPsam({ sim: join(dir, 'psam.json'), keys: common.keys, terminalId: '202611220001' });
 }, 120_000);
 
 describe('drmb bank', () => {
@@ -35,7 +38,7 @@ describe('drmb bank', () => {
     expect(w).toMatchObject({ cardId: CARD, amountFen: 20_000, coins: 2 });
     expect(SimulatedCard.fromFile(join(dir, 'card.json')).memory.balanceFen).toBe(20_000);
 
-    const paid = await collectPosPay({ amount: '100.00', sim: join(dir, 'card.json'), keys: join(dir, 'keys'), queue: join(dir, 'queue.jsonl'), terminalId: '202611220001', merchant: 'shop@merchant' });
+    const paid = await collectPosPay({ amount: '100.00', sim: join(dir, 'card.json'), keys: join(dir, 'keys'), queue: join(dir, 'queue.jsonl'), psamSim: join(dir, 'psam.json'), merchant: 'shop@merchant' });
     expect(paid).toMatchObject({ cardId: CARD, amountFen: 10_000 });
     const d = await runDeposit({ ...reg, queue: join(dir, 'queue.jsonl'), payee: 'shop@merchant', bankCode: '103100000002' });
     expect(d.lines).toEqual([expect.objectContaining({ cardId: CARD, amountFen: 10_000, result: 'settled' })]);

@@ -15,6 +15,7 @@ import { openRegistry } from '../bank/registry-options.js';
 import { main } from '../drmb.js';
 import { runIssue } from '../perso/issue.js';
 import { runPrepare } from '../perso/prepare.js';
+import { collectPersoPsam } from '../perso/psam.js';
 import { projectPath } from '../project-path.js';
 import { createSimCard } from '../sim/create.js';
 
@@ -57,6 +58,9 @@ beforeAll(async () => {
     await runPrepare({ ...common, profile: projectPath('examples', 'profiles', 'prepare.json') }, false);
     await runIssue({ ...common, profile: projectPath('examples', 'profiles', 'issue.json'), pinFile: join(base, 'pin') }, false);
   }
+  // The merchant terminal's PSAM, for drmb pos pay --psam-sim.
+  await createSimCard({ image: join(base, 'psam.json'), psam: true, keys: join(base, 'keys') });
+  await collectPersoPsam({ sim: join(base, 'psam.json'), keys: join(base, 'keys'), terminalId: '202611220001' });
 }, 180_000);
 
 /** A world of its own: registry, card images, journal; A holds 200.00 yuan, B nothing. */
@@ -105,7 +109,7 @@ describe('a payment the payee card refused', () => {
     expect(early.code).toBe(1);
     expect(w.balances().b).toBe(195_000);
     // B spends at a POS, then receives the same packet; a second receive credits nothing more.
-    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--terminal-id', '202611220001', '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
+    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--psam-sim', join(base, 'psam.json'), '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
     expect(pos.code, pos.stderr).toBe(0);
     const r = await drmb('peer', 'receive', '--packet', w.packet, '--sim', w.b, '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -151,7 +155,7 @@ describe('the withdrawal code of a peer payment', () => {
     expect(redeem.stderr).toMatch(/no coins wait under this withdrawal code/);
     expect(await w.ownerOfPaidCoins()).toEqual([cardOwner(B)]);
     // Card B pays at a POS; the merchant's bank is paid.
-    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--terminal-id', '202611220001', '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
+    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--psam-sim', join(base, 'psam.json'), '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
     expect(pos.code, pos.stderr).toBe(0);
     const m = await drmb('bank', 'deposit', ...w.reg, '--queue', join(w.dir, 'q.jsonl'), '--payee', 'shop@merchant', '--bank-code', MERCHANT_BANK);
     expect(m.code, m.stderr).toBe(0);
@@ -170,7 +174,7 @@ describe('the withdrawal code of a peer payment', () => {
     expect(JSON.parse(redeem.stdout)).toMatchObject({ amountFen: 10_000, owner: bankOwner(CASH) });
     expect((await drmb('bank', 'redeem', ...w.reg, '--code', CODE, '--bank-code', CASH)).code).toBe(1);
     // Card B still holds the coins it imported, and spends them at a POS that accepts them offline.
-    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--terminal-id', '202611220001', '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
+    const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--psam-sim', join(base, 'psam.json'), '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
     expect(pos.code, pos.stderr).toBe(0);
     const m = await drmb('bank', 'deposit', ...w.reg, '--queue', join(w.dir, 'q.jsonl'), '--payee', 'shop@merchant', '--bank-code', MERCHANT_BANK);
     expect(m.code).toBe(1);

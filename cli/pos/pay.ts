@@ -1,36 +1,36 @@
 /**
  * @module `drmb pos pay`: a POS purse debit at this terminal (host/pos/pos-terminal.ts) on a card in a
- * reader or an in-process simulated card image (written after every commit, as a card's EEPROM is), with the upload queue file,
- * the blacklist and the terminal's secure module keyed from the ceremony.
+ * reader or an in-process simulated card image, with the terminal's PSAM in a second reader
+ * (--psam-reader) or a simulated PSAM image (--psam-sim), both images written after every commit as a
+ * card's EEPROM is, the upload queue file and the blacklist.
  *
- * Keys (--keys DIR, default $DRMB_KEY_DIR): trust-anchors.json (coin keys by key index, KGC sign
- * master public key) and the cb-master key file, whose SM4 'purchase' master plays the PSAM's purchase
- * master: the terminal derives each card's purchase key from it by card ID (keys/card-keys.ts).
- * In production that master lives in the PSAM only; the key file is for tests and demos.
+ * Keys (--keys DIR, default $DRMB_KEY_DIR): trust-anchors.json only (coin keys by key index, KGC sign
+ * master public key). The terminal holds no purchase key: MAC1, MAC2, the terminal number and the
+ * terminal sequence number are the PSAM's (personalized by `drmb perso psam`).
  */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { fromHex, hex } from '../../base/hex.js';
+import { hex } from '../../base/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { atrAllowsExtendedLength } from '../../host/middleware/chaining.js';
 import { PosTerminal, type PayResult } from '../../host/pos/pos-terminal.js';
-import { SecureModule } from '../../host/pos/secure-module.js';
+import { Psam } from '../../host/psam.js';
 import { UploadQueue } from '../../host/pos/upload-queue.js';
-import { wipeKeyFile } from '../../keys/key-files.js';
 import { yuan } from '../card/connect.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
-import { isCardId, pinOf, positiveFenOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
+import { cardOptionNames, isCardId, pinOf, positiveFenOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
 import type { ImageSaving } from '../open-card.js';
-import { key, trustAnchors } from '../perso/perso-options.js';
+import { trustAnchors } from '../perso/perso-options.js';
 
 export interface PosPayOptions {
   amount: string;
   reader?: string;
   sim?: string;
+  psamReader?: string;
+  psamSim?: string;
   keys?: string;
   queue: string;
-  terminalId: string;
   merchant: string;
   blacklist?: string;
   pinFile?: string;
@@ -40,6 +40,8 @@ export interface PosPayOptions {
 
 export interface PosPayReport extends PayResult {
   source: string;
+  /** the PSAM's reader or image */
+  psam: string;
   /** the price in yuan, "30.00" */
   amount: string;
   queued: number;
@@ -65,23 +67,33 @@ export function readBlacklist(path: string): string[] {
 /** Runs one payment; a simulated card's image follows every commit of the card. */
 export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
   const amountFen = positiveFenOf(o.amount);
-  if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
+  const psamNames = cardOptionNames('psam');
+  if (o.psamSim === undefined && o.psamReader === undefined) throw new UsageError(`${psamNames.sim} IMAGE or ${psamNames.reader} NAME is required: the terminal's PSAM computes MAC1 and checks MAC2`);
   const pin = pinOf(o);
   const blacklist = o.blacklist ? readBlacklist(o.blacklist) : [];
   const anchors = trustAnchors(o);
-  const cbMaster = key('cb-master', o);
-  const secureModule = new SecureModule(cbMaster.secret.purchase, fromHex(o.terminalId));
-  wipeKeyFile(cbMaster);
   const queue = new UploadQueue(o.queue);
-  const opened = await openCard(o, { image: POS_IMAGE });
-  // The card says in its ATR whether it takes extended Lc/Le (the simulator's does).
-  const terminal = new PosTerminal({ secureModule, queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atrAllowsExtendedLength(opened.atr) });
+  const psamOpened = await openCard({ reader: o.psamReader, sim: o.psamSim, trace: o.trace }, { image: POS_IMAGE, psam: true, names: psamNames });
   try {
-    const r = await opened.transport.lease((t) => terminal.pay(new DrmbCard(t), amountFen, { pin }));
-    return { ...r, source: opened.source, amount: yuan(amountFen), queued: queue.pending().length };
+    const opened = await openCard(o, { image: POS_IMAGE });
+    try {
+      return await psamOpened.transport.lease((psamTransport) =>
+        opened.transport.lease(async (t) => {
+          // The card says in its ATR whether it takes extended Lc/Le (the simulator's does).
+          const terminal = new PosTerminal({ psam: new Psam(psamTransport), queue, anchors, payeeIdentity: o.merchant, blacklist, extendedLength: atrAllowsExtendedLength(opened.atr) });
+          try {
+            const r = await terminal.pay(new DrmbCard(t), amountFen, { pin });
+            return { ...r, source: opened.source, psam: psamOpened.source, amount: yuan(amountFen), queued: queue.pending().length };
+          } finally {
+            terminal.wipe();
+          }
+        }),
+      );
+    } finally {
+      await opened.close();
+    }
   } finally {
-    terminal.wipe();
-    await opened.close();
+    await psamOpened.close();
   }
 }
 
@@ -97,9 +109,9 @@ export function formatPosPay(r: PosPayReport): string {
 export function registerPosPay(pos: Cli): void {
   const cmd = withAmount(pos.command('pay').description('take a payment from a card: purse debit with MAC1/MAC2, coin and payer signature checks, upload queue'), 'price');
   withCardTarget(cmd, { image: POS_IMAGE });
-  withKeys(cmd, 'reads trust-anchors.json and cb-master.json (its purchase master acts as the PSAM key)')
+  withCardTarget(cmd, { image: POS_IMAGE, prefix: 'psam', holder: 'PSAM' });
+  withKeys(cmd, 'reads trust-anchors.json only: the terminal holds no purchase key, its PSAM does')
     .requiredOption('--queue <file>', 'upload queue (JSON lines, created 0600)')
-    .requiredOption('--terminal-id <hex>', 'terminal ID, 6 bytes in hex')
     .option('--merchant <identity>', 'merchant SM9 identity (payee of the packet)', 'merchant@pos')
     .option('--blacklist <file>', 'card IDs to refuse, one per line');
   withJson(withTrace(withPinFile(cmd, 'for payments above the card PIN threshold'))).action(async (o: PosPayOptions) => {

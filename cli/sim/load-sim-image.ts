@@ -1,6 +1,7 @@
 /** @module Simulated card images for drmb commands: loaded strictly and saved atomically, each failure one line (UsageError), never a stack trace. */
 import { CardImageError } from '../../simulator/card-image-error.js';
 import type { SimulatedCard, SimulatedCardOptions } from '../../simulator/simulated-card.js';
+import type { SimulatedPsam } from '../../simulator/simulated-psam.js';
 import { UsageError } from '../output.js';
 
 /**
@@ -18,8 +19,19 @@ export async function loadSimImage(path: string, options: SimulatedCardOptions =
   }
 }
 
-/** Saves a card loaded by loadSimImage back to its file atomically; a failure (unwritable directory...) is one UsageError line. */
-export function saveSimImage(card: SimulatedCard, path: string): void {
+/** The PSAM of an image file (SimulatedCard.psamFromFile), checked as loadSimImage checks a card; a damaged image is one UsageError line. */
+export async function loadPsamImage(path: string): Promise<SimulatedPsam> {
+  const { SimulatedCard } = await import('../../simulator/simulated-card.js');
+  try {
+    return SimulatedCard.psamFromFile(path);
+  } catch (e) {
+    if (e instanceof CardImageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Saves a card or PSAM loaded by loadSimImage or loadPsamImage back to its file atomically; a failure (unwritable directory...) is one UsageError line. */
+export function saveSimImage(card: Pick<SimulatedCard | SimulatedPsam, 'saveToFile'>, path: string): void {
   try {
     card.saveToFile(path);
   } catch (e) {

@@ -3,7 +3,8 @@
  * ISSUED simulated card in a stand-in vpcd reader on a local TCP port (no pcscd): a cut after the card's
  * first persistent write of a wrong-PIN VERIFY takes the card out of the reader without an answer, and
  * `power-up` puts it back with the try spent; `load PATH` puts the card of another image in the reader,
- * kept in memory only, and refuses a missing or damaged image with the current card left in place.
+ * kept in memory only, and refuses a missing or damaged image with the current card left in place; and
+ * `--psam`, which serves a PSAM image in the same way.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -11,10 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as C from '../../applet-spec/commands.js';
-import { DRMB_AID } from '../../applet-spec/commands/aid.js';
+import { DRMB_AID, PSAM_AID } from '../../applet-spec/commands/aid.js';
+import { nextTerminalSequence } from '../../applet-spec/psam-commands.js';
+import { directTransport } from '../../host/direct-transport.js';
+import { personalizePsam } from '../../personalization/personalize-psam.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { swOf } from '../../host/transport.js';
-import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { DEFAULT_PERSONALIZATION_KEY, SimulatedCard } from '../../simulator/simulated-card.js';
 import { encodeVpcdFrame, VPCD_GET_ATR, VpcdFrameReader } from '../../simulator/vpcd-client.js';
 import { stateImages } from '../../test/state-images.js';
 import { startServe, type ServeSession } from './serve.js';
@@ -205,5 +209,36 @@ describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
     await session.done;
     expect(existsSync(socketPath)).toBe(false);
     expect(SimulatedCard.fromFile(servedImage).memory.state).toBe('ISSUED');
+  });
+});
+
+describe('drmb sim serve --psam', { timeout: 60_000 }, () => {
+  it('serves the PSAM of a --psam image: SELECT by the PSAM AID answers its FCI, the user card AID is not found, and a sequence number taken before the end is in the saved image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-serve-psam-'));
+    const image = join(dir, 'psam.json');
+    const psam = SimulatedCard.psam({ psamId: '88000000000000000042' });
+    const k = DEFAULT_PERSONALIZATION_KEY;
+    await personalizePsam(directTransport(psam), { enc: k, mac: k, dek: k }, { terminalNumber: Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0, 1), purchaseMaster: new Uint8Array(16).fill(0x11) });
+    psam.saveToFile(image);
+    const server = createServer();
+    const reader = new StandInReader(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const session = await startServe({ image, host: '127.0.0.1', port: reader.port, control: 'none', psam: true });
+    try {
+      await session.client.waitConnected(10_000);
+      const conn = await reader.connection(0);
+      await reader.exchange(conn, Uint8Array.of(VPCD_GET_ATR));
+      expect(swOf((await reader.exchange(conn, SELECT)) as Uint8Array)).toBe(SW.FILE_NOT_FOUND);
+      const fci = (await reader.exchange(conn, C.select.encodeBytes({ aid: PSAM_AID }))) as Uint8Array;
+      expect(swOf(fci)).toBe(SW.OK);
+      expect(C.select.decodeResponse(fci.subarray(0, -2)).proprietary.issuerData).toEqual({ cardId: '88000000000000000042', appState: 'ISSUED' });
+      const r = (await reader.exchange(conn, nextTerminalSequence.encodeBytes({}))) as Uint8Array;
+      expect(swOf(r)).toBe(SW.OK);
+    } finally {
+      await session.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(SimulatedCard.psamFromFile(image).memory.sequence).toBe(1);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,7 +3,8 @@
  * client can use it, controlled from stdin or a Unix domain socket (cli/sim/serve-control.ts), which can
  * also cut the card's power after its k-th persistent write and power it up again, or put another card
  * from an image file in the slot (`load PATH`; such a card is kept in memory only, so the served image
- * file only ever holds the served card).
+ * file only ever holds the served card). With --psam it serves a D-RMB PSAM, the POS terminal's second
+ * card, usually into the second vpcd slot (port 35964, "Virtual PCD 00 01").
  */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -16,7 +17,7 @@ import { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient } from '../../simulato
 import type { DisconnectReason } from '../../simulator/vpcd-client.js';
 import { withJson } from '../options.js';
 import { toJsonValue, UsageError } from '../output.js';
-import { loadSimImage } from './load-sim-image.js';
+import { loadPsamImage, loadSimImage } from './load-sim-image.js';
 import { CONTROL_COMMANDS, type ControlledCard, listenControlSocket, parseControlLine, serveControl } from './serve-control.js';
 
 export interface ServeOptions {
@@ -34,6 +35,8 @@ export interface ServeOptions {
   json?: boolean;
   /** serve a deliberately faulty variant of the card (simulator/card-faults.ts), to show that a conformance suite catches it */
   fault?: CardFaultName;
+  /** serve a D-RMB PSAM (simulator/simulated-psam.ts) instead of a user card; `load` then takes PSAM images */
+  psam?: boolean;
 }
 
 /** A card serve can put in the reader and save. */
@@ -56,6 +59,17 @@ export const simulatedCardSource: CardSource = async (image, fault) => {
   if (image !== undefined && existsSync(image)) return { card: await loadSimImage(image, { fault }), created: false };
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
   return { card: new SimulatedCard({ fault }), created: true };
+};
+
+/**
+ * SimulatedPsam from the image file if it exists (made by `drmb sim create --psam`, its personalization
+ * keys diversified from the central bank's master), else a blank PSAM with a random serial number and
+ * the GP test keys of a development card. Throws UsageError for an unreadable or damaged image.
+ */
+export const simulatedPsamSource: CardSource = async (image) => {
+  if (image !== undefined && existsSync(image)) return { card: await loadPsamImage(image), created: false };
+  const { SimulatedCard } = await import('../../simulator/simulated-card.js');
+  return { card: SimulatedCard.psam({ psamId: `88${Array.from({ length: 18 }, () => Math.floor(Math.random() * 10)).join('')}` }), created: true };
 };
 
 /** A running serve session: stop() removes the card, saves the image and releases stdin and signals. */
@@ -82,7 +96,7 @@ export function parsePort(text: string): number {
  * saves the image on every removal and at the end, and ends on 'quit' (stdin), end of stdin in control
  * mode, SIGINT or SIGTERM. Progress goes to stderr; with `json`, events also go to stdout as JSON lines.
  */
-export async function startServe(options: ServeOptions, source: CardSource = simulatedCardSource): Promise<ServeSession> {
+export async function startServe(options: ServeOptions, source: CardSource = options.psam ? simulatedPsamSource : simulatedCardSource): Promise<ServeSession> {
   const host = options.host ?? VPCD_DEFAULT_HOST;
   const port = options.port ?? VPCD_DEFAULT_PORT;
   const where = `vpcd ${host}:${port}`;
@@ -191,7 +205,7 @@ export async function startServe(options: ServeOptions, source: CardSource = sim
   /** `load PATH`: the image is checked before the card in the slot is touched; the served card is saved as it leaves. */
   const load = async (path: string): Promise<void> => {
     if (!existsSync(path)) throw new Error(`no card image at ${path}`);
-    const next = await loadSimImage(path, { fault: options.fault });
+    const next = options.psam ? await loadPsamImage(path) : await loadSimImage(path, { fault: options.fault });
     const wasConnected = client.connected;
     await client.remove(); // reports 'removed' (and saves the served card) if it was connected
     if (!wasConnected) save('load');
@@ -268,15 +282,17 @@ export function registerServe(sim: Cli): void {
       '--control-socket <path>',
       `also take control lines on this Unix domain socket, each answered with one line "ok ..." or "error ...": ${CONTROL_COMMANDS}; "cut-after K" cuts the card's power right after its K-th persistent write from now (the card leaves the reader, its memory as the cut left it), "power-up" powers it again (an interrupted transaction rolls back) and reinserts it; "load PATH" replaces the card in the reader with the card of that image file (a missing or damaged image leaves the current card), which is kept in memory only and never saved, to --image or anywhere; drmb conformance --power-control (and --fresh-images) uses them`,
     )
-    .option('--fault <name>', `serve a deliberately faulty card, to check that a conformance suite catches it: ${CARD_FAULT_NAMES.join(', ')}`);
+    .option('--fault <name>', `serve a deliberately faulty card, to check that a conformance suite catches it: ${CARD_FAULT_NAMES.join(', ')}`)
+    .option('--psam', `serve a D-RMB PSAM, the POS terminal's second card (image from drmb sim create --psam), usually with --port ${VPCD_DEFAULT_PORT + 1} ("Virtual PCD 00 01")`);
   withJson(cmd, 'lifecycle events as JSON lines on stdout').action(
-    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; controlSocket?: string; json?: boolean; fault?: string }) => {
+    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; controlSocket?: string; json?: boolean; fault?: string; psam?: boolean }) => {
       if (!['stdin', 'none', 'auto'].includes(opts.control)) {
         throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
       }
       if (opts.fault !== undefined && !(CARD_FAULT_NAMES as string[]).includes(opts.fault)) {
         throw new UsageError(`--fault must be one of ${CARD_FAULT_NAMES.join(', ')}, not "${opts.fault}"`);
       }
+      if (opts.fault !== undefined && opts.psam) throw new UsageError('--fault applies to user cards, not to --psam');
       await serve({
         image: opts.image,
         host: opts.host,
@@ -286,6 +302,7 @@ export function registerServe(sim: Cli): void {
         controlSocket: opts.controlSocket,
         json: !!opts.json,
         fault: opts.fault as CardFaultName | undefined,
+        psam: !!opts.psam,
       });
     },
   );

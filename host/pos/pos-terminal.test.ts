@@ -1,4 +1,4 @@
-/** @module POS terminal on simulated cards issued from a key ceremony: payment, verification, blacklist, torn debits, change. */
+/** @module POS terminal on simulated cards issued from a key ceremony, with a simulated PSAM: payment, verification, blacklist, torn debits, change. */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,14 +8,17 @@ import { hex } from '../../base/hex.js';
 import { COIN_SIGNED_LENGTH, coinListCoder, exportBodyCoder, exportPacketCoder } from '../../applet-spec/value-formats.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { sm9Verify } from '../../crypto/sm9/sm9.js';
-import type { SimulatedCard } from '../../simulator/simulated-card.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { cardApplicationKeys, cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
+import { personalizePsam } from '../../personalization/personalize-psam.js';
+import { Psam } from '../psam.js';
 import { directTransport } from '../direct-transport.js';
 import { DrmbCard } from '../drmb-card.js';
 import { TransportError } from '../errors.js';
 import { hostStack } from '../pcsc.js';
 import { dataOf, type Transport, wrapTransport } from '../transport.js';
-import { issuedCard, MERCHANT, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
-import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError } from './pos-terminal.js';
+import { issuedCard, MERCHANT, POS_TERMINAL_ID, posPsam, posTerminal, type PosWorld, posWorld, transportOf } from '../../test/pos-fixture.js';
+import { BlacklistedCardError, PacketRejectedError, PaymentRefusedError, PosTerminal, PsamNotReadyError } from './pos-terminal.js';
 import { UploadQueue } from './upload-queue.js';
 
 let w: PosWorld;
@@ -209,6 +212,35 @@ describe('torn debits', () => {
     expect(new UploadQueue(qf).pending()).toHaveLength(3);
   });
 
+  it('keeps a debit whose MAC2 the PSAM could not check (PSAM removed) as a problem, and queues it once at the next contact after VERIFY PURCHASE MAC2', async () => {
+    const id = cardId();
+    const sim = await issuedCard(w, id, [5000, 2000, 1000]);
+    const qf = queueFile();
+    const before = await balanceOf(sim);
+    const wire = posPsam(w).transport;
+    const psamGone = new Psam(
+      wrapTransport(wire, async (c) => {
+        if (c[1] === 0x72) throw new TransportError('PSAM removed (test)', undefined, 'removed');
+        return wire.transmit(c);
+      }),
+    );
+    const e = await posTerminal(w, qf, { psam: psamGone }).pay(new DrmbCard(transportOf(sim)), 2000).catch((x) => x);
+    expect(e).toBeInstanceOf(TransportError);
+    // The card debited: the debit is neither rejected nor queued, but kept for recovery.
+    expect(await balanceOf(sim)).toEqual({ balance: before.balance - 2000, counter: before.counter + 1 });
+    expect(new UploadQueue(qf).problem(id)).toMatchObject({ counter: before.counter, amountFen: 2000 });
+    expect(new UploadQueue(qf).pending()).toEqual([]);
+
+    const psamWire = counted(posPsam(w).transport);
+    const r = await posTerminal(w, qf, { psam: new Psam(psamWire) }).pay(new DrmbCard(transportOf(sim)), 1000);
+    expect(r.recoveredEarlier).toMatchObject({ counter: before.counter, amountFen: 2000, recovered: true });
+    expect(psamWire.ins).toContain(0x74);
+    expect(new UploadQueue(qf).pending().map((p) => [p.counter, p.amountFen, !!p.recovered])).toEqual([
+      [before.counter, 2000, true],
+      [before.counter + 1, 1000, false],
+    ]);
+  });
+
   it('recovers a debit torn by a power cut right after its commit', async () => {
     const id = cardId();
     const sim = await issuedCard(w, id, [5000, 2000, 1000]);
@@ -365,5 +397,45 @@ describe('change making', () => {
     expect(pos.options.change!.float.totalFen).toBe(7000);
     expect(new UploadQueue(qf).all()).toEqual([]);
     expect(slots).toBeGreaterThan(2);
+  });
+});
+
+/** Every Uint8Array reachable through the enumerable properties of a value (what an object holds, not what closures capture). */
+function heldBytes(value: unknown, seen = new Set<unknown>()): Uint8Array[] {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return [];
+  seen.add(value);
+  if (value instanceof Uint8Array) return [value];
+  const own = value instanceof Map ? [...value.values()] : Object.values(value);
+  return own.flatMap((v) => heldBytes(v, seen));
+}
+
+describe('POS payment with the PSAM in a second slot', () => {
+  it('pays with two simulated cards, user card and PSAM, the terminal holding no purchase key: MAC1, MAC2 and the sequence number come from the PSAM', async () => {
+    const psamSim = SimulatedCard.psam({ psamId: '88000000000000000777', personalizationKeys: cardScpKeys(w.cbMaster, cardIdToBytes('88000000000000000777')) });
+    await personalizePsam(directTransport(psamSim), cardScpKeys(w.cbMaster, cardIdToBytes('88000000000000000777')), { terminalNumber: POS_TERMINAL_ID, purchaseMaster: w.cbMaster.secret.purchase });
+    const sim = await issuedCard(w, cardId(), [5000, 2000]);
+    const psamWire = counted(directTransport(psamSim));
+    const pos = new PosTerminal({ psam: new Psam(psamWire), queue: new UploadQueue(queueFile()), anchors: w.anchors, payeeIdentity: MERCHANT });
+    const r = await pos.pay(new DrmbCard(transportOf(sim)), 5000);
+    // SELECT, READ BINARY of the terminal number, INIT SAM FOR PURCHASE, CREDIT SAM FOR PURCHASE.
+    expect(psamWire.ins).toEqual([0xa4, 0xb0, 0x70, 0x72]);
+    expect(r.terminalSequence).toBe(psamSim.memory.sequence);
+    expect(r.terminalSequence).toBe(1);
+    const master = hex(w.cbMaster.secret.purchase);
+    const purchaseKey = hex(cardApplicationKeys(w.cbMaster, cardIdToBytes(r.cardId)).purchase);
+    for (const b of heldBytes(pos)) expect([master, purchaseKey]).not.toContain(hex(b));
+    // The next payment takes the next number from the PSAM, whose terminal number the terminal has already read.
+    psamWire.ins.length = 0;
+    expect((await pos.pay(new DrmbCard(transportOf(sim)), 2000)).terminalSequence).toBe(2);
+    expect(psamWire.ins).toEqual([0xa4, 0x70, 0x72]);
+  });
+
+  it('refuses to take a payment with a PSAM not yet personalized, before any APDU goes to the card', async () => {
+    const blank = SimulatedCard.psam({ psamId: '88000000000000000778' });
+    const sim = await issuedCard(w, cardId(), [5000]);
+    const t = counted(transportOf(sim));
+    const pos = new PosTerminal({ psam: new Psam(directTransport(blank)), queue: new UploadQueue(queueFile()), anchors: w.anchors, payeeIdentity: MERCHANT });
+    await expect(pos.pay(new DrmbCard(t), 5000)).rejects.toBeInstanceOf(PsamNotReadyError);
+    expect(t.ins).toEqual([]);
   });
 });

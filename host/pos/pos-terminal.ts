@@ -1,7 +1,9 @@
 /**
  * @module The POS terminal (JR/T 0025.2 purse purchase with a PSAM, extended by the D-RMB coin
- * export): SELECT, blacklist check, resolution of a torn debit by GET TRANSACTION PROVE, INITIALIZE
- * FOR PURCHASE, MAC1, DEBIT FOR PURCHASE, MAC2 and full packet verification (central-bank SM2 coin
+ * export), talking to the user's card on one transport and to its PSAM (host/psam.ts) on another; the
+ * terminal holds no purchase key. SELECT, blacklist check, resolution of a torn debit by GET TRANSACTION
+ * PROVE, INITIALIZE FOR PURCHASE, MAC1 and the terminal sequence number from the PSAM, DEBIT FOR
+ * PURCHASE, MAC2 checked by the PSAM and full packet verification (central-bank SM2 coin
  * signatures by the precomputed fixed-key verifier, payer SM9 signature, coin-list hash, amount),
  * upload queue, and change paid into the card as a terminal-signed CHANGE packet when the card has
  * no exact coin set.
@@ -10,12 +12,14 @@
  *  1. The card answers 9414 to INITIALIZE FOR PURCHASE (nothing persistent changed).
  *  2. GET DATA DF20; the terminal picks P = the smallest amount >= price the card can pay exactly,
  *     and takes coins worth P - price from its float.
- *  3. INITIALIZE FOR RECEIVE (card nonce N, counter R). The terminal builds the CHANGE packet (payee
- *     nonce N, SM9-signed under its own identity) and records it in the queue file (fsynced) BEFORE
+ *  3. INITIALIZE FOR RECEIVE (card nonce N, counter R). The terminal takes a sequence number from the
+ *     PSAM (NEXT TERMINAL SEQUENCE), builds the CHANGE packet (payee nonce N, SM9-signed under its own
+ *     identity) and records it in the queue file (fsynced) BEFORE
  *     IMPORT COINS goes out.
  *  4. IMPORT COINS: the card commits coins, counter, receipt and proof (RECEIVE, R) atomically. The
  *     terminal queues the CHANGE packet with the receipt and clears the pending change.
- *  5. INITIALIZE FOR PURCHASE for P, MAC1, and the debit recorded as a possible "problem card"
+ *  5. INITIALIZE FOR PURCHASE for P, MAC1 and the sequence number from the PSAM (INIT SAM FOR PURCHASE,
+ *     which commits the number first), and the debit recorded as a possible "problem card"
  *     (fsynced) BEFORE DEBIT FOR PURCHASE goes out; then MAC2 and packet verification; queued.
  *  Before 3 the terminal checks the card's room and free coin slots, so the card can refuse the packet
  *  only for the packet itself, which no later import changes: its coins then go back to the float.
@@ -33,11 +37,12 @@
  *  + card coins is unchanged by the change, and the debit is resolved as below.
  *  A cut during 5 (DEBIT answer lost): the problem card record is resolved on the next contact by
  *  GET TRANSACTION PROVE (PURCHASE, counter) before any new debit: the stored response is verified
- *  and queued exactly once (the queue is idempotent on (card ID, counter)), or 9406 says the debit
- *  did not happen. The terminal never sends a second DEBIT while a problem card is unresolved.
+ *  and queued exactly once (the queue is idempotent on (card ID, counter)), its MAC2 checked by the PSAM's
+ *  VERIFY PURCHASE MAC2 from the recorded inputs, or 9406 says the debit did not happen. The terminal never sends a second DEBIT while a problem card is unresolved.
  */
 import { OperationalError } from '../../base/operational-error.js';
 import * as C from '../../applet-spec/commands.js';
+import { ALGORITHM_SM4, APPLICATION_KEY_VERSION } from '../../applet-spec/commands/initialize-for-load.js';
 import { SW } from '../../applet-spec/status-words.js';
 import {
   type Coin,
@@ -59,7 +64,7 @@ import type { DrmbCard } from '../drmb-card.js';
 import { NoExactCoinSetError, ResponseFormatError, StatusWordError } from '../errors.js';
 import type { CoinFloat } from './coin-float.js';
 import { smallestPayableAtLeast } from './coin-float.js';
-import type { SecureModule } from './secure-module.js';
+import type { Psam } from '../psam.js';
 import type { ProblemCard, UploadQueue } from './upload-queue.js';
 
 /** Public keys the terminal trusts (the ceremony's trust-anchors.json, public parts). */
@@ -78,7 +83,8 @@ export interface ChangeConfig {
 }
 
 export interface PosTerminalOptions {
-  secureModule: SecureModule;
+  /** the terminal's PSAM, in its own reader: MAC1, MAC2, terminal number and sequence numbers */
+  psam: Psam;
   queue: UploadQueue;
   anchors: PosTrustAnchors;
   /** the merchant's SM9 identity, written into DEBIT FOR PURCHASE as payee */
@@ -194,6 +200,11 @@ function purchaseRejection(f: ExportPacketFault, header?: ExportHeader): PacketR
   }
 }
 
+/** The terminal's PSAM is not one it can take payments with (not personalized). */
+export class PsamNotReadyError extends OperationalError {
+  override name = 'PsamNotReadyError';
+}
+
 /** Identity of the terminal as payer of a CHANGE packet: no card, so the card ID field is all zeros. */
 const TERMINAL_PAYER_CARD_ID = '0'.repeat(20);
 
@@ -203,6 +214,8 @@ export class PosTerminal {
   private readonly clock: () => Date;
   private readonly random: (n: number) => Uint8Array;
   private readonly signKey?: Uint8Array;
+  /** the PSAM in the slot and its terminal number (READ BINARY of SFI 16), read once per PSAM */
+  private psamSeen?: { psamId: string; terminalNumber: Uint8Array };
 
   constructor(readonly options: PosTerminalOptions) {
     this.blacklist = new Set(options.blacklist ?? []);
@@ -222,11 +235,12 @@ export class PosTerminal {
    * Takes a payment of amountFen from the card. Throws BlacklistedCardError, PaymentRefusedError,
    * PacketRejectedError, StatusWordError (card refusals such as InsufficientBalanceError) or
    * TransportError (card lost; a debit in flight is then resolved on the card's next contact).
-   * Security: MAC1 from the secure module; accepts only a packet whose MAC2, coins and payer
-   * signature verify.
+   * Security: MAC1 from the PSAM; accepts only a packet whose MAC2 (checked by the PSAM), coins and
+   * payer signature verify.
    */
   async pay(card: DrmbCard, amountFen: number, opts: PayOptions = {}): Promise<PayResult> {
     if (!Number.isInteger(amountFen) || amountFen <= 0) throw new PaymentRefusedError('amount must be a positive number of fen');
+    await this.selectPsam();
     const info = await card.select();
     const cardId = info.cardId;
     if (!cardId) throw new PaymentRefusedError(`card is ${info.state}: no card ID`);
@@ -247,6 +261,18 @@ export class PosTerminal {
     return { ...(await this.debit(card, cardId, amountFen + changeFen, changeFen)), ...extra };
   }
 
+  /** Selects the PSAM (its purchase session starts afresh) and reads the terminal number of a PSAM not seen before. */
+  private async selectPsam(): Promise<void> {
+    const info = await this.options.psam.select();
+    if (info.state !== 'ISSUED') throw new PsamNotReadyError(`PSAM ${info.psamId} is ${info.state}: personalize it first (drmb perso psam)`);
+    if (this.psamSeen?.psamId !== info.psamId) this.psamSeen = { psamId: info.psamId, terminalNumber: await this.options.psam.terminalNumber() };
+  }
+
+  /** The terminal number of the PSAM in the slot; pay() read it. */
+  private get terminalId(): Uint8Array {
+    return this.psamSeen!.terminalNumber;
+  }
+
   /** Resolves this card's problem record: the recovered receipt, the counter found not debited, or undefined. */
   private async resolveProblem(card: DrmbCard, cardId: string): Promise<PosReceipt | number | undefined> {
     const p = this.options.queue.problem(cardId);
@@ -261,15 +287,26 @@ export class PosTerminal {
       this.options.queue.resolveProblem(cardId, p.counter, 'not-debited');
       return p.counter;
     }
-    return this.accept(p, r.value!.storedResponse, true, 0, p.amountFen);
+    return await this.accept(p, r.value!.storedResponse, true, 0, p.amountFen);
   }
 
   /** INITIALIZE FOR PURCHASE, MAC1, DEBIT FOR PURCHASE, verification, queue. */
   private async debit(card: DrmbCard, cardId: string, paidFen: number, changeFen: number): Promise<PosReceipt> {
-    const { secureModule: sm, queue } = this.options;
-    const init = await card.session.send(C.initializeForPurchase, { keyIndex: 1, amountFen: paidFen, terminalId: sm.terminalId });
-    const terminalSequence = queue.nextSequence();
+    const { psam, queue } = this.options;
+    const init = await card.session.send(C.initializeForPurchase, { keyIndex: 1, amountFen: paidFen, terminalId: this.terminalId });
     const { date, time } = bcdNow(this.clock());
+    // The PSAM commits its sequence number before it answers MAC1: a number is never given twice.
+    const { terminalSequence, mac1 } = await psam.initSamForPurchase({
+      cardRandom: init.cardRandom,
+      counter: init.counter,
+      amountFen: paidFen,
+      transactionType: TRANSACTION_TYPES.PURCHASE,
+      date,
+      time,
+      keyVersion: init.keyVersion,
+      algorithmId: init.algorithmId,
+      cardId,
+    });
     const problem: ProblemCard = {
       cardId,
       counter: init.counter,
@@ -281,7 +318,6 @@ export class PosTerminal {
       date,
       time,
     };
-    const mac1 = sm.mac1({ cardId, cardRandom: init.cardRandom, counter: init.counter, terminalSequence, amountFen: paidFen, date, time });
     // Written before DEBIT goes out: if the answer is lost, or the terminal itself loses power, the
     // next contact with this card resolves it before any new debit.
     queue.recordProblem(problem);
@@ -300,11 +336,11 @@ export class PosTerminal {
       // TransportError: the problem record stays for the next contact.
       throw e;
     }
-    return this.accept(problem, r.data, false, changeFen, paidFen - changeFen);
+    return await this.accept(problem, r.data, false, changeFen, paidFen - changeFen);
   }
 
   /** Verifies a debit's response (tac || mac2 || packet) and queues it; clears the problem record. */
-  private accept(p: ProblemCard, response: Uint8Array, recovered: boolean, changeFen: number, priceFen: number): PosReceipt {
+  private async accept(p: ProblemCard, response: Uint8Array, recovered: boolean, changeFen: number, priceFen: number): Promise<PosReceipt> {
     const queue = this.options.queue;
     const tac = response.slice(0, 4);
     const mac2 = response.slice(4, 8);
@@ -312,9 +348,12 @@ export class PosTerminal {
     let coinCount: number;
     try {
       if (response.length < 8) throw new PacketRejectedError('layout', 'response shorter than TAC and MAC2');
-      coinCount = this.verifyPurchase(p, mac2, packet);
+      coinCount = await this.verifyPurchase(p, mac2, packet, recovered);
     } catch (e) {
-      queue.resolveProblem(p.cardId, p.counter, 'rejected', (e as Error).message);
+      // Only a verdict on the packet rejects it. The PSAM failing to answer (removed, reset) is no verdict:
+      // the debit stays a problem record, resolved at the card's next contact (GET TRANSACTION PROVE, then
+      // VERIFY PURCHASE MAC2), so a debit the card made is never dropped for want of a MAC2 check.
+      if (e instanceof PacketRejectedError) queue.resolveProblem(p.cardId, p.counter, 'rejected', e.message);
       throw e;
     }
     // Queue first, then clear: a crash in between leaves the problem, whose resolution queues the same
@@ -348,10 +387,26 @@ export class PosTerminal {
    * Every check of a PURCHASE packet against what the terminal asked for; returns the coin count.
    * Coins are checked one by one first so a forged coin is named as such.
    */
-  private verifyPurchase(p: ProblemCard, mac2: Uint8Array, packetBytes: Uint8Array): number {
-    const sm = this.options.secureModule;
-    // JR/T 0025.2: MAC2 under the purchase session key proves the card debited (before the packet is read).
-    if (!sm.verifyMac2({ ...p, amountFen: p.amountFen }, mac2)) throw new PacketRejectedError('mac2', 'MAC2 does not verify');
+  private async verifyPurchase(p: ProblemCard, mac2: Uint8Array, packetBytes: Uint8Array, recovered: boolean): Promise<number> {
+    // JR/T 0025.2: MAC2 under the purchase session key proves the card debited (before the packet is
+    // read). The PSAM checks it in the session of its INIT SAM FOR PURCHASE; a debit recovered at a later
+    // contact is checked from its recorded inputs (the card answers key version 01, algorithm SM4).
+    const ok = recovered
+      ? await this.options.psam.verifyPurchaseMac2({
+          cardRandom: p.cardRandom,
+          counter: p.counter,
+          amountFen: p.amountFen,
+          transactionType: TRANSACTION_TYPES.PURCHASE,
+          date: p.date,
+          time: p.time,
+          keyVersion: APPLICATION_KEY_VERSION,
+          algorithmId: ALGORITHM_SM4,
+          cardId: p.cardId,
+          terminalSequence: p.terminalSequence,
+          mac2,
+        })
+      : await this.options.psam.creditSamForPurchase(mac2);
+    if (!ok) throw new PacketRejectedError('mac2', 'MAC2 does not verify');
     const read = readExportPacket(packetBytes);
     if (!read.ok) throw purchaseRejection(read);
     const header = read.header;
@@ -361,7 +416,7 @@ export class PosTerminal {
       ['payer counter', header.payerCounter === p.counter],
       ['payee identity', header.payeeIdentity === p.payeeIdentity],
       ['unpredictable number', equalBytes(header.payeeNonce, p.unpredictableNumber)],
-      ['terminal ID', equalBytes(header.terminalId, sm.terminalId)],
+      ['terminal ID', equalBytes(header.terminalId, this.terminalId)],
       ['terminal sequence', header.terminalSequence === p.terminalSequence],
       ['date and time', header.date === p.date && header.time === p.time],
       ['amount', header.amountFen === p.amountFen],
@@ -400,7 +455,7 @@ export class PosTerminal {
       if (held + coins.length > slots) throw new PaymentRefusedError(`card ${cardId} has ${slots - held} free coin slots; change takes ${coins.length}`);
       const recv = await card.prepareReceive();
       if (recv.roomFen < changeFen) throw new PaymentRefusedError(`card ${cardId} has room for ${recv.roomFen} fen only; change is ${changeFen}`);
-      const terminalSequence = queue.nextSequence();
+      const terminalSequence = await this.options.psam.nextTerminalSequence();
       const { date, time } = bcdNow(this.clock());
       const packet = this.changePacket(coins, recv.payeeIdentity, recv.nonce, terminalSequence, date, time);
       // Recorded before IMPORT COINS goes out: a lost answer is resolved on the next contact.
@@ -438,7 +493,7 @@ export class PosTerminal {
         payerCounter: terminalSequence,
         payeeIdentity,
         payeeNonce,
-        terminalId: this.options.secureModule.terminalId,
+        terminalId: this.terminalId,
         terminalSequence,
         date,
         time,
@@ -484,9 +539,8 @@ export class PosTerminal {
     this.options.queue.resolveChange(cardId, c.receiveCounter, 'not-imported');
   }
 
-  /** Wipes the terminal's SM9 key and the secure module's master key. */
+  /** Wipes the terminal's SM9 key (the purchase keys never leave the PSAM). */
   wipe(): void {
     this.signKey?.fill(0);
-    this.options.secureModule.wipe();
   }
 }

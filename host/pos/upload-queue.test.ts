@@ -68,13 +68,6 @@ describe('upload queue', () => {
     expect(new UploadQueue(f).problemCards()).toEqual([]);
   });
 
-  it('never hands out a terminal sequence number twice, across reloads', () => {
-    const f = file();
-    const q = new UploadQueue(f);
-    expect([q.nextSequence(), q.nextSequence()]).toEqual([1, 2]);
-    expect(new UploadQueue(f).nextSequence()).toBe(3);
-  });
-
   it('ignores a last line torn by a power loss, but refuses a corrupt line in the middle', () => {
     const f = file();
     const q = new UploadQueue(f);

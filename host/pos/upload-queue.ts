@@ -1,8 +1,8 @@
 /**
  * @module The POS terminal's upload queue: an append-only JSON-lines file (mode 0600) of the payment
  * packets the terminal took, keyed by (card ID, counter), with their state (queued / uploaded), the
- * change packets it paid out, the "problem card" records of debits whose answer was lost, and the
- * terminal sequence counter. Reloads from disk after a restart; every append is fsynced.
+ * change packets it paid out, and the "problem card" records of debits whose answer was lost (the
+ * terminal sequence numbers are the PSAM's). Reloads from disk after a restart; every append is fsynced.
  */
 import { OperationalError } from '../../base/operational-error.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
@@ -78,7 +78,6 @@ export class UploadQueue {
   private readonly packets = new Map<string, QueuedPacket>();
   private readonly problems = new Map<string, ProblemCard>();
   private readonly changes = new Map<string, PendingChange>();
-  private sequence = 0;
   private readonly conflicts: { cardId: string; counter: number; type: 'PURCHASE' | 'CHANGE'; packet: Uint8Array }[] = [];
 
   /** Opens (creating with mode 0600) the queue file and replays it. Throws UploadQueueError on a corrupt line other than a torn last line. */
@@ -95,7 +94,6 @@ export class UploadQueue {
     this.packets.clear();
     this.problems.clear();
     this.changes.clear();
-    this.sequence = 0;
     this.conflicts.length = 0;
     const lines = readFileSync(this.path, 'utf8').split('\n');
     lines.forEach((text, i) => {
@@ -130,7 +128,6 @@ export class UploadQueue {
           state: 'queued',
           ...(l.recovered ? { recovered: true } : {}),
         });
-        this.sequence = Math.max(this.sequence, l.terminalSequence);
         return;
       }
       case 'uploaded': {
@@ -150,7 +147,6 @@ export class UploadQueue {
           date: l.date,
           time: l.time,
         });
-        this.sequence = Math.max(this.sequence, l.terminalSequence);
         return;
       case 'resolved': {
         const p = this.problems.get(l.cardId);
@@ -159,7 +155,6 @@ export class UploadQueue {
       }
       case 'change':
         this.changes.set(l.cardId, { cardId: l.cardId, receiveCounter: l.receiveCounter, amountFen: l.amountFen, packet: hexToBytes(l.packet), terminalSequence: l.terminalSequence });
-        this.sequence = Math.max(this.sequence, l.terminalSequence);
         return;
       case 'change-resolved': {
         const c = this.changes.get(l.cardId);
@@ -167,7 +162,7 @@ export class UploadQueue {
         return;
       }
       case 'sequence':
-        this.sequence = Math.max(this.sequence, l.value);
+        // Carries no packet state: the terminal sequence number is the PSAM's.
         return;
       case 'conflict':
         this.conflicts.push({ cardId: l.cardId, counter: l.counter, type: l.type, packet: hexToBytes(l.packet) });
@@ -289,12 +284,5 @@ export class UploadQueue {
 
   resolveChange(cardId: string, receiveCounter: number, outcome: 'imported' | 'not-imported'): void {
     this.append({ kind: 'change-resolved', cardId, receiveCounter, outcome, at: new Date().toISOString() });
-  }
-
-  /** The next terminal sequence number (JR/T 0025.2 terminal transaction sequence), persisted before use. */
-  nextSequence(): number {
-    const value = this.sequence + 1;
-    this.append({ kind: 'sequence', value, at: new Date().toISOString() });
-    return value;
   }
 }
