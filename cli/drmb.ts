@@ -17,6 +17,7 @@ import { registerPeerPay } from './peer/pay.js';
 import { registerDemo } from './demo.js';
 import { registerKeysGenerate } from './keys/generate.js';
 import { registerKeysInit } from './keys/init.js';
+import { registerKeysExport } from './keys/export.js';
 import { registerKeysShow } from './keys/show.js';
 import { registerKeysUserKey } from './keys/user-key.js';
 import { registerPeerOpen } from './peer/open.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerKeysGenerate(keys);
   registerKeysShow(keys);
   registerKeysUserKey(keys);
+  registerKeysExport(keys);
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
   registerCreate(sim);

@@ -93,15 +93,31 @@ export function applicationDiversificationBlock(cardId: Uint8Array, name: Applic
  * must use it exactly. Security: the outputs are secrets; wipe them once written.
  */
 export function cardApplicationKeys(cbMaster: CbMasterKeyFile | CbMasterSecret, cardId: Uint8Array): Record<ApplicationKeyName, Uint8Array> {
-  checkCardId(cardId);
   const s = cbSecret(cbMaster);
-  const out = {} as Record<ApplicationKeyName, Uint8Array>;
-  for (const name of APPLICATION_KEY_NAMES) {
-    const rk = sm4KeySchedule(s[name]);
-    out[name] = sm4EncryptBlock(rk, applicationDiversificationBlock(cardId, name));
+  return Object.fromEntries(APPLICATION_KEY_NAMES.map((name) => [name, cardApplicationKey(s[name], cardId, name)])) as Record<ApplicationKeyName, Uint8Array>;
+}
+
+/**
+ * One SM4 application key of this card, key_name = SM4-ECB(master_name, D_name), the same derivation
+ * as {@link cardApplicationKeys}: what a role holding only some application masters (a load-master or
+ * purchase-master key file, keys/role-bundles.ts) derives. Security: the output is secret; wipe it.
+ */
+export function cardApplicationKey(master: Uint8Array, cardId: Uint8Array, name: ApplicationKeyName): Uint8Array {
+  checkCardId(cardId);
+  const rk = sm4KeySchedule(master);
+  try {
+    return sm4EncryptBlock(rk, applicationDiversificationBlock(cardId, name));
+  } finally {
     rk.fill(0);
   }
-  return out;
+}
+
+/** Some application masters by name: the secrets of a cb-master, load-master or purchase-master key file. */
+export type ApplicationMasters<N extends ApplicationKeyName> = { secret: Record<N, Uint8Array> };
+
+/** The application keys `names` of this card from masters holding at least those ({@link cardApplicationKey} each). */
+export function cardApplicationKeysOf<N extends ApplicationKeyName>(masters: ApplicationMasters<N>, cardId: Uint8Array, names: readonly N[]): Record<N, Uint8Array> {
+  return Object.fromEntries(names.map((name) => [name, cardApplicationKey(masters.secret[name], cardId, name)])) as Record<N, Uint8Array>;
 }
 
 /** DGI 9000 value: SM4 KCV (first 3 bytes of SM4(key, 16 x 00)) of each application key. */

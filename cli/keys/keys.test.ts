@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FormatError } from '../../applet-spec/errors.js';
 import { bytesToHex } from '../../base/bytes.js';
 import { CEREMONY_KEYS } from '../../personalization/key-ceremony.js';
-import { KEY_KINDS, type KeyFile, readKeyFile } from '../../keys/key-files.js';
+import { CEREMONY_KINDS, KEY_KINDS, type KeyFile, readKeyFile } from '../../keys/key-files.js';
 import { UsageError } from '../output.js';
 import { generateKeyFile, parseKeyIndex, registerKeysGenerate } from './generate.js';
 import { initKeys, registerKeysInit } from './init.js';
@@ -58,7 +58,7 @@ describe('drmb keys init', () => {
   it('collects every file with kind, index and KCVs; key files are 0600 and hold the secrets the result does not', () => {
     const dir = tmp();
     const r = initKeys(dir);
-    expect(r.files.map((f) => f.kind)).toEqual([...KEY_KINDS, 'trust-anchors']);
+    expect(r.files.map((f) => f.kind)).toEqual([...CEREMONY_KINDS, 'trust-anchors']);
     const keyPaths = r.files.filter((f) => f.kind !== 'trust-anchors').map((f) => f.path);
     for (const p of keyPaths) expect(modeOf(p)).toBe(0o600);
     expect(r.files.find((f) => f.kind === 'coin-signing')!.keyIndex).toBe(1);
@@ -140,7 +140,7 @@ describe('drmb keys generate', () => {
   it('rejects an unknown kind, an index on a master key, and an index outside 1..255', async () => {
     const out = join(tmp(), 'x.json');
     expect(() => generateKeyFile('master', out)).toThrow(UsageError);
-    expect(() => generateKeyFile('master', out)).toThrow('unknown key kind "master"; expected one of cb-master, issuance-master, mint-master, coin-signing, cert-signing, kgc-sign, kgc-encrypt');
+    expect(() => generateKeyFile('master', out)).toThrow('unknown key kind "master"; expected one of cb-master, issuance-master, mint-master, coin-signing, cert-signing, kgc-sign, kgc-encrypt, load-master, purchase-master, desk-signing');
     expect(() => generateKeyFile('cb-master', out, { index: 2 })).toThrow('--index applies to coin-signing and cert-signing keys only, not cb-master');
     expect(() => parseKeyIndex('0')).toThrow('key index "0" must be an integer 1..255');
     expect(() => parseKeyIndex('2x')).toThrow(UsageError);

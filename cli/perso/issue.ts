@@ -7,9 +7,13 @@ import { type HolderData, loadIssueProfile } from '../../personalization/profile
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
 import { readPinFile, withPinFile } from '../options.js';
-import { addPersoOptions, key, PERSO_IMAGE, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
+import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKeys, runBatchJob } from './perso-options.js';
+import type { IssueKeys } from '../../personalization/card-prep.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
+
+/** The command, as the role table names it. */
+const ISSUE_COMMAND = 'drmb perso issue';
 
 export interface IssueCliOptions extends PersoOptions {
   holder?: string;
@@ -46,14 +50,23 @@ function readHolder(path?: string): HolderData {
   }
 }
 
+/**
+ * The keys of issuance, from the desk's bundle (or a ceremony directory). The KGC's master keys are
+ * not the desk's: only a ceremony directory (development) lends them to the in-process KGC.
+ */
+function issueKeys(o: IssueCliOptions): IssueKeys {
+  const keys = persoKeys(o, ISSUE_COMMAND);
+  const instead = 'the KGC master keys are the KGC\'s; give --kgc URL of a drmb kgc serve';
+  const kgcSign = keys.ceremonyKey('kgc-sign', instead);
+  const kgcEncrypt = keys.ceremonyKey('kgc-encrypt', instead);
+  return { issuanceMaster: keys.key('issuance-master'), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: keys.trustAnchors() };
+}
+
 export async function runIssue(o: IssueCliOptions, progress = true): Promise<PersoResult & { identity?: string; source: string }> {
   const profile = loadIssueProfile(o.profile);
   const holder = readHolder(o.holder);
   const pin = o.pinFile ? readPinFile(o.pinFile) : await promptPin();
-  // The KGC's master keys stay in the KGC step: issueCard only sees the encrypted user keys it returns.
-  const kgcSign = key('kgc-sign', o);
-  const kgcEncrypt = key('kgc-encrypt', o);
-  const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
+  const keys = issueKeys(o);
   const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
@@ -78,9 +91,7 @@ export function registerIssue(perso: Cli): void {
       const holder = readHolder(o.holder);
       if (!o.pinFile) throw new UsageError('--batch issuance needs --pin-file (the initial PIN of every card)');
       const pin = readPinFile(o.pinFile);
-      const kgcSign = key('kgc-sign', o);
-      const kgcEncrypt = key('kgc-encrypt', o);
-      const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
+      const keys = issueKeys(o);
       const ctx = persoContext(o, false);
       const summary = await runBatchJob(o, (t, slot) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot }));
       emit(summary, !!o.json, formatBatch);

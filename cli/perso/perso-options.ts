@@ -8,6 +8,7 @@ import type { PersoContext } from '../../personalization/card-prep.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
 import { type KeyKind, loadKey, type KeyFile } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { join } from 'node:path';
 import type { ImageSaving } from '../open-card.js';
 import { keyDirOf, withCardTarget, withJson, withKeys, withTrace } from '../options.js';
@@ -61,6 +62,11 @@ function safeUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The keys of a perso command: its role's bundle, or a ceremony directory (--keys or DRMB_KEY_DIR); keys/role-bundles.ts. */
+export function persoKeys(o: { keys?: string }, command: string): RoleKeys {
+  return RoleKeys.open(keyDirOf(o), command);
 }
 
 /** A key of the ceremony, from the environment, or the key directory (--keys or DRMB_KEY_DIR). */

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
-import { loadKey } from '../../keys/key-files.js';
-import { isCardId, withCardId, withJson, withKeys } from '../options.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
+import { isCardId, keyDirOf, withCardId, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { saveSimImage } from './load-sim-image.js';
 
@@ -19,7 +19,7 @@ export interface CreateOptions {
 export async function createSimCard(o: CreateOptions): Promise<{ image: string; cardId: string; state: string }> {
   if (!isCardId(o.cardId)) throw new UsageError('--card-id must be 20 digits');
   if (existsSync(o.image) && !o.overwrite) throw new UsageError(`--image ${o.image} exists (use --overwrite)`);
-  const cbMaster = loadKey('cb-master', { dir: o.keys });
+  const cbMaster = RoleKeys.open(keyDirOf(o), 'drmb sim create').key('cb-master');
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
   const card = new SimulatedCard({ manufacture: { cardId: o.cardId, personalizationKeys: cardScpKeys(cbMaster, cardIdToBytes(o.cardId)) } });
   saveSimImage(card, o.image);

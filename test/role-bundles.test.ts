@@ -1,0 +1,163 @@
+/**
+ * @module Role key bundles end to end: each role's bundle holds exactly what the role table says and
+ * no secret of another role; each role's commands run with its bundle alone and fail without any one
+ * of its keys (so the table is minimal); a command refuses a bundle of another role in one line.
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hex } from '../base/hex.js';
+import { CEREMONY_KINDS, defaultKeyFileName, type KeyFile, readKeyFile } from '../keys/key-files.js';
+import { BUNDLE_MANIFEST_FILE, bundleFileNames, loadRoleKey, readBundleManifest, ROLE_BUNDLES, type Role, ROLES, roleTableMarkdown } from '../keys/role-bundles.js';
+import { initKeyDirectory } from '../personalization/key-ceremony.js';
+import { runMint } from '../cli/bank/mint.js';
+import { runWithdraw } from '../cli/bank/withdraw.js';
+import { runExport } from '../cli/keys/export.js';
+import { runUserKey } from '../cli/keys/user-key.js';
+import { runIssue } from '../cli/perso/issue.js';
+import { runPrepare } from '../cli/perso/prepare.js';
+import { projectPath } from '../cli/project-path.js';
+import { createSimCard } from '../cli/sim/create.js';
+import { SimulatedCard } from '../simulator/simulated-card.js';
+
+let dir: string;
+const ceremony = () => join(dir, 'keys');
+const bundle = (role: Role) => join(dir, 'bundles', role);
+const PREP = projectPath('examples', 'profiles', 'prepare.json');
+const ISSUE = projectPath('examples', 'profiles', 'issue.json');
+const BANK = '102100000001';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'drmb-role-bundles-'));
+  initKeyDirectory(ceremony());
+  for (const role of ROLES) runExport({ role, out: bundle(role), keys: ceremony() });
+  writeFileSync(join(dir, 'pin'), '864213\n', { mode: 0o600 });
+}, 120_000);
+
+/** Every secret of the ceremony as uppercase hex, with the kind and name it belongs to. */
+function ceremonySecrets(): { kind: string; name: string; hex: string }[] {
+  return CEREMONY_KINDS.flatMap((kind) => {
+    const k = readKeyFile(join(ceremony(), defaultKeyFileName(kind)), kind) as KeyFile;
+    return Object.entries(k.secret as Record<string, Uint8Array>).map(([name, v]) => ({ kind, name, hex: hex(v) }));
+  });
+}
+
+/** A copy of the role's bundle without one of its files. */
+function bundleWithout(role: Role, file: string): string {
+  const copy = mkdtempSync(join(dir, `${role}-without-`));
+  cpSync(bundle(role), copy, { recursive: true });
+  rmSync(join(copy, file));
+  return copy;
+}
+
+const perso = (keys: string) => ({ keys, manifest: join(dir, 'm.jsonl'), audit: join(dir, 'a.log'), operator: 'test' });
+
+describe('drmb keys export', () => {
+  it.each(ROLES)('writes a %s bundle of exactly its files, key files 0600, with no secret of a key the role does not hold', (role) => {
+    const files = readdirSync(bundle(role)).sort();
+    expect(files).toEqual([...bundleFileNames(role), BUNDLE_MANIFEST_FILE].sort());
+    expect(readBundleManifest(bundle(role))!.role).toBe(role);
+    const own = new Set<string>();
+    for (const { kind } of ROLE_BUNDLES[role].keys) {
+      const path = join(bundle(role), defaultKeyFileName(kind));
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      for (const v of Object.values(readKeyFile(path, kind).secret as Record<string, Uint8Array>)) own.add(hex(v));
+    }
+    const text = files.map((f) => readFileSync(join(bundle(role), f), 'utf8').toUpperCase()).join('\n');
+    const foreign = ceremonySecrets().filter((s) => !own.has(s.hex) && text.includes(s.hex));
+    expect(foreign.map((s) => `${s.kind}.${s.name}`)).toEqual([]);
+  });
+
+  it('cuts the load and purchase masters out of cb-master with the same KCVs, and nothing else of it', () => {
+    const cb = readKeyFile(join(ceremony(), 'cb-master.json'), 'cb-master');
+    const load = readKeyFile(join(bundle('bank-vault'), 'load-master.json'), 'load-master');
+    const purchase = loadRoleKey(bundle('pos'), 'pos', 'purchase-master', {});
+    expect(Object.keys(load.secret)).toEqual(['load', 'tac']);
+    expect([hex(load.secret.load), hex(load.kcv.tac)]).toEqual([hex(cb.secret.load), hex(cb.kcv.tac)]);
+    expect(Object.keys(purchase.secret)).toEqual(['purchase']);
+    expect(hex(purchase.secret.purchase)).toBe(hex(cb.secret.purchase));
+    // A ceremony directory gives the same key, cut on the fly, for development.
+    expect(hex(loadRoleKey(ceremony(), 'pos', 'purchase-master', {}).secret.purchase)).toBe(hex(cb.secret.purchase));
+  });
+
+  it('gives an issuance desk a fresh desk key of its own, and the KGC an empty list of desks', () => {
+    const desk = readKeyFile(join(bundle('issuance-desk'), 'desk-signing.json'), 'desk-signing');
+    expect(hex(readBundleManifest(bundle('issuance-desk'))!.deskPublicKey!)).toBe(hex(desk.public.publicKey));
+    expect(JSON.parse(readFileSync(join(bundle('kgc'), 'authorized-desks.json'), 'utf8')).desks).toEqual([]);
+  });
+
+  it('refuses to overwrite a bundle unless asked, refuses a bundle as the source, and names the valid roles for a bad one', () => {
+    const before = readFileSync(join(bundle('pos'), 'purchase-master.json'), 'utf8');
+    expect(() => runExport({ role: 'pos', out: bundle('pos'), keys: ceremony() })).toThrow(/already holds .*refusing to overwrite \(use --overwrite/);
+    expect(readFileSync(join(bundle('pos'), 'purchase-master.json'), 'utf8')).toBe(before);
+    expect(runExport({ role: 'pos', out: bundle('pos'), keys: ceremony(), overwrite: true }).files.map((f) => f.kind)).toEqual(['purchase-master', 'trust-anchors', 'bundle']);
+    expect(() => runExport({ role: 'pos', out: join(dir, 'x'), keys: bundle('registry') })).toThrow(/is a role bundle; export from the ceremony directory/);
+    expect(() => runExport({ role: 'cashier', out: join(dir, 'x'), keys: ceremony() })).toThrow('unknown role "cashier"; the roles are prep-centre, kgc, issuance-desk, bank-vault, pos, registry');
+  });
+
+  it('documents the role table in docs/key-files.md exactly as the code holds it', () => {
+    expect(readFileSync(projectPath('docs', 'key-files.md'), 'utf8')).toContain(roleTableMarkdown());
+  });
+});
+
+describe('each role runs its commands with its bundle alone', () => {
+  it('prep centre: makes and prepares a card; without any one of its keys it cannot', async () => {
+    const image = join(dir, 'prep.json');
+    await createSimCard({ image, cardId: '62120000000000007001', keys: bundle('prep-centre') });
+    expect(await runPrepare({ ...perso(bundle('prep-centre')), profile: PREP, sim: image }, false)).toMatchObject({ result: 'done' });
+    const other = join(dir, 'prep2.json');
+    await expect(createSimCard({ image: other, cardId: '62120000000000007002', keys: bundleWithout('prep-centre', 'cb-master.json') })).rejects.toThrow(/cb-master key: not found/);
+    await createSimCard({ image: other, cardId: '62120000000000007002', keys: bundle('prep-centre') });
+    for (const kind of ['cb-master', 'issuance-master', 'cert-signing'] as const) {
+      await expect(runPrepare({ ...perso(bundleWithout('prep-centre', defaultKeyFileName(kind))), profile: PREP, sim: other }, false)).rejects.toThrow(`${kind} key: not found`);
+    }
+    expect(SimulatedCard.fromFile(other).memory.state).toBe('BLANK');
+  });
+
+  it('registry mints and bank vault withdraws onto a card, each with its own bundle; without its keys neither can', async () => {
+    const image = join(dir, 'vault.json');
+    const cardId = '62120000000000007003';
+    await createSimCard({ image, cardId, keys: bundle('prep-centre') });
+    await runPrepare({ ...perso(bundle('prep-centre')), profile: PREP, sim: image }, false);
+    await runIssue({ ...perso(ceremony()), profile: ISSUE, sim: image, pinFile: join(dir, 'pin') }, false);
+    const registry = join(dir, 'registry');
+    for (const kind of ['mint-master', 'coin-signing'] as const) {
+      await expect(runMint({ keys: bundleWithout('registry', defaultKeyFileName(kind)), registry, amount: '100.00', toBank: BANK })).rejects.toThrow(`${kind} key: not found`);
+    }
+    expect(await runMint({ keys: bundle('registry'), registry, amount: '100.00', toBank: BANK })).toMatchObject({ coins: 1 });
+    const withdraw = { registry, amount: '100.00', bankCode: BANK, sim: image, terminalId: '100000000001' };
+    await expect(runWithdraw({ ...withdraw, keys: bundleWithout('bank-vault', 'load-master.json') })).rejects.toThrow('load-master key: not found');
+    expect(await runWithdraw({ ...withdraw, keys: bundle('bank-vault') })).toMatchObject({ cardId, amountFen: 10_000 });
+    expect(SimulatedCard.fromFile(image).memory.balanceFen).toBe(10_000);
+  });
+
+  it('KGC extracts a user key for a payee without a card; without its encryption master it cannot', () => {
+    expect(runUserKey({ identity: 'payee@example', out: join(dir, 'payee.key'), keys: bundle('kgc') })).toMatchObject({ identity: 'payee@example' });
+    expect(() => runUserKey({ identity: 'payee@example', out: join(dir, 'payee2.key'), keys: bundleWithout('kgc', 'kgc-encrypt.json') })).toThrow('kgc-encrypt key: not found');
+  });
+
+  it('POS: its purchase master is loaded from the pos bundle, and not without it', () => {
+    expect(() => loadRoleKey(bundleWithout('pos', 'purchase-master.json'), 'pos', 'purchase-master', {})).toThrow('purchase-master key: not found');
+  });
+});
+
+describe('a command refuses a bundle of another role', () => {
+  it('names the bundle it was given and the one it needs, in one line', async () => {
+    const image = join(dir, 'refused.json');
+    await expect(runIssue({ ...perso(bundle('pos')), profile: ISSUE, sim: image, pinFile: join(dir, 'pin') }, false)).rejects.toThrow(
+      `${bundle('pos')} is a pos bundle; drmb perso issue needs an issuance-desk bundle`,
+    );
+    await expect(runWithdraw({ keys: bundle('registry'), registry: join(dir, 'registry'), amount: '1.00', bankCode: BANK, sim: image, terminalId: '100000000001' })).rejects.toThrow(
+      `${bundle('registry')} is a registry bundle; drmb bank withdraw needs a bank-vault bundle`,
+    );
+    await expect(createSimCard({ image, cardId: '62120000000000007009', keys: bundle('bank-vault') })).rejects.toThrow('is a bank-vault bundle; drmb sim create needs a prep-centre bundle');
+    expect(() => runUserKey({ identity: 'x', out: join(dir, 'x.key'), keys: bundle('issuance-desk') })).toThrow('is an issuance-desk bundle; drmb keys user-key needs a kgc bundle');
+  });
+
+  it('keeps the KGC master keys from an issuance desk: with a desk bundle, issuance needs the KGC service', async () => {
+    await expect(runIssue({ ...perso(bundle('issuance-desk')), profile: ISSUE, sim: join(dir, 'refused.json'), pinFile: join(dir, 'pin') }, false)).rejects.toThrow(
+      'drmb perso issue with an issuance-desk bundle: the KGC master keys are the KGC\'s; give --kgc URL of a drmb kgc serve',
+    );
+  });
+});
