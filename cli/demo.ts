@@ -14,6 +14,7 @@ import { trace } from '../host/middleware/trace.js';
 import { stack } from '../host/transport.js';
 import { cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
+import { inProcessKgc } from '../personalization/kgc.js';
 import { initKeyDirectory, readTrustAnchors } from '../personalization/key-ceremony.js';
 import { loadKey } from '../keys/key-files.js';
 import { Manifest } from '../personalization/manifest.js';
@@ -91,7 +92,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const prepProfile = loadPrepareProfile(join(PROFILES, 'prepare.json'));
   const issueProfile = loadIssueProfile(join(PROFILES, 'issue.json'));
   const prepKeys = { cbMaster, issuanceMaster, certSigning, anchors };
-  const issueKeys = { issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors };
+  const issueKeys = { issuanceMaster, kgc: inProcessKgc({ signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors), anchors };
   say(`central-bank card prep of ${cardId}`);
   const prep = await prepareCard(transport, prepProfile, prepKeys, ctx);
   say('commercial-bank issuance with SM9 keys from the KGC');

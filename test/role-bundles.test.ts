@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hex } from '../base/hex.js';
 import { CEREMONY_KINDS, defaultKeyFileName, type KeyFile, readKeyFile } from '../keys/key-files.js';
 import { BUNDLE_MANIFEST_FILE, bundleFileNames, loadRoleKey, readBundleManifest, ROLE_BUNDLES, type Role, ROLES, roleTableMarkdown } from '../keys/role-bundles.js';
@@ -20,6 +20,13 @@ import { runPrepare } from '../cli/perso/prepare.js';
 import { projectPath } from '../cli/project-path.js';
 import { createSimCard } from '../cli/sim/create.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
+import { dgiRecordKey } from '../simulator/card-memory.js';
+import { DGIS } from '../applet-spec/dgis.js';
+import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
+import { verifyAuditLog } from '../personalization/audit-log.js';
+import type { KgcService } from '../personalization/kgc-service.js';
+import { runAuthorize } from '../cli/kgc/authorize.js';
+import { startKgcFromKeys } from '../cli/kgc/serve.js';
 
 let dir: string;
 const ceremony = () => join(dir, 'keys');
@@ -28,12 +35,29 @@ const PREP = projectPath('examples', 'profiles', 'prepare.json');
 const ISSUE = projectPath('examples', 'profiles', 'issue.json');
 const BANK = '102100000001';
 
-beforeAll(() => {
+let kgc: KgcService;
+const kgcAudit = () => join(dir, 'kgc-audit.log');
+
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drmb-role-bundles-'));
   initKeyDirectory(ceremony());
   for (const role of ROLES) runExport({ role, out: bundle(role), keys: ceremony() });
   writeFileSync(join(dir, 'pin'), '864213\n', { mode: 0o600 });
+  // The KGC runs apart with its own bundle and knows the desk by the public key of the desk's bundle.
+  runAuthorize({ keys: bundle('kgc'), deskKey: bundle('issuance-desk'), name: 'test bank desk 1' });
+  kgc = await startKgcFromKeys({ keys: bundle('kgc'), port: '0', audit: kgcAudit() });
 }, 120_000);
+
+afterAll(async () => {
+  await kgc?.close();
+});
+
+/** A card made and prepared with the prep centre's bundle, issued with the desk's bundle through the KGC service. */
+async function issuedCard(image: string, cardId: string): Promise<void> {
+  await createSimCard({ image, cardId, keys: bundle('prep-centre') });
+  await runPrepare({ ...perso(bundle('prep-centre')), profile: PREP, sim: image }, false);
+  await runIssue({ ...perso(bundle('issuance-desk')), kgc: kgc.url, profile: ISSUE, sim: image, pinFile: join(dir, 'pin') }, false);
+}
 
 /** Every secret of the ceremony as uppercase hex, with the kind and name it belongs to. */
 function ceremonySecrets(): { kind: string; name: string; hex: string }[] {
@@ -54,7 +78,7 @@ function bundleWithout(role: Role, file: string): string {
 const perso = (keys: string) => ({ keys, manifest: join(dir, 'm.jsonl'), audit: join(dir, 'a.log'), operator: 'test' });
 
 describe('drmb keys export', () => {
-  it.each(ROLES)('writes a %s bundle of exactly its files, key files 0600, with no secret of a key the role does not hold', (role) => {
+  it.each(ROLES)('writes the %s bundle of exactly its files, key files 0600, with no secret of a key the role does not hold', (role) => {
     const files = readdirSync(bundle(role)).sort();
     expect(files).toEqual([...bundleFileNames(role), BUNDLE_MANIFEST_FILE].sort());
     expect(readBundleManifest(bundle(role))!.role).toBe(role);
@@ -84,7 +108,12 @@ describe('drmb keys export', () => {
   it('gives an issuance desk a fresh desk key of its own, and the KGC an empty list of desks', () => {
     const desk = readKeyFile(join(bundle('issuance-desk'), 'desk-signing.json'), 'desk-signing');
     expect(hex(readBundleManifest(bundle('issuance-desk'))!.deskPublicKey!)).toBe(hex(desk.public.publicKey));
-    expect(JSON.parse(readFileSync(join(bundle('kgc'), 'authorized-desks.json'), 'utf8')).desks).toEqual([]);
+    const fresh = join(dir, 'fresh-kgc');
+    runExport({ role: 'kgc', out: fresh, keys: ceremony() });
+    expect(JSON.parse(readFileSync(join(fresh, 'authorized-desks.json'), 'utf8')).desks).toEqual([]);
+    // drmb kgc authorize (run in beforeAll) added the desk by its bundle's public key.
+    expect(JSON.parse(readFileSync(join(bundle('kgc'), 'authorized-desks.json'), 'utf8')).desks).toMatchObject([{ name: 'test bank desk 1', publicKey: hex(desk.public.publicKey) }]);
+    expect(() => runAuthorize({ keys: bundle('kgc'), deskKey: hex(desk.public.publicKey), name: 'again' })).toThrow(/is already authorised, as "test bank desk 1"/);
   });
 
   it('refuses to overwrite a bundle unless asked, refuses a bundle as the source, and names the valid roles for a bad one', () => {
@@ -118,9 +147,7 @@ describe('each role runs its commands with its bundle alone', () => {
   it('registry mints and bank vault withdraws onto a card, each with its own bundle; without its keys neither can', async () => {
     const image = join(dir, 'vault.json');
     const cardId = '62120000000000007003';
-    await createSimCard({ image, cardId, keys: bundle('prep-centre') });
-    await runPrepare({ ...perso(bundle('prep-centre')), profile: PREP, sim: image }, false);
-    await runIssue({ ...perso(ceremony()), profile: ISSUE, sim: image, pinFile: join(dir, 'pin') }, false);
+    await issuedCard(image, cardId);
     const registry = join(dir, 'registry');
     for (const kind of ['mint-master', 'coin-signing'] as const) {
       await expect(runMint({ keys: bundleWithout('registry', defaultKeyFileName(kind)), registry, amount: '100.00', toBank: BANK })).rejects.toThrow(`${kind} key: not found`);
@@ -130,6 +157,33 @@ describe('each role runs its commands with its bundle alone', () => {
     await expect(runWithdraw({ ...withdraw, keys: bundleWithout('bank-vault', 'load-master.json') })).rejects.toThrow('load-master key: not found');
     expect(await runWithdraw({ ...withdraw, keys: bundle('bank-vault') })).toMatchObject({ cardId, amountFen: 10_000 });
     expect(SimulatedCard.fromFile(image).memory.balanceFen).toBe(10_000);
+  });
+
+  it('issuance desk issues through the KGC service, each with its bundle alone; the card holds the SM9 keys of its identity', async () => {
+    const image = join(dir, 'desk.json');
+    const cardId = '62120000000000007004';
+    await issuedCard(image, cardId);
+    const card = SimulatedCard.fromFile(image);
+    expect(card.memory.state).toBe('ISSUED');
+    const identity = new TextEncoder().encode(`${cardId}|2036`);
+    const master = (kind: 'kgc-sign' | 'kgc-encrypt') => readKeyFile(join(ceremony(), `${kind}.json`), kind).secret.privateKey;
+    expect(hex(card.memory.record(dgiRecordKey(DGIS.sm9SignKey.dgi))!)).toBe(hex(sm9ExtractSignKey(master('kgc-sign'), identity)));
+    expect(hex(card.memory.record(dgiRecordKey(DGIS.sm9EncryptKey.dgi))!)).toBe(hex(sm9ExtractEncryptKey(master('kgc-encrypt'), identity)));
+    expect(verifyAuditLog(kgcAudit())).toBe(0);
+    expect(readFileSync(kgcAudit(), 'utf8')).toContain(`"cardId":"${cardId}"`);
+  });
+
+  it('issuance desk and KGC: without any one of their keys or the list of desks, neither works', async () => {
+    const image = join(dir, 'desk2.json');
+    await createSimCard({ image, cardId: '62120000000000007005', keys: bundle('prep-centre') });
+    await runPrepare({ ...perso(bundle('prep-centre')), profile: PREP, sim: image }, false);
+    for (const kind of ['issuance-master', 'desk-signing'] as const) {
+      await expect(runIssue({ ...perso(bundleWithout('issuance-desk', defaultKeyFileName(kind))), kgc: kgc.url, profile: ISSUE, sim: image, pinFile: join(dir, 'pin') }, false)).rejects.toThrow(`${kind} key: not found`);
+    }
+    for (const file of ['kgc-sign.json', 'kgc-encrypt.json', 'authorized-desks.json']) {
+      await expect(startKgcFromKeys({ keys: bundleWithout('kgc', file), port: '0', audit: join(dir, 'other-audit.log') })).rejects.toThrow(/not found|does not exist/);
+    }
+    expect(SimulatedCard.fromFile(image).memory.state).toBe('PREPARED');
   });
 
   it('KGC extracts a user key for a payee without a card; without its encryption master it cannot', () => {

@@ -165,7 +165,7 @@ async function makeWorld(dir: string, name: string, cardBase: number, cards: num
     const card = new DrmbCard(transportOf(sim));
     await card.select();
     const identity = (await card.getData('ibcIdentity')) as string;
-    holders.push({ id, sim, identity, decryptKey: sm9ExtractEncryptKey(w.issueKeys.kgc.encryptPrivateKey, utf8.encode(identity)) });
+    holders.push({ id, sim, identity, decryptKey: sm9ExtractEncryptKey(loadKey('kgc-encrypt', { dir: join(w.dir, 'keys'), env: {} }).secret.privateKey, utf8.encode(identity)) });
   }
   return { w, registry, holders, pos: posTerminal(w, join(dir, `queue-${name}.jsonl`)) };
 }

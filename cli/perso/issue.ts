@@ -9,6 +9,8 @@ import { openCard } from '../open-card.js';
 import { readPinFile, withPinFile } from '../options.js';
 import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKeys, runBatchJob } from './perso-options.js';
 import type { IssueKeys } from '../../personalization/card-prep.js';
+import { inProcessKgc, type UserKeySource } from '../../personalization/kgc.js';
+import { remoteKgc } from '../../personalization/kgc-client.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
 
@@ -18,6 +20,8 @@ const ISSUE_COMMAND = 'drmb perso issue';
 export interface IssueCliOptions extends PersoOptions {
   holder?: string;
   pinFile?: string;
+  /** URL of the KGC service (drmb kgc serve) */
+  kgc?: string;
 }
 
 /** Asks for the PIN twice on the terminal without echoing it. */
@@ -51,15 +55,23 @@ function readHolder(path?: string): HolderData {
 }
 
 /**
- * The keys of issuance, from the desk's bundle (or a ceremony directory). The KGC's master keys are
- * not the desk's: only a ceremony directory (development) lends them to the in-process KGC.
+ * The keys of issuance, from the desk's bundle (or a ceremony directory), and its KGC: the service at
+ * --kgc, asked with the desk's own key. The KGC's master keys are not the desk's: only a ceremony
+ * directory (development, tests, the demo) lends them to an in-process KGC when --kgc is not given.
  */
 function issueKeys(o: IssueCliOptions): IssueKeys {
   const keys = persoKeys(o, ISSUE_COMMAND);
-  const instead = 'the KGC master keys are the KGC\'s; give --kgc URL of a drmb kgc serve';
-  const kgcSign = keys.ceremonyKey('kgc-sign', instead);
-  const kgcEncrypt = keys.ceremonyKey('kgc-encrypt', instead);
-  return { issuanceMaster: keys.key('issuance-master'), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: keys.trustAnchors() };
+  const anchors = keys.trustAnchors();
+  let kgc: UserKeySource;
+  if (o.kgc !== undefined) {
+    kgc = remoteKgc(o.kgc, keys.key('desk-signing'));
+  } else {
+    const instead = "the KGC master keys are the KGC's; give --kgc URL of a drmb kgc serve";
+    const sign = keys.ceremonyKey('kgc-sign', instead);
+    const encrypt = keys.ceremonyKey('kgc-encrypt', instead);
+    kgc = inProcessKgc({ signPrivateKey: sign.secret.privateKey, encryptPrivateKey: encrypt.secret.privateKey }, anchors);
+  }
+  return { issuanceMaster: keys.key('issuance-master'), kgc, anchors };
 }
 
 export async function runIssue(o: IssueCliOptions, progress = true): Promise<PersoResult & { identity?: string; source: string }> {
@@ -82,7 +94,8 @@ export function registerIssue(perso: Cli): void {
       perso
         .command('issue')
         .description('commercial-bank issuance (PREPARED -> ISSUED): holder data, SM9 keys from the KGC encrypted to the card key, PIN')
-        .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it'),
+        .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it')
+        .option('--kgc <url>', "the KGC service (drmb kgc serve), asked with the desk's desk-signing key; without it only a ceremony directory's in-process KGC (development)"),
       'else asked on the terminal',
     ),
   ).action(async (o: IssueCliOptions) => {
