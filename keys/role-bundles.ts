@@ -222,9 +222,11 @@ export function cutFromCbMaster<K extends 'load-master' | 'purchase-master'>(cbM
  * The keys of one command, from its role's bundle or from a ceremony directory (every role's keys in
  * one place, for development and the demo). A bundle of a role that does not run the command is
  * refused at open; a key the command's roles do not hold is refused at `key`, whichever the source.
+ * Open it with {@link RoleKeys.open} (a command) or {@link loadRoleKey} (a role); the constructor
+ * checks nothing.
  */
 export class RoleKeys {
-  private constructor(
+  constructor(
     /** the command, for messages: "drmb perso issue" */
     readonly command: string,
     /** the directory, undefined when keys come from DRMB_KEY_* variables only */
@@ -232,6 +234,8 @@ export class RoleKeys {
     /** the bundle's manifest, undefined for a ceremony directory */
     readonly bundle: BundleManifest | undefined,
     private readonly env: Env,
+    /** the roles whose keys may be loaded: the bundle's, or every role that runs the command */
+    private readonly roles: readonly Role[],
   ) {}
 
   /**
@@ -246,7 +250,7 @@ export class RoleKeys {
     if (bundle && !roles.includes(bundle.role)) {
       throw new RoleBundleError(`${d} is ${article(bundle.role)} ${bundle.role} bundle; ${command} needs ${bundlesPhrase(roles)}`);
     }
-    return new RoleKeys(command, d, bundle, env);
+    return new RoleKeys(command, d, bundle, env, bundle ? [bundle.role] : roles);
   }
 
   /** The role of the bundle, or undefined for a ceremony directory. */
@@ -257,11 +261,6 @@ export class RoleKeys {
   /** True for a ceremony directory (or keys from variables only): every role's keys, development only. */
   get isCeremony(): boolean {
     return this.bundle === undefined;
-  }
-
-  /** The roles whose keys this command may load here: the bundle's, or every role that runs the command. */
-  private get roles(): Role[] {
-    return this.bundle ? [this.bundle.role] : rolesOf(this.command);
   }
 
   /** Whether the command's roles here hold a key of `kind`. */
@@ -324,11 +323,11 @@ export class RoleKeys {
  * master at `drmb perso psam`. Refuses a bundle of another role, and a kind the role does not hold.
  */
 export function loadRoleKey<K extends KeyKind>(dir: string | undefined, role: Role, kind: K, env: Env = process.env): KeyFile<K> {
-  const command = ROLE_BUNDLES[role].commands[0];
-  const keys = RoleKeys.open(dir, command, env);
-  if (keys.bundle && keys.bundle.role !== role) throw new RoleBundleError(`${dir} is ${article(keys.bundle.role)} ${keys.bundle.role} bundle, not ${article(role)} ${role} bundle`);
   if (!ROLE_BUNDLES[role].keys.some((k) => k.kind === kind)) throw new RoleBundleError(`${article(role)} ${role} bundle holds no ${kind} key`);
-  return keys.key(kind);
+  const d = dir ?? (env[KEY_DIR_ENV] || undefined);
+  const bundle = d !== undefined ? readBundleManifest(d) : undefined;
+  if (bundle && bundle.role !== role) throw new RoleBundleError(`${d} is ${article(bundle.role)} ${bundle.role} bundle, not ${article(role)} ${role} bundle`);
+  return new RoleKeys(`the ${role} role`, d, bundle, env, [role]).key(kind);
 }
 
 /** The table as Markdown, for docs/key-files.md (a test checks the document holds it as generated). */

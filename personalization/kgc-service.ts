@@ -57,11 +57,12 @@ export interface KgcService {
   close(): Promise<void>;
 }
 
-/** A refusal the service answers with its code's HTTP status. */
+/** A refusal the service answers with its code's HTTP status; `desk` once the desk is known, for the audit log. */
 class Refusal extends Error {
   constructor(
     readonly code: KgcRefusalCode,
     message: string,
+    readonly desk?: AuthorizedDesk,
   ) {
     super(message);
   }
@@ -133,18 +134,18 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
     }
     const desk = desks.find((d) => equalBytes(d.publicKey, r.deskPublicKey));
     if (!desk) throw new Refusal('unknown-desk', `desk key ${hex(publicKeyCheckValue(r.deskPublicKey))} is not among the KGC's authorised desks`);
-    if (!kgcRequestSignatureVerifies(r)) throw Object.assign(new Refusal('bad-signature', "the signature does not verify under the desk's key"), { desk });
+    if (!kgcRequestSignatureVerifies(r)) throw new Refusal('bad-signature', "the signature does not verify under the desk's key", desk);
     const t = Date.parse(r.time);
     const nowMs = now().getTime();
-    if (Math.abs(nowMs - t) > maxSkewMs) throw Object.assign(new Refusal('stale-request', `the request time ${r.time} is more than ${maxSkewMs / 1000} s from the KGC's clock`), { desk });
+    if (Math.abs(nowMs - t) > maxSkewMs) throw new Refusal('stale-request', `the request time ${r.time} is more than ${maxSkewMs / 1000} s from the KGC's clock`, desk);
     for (const [n, at] of seen) if (at < nowMs - 2 * maxSkewMs) seen.delete(n);
     const nonce = hex(r.nonce);
-    if (seen.has(nonce)) throw Object.assign(new Refusal('replay', 'this request (its nonce) has been answered already'), { desk });
+    if (seen.has(nonce)) throw new Refusal('replay', 'this request (its nonce) has been answered already', desk);
     let result: ReturnType<typeof kgcAnswer>;
     try {
       result = kgcAnswer(o.master, o.anchors, r, yymmdd(now()));
     } catch (e) {
-      if (e instanceof FormatError) throw Object.assign(new Refusal(e.what === 'identity' ? 'bad-request' : 'bad-certificate', e.message), { desk });
+      if (e instanceof FormatError) throw new Refusal(e.what === 'identity' ? 'bad-request' : 'bad-certificate', e.message, desk);
       throw e;
     }
     seen.set(nonce, t);
@@ -177,7 +178,7 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
       const refusal = e instanceof Refusal ? e : new Refusal('internal', 'internal error of the KGC');
       // Never a stack trace to the client; the log names the error class and message only.
       if (!(e instanceof Refusal)) log(`kgc: internal error (${(e as Error)?.name}: ${(e as Error)?.message})`);
-      const desk = (refusal as Refusal & { desk?: AuthorizedDesk }).desk;
+      const desk = refusal.desk;
       log(`kgc: refused ${KGC_REFUSALS[refusal.code]} ${refusal.code}: ${refusal.message}`);
       try {
         audit('refused', desk, parsed, { code: refusal.code, reason: refusal.message });

@@ -3,9 +3,11 @@
  * no secret of another role; each role's commands run with its bundle alone and fail without any one
  * of its keys (so the table is minimal); a command refuses a bundle of another role in one line.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hex } from '../base/hex.js';
 import { CEREMONY_KINDS, defaultKeyFileName, type KeyFile, readKeyFile } from '../keys/key-files.js';
@@ -185,6 +187,33 @@ describe('each role runs its commands with its bundle alone', () => {
     }
     expect(SimulatedCard.fromFile(image).memory.state).toBe('PREPARED');
   });
+
+  it('the KGC runs as its own process: drmb kgc serve prints its address, a desk issues through it, SIGTERM stops it', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const entry = `const { main } = await import(${JSON.stringify(join(root, 'cli', 'drmb.ts'))}); await main(['node', 'drmb', ...process.argv.slice(1)]);`;
+    const args = ['kgc', 'serve', '--keys', bundle('kgc'), '--port', '0', '--audit', join(dir, 'process-audit.log'), '--json'];
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      const address = await new Promise<{ url: string }>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/\}\s*$/.test(out)) resolve(JSON.parse(out));
+        });
+        child.on('exit', (code) => reject(new Error(`drmb kgc serve exited ${code}`)));
+      });
+      expect(address.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const image = join(dir, 'process.json');
+      await createSimCard({ image, cardId: '62120000000000007006', keys: bundle('prep-centre') });
+      await runPrepare({ ...perso(bundle('prep-centre')), profile: PREP, sim: image }, false);
+      expect(await runIssue({ ...perso(bundle('issuance-desk')), kgc: address.url, profile: ISSUE, sim: image, pinFile: join(dir, 'pin') }, false)).toMatchObject({ result: 'done' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(verifyAuditLog(join(dir, 'process-audit.log'))).toBe(0);
+  }, 60_000);
 
   it('KGC extracts a user key for a payee without a card; without its encryption master it cannot', () => {
     expect(runUserKey({ identity: 'payee@example', out: join(dir, 'payee.key'), keys: bundle('kgc') })).toMatchObject({ identity: 'payee@example' });
