@@ -14,6 +14,7 @@ import { CEREMONY_KINDS, defaultKeyFileName, type KeyFile, readKeyFile } from '.
 import { BUNDLE_MANIFEST_FILE, bundleFileNames, loadRoleKey, readBundleManifest, ROLE_BUNDLES, type Role, ROLES, roleTableMarkdown } from '../keys/role-bundles.js';
 import { initKeyDirectory } from '../personalization/key-ceremony.js';
 import { runMint } from '../cli/bank/mint.js';
+import { runPeerPay } from '../cli/peer/pay.js';
 import { runWithdraw } from '../cli/bank/withdraw.js';
 import { runExport } from '../cli/keys/export.js';
 import { runUserKey } from '../cli/keys/user-key.js';
@@ -173,6 +174,16 @@ describe('each role runs its commands with its bundle alone', () => {
     expect(hex(card.memory.record(dgiRecordKey(DGIS.sm9EncryptKey.dgi))!)).toBe(hex(sm9ExtractEncryptKey(master('kgc-encrypt'), identity)));
     expect(verifyAuditLog(kgcAudit())).toBe(0);
     expect(readFileSync(kgcAudit(), 'utf8')).toContain(`"cardId":"${cardId}"`);
+  });
+
+  it('the cards issued through the KGC sign and decrypt with their SM9 keys: a peer payment from one to the other is taken', async () => {
+    // The vault's card (issued through the KGC above, holding 100.00 yuan) pays the desk's card.
+    const payer = join(dir, 'vault.json');
+    const payee = join(dir, 'desk.json');
+    expect(SimulatedCard.fromFile(payer).memory.balanceFen).toBe(10_000);
+    const r = await runPeerPay({ amount: '100.00', fromSim: payer, toSim: payee, packetOut: join(dir, 'transfer.bin'), pinFile: join(dir, 'pin'), journal: join(dir, 'journal') });
+    expect(r).toMatchObject({ payerCardId: '62120000000000007003', payeeCardId: '62120000000000007004', amountFen: 10_000 });
+    expect([SimulatedCard.fromFile(payer).memory.balanceFen, SimulatedCard.fromFile(payee).memory.balanceFen]).toEqual([0, 10_000]);
   });
 
   it('issuance desk and KGC: without any one of their keys or the list of desks, neither works', async () => {
