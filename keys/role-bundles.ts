@@ -122,6 +122,17 @@ export function bundleFileNames(role: Role): string[] {
   return [...spec.keys.map((k) => defaultKeyFileName(k.kind)), ...spec.files.map((f) => f.name), TRUST_ANCHORS_FILE];
 }
 
+/** The kind of each file of a bundle of `role`, by file name: its key kinds, 'authorized-desks', 'trust-anchors'. */
+export function bundleFileKinds(role: Role): Record<string, string> {
+  const spec = ROLE_BUNDLES[role];
+  const other: Record<string, string> = { [AUTHORIZED_DESKS_FILE]: 'authorized-desks' };
+  return Object.fromEntries([
+    ...spec.keys.map((k) => [defaultKeyFileName(k.kind), k.kind]),
+    ...spec.files.map((f) => [f.name, other[f.name] ?? f.name]),
+    [TRUST_ANCHORS_FILE, 'trust-anchors'],
+  ]);
+}
+
 /** A refusal of a key directory or bundle, as one line (exit code 1). */
 export class RoleBundleError extends OperationalError {
   override readonly name = 'RoleBundleError';
@@ -168,6 +179,9 @@ export function parseBundleManifest(text: string, source: string): BundleManifes
   const names = (doc.files as { name: string }[]).map((f) => f.name).sort();
   const expected = bundleFileNames(role).sort();
   if (names.join() !== expected.join()) fail('files', `a ${role} bundle holds exactly ${expected.join(', ')}`);
+  const kinds = bundleFileKinds(role);
+  const wrong = (doc.files as { name: string; kind: string }[]).find((f) => kinds[f.name] !== f.kind);
+  if (wrong) fail('files', `${wrong.name} must be of kind ${kinds[wrong.name]}, not ${wrong.kind}`);
   let deskPublicKey: Uint8Array | undefined;
   if (role === 'issuance-desk') {
     if (typeof doc.deskPublicKey !== 'string' || !/^[0-9a-fA-F]{130}$/.test(doc.deskPublicKey)) return fail('deskPublicKey', 'must be 130 hex digits');
@@ -276,8 +290,8 @@ export class RoleKeys {
    */
   key<K extends KeyKind>(kind: K): KeyFile<K> {
     if (!this.holds(kind)) {
-      const where = this.bundle ? `${article(this.bundle.role)} ${this.bundle.role} bundle` : `the roles running ${this.command} (${this.roles.join(', ')})`;
-      throw new RoleBundleError(`${this.command} cannot use a ${kind} key: ${where} holds none (keys/role-bundles.ts)`);
+      const why = this.bundle ? `${article(this.bundle.role)} ${this.bundle.role} bundle holds none` : `its role (${this.roles.join(', ')}) holds none`;
+      throw new RoleBundleError(`${this.command} cannot use a ${kind} key: ${why} (keys/role-bundles.ts)`);
     }
     return this.load(kind);
   }

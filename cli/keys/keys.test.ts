@@ -12,6 +12,7 @@ import { UsageError } from '../output.js';
 import { generateKeyFile, parseKeyIndex, registerKeysGenerate } from './generate.js';
 import { initKeys, registerKeysInit } from './init.js';
 import { registerKeysShow, showKeyFile } from './show.js';
+import { registerKeysExport } from './export.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'drmb-cli-keys-'));
 const modeOf = (p: string) => statSync(p).mode & 0o777;
@@ -38,6 +39,7 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string }> 
   registerKeysInit(keys);
   registerKeysGenerate(keys);
   registerKeysShow(keys);
+  registerKeysExport(keys);
   keys.commands.forEach((c) => c.exitOverride());
   let stdout = '';
   let stderr = '';
@@ -146,6 +148,20 @@ describe('drmb keys generate', () => {
     expect(() => parseKeyIndex('2x')).toThrow(UsageError);
     await expect(run(['generate', 'coin-signing', '--out', out, '--index', '256'])).rejects.toThrow(/1\.\.255/);
     expect(readdirSync(join(out, '..'))).toEqual([]);
+  });
+});
+
+describe('drmb keys export', () => {
+  it('prints each file of the bundle with its mode and KCVs, in human and JSON output, and never a secret', async () => {
+    const dir = tmp();
+    initKeys(join(dir, 'keys'));
+    const secrets = secretsIn(CEREMONY_KEYS.map((k) => join(dir, 'keys', k.file)));
+    const human = await run(['export', '--role', 'bank-vault', '--out', join(dir, 'vault'), '--keys', join(dir, 'keys')]);
+    expect(human.stdout).toMatch(/load-master\.json {2}load-master {2}mode 0600 {2}cut from cb-master {2}KCV load=[0-9A-F]{6} tac=[0-9A-F]{6}/);
+    expect(human.stdout).toMatch(/bundle\.json {2}bundle {2}mode 0644 {2}written/);
+    const json = await run(['export', '--role', 'prep-centre', '--out', join(dir, 'prep'), '--keys', join(dir, 'keys'), '--json']);
+    expect(JSON.parse(json.stdout).files.map((f: { kind: string }) => f.kind)).toEqual(['cb-master', 'issuance-master', 'cert-signing', 'trust-anchors', 'bundle']);
+    expectNoSecrets(human.stdout + human.stderr + json.stdout + json.stderr, secrets);
   });
 });
 
