@@ -133,7 +133,7 @@ describe('drmb keys export', () => {
   });
 });
 
-describe('each role runs its commands with its bundle alone', () => {
+describe('each role runs its commands with its bundle alone (slow: personalizes simulated cards, withdraws, pays)', () => {
   it('prep centre: makes and prepares a card; without any one of its keys it cannot', async () => {
     const image = join(dir, 'prep.json');
     await createSimCard({ image, cardId: '62120000000000007001', keys: bundle('prep-centre') });
