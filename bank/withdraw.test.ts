@@ -44,7 +44,7 @@ describe('withdrawal', () => {
     const sim = await issuedCard(w, '62120000000000005001', []);
     const card = new DrmbCard(transportOf(sim));
     const vaultBefore = await registry.balanceOf(bankOwner(BANK));
-    const r = await withdraw(card, registry, { bankCode: BANK, amountFen: 16100, cbMaster: w.cbMaster, ...when });
+    const r = await withdraw(card, registry, { bankCode: BANK, amountFen: 16100, loadMasters: w.cbMaster, ...when });
     expect(r).toMatchObject({ cardId: '62120000000000005001', counter: 0, amountFen: 16100 });
     expect(await card.balance()).toBe(16100);
     expect(await registry.balanceOf(cardOwner('62120000000000005001'))).toBe(16100);
@@ -55,7 +55,7 @@ describe('withdrawal', () => {
   it('refuses an amount the vault cannot make exactly, before touching the card', async () => {
     const sim = await issuedCard(w, '62120000000000005002', []);
     const image = sim.toImage();
-    await expect(withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 333, cbMaster: w.cbMaster, ...when })).rejects.toThrow(WithdrawalError);
+    await expect(withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 333, loadMasters: w.cbMaster, ...when })).rejects.toThrow(WithdrawalError);
     expect(Buffer.from(sim.toImage()).equals(Buffer.from(image))).toBe(true);
   });
 
@@ -63,7 +63,7 @@ describe('withdrawal', () => {
     const sim = await issuedCard(w, '62120000000000005003', []);
     const other = { ...w.cbMaster, secret: { ...w.cbMaster.secret, load: new Uint8Array(16).fill(7) } };
     const vault = await registry.balanceOf(bankOwner(BANK));
-    await expect(withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 100, cbMaster: other, ...when })).rejects.toThrow(/MAC1/);
+    await expect(withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 100, loadMasters: other, ...when })).rejects.toThrow(/MAC1/);
     expect(await registry.balanceOf(bankOwner(BANK))).toBe(vault);
     expect(sim.memory.balanceFen).toBe(0);
   });
@@ -71,7 +71,7 @@ describe('withdrawal', () => {
   it('journals a load and closes the intent once the registry records it', async () => {
     const sim = await issuedCard(w, '62120000000000005004', []);
     const journal = new ValueJournal(join(mkdtempSync(join(tmpdir(), 'drmb-withdraw-journal-')), 'journal'));
-    const r = await withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 500, cbMaster: w.cbMaster, ...when, journal: { journal, destination: 'registry test' } });
+    const r = await withdraw(new DrmbCard(transportOf(sim)), registry, { bankCode: BANK, amountFen: 500, loadMasters: w.cbMaster, ...when, journal: { journal, destination: 'registry test' } });
     expect(journal.openIntents()).toEqual([]);
     for (const s of r.serials) expect(await registry.ownerOf(s)).toBe(cardOwner('62120000000000005004'));
   });
@@ -85,7 +85,7 @@ describe('withdrawal', () => {
     const died = withdraw(card, registry, {
       bankCode: BANK,
       amountFen: 2000,
-      cbMaster: w.cbMaster,
+      loadMasters: w.cbMaster,
       ...when,
       journal: { journal, destination: 'registry test' },
       onCredited: () => {

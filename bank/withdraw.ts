@@ -18,8 +18,7 @@ import type { DrmbCard, LoadChallenge } from '../host/drmb-card.js';
 import { StatusWordError, TransportError } from '../host/errors.js';
 import { closeIfNeverCommitted, type Deliver, UndeliverableError } from '../host/finish-intent.js';
 import type { ValueIntent, ValueJournal } from '../host/value-journal.js';
-import { cardApplicationKeys, cardIdToBytes } from '../keys/card-keys.js';
-import type { KeyFile } from '../keys/key-files.js';
+import { type ApplicationMasters, cardApplicationKeysOf, cardIdToBytes } from '../keys/card-keys.js';
 import { bankOwner, cardOwner, type Registry } from './registry.js';
 import { u32 } from '../applet-spec/codec/fields.js';
 
@@ -29,11 +28,17 @@ export class WithdrawalError extends OperationalError {
   override readonly name = 'WithdrawalError';
 }
 
+/** The application keys a withdrawal derives for the card: MAC1/MAC2 under the load key, the TAC under the TAC key (JR/T 0025.2 load). */
+const LOAD_KEYS = ['load', 'tac'] as const;
+
+/** Masters holding at least the load and TAC application masters: a load-master key file, or the whole cb-master. */
+export type LoadMasters = ApplicationMasters<(typeof LOAD_KEYS)[number]>;
+
 export interface WithdrawOptions {
   bankCode: string;
   amountFen: number;
-  /** central-bank master keys: the card's load and TAC keys derive from them by card ID */
-  cbMaster: KeyFile<'cb-master'>;
+  /** the load and TAC application masters (a bank vault's load-master, or the whole cb-master): the card's load and TAC keys derive from them by card ID */
+  loadMasters: LoadMasters;
   terminalId: Uint8Array;
   date: string;
   time: string;
@@ -67,7 +72,7 @@ export async function withdraw(card: DrmbCard, registry: Registry, o: WithdrawOp
   const cardId = info.cardId;
   const coins = selectExactCoins(await registry.coinsOf(bankOwner(o.bankCode)), o.amountFen);
   if (!coins) throw new WithdrawalError(`the vault of bank ${o.bankCode} holds no coins adding up to exactly ${o.amountFen} fen`);
-  const keys = cardApplicationKeys(o.cbMaster, cardIdToBytes(cardId));
+  const keys = cardApplicationKeysOf(o.loadMasters, cardIdToBytes(cardId), LOAD_KEYS);
   const serials = coins.map((c) => c.body.serial);
   let challenge: LoadChallenge | undefined;
   let intent: ValueIntent | undefined;
@@ -140,12 +145,12 @@ function loadDetailOf(intent: ValueIntent): LoadDetail {
  * to do). Coins owned by anyone but the bank's vault or the card are left alone (UndeliverableError).
  * Security: the TAC under the card's TAC key, derived from the central-bank master.
  */
-export function loadRecording(registry: Registry, cbMaster: KeyFile<'cb-master'>): Deliver {
+export function loadRecording(registry: Registry, loadMasters: LoadMasters): Deliver {
   return async (intent, proof) => {
     if (intent.type !== 'LOAD') throw new UndeliverableError(`a ${intent.type} intent is not recorded in the registry`);
     const d = loadDetailOf(intent);
     const { tac } = C.creditForLoad.decodeResponse(proof);
-    const keys = cardApplicationKeys(cbMaster, cardIdToBytes(intent.cardId));
+    const keys = cardApplicationKeysOf(loadMasters, cardIdToBytes(intent.cardId), LOAD_KEYS);
     const terminalId = fromHex(d.terminalId);
     let expected: Uint8Array;
     try {

@@ -15,6 +15,7 @@ import { cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
 import { loadKey } from '../keys/key-files.js';
 import { runBatch, type CardSlot } from '../personalization/batch.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
+import { inProcessKgc } from '../personalization/kgc.js';
 import { initKeyDirectory, readTrustAnchors } from '../personalization/key-ceremony.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
@@ -33,7 +34,7 @@ export const persoBench: Benchmark = {
       const prepKeys = { cbMaster: loadKey('cb-master', k), issuanceMaster: loadKey('issuance-master', k), certSigning: loadKey('cert-signing', k), anchors };
       const issueKeys = {
         issuanceMaster: prepKeys.issuanceMaster,
-        kgc: { signPrivateKey: loadKey('kgc-sign', k).secret.privateKey, encryptPrivateKey: loadKey('kgc-encrypt', k).secret.privateKey },
+        kgc: inProcessKgc({ signPrivateKey: loadKey('kgc-sign', k).secret.privateKey, encryptPrivateKey: loadKey('kgc-encrypt', k).secret.privateKey }, anchors),
         anchors,
       };
       const prep = loadPrepareProfile(projectPath('examples', 'profiles', 'prepare.json'));

@@ -84,7 +84,7 @@ export async function runLife(
 
     // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
     const a = new DrmbCard(stackOf(cardA));
-    const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, cbMaster: keys.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
+    const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: keys.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
     step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
 
     // 3. A POS purchase of 30.00 yuan: card A holds only 100-yuan coins, so the terminal pays 70.00

@@ -12,10 +12,11 @@ import { directTransport } from '../host/direct-transport.js';
 import { getResponse } from '../host/middleware/get-response.js';
 import { trace } from '../host/middleware/trace.js';
 import { stack } from '../host/transport.js';
-import { cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
+import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../keys/card-keys.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
+import { inProcessKgc } from '../personalization/kgc.js';
 import { initKeyDirectory, readTrustAnchors } from '../personalization/key-ceremony.js';
-import { loadKey } from '../keys/key-files.js';
+import { loadKey, wipeKeyFile } from '../keys/key-files.js';
 import { Manifest } from '../personalization/manifest.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { withCardId, withJson, withTrace } from './options.js';
@@ -23,7 +24,7 @@ import { emit } from './output.js';
 import { DEMO_TERMINAL_NUMBER, type LifeReport, runLife } from './demo-life.js';
 import { Psam } from '../host/psam.js';
 import { personalizePsam } from '../personalization/personalize-psam.js';
-import { loadPsamPurchaseMaster } from './perso/psam.js';
+import { loadPsamKeys } from './perso/psam.js';
 import { wipe } from '../base/bytes.js';
 import { basename } from 'node:path';
 import { projectPath } from './project-path.js';
@@ -95,7 +96,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const prepProfile = loadPrepareProfile(join(PROFILES, 'prepare.json'));
   const issueProfile = loadIssueProfile(join(PROFILES, 'issue.json'));
   const prepKeys = { cbMaster, issuanceMaster, certSigning, anchors };
-  const issueKeys = { issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors };
+  const issueKeys = { issuanceMaster, kgc: inProcessKgc({ signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors), anchors };
   say(`central-bank card prep of ${cardId}`);
   const prep = await prepareCard(transport, prepProfile, prepKeys, ctx);
   say('commercial-bank issuance with SM9 keys from the KGC');
@@ -125,14 +126,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     // personalized with the terminal number and the purchase master; the terminal itself holds no key.
     const psamId = `88${cardId.slice(2)}`;
     say(`personalization of the POS terminal's PSAM ${psamId}`);
-    const psamScpKeys = cardScpKeys(cbMaster, cardIdToBytes(psamId));
-    const psamSim = SimulatedCard.psam({ psamId, personalizationKeys: psamScpKeys });
+    const psamKeys = loadPsamKeys(keyDir, 'drmb perso psam');
+    const psamPerso = psamScpKeys(psamKeys.secret, cardIdToBytes(psamId));
+    const psamSim = SimulatedCard.psam({ psamId, personalizationKeys: psamPerso });
     const psamTransport = stack(directTransport(psamSim, `simulated PSAM ${psamId}`), ...layers);
-    const purchaseMaster = loadPsamPurchaseMaster(keyDir);
     try {
-      await personalizePsam(psamTransport, psamScpKeys, { terminalNumber: DEMO_TERMINAL_NUMBER, purchaseMaster });
+      await personalizePsam(psamTransport, psamPerso, { terminalNumber: DEMO_TERMINAL_NUMBER, purchaseMaster: psamKeys.secret.purchase });
     } finally {
-      wipe(purchaseMaster, psamScpKeys.enc, psamScpKeys.mac, psamScpKeys.dek);
+      wipeKeyFile(psamKeys);
+      wipe(psamPerso.enc, psamPerso.mac, psamPerso.dek);
     }
     say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, double spend');
     life = await runLife(

@@ -18,11 +18,13 @@ import { registerPeerPay } from './peer/pay.js';
 import { registerDemo } from './demo.js';
 import { registerKeysGenerate } from './keys/generate.js';
 import { registerKeysInit } from './keys/init.js';
+import { registerKeysExport } from './keys/export.js';
 import { registerKeysShow } from './keys/show.js';
 import { registerKeysUserKey } from './keys/user-key.js';
 import { registerPeerOpen } from './peer/open.js';
 import { registerPeerReceive } from './peer/receive.js';
 import { registerConformance } from './conformance/index.js';
+import { registerKgcCommands } from './kgc/index.js';
 
 /** The exit codes, for `drmb --help`; reportFailure says which error ends in which. */
 export const EXIT_CODES_HELP = `
@@ -52,6 +54,9 @@ export function buildProgram(): Command {
   registerKeysGenerate(keys);
   registerKeysShow(keys);
   registerKeysUserKey(keys);
+  registerKeysExport(keys);
+  const kgc = program.command('kgc').description('the IBC key-generation centre: serve key extraction to authorised issuance desks');
+  registerKgcCommands(kgc);
   const sim = program.command('sim').description('the card simulator: serve a simulated card in a PC/SC reader');
   registerServe(sim);
   registerCreate(sim);
@@ -71,7 +76,7 @@ export function buildProgram(): Command {
   registerPeerReceive(peer);
   registerPeerOpen(peer);
   registerConformance(program);
-  for (const group of [program, spec, sim, keys, perso, card, pos, bank, peer]) {
+  for (const group of [program, spec, sim, keys, kgc, perso, card, pos, bank, peer]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }

@@ -7,6 +7,7 @@
  */
 import { verifyCardCertificate } from '../personalization/card-certificate.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
+import { inProcessKgc } from '../personalization/kgc.js';
 import type { CaseContext } from './case-context.js';
 import { CaseFailure, CaseSkip, check, type ConformanceCase } from './conformance-case.js';
 import { loadAndCheck, mintTestCoin, transferAndCheck } from './value-moves.js';
@@ -43,7 +44,7 @@ async function issue(ctx: CaseContext): Promise<void> {
   const k = ctx.profile.keys;
   const pin = ctx.profile.pin!;
   const before = await ctx.select();
-  const kgc = { signPrivateKey: k.kgcSign!.secret.privateKey, encryptPrivateKey: k.kgcEncrypt!.secret.privateKey };
+  const kgc = inProcessKgc({ signPrivateKey: k.kgcSign!.secret.privateKey, encryptPrivateKey: k.kgcEncrypt!.secret.privateKey }, k.trustAnchors!);
   const result = await issueCard(ctx.transport, profile, {}, pin, { issuanceMaster: k.issuanceMaster!, kgc, anchors: k.trustAnchors! }, { operator: OPERATOR });
   check(result.result === 'done', `issuance ended "${result.result}"${result.reason ? `: ${result.reason}` : ''}`);
   const after = await ctx.select();

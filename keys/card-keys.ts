@@ -53,6 +53,32 @@ export function cardScpKeys(cbMaster: CbMasterKeyFile | CbMasterSecret, cardId: 
 }
 
 /**
+ * The KDD that turns cb-master's SCP masters into the PSAMs' personalization masters: "PSAM-PERSO" in
+ * ASCII, 10 bytes like a card ID but not BCD, so that no card's keys are these masters.
+ */
+const PSAM_MASTER_KDD = new TextEncoder().encode('PSAM-PERSO');
+
+/**
+ * The masters of every PSAM's personalization key set: cb-master's SCP masters diversified (KDF3) by
+ * PSAM_MASTER_KDD. One-way, so the pos role holding them learns nothing of the cards' SCP keys.
+ * Security: secret; the caller wipes them.
+ */
+export function psamPersonalizationMasters(cbMaster: CbMasterKeyFile | CbMasterSecret): Scp03StaticKeys {
+  const s = cbSecret(cbMaster);
+  return diversifyKdf3({ enc: s.scpEnc, mac: s.scpMac, dek: s.scpDek }, PSAM_MASTER_KDD);
+}
+
+/**
+ * A PSAM's personalization key set (SCP03 kvn 30): the PSAM masters (a purchase-master key file's
+ * psamEnc, psamMac, psamDek) diversified by KDF3 with the PSAM's 20-digit serial number as KDD, as a
+ * card's from cb-master by its card ID. Security: secret; the caller wipes them.
+ */
+export function psamScpKeys(masters: { psamEnc: Uint8Array; psamMac: Uint8Array; psamDek: Uint8Array }, psamId: Uint8Array): Scp03StaticKeys {
+  checkCardId(psamId);
+  return diversifyKdf3({ enc: masters.psamEnc, mac: masters.psamMac, dek: masters.psamDek }, psamId);
+}
+
+/**
  * The card's issuance key set (SCP03 kvn 31, AES-128, DGI 8001): the same KDF3 scheme as
  * {@link cardScpKeys} with the issuance masters enc, mac, dek and the card ID as KDD. The central bank
  * writes these keys at prep; the commercial bank derives them again at issuance from the same masters.
@@ -93,15 +119,31 @@ export function applicationDiversificationBlock(cardId: Uint8Array, name: Applic
  * must use it exactly. Security: the outputs are secrets; wipe them once written.
  */
 export function cardApplicationKeys(cbMaster: CbMasterKeyFile | CbMasterSecret, cardId: Uint8Array): Record<ApplicationKeyName, Uint8Array> {
-  checkCardId(cardId);
   const s = cbSecret(cbMaster);
-  const out = {} as Record<ApplicationKeyName, Uint8Array>;
-  for (const name of APPLICATION_KEY_NAMES) {
-    const rk = sm4KeySchedule(s[name]);
-    out[name] = sm4EncryptBlock(rk, applicationDiversificationBlock(cardId, name));
+  return Object.fromEntries(APPLICATION_KEY_NAMES.map((name) => [name, cardApplicationKey(s[name], cardId, name)])) as Record<ApplicationKeyName, Uint8Array>;
+}
+
+/**
+ * One SM4 application key of this card, key_name = SM4-ECB(master_name, D_name), the same derivation
+ * as {@link cardApplicationKeys}: what a role holding only some application masters (a load-master or
+ * purchase-master key file, keys/role-bundles.ts) derives. Security: the output is secret; wipe it.
+ */
+export function cardApplicationKey(master: Uint8Array, cardId: Uint8Array, name: ApplicationKeyName): Uint8Array {
+  checkCardId(cardId);
+  const rk = sm4KeySchedule(master);
+  try {
+    return sm4EncryptBlock(rk, applicationDiversificationBlock(cardId, name));
+  } finally {
     rk.fill(0);
   }
-  return out;
+}
+
+/** Some application masters by name: the secrets of a cb-master, load-master or purchase-master key file. */
+export type ApplicationMasters<N extends ApplicationKeyName> = { secret: Record<N, Uint8Array> };
+
+/** The application keys `names` of this card from masters holding at least those ({@link cardApplicationKey} each). */
+export function cardApplicationKeysOf<N extends ApplicationKeyName>(masters: ApplicationMasters<N>, cardId: Uint8Array, names: readonly N[]): Record<N, Uint8Array> {
+  return Object.fromEntries(names.map((name) => [name, cardApplicationKey(masters.secret[name], cardId, name)])) as Record<N, Uint8Array>;
 }
 
 /** DGI 9000 value: SM4 KCV (first 3 bytes of SM4(key, 16 x 00)) of each application key. */

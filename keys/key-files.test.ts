@@ -283,6 +283,9 @@ describe('environment variables and resolution order', () => {
       'cert-signing-1.json',
       'kgc-sign.json',
       'kgc-encrypt.json',
+      'load-master.json',
+      'purchase-master.json',
+      'desk-signing.json',
     ]);
     expect(defaultKeyFileName('coin-signing', 3)).toBe('coin-signing-3.json');
   });

@@ -19,8 +19,14 @@ import { sm9GenerateEncryptMasterKey, sm9GenerateSignMasterKey } from '../crypto
 // ---------------------------------------------------------------------------------------------
 // Kinds and their shapes
 
-/** Every kind of key file, in the order a key ceremony creates them. */
-export const KEY_KINDS = ['cb-master', 'issuance-master', 'mint-master', 'coin-signing', 'cert-signing', 'kgc-sign', 'kgc-encrypt'] as const;
+/** The kinds a key ceremony creates (personalization/key-ceremony.ts), in the order it creates them. */
+export const CEREMONY_KINDS = ['cb-master', 'issuance-master', 'mint-master', 'coin-signing', 'cert-signing', 'kgc-sign', 'kgc-encrypt'] as const;
+
+/**
+ * Every kind of key file: the ceremony's, then the narrower kinds a role bundle holds instead of the
+ * whole cb-master (keys/role-bundles.ts), and the issuance desk's own key that signs its KGC requests.
+ */
+export const KEY_KINDS = [...CEREMONY_KINDS, 'load-master', 'purchase-master', 'desk-signing'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** Secrets of a 'cb-master' file: the AES-128 masters of the personalization key set (kvn 30) and the six SM4 application masters. */
@@ -30,6 +36,18 @@ export type CbMasterKeyName = (typeof CB_MASTER_KEY_NAMES)[number];
 /** Secrets of an 'issuance-master' file: the AES-128 masters of the issuance key set (kvn 31). */
 export const ISSUANCE_MASTER_KEY_NAMES = ['enc', 'mac', 'dek'] as const;
 export type IssuanceMasterKeyName = (typeof ISSUANCE_MASTER_KEY_NAMES)[number];
+
+/** Secrets of a 'load-master' file: the two cb-master application masters a withdrawal counter derives a card's load and TAC keys from. */
+export const LOAD_MASTER_KEY_NAMES = ['load', 'tac'] as const;
+export type LoadMasterKeyName = (typeof LOAD_MASTER_KEY_NAMES)[number];
+
+/**
+ * Secrets of a 'purchase-master' file: the one cb-master application master a PSAM derives a card's
+ * purchase key from, and the masters of the PSAMs' own personalization key set (SCP03 kvn 30 of a PSAM,
+ * AES-128), a one-way derivative of cb-master's SCP masters (keys/card-keys.ts psamPersonalizationMasters).
+ */
+export const PURCHASE_MASTER_KEY_NAMES = ['purchase', 'psamEnc', 'psamMac', 'psamDek'] as const;
+export type PurchaseMasterKeyName = (typeof PURCHASE_MASTER_KEY_NAMES)[number];
 
 export const KEY_FILE_FORMAT = 'drmb-key';
 export const KEY_FILE_VERSION = 1;
@@ -63,6 +81,35 @@ export interface IssuanceMasterKeyFile extends KeyFileHeader<'issuance-master'> 
   kcv: Record<IssuanceMasterKeyName, Uint8Array>;
   public?: undefined;
   secret: Record<IssuanceMasterKeyName, Uint8Array>;
+}
+
+/** The load and TAC application masters only (a copy of those two cb-master secrets), for the bank vault. */
+export interface LoadMasterKeyFile extends KeyFileHeader<'load-master'> {
+  keyIndex?: undefined;
+  /** SM4 KCV of each master, equal to the cb-master's KCV of the same key */
+  kcv: Record<LoadMasterKeyName, Uint8Array>;
+  public?: undefined;
+  secret: Record<LoadMasterKeyName, Uint8Array>;
+}
+
+/** The purchase application master only (a copy of that cb-master secret), for the POS terminal's PSAM. */
+export interface PurchaseMasterKeyFile extends KeyFileHeader<'purchase-master'> {
+  keyIndex?: undefined;
+  /** SM4 KCV, equal to the cb-master's KCV of the purchase master */
+  kcv: Record<PurchaseMasterKeyName, Uint8Array>;
+  public?: undefined;
+  secret: Record<PurchaseMasterKeyName, Uint8Array>;
+}
+
+/** An issuance desk's SM2 key pair: it signs the desk's key-extraction requests to the KGC (personalization/kgc-request.ts). */
+export interface DeskSigningKeyFile extends KeyFileHeader<'desk-signing'> {
+  keyIndex?: undefined;
+  /** first 3 bytes of SM3(public key) */
+  kcv: { publicKey: Uint8Array };
+  /** 65 bytes 04||x||y, the key the KGC lists among its authorised desks */
+  public: { publicKey: Uint8Array };
+  /** 32-byte d */
+  secret: { privateKey: Uint8Array };
 }
 
 /** A central-bank SM2 key pair: coin signing, or card-certificate signing. */
@@ -104,6 +151,9 @@ interface KeyFileMap {
   'cert-signing': Sm2KeyFile<'cert-signing'>;
   'kgc-sign': Sm9KeyFile<'kgc-sign'>;
   'kgc-encrypt': Sm9KeyFile<'kgc-encrypt'>;
+  'load-master': LoadMasterKeyFile;
+  'purchase-master': PurchaseMasterKeyFile;
+  'desk-signing': DeskSigningKeyFile;
 }
 
 /** A key file in memory (bytes as Uint8Array); `KeyFile` alone is the union of every kind, discriminated by `kind`. */
@@ -138,6 +188,17 @@ const KIND_SPECS: Record<KeyKind, KindSpec> = {
   'cert-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: true, describe: 'central-bank card-certificate signing SM2 key pair' },
   'kgc-sign': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 129, hasKeyIndex: false, describe: 'KGC SM9 signature master key pair' },
   'kgc-encrypt': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: false, describe: 'KGC SM9 encryption master key pair' },
+  'load-master': {
+    secret: { load: { bytes: 16, kcv: 'sm4' }, tac: { bytes: 16, kcv: 'sm4' } },
+    hasKeyIndex: false,
+    describe: "the load and TAC application masters of cb-master only (the bank vault's withdrawal keys)",
+  },
+  'purchase-master': {
+    secret: { purchase: { bytes: 16, kcv: 'sm4' }, psamEnc: { bytes: 16, kcv: 'aes' }, psamMac: { bytes: 16, kcv: 'aes' }, psamDek: { bytes: 16, kcv: 'aes' } },
+    hasKeyIndex: false,
+    describe: "the purchase application master of cb-master and the PSAMs' personalization key set masters (what makes and personalizes a POS terminal's PSAM)",
+  },
+  'desk-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: false, describe: "an issuance desk's SM2 key pair, signing its requests to the KGC" },
 };
 
 /** One-line description of a kind, for help texts. */
@@ -261,7 +322,7 @@ function bytesRecord(source: string, group: string, value: unknown, expected: Re
 function checkPair(source: string, kind: KeyKind, privateKey: Uint8Array, publicKey: Uint8Array): void {
   let derived: Uint8Array;
   try {
-    if (kind === 'coin-signing' || kind === 'cert-signing') {
+    if (kind === 'coin-signing' || kind === 'cert-signing' || kind === 'desk-signing') {
       if (!sm2IsValidPrivateKey(privateKey)) throw new Error('range');
       derived = sm2GetPublicKey(privateKey);
     } else if (kind === 'kgc-sign') {

@@ -12,6 +12,7 @@ import { SimulatedCard } from '../simulator/simulated-card.js';
 import { verifyAuditLog } from './audit-log.js';
 import { cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
 import { issueCard, type IssueKeys, PersoError, prepareCard, type PrepareKeys } from './card-prep.js';
+import { inProcessKgc } from './kgc.js';
 import { generateKey, initKeyDirectory, readTrustAnchors } from './key-ceremony.js';
 import { type KeyKind, loadKey } from '../keys/key-files.js';
 import { Manifest } from './manifest.js';
@@ -31,7 +32,7 @@ beforeAll(() => {
   prepKeys = { cbMaster: k('cb-master'), issuanceMaster: k('issuance-master'), certSigning: k('cert-signing'), anchors };
   const kgcSign = k('kgc-sign');
   const kgcEncrypt = k('kgc-encrypt');
-  issueKeys = { issuanceMaster: prepKeys.issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors };
+  issueKeys = { issuanceMaster: prepKeys.issuanceMaster, kgc: inProcessKgc({ signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors), anchors };
 }, 60_000);
 
 /** A blank simulated card whose personalization keys derive from the ceremony's central-bank master. */
@@ -111,7 +112,7 @@ describe('prepare and issue', () => {
     const sim = blankCard('62120000000000000905');
     const c = ctx('wrong-kgc');
     await prepareCard(transportOf(sim), loadPrepareProfile(join(EXAMPLES, 'prepare.json')), prepKeys, c);
-    const otherKgc = { signPrivateKey: generateKey('kgc-sign').secret.privateKey, encryptPrivateKey: generateKey('kgc-encrypt').secret.privateKey };
+    const otherKgc = inProcessKgc({ signPrivateKey: generateKey('kgc-sign').secret.privateKey, encryptPrivateKey: generateKey('kgc-encrypt').secret.privateKey }, issueKeys.anchors);
     await expect(issueCard(transportOf(sim), loadIssueProfile(join(EXAMPLES, 'issue.json')), {}, '246810', { ...issueKeys, kgc: otherKgc }, c)).rejects.toThrow(/6A80/);
     expect(sim.memory.state).toBe('PREPARED');
   });

@@ -20,7 +20,7 @@ import { issueCardCertificate, verifyCardCertificate } from './card-certificate.
 import { applicationKeyKcvs, cardApplicationKeys, cardIdFromBytes, cardIdToBytes, cardIssuanceKeys, cardScpKeys, issuanceKeyKcvs } from '../keys/card-keys.js';
 import { type TrustAnchors, trustAnchorsDgiValue } from './key-ceremony.js';
 import type { KeyFile } from '../keys/key-files.js';
-import { kgcIssueUserKeys } from './kgc.js';
+import type { EncryptedUserKeys, UserKeySource } from './kgc.js';
 import { type Manifest, type ManifestEntry, type Stage } from './manifest.js';
 import {
   cardRecordValue,
@@ -88,10 +88,11 @@ export interface PrepareKeys {
   anchors: TrustAnchors;
 }
 
-/** The keys stage 2 needs: the issuance masters, the KGC (as a separate service) and the anchors. */
+/** What stage 2 needs: the issuance masters, the KGC that answers for the holder's SM9 keys, and the anchors. */
 export interface IssueKeys {
   issuanceMaster: KeyFile<'issuance-master'>;
-  kgc: { signPrivateKey: Uint8Array; encryptPrivateKey: Uint8Array };
+  /** the KGC service (remoteKgc), or inProcessKgc in development: the desk never holds a KGC master key */
+  kgc: UserKeySource;
   anchors: TrustAnchors;
 }
 
@@ -147,31 +148,27 @@ export function prepareDgis(cardId: string, profile: PrepareProfile, keys: Prepa
   };
 }
 
-/** The stage-2 plan for a card whose certified public key is known. */
+/** The stage-2 plan for a card: its DGIs, with the SM9 user keys the KGC encrypted to the card's certified key. */
 export function issueDgis(
   cardId: string,
-  cardPublicKey: Uint8Array,
+  identity: string,
+  userKeys: EncryptedUserKeys,
   profile: IssueProfile,
   holder: HolderData,
   pin: string,
-  keys: IssueKeys,
-): { dgis: [DgiName, unknown | PreEncrypted][]; identity: string } {
-  const identity = identityFor(profile, { cardId, phone: holder.phone });
-  const userKeys = kgcIssueUserKeys(keys.kgc, identity, cardPublicKey);
-  return {
-    identity,
-    dgis: [
-      // Registering the holder: the bank's wallet ID, or one derived from bank and card when none is given.
-      ['holderRecord', holderRecordValue(profile, holder, holder.walletId ?? `${profile.bankCode.slice(0, 4)}${cardId}`)],
-      ['tierCaps', tierCapsValue(profile)],
-      ['ibcIdentity', { ibcIdentity: identity, kgcKeyVersion: keys.anchors.kgcKeyVersion }],
-      ['pinTryLimit', pinTryLimitValue(profile)],
-      ['sm9SignKey', { preEncrypted: userKeys.signKey }],
-      ['sm9EncryptKey', { preEncrypted: userKeys.encryptKey }],
-      ['referencePin', { pinBlock: pin }],
-      ['completion', {}],
-    ],
-  };
+  anchors: Pick<TrustAnchors, 'kgcKeyVersion'>,
+): [DgiName, unknown | PreEncrypted][] {
+  return [
+    // Registering the holder: the bank's wallet ID, or one derived from bank and card when none is given.
+    ['holderRecord', holderRecordValue(profile, holder, holder.walletId ?? `${profile.bankCode.slice(0, 4)}${cardId}`)],
+    ['tierCaps', tierCapsValue(profile)],
+    ['ibcIdentity', { ibcIdentity: identity, kgcKeyVersion: anchors.kgcKeyVersion }],
+    ['pinTryLimit', pinTryLimitValue(profile)],
+    ['sm9SignKey', { preEncrypted: userKeys.signKey }],
+    ['sm9EncryptKey', { preEncrypted: userKeys.encryptKey }],
+    ['referencePin', { pinBlock: pin }],
+    ['completion', {}],
+  ];
 }
 
 async function sendSteps(channel: Transport, steps: StoreDataStep[], cardId: string, onStep?: (cardId: string, step: string) => void): Promise<string[]> {
@@ -306,21 +303,26 @@ export async function issueCard(
     const certValue = (await card.getData('cardCertificate')) as Uint8Array;
     const cert = verifyCardCertificate(certValue, [keys.anchors.certSigning], cardId);
     steps.push('verify-certificate');
-    const plan = issueDgis(cardId, cert.cardPublicKey, profile.profile, holder, pin, keys);
+    const identity = identityFor(profile.profile, { cardId, phone: holder.phone });
+    // The KGC checks the certificate itself and encrypts to the key it certifies: the desk only carries it.
+    const userKeys = await keys.kgc({ certificate: certValue, identity });
+    steps.push('kgc');
+    ctx.onStep?.(cardId, 'kgc');
+    const dgis = issueDgis(cardId, identity, userKeys, profile.profile, holder, pin, keys.anchors);
     const scpKeys = cardIssuanceKeys(keys.issuanceMaster, cardIdToBytes(cardId));
     try {
       const channel = await openSecureChannel(wire, scpKeys, { kvn: ISSUANCE_KVN, level: LEVEL });
       steps.push('authenticate');
       ctx.onStep?.(cardId, 'authenticate');
-      steps.push(...(await sendSteps(channel, storeDataScript(plan.dgis, { dek: scpKeys.dek, cardPublicKey: cert.cardPublicKey }), cardId, ctx.onStep)));
+      steps.push(...(await sendSteps(channel, storeDataScript(dgis, { dek: scpKeys.dek, cardPublicKey: cert.cardPublicKey }), cardId, ctx.onStep)));
       await channel.close();
     } finally {
       wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
     }
     const after = await card.select();
     if (after.state !== 'ISSUED') throw new PersoError(`card ${cardId}: read back ${after.state} after issuance`, cardId);
-    const identity = (await card.getData('ibcIdentity')) as string;
-    if (identity !== plan.identity) throw new PersoError(`card ${cardId}: identity read back differs`, cardId);
+    const readBack = (await card.getData('ibcIdentity')) as string;
+    if (readBack !== identity) throw new PersoError(`card ${cardId}: identity read back differs`, cardId);
     steps.push('verify');
     record(ctx, { ...base, result: 'done', steps, apdus: wire.count, durationMs: Math.round(performance.now() - t0) });
     return { cardId, stage: 'issue', result: 'done', apdus: wire.count, durationMs: performance.now() - t0, identity };

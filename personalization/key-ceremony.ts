@@ -16,6 +16,7 @@ import {
   ISSUANCE_MASTER_KEY_NAMES,
   KEY_FILE_FORMAT,
   KEY_FILE_VERSION,
+  CEREMONY_KINDS,
   KEY_KINDS,
   type KeyFile,
   KeyFileError,
@@ -23,6 +24,7 @@ import {
   kindHasKeyIndex,
   MAX_KEY_INDEX,
   publicKeyCheckValue,
+  secretNames,
   wipeKeyFile,
   writeKeyFile,
 } from '../keys/key-files.js';
@@ -42,8 +44,8 @@ export interface GenerateKeyOptions {
 
 /**
  * A fresh key (pair) of this kind from the CSPRNG, with its KCVs: 16-byte random AES/SM4 keys for
- * 'cb-master' and 'issuance-master', an SM2 key pair (d uniform in [1, n-2]) for 'coin-signing' and
- * 'cert-signing', an SM9 master key pair (s uniform in [1, n-1]) for 'kgc-sign' and 'kgc-encrypt'.
+ * 'cb-master', 'issuance-master', 'mint-master', 'load-master' and 'purchase-master', an SM2 key pair
+ * (d uniform in [1, n-2]) for 'coin-signing', 'cert-signing' and 'desk-signing', an SM9 master key pair (s uniform in [1, n-1]) for 'kgc-sign' and 'kgc-encrypt'.
  * Security: the result holds secrets; write it with writeKeyFile and wipe it (wipeKeyFile).
  */
 export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions = {}): KeyFile<K> {
@@ -67,8 +69,14 @@ export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions
     case 'mint-master':
       secret = { master: randomBytes(16) };
       break;
+    // A role bundle copies these from cb-master (keys/role-bundles.ts); fresh ones are for tests.
+    case 'load-master':
+    case 'purchase-master':
+      secret = Object.fromEntries(secretNames(kind).map((n) => [n, randomBytes(16)]));
+      break;
     case 'coin-signing':
-    case 'cert-signing': {
+    case 'cert-signing':
+    case 'desk-signing': {
       const pair = sm2GenerateKeyPair();
       secret = { privateKey: pair.privateKey };
       publicPart = { publicKey: pair.publicKey };
@@ -113,7 +121,7 @@ export interface InitKeyDirectoryResult {
 }
 
 /** The key files of a full ceremony, in creation order, with their default names. */
-export const CEREMONY_KEYS: readonly { kind: KeyKind; keyIndex?: number; file: string }[] = KEY_KINDS.map((kind) => {
+export const CEREMONY_KEYS: readonly { kind: KeyKind; keyIndex?: number; file: string }[] = CEREMONY_KINDS.map((kind) => {
   const keyIndex = kindHasKeyIndex(kind) ? 1 : undefined;
   return { kind, keyIndex, file: defaultKeyFileName(kind, keyIndex) };
 });

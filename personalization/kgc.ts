@@ -1,12 +1,17 @@
 /**
- * @module The IBC key-generation centre (KGC) service of issuance: extracts the holder's SM9 signing
- * (hid 01) and encryption (hid 03) user keys for an identity (GM/T 0044 part 2 5.2, part 4 5.2) and
- * hands them out only SM2-encrypted to the card's device key (GB/T 32918.4), so the issuing bank
- * never holds them in clear.
+ * @module The IBC key-generation centre (KGC) of issuance: for a card whose certificate verifies, it
+ * extracts the holder's SM9 signing (hid 01) and encryption (hid 03) user keys for an identity
+ * (GM/T 0044 part 2 5.2, part 4 5.2) and hands them out only SM2-encrypted to the certified card key
+ * (GB/T 32918.4), so the issuing bank never holds them in clear. The issuance desk asks through a
+ * UserKeySource: the KGC service over HTTP (kgc-client.ts), or an in-process KGC for development.
  */
 import { wipe } from '../base/bytes.js';
+import { FormatError } from '../applet-spec/errors.js';
+import type { CardCertificate } from '../applet-spec/value-formats.js';
 import { sm2Encrypt } from '../crypto/sm2.js';
 import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
+import type { TrustAnchors } from '../keys/trust-anchors.js';
+import { verifyCardCertificate } from './card-certificate.js';
 
 export interface KgcMasterKeys {
   signPrivateKey: Uint8Array;
@@ -19,6 +24,18 @@ export interface EncryptedUserKeys {
   /** SM2 ciphertext of deB, the 129-byte G2 encryption key: the value of DGI 8A02 */
   encryptKey: Uint8Array;
 }
+
+/** What an issuance desk asks the KGC for: the keys of `identity`, for the card of this certificate (tag 7F21 value). */
+export interface KeyExtractionRequest {
+  certificate: Uint8Array;
+  identity: string;
+}
+
+/** Who answers the desk's requests: the KGC service (remoteKgc), or inProcessKgc in development. */
+export type UserKeySource = (request: KeyExtractionRequest) => Promise<EncryptedUserKeys>;
+
+/** Longest identity the KGC extracts for, in UTF-8 bytes (the one-byte length of the card's identity record leaves room; 64 is the toolchain's limit for every identity). */
+export const MAX_IDENTITY_BYTES = 64;
 
 /**
  * Extracts both user keys for `identity` and returns them encrypted to `cardPublicKey` (which the
@@ -34,4 +51,32 @@ export function kgcIssueUserKeys(master: KgcMasterKeys, identity: string, cardPu
   } finally {
     wipe(ds, de);
   }
+}
+
+/**
+ * The KGC's rule for one request, whoever carries it: the identity is 1..64 bytes of UTF-8, the
+ * certificate verifies under the central bank's certificate key of the trust anchors and has not
+ * expired on `today` (YYMMDD), and the keys go out encrypted to the key it certifies. Throws
+ * FormatError naming what is wrong. Security: the KGC master keys.
+ */
+export function kgcAnswer(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, request: KeyExtractionRequest, today: string): { cert: CardCertificate; keys: EncryptedUserKeys } {
+  const bytes = new TextEncoder().encode(request.identity).length;
+  if (bytes < 1 || bytes > MAX_IDENTITY_BYTES) throw new FormatError('identity', `must be 1 to ${MAX_IDENTITY_BYTES} bytes of UTF-8`);
+  const cert = verifyCardCertificate(request.certificate, [anchors.certSigning]);
+  if (cert.expiryDate < today) throw new FormatError('card certificate', `expired on ${cert.expiryDate}`);
+  return { cert, keys: kgcIssueUserKeys(master, request.identity, cert.cardPublicKey) };
+}
+
+/** Today as the certificate writes dates, YYMMDD (UTC). */
+export function yymmdd(now: Date): string {
+  return now.toISOString().slice(2, 10).replace(/-/g, '');
+}
+
+/**
+ * A KGC in the desk's own process: the same rule as the service, without the desk's signature.
+ * Development and tests only: it needs the KGC master keys, which no issuance desk holds
+ * (keys/role-bundles.ts); `drmb perso issue` uses it only with a whole ceremony directory.
+ */
+export function inProcessKgc(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, now: () => Date = () => new Date()): UserKeySource {
+  return async (request) => kgcAnswer(master, anchors, request, yymmdd(now())).keys;
 }

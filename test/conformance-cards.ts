@@ -14,6 +14,7 @@ import { stack } from '../host/transport.js';
 import { cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
 import { loadKey } from '../keys/key-files.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
+import { inProcessKgc } from '../personalization/kgc.js';
 import { initKeyDirectory, readTrustAnchors } from '../personalization/key-ceremony.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
@@ -54,7 +55,7 @@ async function build(): Promise<ConformanceCards> {
   const ctx = { operator: 'conformance-test' };
   await prepareCard(transport, loadPrepareProfile(join(profiles, 'prepare.json')), { cbMaster, issuanceMaster, certSigning: loadKey('cert-signing', { dir: keyDir, env }), anchors }, ctx);
   const PREPARED = card.toImage();
-  const kgc = { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey };
+  const kgc = inProcessKgc({ signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors);
   await issueCard(transport, loadIssueProfile(join(profiles, 'issue.json')), {}, CONFORMANCE_PIN, { issuanceMaster, kgc, anchors }, ctx);
   const ISSUED = card.toImage();
   const profilePath = join(dir, 'profile.json');

@@ -18,6 +18,7 @@ import { sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import { projectPath } from '../cli/project-path.js';
 import { cardApplicationKeys, cardIdToBytes, cardScpKeys } from '../keys/card-keys.js';
 import { issueCard, type IssueKeys, prepareCard, type PrepareKeys } from '../personalization/card-prep.js';
+import { inProcessKgc } from '../personalization/kgc.js';
 import { initKeyDirectory, readTrustAnchors, type TrustAnchors } from '../personalization/key-ceremony.js';
 import { type KeyFile, type KeyKind, loadKey } from '../keys/key-files.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
@@ -71,7 +72,7 @@ export function posWorld(): PosWorld {
     kgcSign,
     anchors,
     prepKeys,
-    issueKeys: { issuanceMaster: prepKeys.issuanceMaster, kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors },
+    issueKeys: { issuanceMaster: prepKeys.issuanceMaster, kgc: inProcessKgc({ signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors), anchors },
     denominationBaseKey: randomBytes(16),
     psam: SimulatedCard.psam({ psamId: PSAM_ID, personalizationKeys: cardScpKeys(prepKeys.cbMaster, cardIdToBytes(PSAM_ID)) }),
   };

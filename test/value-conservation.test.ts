@@ -165,7 +165,7 @@ async function makeWorld(dir: string, name: string, cardBase: number, cards: num
     const card = new DrmbCard(transportOf(sim));
     await card.select();
     const identity = (await card.getData('ibcIdentity')) as string;
-    holders.push({ id, sim, identity, decryptKey: sm9ExtractEncryptKey(w.issueKeys.kgc.encryptPrivateKey, utf8.encode(identity)) });
+    holders.push({ id, sim, identity, decryptKey: sm9ExtractEncryptKey(loadKey('kgc-encrypt', { dir: join(w.dir, 'keys'), env: {} }).secret.privateKey, utf8.encode(identity)) });
   }
   return { w, registry, holders, pos: posTerminal(w, join(dir, `queue-${name}.jsonl`)) };
 }
@@ -266,7 +266,7 @@ async function run(SEED: number, STEPS: number, dir: string, cardBase: number): 
       const picked = selectExactCoins(vault, amountFen)!;
       const before = { balance: h.sim.memory.balanceFen, counter: h.sim.memory.counter };
       try {
-        const r = await withdraw(new DrmbCard(armedTransport(h.sim, C.creditForLoad, cut)), registry, { bankCode: BANK, amountFen, cbMaster: w.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 9), ...when(step) });
+        const r = await withdraw(new DrmbCard(armedTransport(h.sim, C.creditForLoad, cut)), registry, { bankCode: BANK, amountFen, loadMasters: w.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 9), ...when(step) });
         expect(r).toMatchObject({ cardId: h.id, counter: before.counter, amountFen });
         expect(h.sim.memory.balanceFen).toBe(before.balance + amountFen);
         return `withdraw ${amountFen} onto ${h.id}${cut ? ` (cut after ${cut} writes armed, not reached)` : ''}`;
@@ -680,7 +680,7 @@ describe('value conservation over random withdrawals, purchases, transfers, depo
     const world = await makeWorld(dir, name, cardBase, 2);
     const { w, registry, holders, pos } = world;
     const [a, b] = holders;
-    await withdraw(new DrmbCard(transportOf(a.sim)), registry, { bankCode: BANK, amountFen: 10000, cbMaster: w.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 9), date: '20261122', time: '100000' });
+    await withdraw(new DrmbCard(transportOf(a.sim)), registry, { bankCode: BANK, amountFen: 10000, loadMasters: w.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 9), date: '20261122', time: '100000' });
     const serial = hex(a.sim.memory.coins[0].body.serial);
     const t1 = await offlineTransfer(a, b, 10000, '110000');
     const t2 = await offlineTransfer(b, a, 10000, '120000');

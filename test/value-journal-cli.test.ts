@@ -277,7 +277,7 @@ describe('drmb bank withdraw under the value journal', () => {
   it("killed between CREDIT FOR LOAD and the registry record: drmb card recover records the coins from the card's proof", async () => {
     const s = scenario('withdraw-killed');
     const ownerBalances = async () => {
-      const registry = await openRegistry(reg);
+      const registry = await openRegistry(reg, 'drmb bank deposit', { settles: true });
       try {
         return { card: await registry.balanceOf(cardOwner(B)), vault: await registry.balanceOf(bankOwner('102100000001')) };
       } finally {

@@ -33,7 +33,7 @@ describe('drmb bank deposit of a POS queue with change', () => {
     const sim = await issuedCard(w, CARD, []);
     await loadOnto(w, sim, coin([5000, 2000]));
     const float = coin([1000, 1000, 500, 200, 100]);
-    const registry = await openRegistry(reg);
+    const registry = await openRegistry(reg, 'drmb bank deposit', { settles: true });
     try {
       await registry.recordMint(sim.memory.coins, cardOwner(CARD));
       await registry.recordMint(float, bankOwner(MERCHANT_BANK));
@@ -53,7 +53,7 @@ describe('drmb bank deposit of a POS queue with change', () => {
       expect.objectContaining({ type: 'CHANGE', cardId: CARD, amountFen: 2000, result: 'settled', owner: cardOwner(CARD) }),
       expect.objectContaining({ type: 'PURCHASE', cardId: CARD, amountFen: 5000, result: 'settled', owner: bankOwner(MERCHANT_BANK) }),
     ]);
-    const after = await openRegistry(reg);
+    const after = await openRegistry(reg, 'drmb bank deposit', { settles: true });
     try {
       // The registry's card holding is exactly what the card holds; the merchant bank has the float less the change, plus the payment.
       const onCard = sim.memory.coins.map((c) => Buffer.from(c.body.serial).toString('hex')).sort();

@@ -17,6 +17,9 @@ import { emit, UsageError } from '../output.js';
 import { readOpenedTransfer } from '../peer/opened-transfer-file.js';
 import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
 
+/** The command, as the role table names it: settlement checks each coin's m with the mint master. */
+const DEPOSIT_COMMAND = 'drmb bank deposit';
+
 export interface DepositOptions extends RegistryOptions {
   queue: string;
   payee: string;
@@ -98,7 +101,7 @@ export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line:
   } else if (!o.bankCode) {
     throw new UsageError(`--bank-code is needed: the ${header.type} packet is settled to the payee's bank account`);
   }
-  const registry = await openRegistry(o);
+  const registry = await openRegistry(o, DEPOSIT_COMMAND, { settles: true });
   try {
     const line = await settleLine(registry, packet, opts);
     return { line, blacklist: await registry.blacklist() };
@@ -116,7 +119,7 @@ export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line:
 export async function runDeposit(o: DepositOptions): Promise<{ lines: DepositLine[]; settledFen: number; blacklist: string[] }> {
   bankCodeOf(o.bankCode);
   const queue = new UploadQueue(o.queue);
-  const registry = await openRegistry(o);
+  const registry = await openRegistry(o, DEPOSIT_COMMAND, { settles: true });
   const lines: DepositLine[] = [];
   try {
     const vault = bankOwner(o.bankCode);

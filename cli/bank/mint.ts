@@ -2,10 +2,13 @@
 import type { Command as Cli } from 'commander';
 import { mintCoins, splitAmount } from '../../bank/mint.js';
 import { bankOwner, CENTRAL_BANK } from '../../bank/registry.js';
-import { loadKey } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { emit, UsageError } from '../output.js';
-import { fenOf, withAmount } from '../options.js';
+import { fenOf, keyDirOf, withAmount } from '../options.js';
 import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
+
+/** The command, as the role table names it. */
+const MINT_COMMAND = 'drmb bank mint';
 
 export interface MintOptions extends RegistryOptions {
   amount: string;
@@ -16,13 +19,14 @@ export interface MintOptions extends RegistryOptions {
 export async function runMint(o: MintOptions): Promise<{ coins: number; amountFen: number; owner: string; denominations: number[] }> {
   const amountFen = fenOf(o.amount, '--amount');
   if (o.toBank !== undefined && !/^\d{12}$/.test(o.toBank)) throw new UsageError('--to-bank must be a 12-digit bank code');
-  const signing = loadKey('coin-signing', { dir: o.keys });
-  const mintMaster = loadKey('mint-master', { dir: o.keys }).secret.master;
+  const keys = RoleKeys.open(keyDirOf(o), MINT_COMMAND);
+  const signing = keys.key('coin-signing');
+  const mintMaster = keys.key('mint-master').secret.master;
   const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
   const expiry = o.expiry ?? `${Number(today.slice(0, 4)) + 10}${today.slice(4)}`;
   const denominations = splitAmount(amountFen);
   const coins = mintCoins({ signingKey: { privateKey: signing.secret.privateKey, keyIndex: signing.keyIndex }, mintMaster, issueDate: today, expiryDate: expiry }, denominations);
-  const registry = await openRegistry(o);
+  const registry = await openRegistry(o, MINT_COMMAND, { settles: true });
   try {
     await registry.recordMint(coins);
     const owner = o.toBank ? bankOwner(o.toBank) : CENTRAL_BANK;

@@ -14,7 +14,7 @@ export interface RedeemOptions extends RegistryOptions {
 export async function runRedeem(o: RedeemOptions): Promise<{ amountFen: number; coins: number; owner: string }> {
   if (!/^\d{16}$/.test(o.code)) throw new UsageError('--code must be 16 digits');
   bankCodeOf(o.bankCode);
-  const registry = await openRegistry(o);
+  const registry = await openRegistry(o, 'drmb bank redeem', { settles: false });
   try {
     const owner = bankOwner(o.bankCode);
     const r = await registry.redeem(o.code, owner);

@@ -2,11 +2,9 @@
  * @module Options shared by `drmb bank ...`: the registry (embedded PGlite in a folder by default, or a
  * PostgreSQL server from --registry-url / DRMB_REGISTRY_URL) and the keys it checks coins with.
  */
-import { join } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { Registry } from '../../bank/registry.js';
-import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
-import { loadKey } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
 import { UsageError } from '../output.js';
 
@@ -25,12 +23,17 @@ export function addRegistryOptions(cmd: Cli): Cli {
   return withJson(withKeys(cmd));
 }
 
-/** Opens the registry with the ceremony's trust anchors and mint master (so settlement checks m). */
-export async function openRegistry(o: RegistryOptions): Promise<Registry> {
+/**
+ * Opens the registry for `command` ("drmb bank deposit") with the trust anchors of its role's bundle
+ * (or the ceremony directory); with `settles`, also the mint master, so that settlement checks each
+ * coin's m. A bundle of a role that does not run the command is refused (keys/role-bundles.ts).
+ */
+export async function openRegistry(o: RegistryOptions, command: string, use: { settles: boolean }): Promise<Registry> {
   const dir = keyDirOf(o);
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed: the registry checks coins against the trust anchors');
-  const trust = readTrustAnchors(join(dir, TRUST_ANCHORS_FILE));
-  const mintMaster = loadKey('mint-master', { dir }).secret.master;
+  const keys = RoleKeys.open(dir, command);
+  const trust = keys.trustAnchors();
+  const mintMaster = use.settles ? keys.key('mint-master').secret.master : undefined;
   const url = o.registryUrl ?? process.env.DRMB_REGISTRY_URL;
   return url ? Registry.open({ connectionString: url, trust, mintMaster }) : Registry.open({ dataDir: o.registry, trust, mintMaster });
 }

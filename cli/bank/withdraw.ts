@@ -5,7 +5,7 @@ import { loadRecording, withdraw, WithdrawalError } from '../../bank/withdraw.js
 import { hex } from '../../base/hex.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { JournalError, type ValueIntent } from '../../host/value-journal.js';
-import { loadKey } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { deliveryFor, finishOpenIntents, recoverCommand, type RecoveredIntent } from '../card/recover.js';
 import { type ImageSaving, openCard } from '../open-card.js';
 import { bankCodeOf, keyDirOf, openJournal, withAmount, withBankCode, withCardTarget, positiveFenOf, withJournal, withTrace } from '../options.js';
@@ -22,6 +22,9 @@ export interface WithdrawCliOptions extends RegistryOptions {
   journal?: string;
   trace?: boolean;
 }
+
+/** The command, as the role table names it. */
+const WITHDRAW_COMMAND = 'drmb bank withdraw';
 
 /** What a load does to a --sim image: written as the card commits, so the value journal finds the load on the card. */
 const WITHDRAW_IMAGE: ImageSaving = 'save-every-commit';
@@ -54,8 +57,9 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
   bankCodeOf(o.bankCode);
   if (!/^[0-9a-fA-F]{12}$/.test(o.terminalId)) throw new UsageError('--terminal-id must be 12 hex digits (6 bytes)');
   const journal = openJournal(o.journal);
-  const cbMaster = loadKey('cb-master', { dir: o.keys });
-  const registry = await openRegistry(o);
+  // The vault's bundle holds the load and TAC masters only (keys/role-bundles.ts).
+  const loadMasters = RoleKeys.open(keyDirOf(o), WITHDRAW_COMMAND).key('load-master');
+  const registry = await openRegistry(o, WITHDRAW_COMMAND, { settles: false });
   const side = { reader: o.reader, sim: o.sim };
   const rerun = (i: ValueIntent) => recoverCommand(side, journal.dir, i.type === 'TRANSFER' ? ` --counter ${i.counter} --out <new file>` : ` --counter ${i.counter}`);
   try {
@@ -64,7 +68,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
       return await card.transport.lease(async (t) => {
         const drmb = new DrmbCard(t);
         const info = await drmb.select();
-        const recovered = info.cardId ? await finishOpenIntents(drmb, info.cardId, journal, deliveryFor(undefined, async () => loadRecording(registry, cbMaster)), rerun) : [];
+        const recovered = info.cardId ? await finishOpenIntents(drmb, info.cardId, journal, deliveryFor(undefined, async () => loadRecording(registry, loadMasters)), rerun) : [];
         const stuck = recovered.find((r) => r.result === 'undeliverable');
         if (stuck) throw new JournalError(`an earlier value command is unfinished: ${stuck.message}`);
         if (!o.json) for (const r of recovered) process.stderr.write(`drmb: finished an earlier value command first: ${r.message}\n`);
@@ -73,7 +77,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
           const r = await withdraw(drmb, registry, {
             bankCode: o.bankCode,
             amountFen,
-            cbMaster,
+            loadMasters,
             terminalId: Uint8Array.from(Buffer.from(o.terminalId, 'hex')),
             date: now.slice(0, 10).replace(/-/g, ''),
             time: now.slice(11, 19).replace(/:/g, ''),

@@ -7,7 +7,7 @@ import { DrmbCard } from '../../host/drmb-card.js';
 import { type Deliver, type FinishResult, finishIntent, packetFileDelivery, UndeliverableError } from '../../host/finish-intent.js';
 import type { Transport } from '../../host/transport.js';
 import type { ValueIntent, ValueJournal } from '../../host/value-journal.js';
-import { loadKey } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { openRegistry, type RegistryOptions } from '../bank/registry-options.js';
 import { emit, UsageError } from '../output.js';
 import { withCard } from '../open-card.js';
@@ -36,6 +36,9 @@ export interface RecoveredIntent {
   /** one line for the holder */
   message: string;
 }
+
+/** The command, as the role table names it: a load is recorded after its TAC checks under the load-master. */
+const RECOVER_COMMAND = 'drmb card recover';
 
 export interface RecoverReport {
   cardId: string;
@@ -148,8 +151,8 @@ export async function runRecover(o: RecoverOptions): Promise<RecoverReport> {
     if (!keyDirOf(ro)) return undefined;
     // never an empty registry made up on the spot: the one the load went to, or none
     if (!ro.registry && !ro.registryUrl && !process.env.DRMB_REGISTRY_URL) return undefined;
-    registry ??= await openRegistry(ro);
-    return loadRecording(registry, loadKey('cb-master', { dir: ro.keys }));
+    registry ??= await openRegistry(ro, RECOVER_COMMAND, { settles: false });
+    return loadRecording(registry, RoleKeys.open(keyDirOf(ro), RECOVER_COMMAND).key('load-master'));
   };
   try {
     return await withCard(o, { image: CARD_IMAGE }, (t) => collectRecover(t, journal, { out: o.out && resolve(o.out), counter, deliver: deliveryFor(o.out, load), rerun }));

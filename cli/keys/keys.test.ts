@@ -7,11 +7,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FormatError } from '../../applet-spec/errors.js';
 import { bytesToHex } from '../../base/bytes.js';
 import { CEREMONY_KEYS } from '../../personalization/key-ceremony.js';
-import { KEY_KINDS, type KeyFile, readKeyFile } from '../../keys/key-files.js';
+import { CEREMONY_KINDS, KEY_KINDS, type KeyFile, readKeyFile } from '../../keys/key-files.js';
 import { UsageError } from '../output.js';
 import { generateKeyFile, parseKeyIndex, registerKeysGenerate } from './generate.js';
 import { initKeys, registerKeysInit } from './init.js';
 import { registerKeysShow, showKeyFile } from './show.js';
+import { registerKeysExport } from './export.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'drmb-cli-keys-'));
 const modeOf = (p: string) => statSync(p).mode & 0o777;
@@ -38,6 +39,7 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string }> 
   registerKeysInit(keys);
   registerKeysGenerate(keys);
   registerKeysShow(keys);
+  registerKeysExport(keys);
   keys.commands.forEach((c) => c.exitOverride());
   let stdout = '';
   let stderr = '';
@@ -58,7 +60,7 @@ describe('drmb keys init', () => {
   it('collects every file with kind, index and KCVs; key files are 0600 and hold the secrets the result does not', () => {
     const dir = tmp();
     const r = initKeys(dir);
-    expect(r.files.map((f) => f.kind)).toEqual([...KEY_KINDS, 'trust-anchors']);
+    expect(r.files.map((f) => f.kind)).toEqual([...CEREMONY_KINDS, 'trust-anchors']);
     const keyPaths = r.files.filter((f) => f.kind !== 'trust-anchors').map((f) => f.path);
     for (const p of keyPaths) expect(modeOf(p)).toBe(0o600);
     expect(r.files.find((f) => f.kind === 'coin-signing')!.keyIndex).toBe(1);
@@ -140,12 +142,30 @@ describe('drmb keys generate', () => {
   it('rejects an unknown kind, an index on a master key, and an index outside 1..255', async () => {
     const out = join(tmp(), 'x.json');
     expect(() => generateKeyFile('master', out)).toThrow(UsageError);
-    expect(() => generateKeyFile('master', out)).toThrow('unknown key kind "master"; expected one of cb-master, issuance-master, mint-master, coin-signing, cert-signing, kgc-sign, kgc-encrypt');
+    expect(() => generateKeyFile('master', out)).toThrow('unknown key kind "master"; expected one of cb-master, issuance-master, mint-master, coin-signing, cert-signing, kgc-sign, kgc-encrypt, load-master, purchase-master, desk-signing');
     expect(() => generateKeyFile('cb-master', out, { index: 2 })).toThrow('--index applies to coin-signing and cert-signing keys only, not cb-master');
     expect(() => parseKeyIndex('0')).toThrow('key index "0" must be an integer 1..255');
     expect(() => parseKeyIndex('2x')).toThrow(UsageError);
     await expect(run(['generate', 'coin-signing', '--out', out, '--index', '256'])).rejects.toThrow(/1\.\.255/);
     expect(readdirSync(join(out, '..'))).toEqual([]);
+  });
+});
+
+describe('drmb keys export', () => {
+  it('prints each file of the bundle with its mode and KCVs, in human and JSON output, and never a secret', async () => {
+    const dir = tmp();
+    initKeys(join(dir, 'keys'));
+    const secrets = secretsIn(CEREMONY_KEYS.map((k) => join(dir, 'keys', k.file)));
+    const human = await run(['export', '--role', 'bank-vault', '--out', join(dir, 'vault'), '--keys', join(dir, 'keys')]);
+    expect(human.stdout).toMatch(/load-master\.json {2}load-master {2}mode 0600 {2}cut from cb-master {2}KCV load=[0-9A-F]{6} tac=[0-9A-F]{6}/);
+    expect(human.stdout).toMatch(/bundle\.json {2}bundle {2}mode 0644 {2}written/);
+    const json = await run(['export', '--role', 'prep-centre', '--out', join(dir, 'prep'), '--keys', join(dir, 'keys'), '--json']);
+    expect(JSON.parse(json.stdout).files.map((f: { kind: string }) => f.kind)).toEqual(['cb-master', 'issuance-master', 'cert-signing', 'trust-anchors', 'bundle']);
+    expectNoSecrets(human.stdout + human.stderr + json.stdout + json.stderr, secrets);
+    const shown = await run(['show', join(dir, 'vault', 'bundle.json')]);
+    expect(shown.stdout).toMatch(/bank-vault bundle, exported .*\nload-master\.json {7}load-master {2}KCV load=[0-9A-F]{6} tac=[0-9A-F]{6}\ntrust-anchors\.json {5}trust-anchors/);
+    await run(['export', '--role', 'kgc', '--out', join(dir, 'kgc'), '--keys', join(dir, 'keys')]);
+    expect(showKeyFile(join(dir, 'kgc', 'authorized-desks.json'))).toEqual({ path: join(dir, 'kgc', 'authorized-desks.json'), kind: 'authorized-desks', desks: [] });
   });
 });
 

@@ -1,9 +1,11 @@
-/** @module `drmb keys show`: the public view of a key file or trust-anchors file (kind, label, key index, KCVs, public keys), validated; never a secret. */
+/** @module `drmb keys show`: the public view of a key file, trust-anchors file, bundle manifest or the KGC's list of authorised desks (kind, label, key index, KCVs, public keys), validated; never a secret. */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { hex } from '../../base/hex.js';
 import { parseTrustAnchors, TRUST_ANCHORS_FORMAT } from '../../personalization/key-ceremony.js';
 import { keyFilePermissionProblem, type KeySummary, publicKeyCheckValue, publicSummary, readKeyFile, wipeKeyFile } from '../../keys/key-files.js';
+import { AUTHORIZED_DESKS_FORMAT, parseAuthorizedDesks } from '../../keys/authorized-desks.js';
+import { BUNDLE_FORMAT, parseBundleManifest } from '../../keys/role-bundles.js';
 import { emit } from '../output.js';
 import { withJson } from '../options.js';
 
@@ -23,17 +25,46 @@ export interface ShownTrustAnchors {
   kgcKeyVersion: number;
 }
 
-function isTrustAnchorsFile(path: string): boolean {
+/** A role bundle's manifest (bundle.json). */
+export interface ShownBundle {
+  path: string;
+  kind: 'bundle';
+  role: string;
+  created: string;
+  files: { name: string; kind: string; kcv?: Record<string, string> }[];
+  deskPublicKey?: string;
+}
+
+/** The KGC's list of authorised desks (authorized-desks.json). */
+export interface ShownDesks {
+  path: string;
+  kind: 'authorized-desks';
+  desks: { name: string; publicKey: string; kcv: string; added: string }[];
+}
+
+export type Shown = ShownKeyFile | ShownTrustAnchors | ShownBundle | ShownDesks;
+
+/** The format member of a JSON file, or undefined (then it is read as a key file, whose errors say what is wrong). */
+function formatOf(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'))?.format === TRUST_ANCHORS_FORMAT;
+    return JSON.parse(readFileSync(path, 'utf8'))?.format;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /** Reads and checks a key file (lengths, KCVs, key pair) or a trust-anchors file, and returns its public view. */
-export function showKeyFile(path: string): ShownKeyFile | ShownTrustAnchors {
-  if (isTrustAnchorsFile(path)) {
+export function showKeyFile(path: string): Shown {
+  const format = formatOf(path);
+  if (format === BUNDLE_FORMAT) {
+    const m = parseBundleManifest(readFileSync(path, 'utf8'), path);
+    return { path, kind: 'bundle', role: m.role, created: m.created, files: m.files, ...(m.deskPublicKey ? { deskPublicKey: hex(m.deskPublicKey) } : {}) };
+  }
+  if (format === AUTHORIZED_DESKS_FORMAT) {
+    const desks = parseAuthorizedDesks(readFileSync(path, 'utf8'), path);
+    return { path, kind: 'authorized-desks', desks: desks.map((d) => ({ name: d.name, publicKey: hex(d.publicKey), kcv: hex(publicKeyCheckValue(d.publicKey)), added: d.added })) };
+  }
+  if (format === TRUST_ANCHORS_FORMAT) {
     const a = parseTrustAnchors(readFileSync(path, 'utf8'), path);
     const pk = (publicKey: Uint8Array) => ({ publicKey: hex(publicKey), kcv: hex(publicKeyCheckValue(publicKey)) });
     return {
@@ -65,7 +96,18 @@ export function formatKeySummary(s: KeySummary): string {
   return lines.join('\n');
 }
 
-function formatShown(r: ShownKeyFile | ShownTrustAnchors): string {
+function formatShown(r: Shown): string {
+  if (r.kind === 'bundle') {
+    const b = r as ShownBundle;
+    const lines = [`${b.path}: ${b.role} bundle, exported ${b.created}`];
+    for (const f of b.files) lines.push(`${f.name.padEnd(22)} ${f.kind}${f.kcv ? `  KCV ${Object.entries(f.kcv).map(([n, v]) => `${n}=${v}`).join(' ')}` : ''}`);
+    if (b.deskPublicKey) lines.push(`desk public key ${b.deskPublicKey}`);
+    return lines.join('\n');
+  }
+  if (r.kind === 'authorized-desks') {
+    const d = r as ShownDesks;
+    return [`${d.path}: ${d.desks.length} authorised desk(s)`, ...d.desks.map((x) => `KCV ${x.kcv}  ${x.name}  added ${x.added}  ${x.publicKey}`)].join('\n');
+  }
   if (r.kind === 'trust-anchors') {
     const t = r as ShownTrustAnchors;
     const lines = [`${t.path}: trust anchors (public), KGC key version ${t.kgcKeyVersion}`];
@@ -83,8 +125,8 @@ export function registerKeysShow(keys: Cli): void {
   withJson(
     keys
       .command('show')
-      .description('check a key file (format, lengths, KCVs) and show its kind, label, key index, KCVs and public keys')
-      .argument('<file>', 'key file or trust-anchors.json'),
+      .description('check a key file (format, lengths, KCVs) and show its kind, label, key index, KCVs and public keys; or a public file of the keys')
+      .argument('<file>', 'key file, trust-anchors.json, a bundle.json or authorized-desks.json'),
   ).action((file: string, opts: { json?: boolean }) => {
     const r = showKeyFile(file);
     if ('warning' in r && r.warning) process.stderr.write(`drmb: warning: ${r.warning}\n`);

@@ -8,7 +8,7 @@ import type { Command as Cli } from 'commander';
 import { fromHex, hex } from '../../base/hex.js';
 import { sm9ExtractEncryptKey } from '../../crypto/sm9/sm9.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
-import { loadKey } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
 
@@ -29,7 +29,7 @@ export function runUserKey(o: { identity: string; out: string; keys?: string }):
   if (existsSync(o.out)) throw new UsageError(`--out: ${o.out} exists; a user key is never overwritten`);
   const dir = keyDirOf(o);
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed: the KGC encryption master key');
-  const master = loadKey('kgc-encrypt', { dir });
+  const master = RoleKeys.open(dir, 'drmb keys user-key').key('kgc-encrypt');
   const key = sm9ExtractEncryptKey(master.secret.privateKey, new TextEncoder().encode(o.identity));
   try {
     const file: UserKeyFile = { format: FORMAT, kind: 'encrypt', identity: o.identity, privateKey: hex(key) };

@@ -85,7 +85,7 @@ async function world(name: string, o: { bFen?: string } = {}) {
     expect(balances()).toEqual({ a: 10_000, b: 10_000 });
   }
   const ownerOfPaidCoins = async () => {
-    const r = await openRegistry({ keys: join(base, 'keys'), registry: join(dir, 'registry') });
+    const r = await openRegistry({ keys: join(base, 'keys'), registry: join(dir, 'registry') }, 'drmb bank deposit', { settles: true });
     try {
       const coins = SimulatedCard.fromFile(b).memory.coins;
       return await Promise.all(coins.map((c) => r.ownerOf(c.body.serial)));
@@ -180,7 +180,7 @@ describe('the withdrawal code of a peer payment', () => {
     expect(m.code).toBe(1);
     expect(m.stdout).toMatch(new RegExp(`PURCHASE ${B} #\\d+ 100\\.00 double-spend`));
     expect(m.stderr).toMatch(/1 of 1 packet\(s\) not settled: PURCHASE .* double-spend/);
-    const r = await openRegistry({ keys: join(base, 'keys'), registry: join(w.dir, 'registry') });
+    const r = await openRegistry({ keys: join(base, 'keys'), registry: join(w.dir, 'registry') }, 'drmb bank deposit', { settles: true });
     try {
       const [proof] = await r.proofs(B);
       expect(proof).toMatchObject({ reason: 'code-and-card', payerCardId: B, payerIdentity: IDENTITY_B });

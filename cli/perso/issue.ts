@@ -7,13 +7,21 @@ import { type HolderData, loadIssueProfile } from '../../personalization/profile
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
 import { readPinFile, withPinFile } from '../options.js';
-import { addPersoOptions, key, PERSO_IMAGE, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
+import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKeys, runBatchJob } from './perso-options.js';
+import type { IssueKeys } from '../../personalization/card-prep.js';
+import { inProcessKgc, type UserKeySource } from '../../personalization/kgc.js';
+import { remoteKgc } from '../../personalization/kgc-client.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
+
+/** The command, as the role table names it. */
+const ISSUE_COMMAND = 'drmb perso issue';
 
 export interface IssueCliOptions extends PersoOptions {
   holder?: string;
   pinFile?: string;
+  /** URL of the KGC service (drmb kgc serve) */
+  kgc?: string;
 }
 
 /** Asks for the PIN twice on the terminal without echoing it. */
@@ -46,14 +54,31 @@ function readHolder(path?: string): HolderData {
   }
 }
 
+/**
+ * The keys of issuance, from the desk's bundle (or a ceremony directory), and its KGC: the service at
+ * --kgc, asked with the desk's own key. The KGC's master keys are not the desk's: only a ceremony
+ * directory (development, tests, the demo) lends them to an in-process KGC when --kgc is not given.
+ */
+function issueKeys(o: IssueCliOptions): IssueKeys {
+  const keys = persoKeys(o, ISSUE_COMMAND);
+  const anchors = keys.trustAnchors();
+  let kgc: UserKeySource;
+  if (o.kgc !== undefined) {
+    kgc = remoteKgc(o.kgc, keys.key('desk-signing'));
+  } else {
+    const instead = "the KGC master keys are the KGC's; give --kgc URL of a drmb kgc serve";
+    const sign = keys.ceremonyKey('kgc-sign', instead);
+    const encrypt = keys.ceremonyKey('kgc-encrypt', instead);
+    kgc = inProcessKgc({ signPrivateKey: sign.secret.privateKey, encryptPrivateKey: encrypt.secret.privateKey }, anchors);
+  }
+  return { issuanceMaster: keys.key('issuance-master'), kgc, anchors };
+}
+
 export async function runIssue(o: IssueCliOptions, progress = true): Promise<PersoResult & { identity?: string; source: string }> {
   const profile = loadIssueProfile(o.profile);
   const holder = readHolder(o.holder);
   const pin = o.pinFile ? readPinFile(o.pinFile) : await promptPin();
-  // The KGC's master keys stay in the KGC step: issueCard only sees the encrypted user keys it returns.
-  const kgcSign = key('kgc-sign', o);
-  const kgcEncrypt = key('kgc-encrypt', o);
-  const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
+  const keys = issueKeys(o);
   const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
@@ -69,7 +94,8 @@ export function registerIssue(perso: Cli): void {
       perso
         .command('issue')
         .description('commercial-bank issuance (PREPARED -> ISSUED): holder data, SM9 keys from the KGC encrypted to the card key, PIN')
-        .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it'),
+        .option('--holder <file>', 'holder data (JSON: name, idType, idNumber, phone, walletId); anonymous cards may omit it')
+        .option('--kgc <url>', "the KGC service (drmb kgc serve), asked with the desk's desk-signing key; without it only a ceremony directory's in-process KGC (development)"),
       'else asked on the terminal',
     ),
   ).action(async (o: IssueCliOptions) => {
@@ -78,9 +104,7 @@ export function registerIssue(perso: Cli): void {
       const holder = readHolder(o.holder);
       if (!o.pinFile) throw new UsageError('--batch issuance needs --pin-file (the initial PIN of every card)');
       const pin = readPinFile(o.pinFile);
-      const kgcSign = key('kgc-sign', o);
-      const kgcEncrypt = key('kgc-encrypt', o);
-      const keys = { issuanceMaster: key('issuance-master', o), kgc: { signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors: trustAnchors(o) };
+      const keys = issueKeys(o);
       const ctx = persoContext(o, false);
       const summary = await runBatchJob(o, (t, slot) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot }));
       emit(summary, !!o.json, formatBatch);

@@ -5,10 +5,8 @@
 import { userInfo } from 'node:os';
 import type { Command as Cli } from 'commander';
 import type { PersoContext } from '../../personalization/card-prep.js';
-import { readTrustAnchors, TRUST_ANCHORS_FILE } from '../../personalization/key-ceremony.js';
-import { type KeyKind, loadKey, type KeyFile } from '../../keys/key-files.js';
 import { Manifest } from '../../personalization/manifest.js';
-import { join } from 'node:path';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import type { ImageSaving } from '../open-card.js';
 import { keyDirOf, withCardTarget, withJson, withKeys, withTrace } from '../options.js';
 import { UsageError } from '../output.js';
@@ -63,15 +61,9 @@ function safeUser(): string {
   }
 }
 
-/** A key of the ceremony, from the environment, or the key directory (--keys or DRMB_KEY_DIR). */
-export function key<K extends KeyKind>(kind: K, o: { keys?: string }): KeyFile<K> {
-  return loadKey(kind, { dir: o.keys });
-}
-
-export function trustAnchors(o: { keys?: string }) {
-  const dir = keyDirOf(o);
-  if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed for trust-anchors.json');
-  return readTrustAnchors(join(dir, TRUST_ANCHORS_FILE));
+/** The keys of a perso command: its role's bundle, or a ceremony directory (--keys or DRMB_KEY_DIR); keys/role-bundles.ts. */
+export function persoKeys(o: { keys?: string }, command: string): RoleKeys {
+  return RoleKeys.open(keyDirOf(o), command);
 }
 
 /** Runs a per-card job as a batch over readers or simulated images, with progress on stderr. */

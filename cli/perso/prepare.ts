@@ -8,7 +8,8 @@ import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
 import { isCardId, withCardId } from '../options.js';
-import { addPersoOptions, key, PERSO_IMAGE, type PersoOptions, persoContext, runBatchJob, trustAnchors } from './perso-options.js';
+import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKeys, runBatchJob } from './perso-options.js';
+import type { PrepareKeys } from '../../personalization/card-prep.js';
 import { formatBatch } from '../../personalization/batch.js';
 import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
 
@@ -18,11 +19,17 @@ export interface PrepareCliOptions extends PersoOptions {
   scriptOut?: string;
 }
 
+/** The keys of prep, from the prep centre's bundle (or a ceremony directory). */
+function prepareKeys(o: PrepareCliOptions): PrepareKeys {
+  const keys = persoKeys(o, 'drmb perso prepare');
+  return { cbMaster: keys.key('cb-master'), issuanceMaster: keys.key('issuance-master'), certSigning: keys.key('cert-signing'), anchors: keys.trustAnchors() };
+}
+
 /** The dry run: the script the card would receive inside the secure channel, keys redacted. */
 export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: string; fullScript: string } {
   if (!o.cardId || !isCardId(o.cardId)) throw new UsageError('--card-id <20 digits> is needed for --dry-run (no card is read)');
   const profile = loadPrepareProfile(o.profile);
-  const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
+  const keys = prepareKeys(o);
   const scp = cardScpKeys(keys.cbMaster, cardIdToBytes(o.cardId));
   const plan = prepareDgis(o.cardId, profile.profile, keys);
   const steps = storeDataScript(plan.dgis, { dek: scp.dek });
@@ -34,7 +41,7 @@ export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: s
 /** Prepares the card the options name. */
 export async function runPrepare(o: PrepareCliOptions, progress = true): Promise<PersoResult & { source: string }> {
   const profile = loadPrepareProfile(o.profile);
-  const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
+  const keys = prepareKeys(o);
   const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     const ctx = { ...persoContext(o, progress), reader: card.source };
@@ -68,7 +75,7 @@ export function registerPrepare(perso: Cli): void {
     }
     if (o.batch) {
       const profile = loadPrepareProfile(o.profile);
-      const keys = { cbMaster: key('cb-master', o), issuanceMaster: key('issuance-master', o), certSigning: key('cert-signing', o), anchors: trustAnchors(o) };
+      const keys = prepareKeys(o);
       const ctx = persoContext(o, false);
       const summary = await runBatchJob(o, (t, slot) => prepareCard(t, profile, keys, { ...ctx, reader: slot }));
       emit(summary, !!o.json, formatBatch);

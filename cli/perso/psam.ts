@@ -1,16 +1,17 @@
 /**
  * @module `drmb perso psam`: personalizes a blank D-RMB PSAM (personalization/personalize-psam.ts) in a
- * reader or a simulated PSAM image: its terminal number and the purchase master it derives every card's
- * purchase key from. The PSAM's own personalization keys (kvn 30) are diversified like a card's from the
- * cb-master SCP masters by the PSAM's serial number (keys/card-keys.ts cardScpKeys), as `drmb sim create
- * --psam` writes them.
+ * reader or a simulated PSAM image with the pos role's keys: its terminal number and the purchase master
+ * it derives every card's purchase key from. The PSAM's own personalization keys (kvn 30) are diversified
+ * by its serial number from the PSAM masters of the same key file (keys/card-keys.ts psamScpKeys), as
+ * `drmb sim create --psam` writes them.
  */
 import type { Command as Cli } from 'commander';
 import { fromHex, hex } from '../../base/hex.js';
 import { wipe } from '../../base/bytes.js';
 import { Psam } from '../../host/psam.js';
-import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
-import { loadKey, wipeKeyFile } from '../../keys/key-files.js';
+import { cardIdToBytes, psamScpKeys } from '../../keys/card-keys.js';
+import { type KeyFile, wipeKeyFile } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 import { personalizePsam } from '../../personalization/personalize-psam.js';
 import { openCard } from '../open-card.js';
 import { withCardTarget, withJson, withKeys, withTrace } from '../options.js';
@@ -33,15 +34,12 @@ export interface PersoPsamReport {
 }
 
 /**
- * The purchase master a PSAM is personalized with: today the SM4 'purchase' master of the ceremony's
- * cb-master key file. The one place that says where it comes from, so that it can be pointed at the pos
- * role's key bundle. Security: secret; the caller wipes it.
+ * The pos role's PSAM keys (keys/role-bundles.ts): the purchase master a PSAM derives each card's
+ * purchase key from, and the masters of the PSAMs' personalization key set, from a pos bundle or a
+ * ceremony directory (cut from cb-master there). Security: secret; the caller wipes it (wipeKeyFile).
  */
-export function loadPsamPurchaseMaster(dir: string | undefined): Uint8Array {
-  const cbMaster = loadKey('cb-master', { dir });
-  const master = cbMaster.secret.purchase.slice();
-  wipeKeyFile(cbMaster);
-  return master;
+export function loadPsamKeys(dir: string | undefined, command: 'drmb perso psam' | 'drmb sim create --psam'): KeyFile<'purchase-master'> {
+  return RoleKeys.open(dir, command).key('purchase-master');
 }
 
 /** Terminal number of --terminal-id: 12 hex digits (6 bytes, the JR/T 0025 terminal number). */
@@ -58,15 +56,14 @@ export async function collectPersoPsam(o: PersoPsamOptions): Promise<PersoPsamRe
   try {
     return await opened.transport.lease(async (t) => {
       const { psamId } = await new Psam(t).select();
-      const cbMaster = loadKey('cb-master', { dir: o.keys });
-      const scpKeys = cardScpKeys(cbMaster, cardIdToBytes(psamId));
-      wipeKeyFile(cbMaster);
-      const purchaseMaster = loadPsamPurchaseMaster(o.keys);
+      const keys = loadPsamKeys(o.keys, 'drmb perso psam');
+      const scpKeys = psamScpKeys(keys.secret, cardIdToBytes(psamId));
       try {
-        const info = await personalizePsam(t, scpKeys, { terminalNumber, purchaseMaster });
+        const info = await personalizePsam(t, scpKeys, { terminalNumber, purchaseMaster: keys.secret.purchase });
         return { psamId: info.psamId, state: info.state, terminalId: hex(terminalNumber), source: opened.source };
       } finally {
-        wipe(purchaseMaster, scpKeys.enc, scpKeys.mac, scpKeys.dek);
+        wipeKeyFile(keys);
+        wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
       }
     });
   } finally {

@@ -4,9 +4,9 @@ import type { Command as Cli } from 'commander';
 import { runScript } from '../../personalization/run-script.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
-import { withCardTarget, withJson, withKeys, withTrace } from '../options.js';
+import { keyDirOf, withCardTarget, withJson, withKeys, withTrace } from '../options.js';
 import { PERSO_IMAGE } from './perso-options.js';
-import { loadKey } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 
 export interface RunScriptOptions {
   keys?: string;
@@ -23,7 +23,9 @@ export async function runScriptFile(file: string, o: RunScriptOptions): Promise<
   } catch {
     throw new UsageError(`script ${file} cannot be read`);
   }
-  const keys = { cbMaster: /secure-channel 30/i.test(text) ? loadKey('cb-master', { dir: o.keys }) : undefined, issuanceMaster: /secure-channel 31/i.test(text) ? loadKey('issuance-master', { dir: o.keys }) : undefined };
+  // A prep script (kvn 30) runs with the prep centre's bundle, an issuance script (kvn 31) with the desk's.
+  const roleKeys = RoleKeys.open(keyDirOf(o), 'drmb perso run-script');
+  const keys = { cbMaster: /secure-channel 30/i.test(text) ? roleKeys.key('cb-master') : undefined, issuanceMaster: /secure-channel 31/i.test(text) ? roleKeys.key('issuance-master') : undefined };
   const card = await openCard(o, { image: PERSO_IMAGE });
   try {
     return await card.transport.lease((t) => runScript(t, text, keys));

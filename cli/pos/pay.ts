@@ -19,9 +19,9 @@ import { UploadQueue } from '../../host/pos/upload-queue.js';
 import { yuan } from '../card/connect.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
-import { cardOptionNames, isCardId, pinOf, positiveFenOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
+import { cardOptionNames, isCardId, keyDirOf, pinOf, positiveFenOf, withAmount, withCardTarget, withJson, withKeys, withPinFile, withTrace } from '../options.js';
 import type { ImageSaving } from '../open-card.js';
-import { trustAnchors } from '../perso/perso-options.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
 
 export interface PosPayOptions {
   amount: string;
@@ -71,7 +71,8 @@ export async function collectPosPay(o: PosPayOptions): Promise<PosPayReport> {
   if (o.psamSim === undefined && o.psamReader === undefined) throw new UsageError(`${psamNames.sim} IMAGE or ${psamNames.reader} NAME is required: the terminal's PSAM computes MAC1 and checks MAC2`);
   const pin = pinOf(o);
   const blacklist = o.blacklist ? readBlacklist(o.blacklist) : [];
-  const anchors = trustAnchors(o);
+  // The terminal loads no key: only the public trust anchors of its role's bundle (a pos bundle, or a ceremony directory).
+  const anchors = RoleKeys.open(keyDirOf(o), 'drmb pos pay').trustAnchors();
   const queue = new UploadQueue(o.queue);
   const psamOpened = await openCard({ reader: o.psamReader, sim: o.psamSim, trace: o.trace }, { image: POS_IMAGE, psam: true, names: psamNames });
   try {

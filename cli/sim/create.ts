@@ -4,10 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
-import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
-import { loadKey } from '../../keys/key-files.js';
-import { isCardId, withCardId, withJson, withKeys } from '../options.js';
+import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../../keys/card-keys.js';
+import { wipeKeyFile } from '../../keys/key-files.js';
+import { RoleKeys } from '../../keys/role-bundles.js';
+import { isCardId, keyDirOf, withCardId, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
+import { loadPsamKeys } from '../perso/psam.js';
 import { saveSimImage } from './load-sim-image.js';
 
 export interface CreateOptions {
@@ -30,8 +32,17 @@ export async function createSimCard(o: CreateOptions): Promise<{ image: string; 
   const id = o.cardId ?? (o.psam ? `88${Array.from({ length: 18 }, () => Math.floor(Math.random() * 10)).join('')}` : undefined);
   if (id === undefined || !isCardId(id)) throw new UsageError('--card-id must be 20 digits');
   if (existsSync(o.image) && !o.overwrite) throw new UsageError(`--image ${o.image} exists (use --overwrite)`);
-  const cbMaster = loadKey('cb-master', { dir: o.keys });
-  const personalizationKeys = cardScpKeys(cbMaster, cardIdToBytes(id));
+  // A card's kvn 30 keys derive from cb-master (prep centre); a PSAM's from the pos role's PSAM masters.
+  let personalizationKeys;
+  if (o.psam) {
+    const keys = loadPsamKeys(keyDirOf(o), 'drmb sim create --psam');
+    personalizationKeys = psamScpKeys(keys.secret, cardIdToBytes(id));
+    wipeKeyFile(keys);
+  } else {
+    const cbMaster = RoleKeys.open(keyDirOf(o), 'drmb sim create').key('cb-master');
+    personalizationKeys = cardScpKeys(cbMaster, cardIdToBytes(id));
+    wipeKeyFile(cbMaster);
+  }
   const { SimulatedCard } = await import('../../simulator/simulated-card.js');
   const card = o.psam ? SimulatedCard.psam({ psamId: id, personalizationKeys }) : new SimulatedCard({ manufacture: { cardId: id, personalizationKeys } });
   saveSimImage(card, o.image);
