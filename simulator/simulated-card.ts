@@ -8,12 +8,11 @@ import { APP_STATES } from '../applet-spec/lifecycle.js';
 import { fromHex } from '../base/hex.js';
 import { CardImageError } from './card-image-error.js';
 import { CardMemory } from './card-memory.js';
-import { CardOs } from './card-os.js';
 import { DrmbApplet, type DrmbAppletOptions } from './drmb-applet.js';
 import { PersistentStore } from './persistent-store.js';
 import { SimulatedPsam, type SimulatedPsamOptions } from './simulated-psam.js';
 import type { PsamAppletOptions } from './psam-applet.js';
-import type { VirtualCard } from './virtual-card.js';
+import { SimulatedChip } from './simulated-chip.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
 /** GlobalPlatform test key 40..4F, the personalization keys of a blank development card. */
@@ -33,19 +32,19 @@ export interface SimulatedCardOptions extends DrmbAppletOptions {
   manufacture?: ManufactureOptions;
 }
 
-/** A simulated D-RMB card on a contact interface (implements VirtualCard). */
-export class SimulatedCard implements VirtualCard {
-  readonly store: PersistentStore;
+/** A simulated D-RMB card on a contact interface (a VirtualCard, through SimulatedChip). */
+export class SimulatedCard extends SimulatedChip {
   readonly memory: CardMemory;
   readonly applet: DrmbApplet;
-  private readonly os: CardOs;
 
   constructor(options: SimulatedCardOptions = {}) {
-    this.store = options.store ?? new PersistentStore();
-    this.memory = new CardMemory(this.store);
-    if (!this.store.has('card/id')) SimulatedCard.manufacture(this.store, options.manufacture ?? {});
-    this.applet = new DrmbApplet(this.memory, options);
-    this.os = new CardOs([this.applet]);
+    const store = options.store ?? new PersistentStore();
+    const memory = new CardMemory(store);
+    if (!store.has('card/id')) SimulatedCard.manufacture(store, options.manufacture ?? {});
+    const applet = new DrmbApplet(memory, options);
+    super(store, applet);
+    this.memory = memory;
+    this.applet = applet;
   }
 
   /** Production: card ID, key version 30 personalization keys, state BLANK. */
@@ -60,42 +59,17 @@ export class SimulatedCard implements VirtualCard {
     store.commit();
   }
 
-  get atr(): Uint8Array {
-    return this.os.atr;
-  }
 
-  powerOn(): Uint8Array {
-    if (!this.store.powered) this.store.powerUp();
-    return this.os.powerOn();
-  }
 
-  powerOff(): void {
-    this.os.powerOff();
-  }
 
-  reset(): Uint8Array {
-    return this.powerOn();
-  }
 
-  transmit(command: Uint8Array): Uint8Array {
-    if (!this.store.powered) this.store.powerUp();
-    return this.os.transmit(command);
-  }
 
-  /** The card image (persistent memory only; transient state is lost as with a real power-off). */
-  toImage(): Uint8Array {
-    return this.store.toImage();
-  }
 
   /** The card of an image: checksum and structure (PersistentStore.fromImage), then every record (CardMemory.validate). Throws CardImageError. */
   static fromImage(image: Uint8Array, options: Omit<SimulatedCardOptions, 'store'> = {}): SimulatedCard {
     return SimulatedCard.ofLoadedStore(PersistentStore.fromImage(image), options);
   }
 
-  /** Writes the image atomically (PersistentStore.saveToFile); throws CardImageError naming the file. */
-  saveToFile(path: string): void {
-    this.store.saveToFile(path);
-  }
 
   /** The card of an image file, checked as fromImage does; throws CardImageError naming the file. */
   static fromFile(path: string, options: Omit<SimulatedCardOptions, 'store'> = {}): SimulatedCard {

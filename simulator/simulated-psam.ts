@@ -7,11 +7,10 @@ import { cardIdCoder } from '../applet-spec/data-objects.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { APP_STATES } from '../applet-spec/lifecycle.js';
 import { CardImageError } from './card-image-error.js';
-import { CardOs } from './card-os.js';
 import { PersistentStore } from './persistent-store.js';
 import { PsamApplet, type PsamAppletOptions } from './psam-applet.js';
 import { PsamMemory } from './psam-memory.js';
-import type { VirtualCard } from './virtual-card.js';
+import { SimulatedChip } from './simulated-chip.js';
 
 export interface PsamManufactureOptions {
   /** 20-digit serial number (the SCP03 key diversification data, as a card's card ID) */
@@ -27,22 +26,22 @@ export interface SimulatedPsamOptions extends PsamAppletOptions {
   manufacture?: PsamManufactureOptions;
 }
 
-/** A simulated D-RMB PSAM on a contact interface (implements VirtualCard). */
-export class SimulatedPsam implements VirtualCard {
-  readonly store: PersistentStore;
+/** A simulated D-RMB PSAM on a contact interface (a VirtualCard, through SimulatedChip). */
+export class SimulatedPsam extends SimulatedChip {
   readonly memory: PsamMemory;
   readonly applet: PsamApplet;
-  private readonly os: CardOs;
 
   constructor(options: SimulatedPsamOptions) {
-    this.store = options.store ?? new PersistentStore();
-    this.memory = new PsamMemory(this.store);
-    if (!this.store.has('card/id')) {
+    const store = options.store ?? new PersistentStore();
+    const memory = new PsamMemory(store);
+    if (!store.has('card/id')) {
       if (!options.manufacture) throw new TypeError('SimulatedPsam: a new PSAM needs its manufacture options');
-      SimulatedPsam.manufacture(this.store, options.manufacture);
+      SimulatedPsam.manufacture(store, options.manufacture);
     }
-    this.applet = new PsamApplet(this.memory, options);
-    this.os = new CardOs([this.applet]);
+    const applet = new PsamApplet(memory, options);
+    super(store, applet);
+    this.memory = memory;
+    this.applet = applet;
   }
 
   /** Production: serial number, key version 30 personalization keys, state BLANK, sequence number 0. */
@@ -56,37 +55,12 @@ export class SimulatedPsam implements VirtualCard {
     store.commit();
   }
 
-  get atr(): Uint8Array {
-    return this.os.atr;
-  }
 
-  powerOn(): Uint8Array {
-    if (!this.store.powered) this.store.powerUp();
-    return this.os.powerOn();
-  }
 
-  powerOff(): void {
-    this.os.powerOff();
-  }
 
-  reset(): Uint8Array {
-    return this.powerOn();
-  }
 
-  transmit(command: Uint8Array): Uint8Array {
-    if (!this.store.powered) this.store.powerUp();
-    return this.os.transmit(command);
-  }
 
-  /** The PSAM image (persistent memory only). */
-  toImage(): Uint8Array {
-    return this.store.toImage();
-  }
 
-  /** Writes the image atomically (PersistentStore.saveToFile); throws CardImageError naming the file. */
-  saveToFile(path: string): void {
-    this.store.saveToFile(path);
-  }
 
   /** The PSAM of an image: checksum and structure, then every record (PsamMemory.validate). Throws CardImageError. */
   static fromImage(image: Uint8Array, options: PsamAppletOptions = {}): SimulatedPsam {
