@@ -12,7 +12,7 @@ import { SimulatedCard } from '../simulator/simulated-card.js';
 import { DEMO_PIN, formatDemo, runDemo } from './demo.js';
 
 describe('drmb demo', () => {
-  it('prepares and issues a simulated card and reports what the card says, without secrets', async () => {
+  it('runs every party with its own bundle alone and the KGC in its own process, and reports what the card says and who held which keys, without secrets', async () => {
     const report = await runDemo({ cardId: '62120000000000004242' });
     expect(report.card).toMatchObject({ cardId: '62120000000000004242', state: 'ISSUED', identity: '62120000000000004242|2036', balanceFen: 0, pinTriesLeft: 3 });
     expect(report.stages.map((s) => [s.stage, s.result])).toEqual([['prepare', 'done'], ['issue', 'done']]);
@@ -80,4 +80,14 @@ describe('drmb demo', () => {
     ]);
     expect(report.kgc.extractions).toBe(3);
   }, 120_000);
+
+  it('stops the KGC process also when a later step fails', async () => {
+    const lines: string[] = [];
+    // A card ID that is not 20 digits fails at the card factory, after the KGC has started.
+    await expect(runDemo({ cardId: '6212-not-a-card-id', progress: (l) => lines.push(l) })).rejects.toThrow();
+    const pid = Number(lines.find((l) => l.startsWith('KGC listening on'))!.match(/pid (\d+)$/)![1]);
+    expect(pid).not.toBe(process.pid);
+    expect(lines.at(-1)).toBe(`KGC process ${pid} stopped (exit code 0)`);
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+  }, 60_000);
 });
