@@ -1,9 +1,10 @@
 /**
- * @module The KGC as a child process: `drmb kgc serve --port 0 --json` of this same drmb (compiled, or
- * from source under tsx), its address read from the JSON it prints, its log lines passed on, stopped
+ * @module The KGC as a child process: `drmb kgc serve --port 0 --json` of this same drmb (bin/drmb.js,
+ * or the source under tsx), its address read from the JSON it prints, its log lines passed on, stopped
  * with SIGTERM. The SM9 master keys are loaded in the child only, from the kgc bundle it is given.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { KeyKind } from '../../keys/key-files.js';
 import { KgcError } from '../../personalization/kgc-client.js';
 import { projectRoot } from '../project-path.js';
@@ -31,14 +32,15 @@ export interface KgcProcess {
 }
 
 /**
- * The node arguments that run this drmb's `main` with `args`: the compiled module from dist/, or the
- * TypeScript source through tsx when this module itself runs from source (tests, `tsx cli/drmb.ts`).
+ * The node arguments that run this drmb with `args`: bin/drmb.js (the compiled program, as `npx drmb`
+ * runs it), or the TypeScript source's `main` through tsx when this module itself runs from source
+ * (tests, `tsx cli/drmb.ts`), where dist/ may be missing or stale.
  */
 function drmbArgs(args: readonly string[]): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? '../drmb.ts' : '../drmb.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return [join(projectRoot(), 'bin', 'drmb.js'), ...args];
+  const entry = new URL('../drmb.ts', import.meta.url);
   const script = `const { main } = await import(${JSON.stringify(entry.href)}); await main(['node', 'drmb', ...process.argv.slice(1)]);`;
-  return [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script, '--', ...args];
+  return ['--import', 'tsx', '--input-type=module', '-e', script, '--', ...args];
 }
 
 /** Resolves with the exit code once `child` has exited (at once if it already has). */
