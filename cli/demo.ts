@@ -21,7 +21,7 @@ import { stack } from '../host/transport.js';
 import { AUTHORIZED_DESKS_FILE } from '../keys/authorized-desks.js';
 import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../keys/card-keys.js';
 import { type KeyFile, wipeKeyFile } from '../keys/key-files.js';
-import { ROLES } from '../keys/role-bundles.js';
+import { type Role, ROLES } from '../keys/role-bundles.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
 import { remoteKgc, terminalKeysFromKgc } from '../personalization/kgc-client.js';
 import { initKeyDirectory } from '../personalization/key-ceremony.js';
@@ -94,7 +94,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   say(`key ceremony in ${ceremonyDir}`);
   const ceremony = initKeyDirectory(ceremonyDir);
   // From here on nothing reads the ceremony directory: each party gets its role's bundle and loads from it alone.
-  const bundle = (role: (typeof ROLES)[number]) => join(dir, 'bundles', role);
+  const bundle = (role: Role) => join(dir, 'bundles', role);
   for (const role of ROLES) runExport({ role, out: bundle(role), keys: ceremonyDir });
   say(`one bundle per role in ${join(dir, 'bundles')}: ${ROLES.join(', ')}`);
   const prep = new DemoParty("central bank's prep centre", 'prep-centre', bundle('prep-centre'));
@@ -107,7 +107,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
   // The KGC knows the desk by the public key of the desk's bundle, then runs as its own process.
   runAuthorize({ keys: kgcParty.bundle, deskKey: desk.bundle, name: 'demo issuing bank, desk 1' });
-  kgcParty.noteLoaded([], [AUTHORIZED_DESKS_FILE]);
   const kgcAudit = join(dir, 'kgc-audit.log');
   say('starting the KGC as its own process: drmb kgc serve --port 0');
   const kgc: KgcProcess = await startKgcProcess({ keys: kgcParty.bundle, audit: kgcAudit, log: (l) => say(`  ${l}`) });
