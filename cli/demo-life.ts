@@ -9,7 +9,6 @@ import { exportPacketCoder } from '../applet-spec/value-formats.js';
 import { mintCoins } from '../bank/mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, Registry } from '../bank/registry.js';
 import { withdraw } from '../bank/withdraw.js';
-import { sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { directTransport } from '../host/direct-transport.js';
 import { hostStack } from '../host/pcsc.js';
@@ -25,17 +24,22 @@ export const CENTRAL_BANK_MINT_FEN = 100_000;
 export const ISSUING_BANK = '102100000001';
 export const MERCHANT_BANK = '103100000002';
 export const MERCHANT = 'shop-001@merchant.example';
-const TERMINAL_IDENTITY = 'pos-0001@merchant.example';
+/** The POS terminal's SM9 identity, whose signing key (from the KGC) signs the change it pays. */
+export const TERMINAL_IDENTITY = 'pos-0001@merchant.example';
 /** The terminal number the demo's PSAM is personalized with. */
 export const DEMO_TERMINAL_NUMBER = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 0x01);
 
-export interface LifeKeys {
-  cbMaster: KeyFile<'cb-master'>;
-  mintMaster: KeyFile<'mint-master'>;
-  coinSigning: KeyFile<'coin-signing'>;
-  kgcSign: KeyFile<'kgc-sign'>;
-  kgcEncrypt: KeyFile<'kgc-encrypt'>;
-  anchors: TrustAnchors;
+/** What each party of the money flows holds: its own bundle's keys, and the terminal no key of any bundle. */
+export interface LifeParties {
+  /** the central bank's registry (registry bundle): mints, records, settles */
+  registry: { mintMaster: KeyFile<'mint-master'>; coinSigning: KeyFile<'coin-signing'>; anchors: TrustAnchors };
+  /** the issuing bank's vault (bank-vault bundle): loads coins onto a card */
+  vault: { loadMaster: KeyFile<'load-master'> };
+  /**
+   * the POS terminal: the trust anchors of the pos bundle, its PSAM (MAC1, MAC2, terminal number and
+   * sequence numbers), and the SM9 signing key of its identity, which it obtained from the KGC
+   */
+  terminal: { anchors: TrustAnchors; psam: Psam; identity: string; signKey: Uint8Array };
 }
 
 export interface LifeReport {
@@ -53,20 +57,20 @@ const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
 const stackOf = (sim: SimulatedCard) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn());
 
 /**
- * Runs the money flows on two issued simulated cards (A pays, B receives); the POS terminals share the
- * personalized `psam` (MAC1, MAC2, terminal number, sequence numbers) and hold no purchase key. `cloneOf`
- * makes a copy of a card from an image (the attacker's restored card image).
+ * Runs the money flows on two issued simulated cards (A pays, B receives), each party with its own
+ * keys only; the POS terminals share the terminal's personalized PSAM and hold no purchase key.
+ * `cloneOf` makes a copy of a card from an image (the attacker's restored card image).
  */
 export async function runLife(
   dir: string,
-  keys: LifeKeys,
+  parties: LifeParties,
   cardA: SimulatedCard,
   cardB: SimulatedCard,
   pinA: string,
   cloneOf: (image: Uint8Array) => SimulatedCard,
   say: (line: string) => void,
-  psam: Psam,
 ): Promise<LifeReport> {
+  const { registry: keys, vault, terminal: terminalParty } = parties;
   const steps: LifeReport['steps'] = [];
   const step = (s: string, detail: string) => {
     steps.push({ step: s, detail });
@@ -84,7 +88,7 @@ export async function runLife(
 
     // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
     const a = new DrmbCard(stackOf(cardA));
-    const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: keys.cbMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
+    const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: vault.loadMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
     step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
 
     // 3. A POS purchase of 30.00 yuan: card A holds only 100-yuan coins, so the terminal pays 70.00
@@ -93,13 +97,13 @@ export async function runLife(
     await registry.recordMint(floatCoins, bankOwner(MERCHANT_BANK));
     const terminal = (queueFile: string, blacklist: string[] = [], float = floatCoins) =>
       new PosTerminal({
-        psam,
+        psam: terminalParty.psam,
         queue: new UploadQueue(join(dir, queueFile)),
-        anchors: keys.anchors,
+        anchors: terminalParty.anchors,
         payeeIdentity: MERCHANT,
         extendedLength: true,
         blacklist,
-        change: { identity: TERMINAL_IDENTITY, signKey: sm9ExtractSignKey(keys.kgcSign.secret.privateKey, new TextEncoder().encode(TERMINAL_IDENTITY)), float: new CoinFloat(float) },
+        change: { identity: terminalParty.identity, signKey: terminalParty.signKey, float: new CoinFloat(float) },
       });
     const imageBeforePurchase = cardA.toImage();
     const pos = terminal('pos-queue.jsonl');

@@ -1,24 +1,27 @@
-/** @module `drmb demo`: the main job end to end on a simulated card, and what its report shows. */
+/** @module `drmb demo`: the main job end to end on simulated cards, each party with its own bundle and the KGC in its own process, and what its report shows. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hex } from '../base/hex.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { directTransport } from '../host/direct-transport.js';
-import { loadKey } from '../keys/key-files.js';
+import { CEREMONY_KINDS, loadKey } from '../keys/key-files.js';
+import { readBundleManifest, ROLE_BUNDLES } from '../keys/role-bundles.js';
+import { verifyAuditLog } from '../personalization/audit-log.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
 import { DEMO_PIN, formatDemo, runDemo } from './demo.js';
 
 describe('drmb demo', () => {
-  it('prepares and issues a simulated card and reports what the card says, without secrets', async () => {
+  it('runs every party with its own bundle alone and the KGC in its own process, and reports what the card says and who held which keys, without secrets', async () => {
     const report = await runDemo({ cardId: '62120000000000004242' });
     expect(report.card).toMatchObject({ cardId: '62120000000000004242', state: 'ISSUED', identity: '62120000000000004242|2036', balanceFen: 0, pinTriesLeft: 3 });
     expect(report.stages.map((s) => [s.stage, s.result])).toEqual([['prepare', 'done'], ['issue', 'done']]);
     const text = formatDemo(report) + JSON.stringify(report);
-    const cb = loadKey('cb-master', { dir: join(report.dir, 'keys'), env: {} });
-    for (const secret of Object.values(cb.secret)) expect(text).not.toContain(hex(secret));
-    for (const f of readdirSync(join(report.dir, 'keys')).filter((f) => f !== 'trust-anchors.json')) {
-      expect(statSync(join(report.dir, 'keys', f)).mode & 0o777).toBe(0o600);
+    for (const kind of CEREMONY_KINDS) {
+      for (const secret of Object.values(loadKey(kind, { dir: report.ceremony, env: {} }).secret)) expect(text).not.toContain(hex(secret));
+    }
+    for (const f of readdirSync(report.ceremony).filter((f) => f !== 'trust-anchors.json')) {
+      expect(statSync(join(report.ceremony, f)).mode & 0o777).toBe(0o600);
     }
     // The saved image is the issued card: it keeps its state and PIN across runs.
     const card = new DrmbCard(directTransport(SimulatedCard.fromFile(report.image)));
@@ -41,5 +44,50 @@ describe('drmb demo', () => {
     ]);
     expect(life.conserved).toBe(true);
     expect(life.registry.reduce((s, r) => s + r.balanceFen, 0)).toBe(life.mintedFen);
+
+    // Each party was given its own role's bundle and loaded only keys its role holds.
+    expect(report.parties.map((p) => [p.party, p.role, p.keys])).toEqual([
+      ["central bank's prep centre", 'prep-centre', ['cb-master', 'issuance-master', 'cert-signing']],
+      ['KGC', 'kgc', ['kgc-sign', 'kgc-encrypt']],
+      ["issuing bank's issuance desk", 'issuance-desk', ['issuance-master', 'desk-signing']],
+      ["issuing bank's vault", 'bank-vault', ['load-master']],
+      ["merchant's acquirer (PSAMs)", 'pos', ['purchase-master']],
+      ['POS terminal', 'pos', []],
+      ["central bank's registry", 'registry', ['mint-master', 'coin-signing']],
+    ]);
+    for (const p of report.parties) {
+      expect(readBundleManifest(p.bundle)!.role).toBe(p.role);
+      expect(p.bundle.startsWith(join(report.dir, 'bundles'))).toBe(true);
+      expect(p.foreignKeys).toEqual([]);
+      for (const k of p.keys) expect(ROLE_BUNDLES[p.role].keys.map((x) => x.kind)).toContain(k);
+    }
+    expect(report.parties.find((p) => p.party === 'POS terminal')!.own).toEqual([expect.stringMatching(/^SM2 device key/), expect.stringMatching(/^SM9 signing key of pos-0001@merchant\.example, from the KGC/)]);
+    expect(formatDemo(report)).toMatch(/Parties \(each given only its role's bundle/);
+    expect(formatDemo(report).match(/no other party's key loaded/g)).toHaveLength(7);
+
+    // The KGC ran as its own process, now stopped, and its audit log holds the extractions: both cards and the terminal.
+    const kgc = report.parties.find((p) => p.role === 'kgc')!;
+    expect(kgc.pid).toBe(report.kgc.pid);
+    expect(report.kgc.pid).not.toBe(process.pid);
+    expect(report.parties.filter((p) => p.role !== 'kgc').every((p) => p.pid === process.pid)).toBe(true);
+    expect(() => process.kill(report.kgc.pid, 0)).toThrow(/ESRCH/);
+    expect(verifyAuditLog(report.kgc.audit)).toBe(0);
+    const extractions = readFileSync(report.kgc.audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; operator: string; cardId?: string; detail: { identity: string } }).filter((e) => e.action === 'extract');
+    expect(extractions.map((e) => [e.operator, e.cardId, e.detail.identity])).toEqual([
+      ['desk demo issuing bank, desk 1', '62120000000000004242', '62120000000000004242|2036'],
+      ['desk demo issuing bank, desk 1', '62120000000000004243', '62120000000000004243|2036'],
+      ['terminal demo merchant, POS terminal 1', undefined, 'pos-0001@merchant.example'],
+    ]);
+    expect(report.kgc.extractions).toBe(3);
   }, 120_000);
+
+  it('stops the KGC process also when a later step fails', async () => {
+    const lines: string[] = [];
+    // A card ID that is not 20 digits fails at the card factory, after the KGC has started.
+    await expect(runDemo({ cardId: '6212-not-a-card-id', progress: (l) => lines.push(l) })).rejects.toThrow();
+    const pid = Number(lines.find((l) => l.startsWith('KGC listening on'))!.match(/pid (\d+)$/)![1]);
+    expect(pid).not.toBe(process.pid);
+    expect(lines.at(-1)).toBe(`KGC process ${pid} stopped (exit code 0)`);
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+  }, 60_000);
 });

@@ -1,32 +1,40 @@
 /**
- * @module `drmb demo`: the toolchain's main job end to end on a simulated card, no reader needed:
- * a key ceremony, central-bank card prep, commercial-bank issuance with SM9 keys from the KGC, and
- * the card read back through the host library.
+ * @module `drmb demo`: the toolchain's main job end to end on simulated cards, no reader needed: a key
+ * ceremony exported as one bundle per role, then each party working with its own bundle only: the
+ * prep centre preparing the cards, the KGC as its own process, the issuance desk issuing through it,
+ * and (demo-life.ts) the registry, the bank vault, the acquirer's PSAM and the POS terminal; the
+ * report says which party held which keys.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
+import { wipe } from '../base/bytes.js';
+import { hex } from '../base/hex.js';
+import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { directTransport } from '../host/direct-transport.js';
 import { getResponse } from '../host/middleware/get-response.js';
 import { trace } from '../host/middleware/trace.js';
+import { Psam } from '../host/psam.js';
 import { stack } from '../host/transport.js';
+import { AUTHORIZED_DESKS_FILE } from '../keys/authorized-desks.js';
 import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../keys/card-keys.js';
+import { type KeyFile, wipeKeyFile } from '../keys/key-files.js';
+import { type Role, ROLES } from '../keys/role-bundles.js';
 import { issueCard, prepareCard } from '../personalization/card-prep.js';
-import { inProcessKgc } from '../personalization/kgc.js';
-import { initKeyDirectory, readTrustAnchors } from '../personalization/key-ceremony.js';
-import { loadKey, wipeKeyFile } from '../keys/key-files.js';
+import { remoteKgc, terminalKeysFromKgc } from '../personalization/kgc-client.js';
+import { initKeyDirectory } from '../personalization/key-ceremony.js';
 import { Manifest } from '../personalization/manifest.js';
+import { personalizePsam } from '../personalization/personalize-psam.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
+import { DemoParty, type PartyReport } from './demo-party.js';
+import { DEMO_TERMINAL_NUMBER, type LifeReport, runLife, TERMINAL_IDENTITY } from './demo-life.js';
+import { runExport } from './keys/export.js';
+import { runAuthorize } from './kgc/authorize.js';
+import { type KgcProcess, startKgcProcess } from './kgc/kgc-process.js';
 import { withCardId, withJson, withTrace } from './options.js';
 import { emit } from './output.js';
-import { DEMO_TERMINAL_NUMBER, type LifeReport, runLife } from './demo-life.js';
-import { Psam } from '../host/psam.js';
-import { personalizePsam } from '../personalization/personalize-psam.js';
-import { loadPsamKeys } from './perso/psam.js';
-import { wipe } from '../base/bytes.js';
-import { basename } from 'node:path';
 import { projectPath } from './project-path.js';
 
 export interface DemoOptions {
@@ -43,7 +51,13 @@ export interface DemoOptions {
 
 export interface DemoReport {
   dir: string;
+  /** the ceremony directory: every key, written once, exported as the bundles and read no further */
+  ceremony: string;
   keys: { file: string; kind: string; kcv: Record<string, string> }[];
+  /** each party, the bundle it was given and the keys it loaded from it */
+  parties: PartyReport[];
+  /** the KGC's own process: its address, its hash-chained audit log and the extractions it logged */
+  kgc: { url: string; pid: number; audit: string; extractions: number };
   card: {
     cardId: string;
     state: string;
@@ -65,100 +79,161 @@ const PROFILES = projectPath('examples', 'profiles');
 /** The demo holder's PIN; a real issuance takes it from a prompt or a file, never from the command line. */
 export const DEMO_PIN = '135790';
 
+/** The KGC's audit lines that record an answered extraction. */
+function extractionsIn(auditPath: string): number {
+  return readFileSync(auditPath, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && (JSON.parse(l) as { action?: string }).action === 'extract').length;
+}
+
 /** Runs the whole demo and returns its report. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const say = options.progress ?? (() => {});
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'drmb-demo-'));
-  const keyDir = join(dir, 'keys');
-  say(`key ceremony in ${keyDir}`);
-  const ceremony = initKeyDirectory(keyDir);
-  const env = {};
-  const cbMaster = loadKey('cb-master', { dir: keyDir, env });
-  const issuanceMaster = loadKey('issuance-master', { dir: keyDir, env });
-  const certSigning = loadKey('cert-signing', { dir: keyDir, env });
-  const kgcSign = loadKey('kgc-sign', { dir: keyDir, env });
-  const kgcEncrypt = loadKey('kgc-encrypt', { dir: keyDir, env });
-  const anchors = readTrustAnchors(join(keyDir, 'trust-anchors.json'));
+  const ceremonyDir = join(dir, 'ceremony');
+  say(`key ceremony in ${ceremonyDir}`);
+  const ceremony = initKeyDirectory(ceremonyDir);
+  // From here on nothing reads the ceremony directory: each party gets its role's bundle and loads from it alone.
+  const bundle = (role: Role) => join(dir, 'bundles', role);
+  for (const role of ROLES) runExport({ role, out: bundle(role), keys: ceremonyDir });
+  say(`one bundle per role in ${join(dir, 'bundles')}: ${ROLES.join(', ')}`);
+  const prep = new DemoParty("central bank's prep centre", 'prep-centre', bundle('prep-centre'));
+  const kgcParty = new DemoParty('KGC', 'kgc', bundle('kgc'));
+  const desk = new DemoParty("issuing bank's issuance desk", 'issuance-desk', bundle('issuance-desk'));
+  const vault = new DemoParty("issuing bank's vault", 'bank-vault', bundle('bank-vault'));
+  const acquirer = new DemoParty("merchant's acquirer (PSAMs)", 'pos', bundle('pos'));
+  const terminal = new DemoParty('POS terminal', 'pos', bundle('pos'));
+  const registryParty = new DemoParty("central bank's registry", 'registry', bundle('registry'));
 
-  // The card factory loads each blank card with personalization keys diversified from the central bank's master.
-  const cardId = options.cardId ?? `6212${String(Date.now()).slice(-16).padStart(16, '0')}`;
-  const payeeId = `${cardId.slice(0, 19)}${(Number(cardId[19]) + 1) % 10}`;
-  const { SimulatedCard } = await import('../simulator/simulated-card.js');
-  const manufacture = (id: string) => new SimulatedCard({ manufacture: { cardId: id, personalizationKeys: cardScpKeys(cbMaster, cardIdToBytes(id)) } });
-  const sim = manufacture(cardId);
-  const simB = manufacture(payeeId);
-  const layers = [getResponse()];
-  if (options.trace) layers.push(trace({ sink: (l) => process.stderr.write(`${l}\n`) }));
-  const transport = stack(directTransport(sim, `simulated card ${cardId}`), ...layers);
-
-  const manifest = new Manifest(join(dir, 'manifest.jsonl'));
-  const ctx = { operator: 'demo', manifest, auditPath: join(dir, 'audit.log'), onStep: (_id: string, step: string) => say(`  ${step}`) };
-  const prepProfile = loadPrepareProfile(join(PROFILES, 'prepare.json'));
-  const issueProfile = loadIssueProfile(join(PROFILES, 'issue.json'));
-  const prepKeys = { cbMaster, issuanceMaster, certSigning, anchors };
-  const issueKeys = { issuanceMaster, kgc: inProcessKgc({ signPrivateKey: kgcSign.secret.privateKey, encryptPrivateKey: kgcEncrypt.secret.privateKey }, anchors), anchors };
-  say(`central-bank card prep of ${cardId}`);
-  const prep = await prepareCard(transport, prepProfile, prepKeys, ctx);
-  say('commercial-bank issuance with SM9 keys from the KGC');
-  const issue = await issueCard(transport, issueProfile, {}, DEMO_PIN, issueKeys, ctx);
-  say(`prep and issuance of the payee's card ${payeeId}`);
-  const transportB = stack(directTransport(simB, `simulated card ${payeeId}`), getResponse());
-  await prepareCard(transportB, prepProfile, prepKeys, { ...ctx, onStep: undefined });
-  await issueCard(transportB, issueProfile, {}, DEMO_PIN, issueKeys, { ...ctx, onStep: undefined });
-
-  say('reading the card back');
-  const card = new DrmbCard(transport);
-  const info = await card.select();
-  const readBack = {
-    cardId: info.cardId!,
-    state: info.state,
-    label: info.label,
-    identity: (await card.getData('ibcIdentity')) as string,
-    balanceFen: await card.balance(),
-    singleLimitFen: (await card.getData('singleLimit')) as number,
-    balanceCapFen: (await card.getData('balanceCap')) as number,
-    pinTriesLeft: (await card.getData('pinTriesLeft')) as number,
+  // The KGC knows the desk by the public key of the desk's bundle, then runs as its own process.
+  runAuthorize({ keys: kgcParty.bundle, deskKey: desk.bundle, name: 'demo issuing bank, desk 1' });
+  const kgcAudit = join(dir, 'kgc-audit.log');
+  say('starting the KGC as its own process: drmb kgc serve --port 0');
+  const kgc: KgcProcess = await startKgcProcess({ keys: kgcParty.bundle, audit: kgcAudit, log: (l) => say(`  ${l}`) });
+  const secrets: KeyFile[] = [];
+  const held = <K extends KeyFile>(k: K): K => {
+    secrets.push(k);
+    return k;
   };
+  try {
+    kgcParty.pid = kgc.pid;
+    kgcParty.noteLoaded(kgc.keys.map((k) => k.kind), [AUTHORIZED_DESKS_FILE]);
+    kgcParty.did(`served the key extractions on ${kgc.url}, each in its hash-chained audit log`);
+    say(`KGC listening on ${kgc.url}, pid ${kgc.pid}`);
 
-  let life: LifeReport | undefined;
-  if (!options.skipMoney) {
-    // The POS terminal's PSAM: manufactured with personalization keys diversified by its serial number,
-    // personalized with the terminal number and the purchase master; the terminal itself holds no key.
-    const psamId = `88${cardId.slice(2)}`;
-    say(`personalization of the POS terminal's PSAM ${psamId}`);
-    const psamKeys = loadPsamKeys(keyDir, 'drmb perso psam');
-    const psamPerso = psamScpKeys(psamKeys.secret, cardIdToBytes(psamId));
-    const psamSim = SimulatedCard.psam({ psamId, personalizationKeys: psamPerso });
-    const psamTransport = stack(directTransport(psamSim, `simulated PSAM ${psamId}`), ...layers);
-    try {
-      await personalizePsam(psamTransport, psamPerso, { terminalNumber: DEMO_TERMINAL_NUMBER, purchaseMaster: psamKeys.secret.purchase });
-    } finally {
-      wipeKeyFile(psamKeys);
-      wipe(psamPerso.enc, psamPerso.mac, psamPerso.dek);
+    // The card factory loads each blank card with personalization keys diversified from the central bank's master.
+    const cardId = options.cardId ?? `6212${String(Date.now()).slice(-16).padStart(16, '0')}`;
+    const payeeId = `${cardId.slice(0, 19)}${(Number(cardId[19]) + 1) % 10}`;
+    const prepKeys = { cbMaster: held(prep.key('cb-master')), issuanceMaster: held(prep.key('issuance-master')), certSigning: held(prep.key('cert-signing')), anchors: prep.trustAnchors() };
+    const { SimulatedCard } = await import('../simulator/simulated-card.js');
+    const manufacture = (id: string) => new SimulatedCard({ manufacture: { cardId: id, personalizationKeys: cardScpKeys(prepKeys.cbMaster, cardIdToBytes(id)) } });
+    const sim = manufacture(cardId);
+    const simB = manufacture(payeeId);
+    const layers = [getResponse()];
+    if (options.trace) layers.push(trace({ sink: (l) => process.stderr.write(`${l}\n`) }));
+    const transport = stack(directTransport(sim, `simulated card ${cardId}`), ...layers);
+
+    const manifest = new Manifest(join(dir, 'manifest.jsonl'));
+    const ctx = { operator: 'demo', manifest, auditPath: join(dir, 'audit.log'), onStep: (_id: string, step: string) => say(`  ${step}`) };
+    const prepProfile = loadPrepareProfile(join(PROFILES, 'prepare.json'));
+    const issueProfile = loadIssueProfile(join(PROFILES, 'issue.json'));
+    // The desk asks the KGC's process with its own desk key; the answers are encrypted to each card.
+    const issueKeys = { issuanceMaster: held(desk.key('issuance-master')), kgc: remoteKgc(kgc.url, held(desk.key('desk-signing'))), anchors: desk.trustAnchors() };
+    say(`central-bank card prep of ${cardId}`);
+    const prepared = await prepareCard(transport, prepProfile, prepKeys, ctx);
+    say('commercial-bank issuance with SM9 keys from the KGC');
+    const issued = await issueCard(transport, issueProfile, {}, DEMO_PIN, issueKeys, ctx);
+    say(`prep and issuance of the payee's card ${payeeId}`);
+    const transportB = stack(directTransport(simB, `simulated card ${payeeId}`), getResponse());
+    await prepareCard(transportB, prepProfile, prepKeys, { ...ctx, onStep: undefined });
+    await issueCard(transportB, issueProfile, {}, DEMO_PIN, issueKeys, { ...ctx, onStep: undefined });
+    prep.did(`made and prepared cards ${cardId} and ${payeeId} (kvn 30 keys, DGI 8000/8001, card certificates)`);
+    desk.did(`issued both cards through the KGC at ${kgc.url}, asking with its desk key, authorised by the KGC`);
+
+    say('reading the card back');
+    const card = new DrmbCard(transport);
+    const info = await card.select();
+    const readBack = {
+      cardId: info.cardId!,
+      state: info.state,
+      label: info.label,
+      identity: (await card.getData('ibcIdentity')) as string,
+      balanceFen: await card.balance(),
+      singleLimitFen: (await card.getData('singleLimit')) as number,
+      balanceCapFen: (await card.getData('balanceCap')) as number,
+      pinTriesLeft: (await card.getData('pinTriesLeft')) as number,
+    };
+
+    let life: LifeReport | undefined;
+    if (!options.skipMoney) {
+      // The acquirer makes the POS terminal's PSAM with personalization keys diversified by its serial
+      // number and personalizes it with the terminal number and the purchase master, from the pos bundle.
+      const psamId = `88${cardId.slice(2)}`;
+      say(`personalization of the POS terminal's PSAM ${psamId}`);
+      const psamKeys = acquirer.key('purchase-master');
+      const psamPerso = psamScpKeys(psamKeys.secret, cardIdToBytes(psamId));
+      const psamSim = SimulatedCard.psam({ psamId, personalizationKeys: psamPerso });
+      const psamTransport = stack(directTransport(psamSim, `simulated PSAM ${psamId}`), ...layers);
+      try {
+        await personalizePsam(psamTransport, psamPerso, { terminalNumber: DEMO_TERMINAL_NUMBER, purchaseMaster: psamKeys.secret.purchase });
+      } finally {
+        wipeKeyFile(psamKeys);
+        wipe(psamPerso.enc, psamPerso.mac, psamPerso.dek);
+      }
+      acquirer.did(`made and personalized PSAM ${psamId} (terminal number ${hex(DEMO_TERMINAL_NUMBER)}), which holds the purchase master from then on`);
+
+      // The terminal makes its own SM2 key pair; the KGC lists its public key bound to the terminal's
+      // identity, and answers the terminal's signed request with its SM9 keys encrypted to that key.
+      say(`the POS terminal obtains the SM9 key of ${TERMINAL_IDENTITY} from the KGC`);
+      const device = sm2GenerateKeyPair();
+      runAuthorize({ keys: kgcParty.bundle, terminalKey: hex(device.publicKey), identity: TERMINAL_IDENTITY, name: 'demo merchant, POS terminal 1' });
+      const terminalKeys = await terminalKeysFromKgc(kgc.url, device, TERMINAL_IDENTITY);
+      wipe(device.privateKey, terminalKeys.encryptKey);
+      terminal.noteOwn('SM2 device key, made in the terminal; its public key authorised at the KGC');
+      terminal.noteOwn(`SM9 signing key of ${TERMINAL_IDENTITY}, from the KGC encrypted to the device key (signs the change it pays)`);
+      terminal.did(`took payments with its PSAM ${psamId} (no purchase key in the terminal) and paid change from its float`);
+
+      say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, double spend');
+      const registryKeys = { mintMaster: held(registryParty.key('mint-master')), coinSigning: held(registryParty.key('coin-signing')), anchors: registryParty.trustAnchors() };
+      try {
+        life = await runLife(
+          dir,
+          {
+            registry: registryKeys,
+            vault: { loadMaster: held(vault.key('load-master')) },
+            terminal: { anchors: terminal.trustAnchors(), psam: new Psam(psamTransport), identity: TERMINAL_IDENTITY, signKey: terminalKeys.signKey },
+          },
+          sim,
+          simB,
+          DEMO_PIN,
+          (image) => SimulatedCard.fromImage(image),
+          (l) => say(`  ${l}`),
+        );
+      } finally {
+        wipe(terminalKeys.signKey);
+      }
+      registryParty.did('minted the coins, recorded the withdrawal and settled the deposits; caught the double spend');
+      vault.did('withdrew coins onto the card (MAC1, MAC2 and TAC of the load)');
     }
-    say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, double spend');
-    life = await runLife(
+    const report: DemoReport = {
       dir,
-      { cbMaster, mintMaster: loadKey('mint-master', { dir: keyDir, env }), coinSigning: loadKey('coin-signing', { dir: keyDir, env }), kgcSign, kgcEncrypt, anchors },
-      sim,
-      simB,
-      DEMO_PIN,
-      (image) => SimulatedCard.fromImage(image),
-      (l) => say(`  ${l}`),
-      new Psam(psamTransport),
-    );
+      ceremony: ceremonyDir,
+      keys: ceremony.files.map((f) => ({ file: basename(f.path), kind: f.kind, kcv: f.kcv })),
+      parties: [prep, kgcParty, desk, vault, acquirer, terminal, registryParty].filter((p) => p.report().did.length > 0).map((p) => p.report()),
+      kgc: { url: kgc.url, pid: kgc.pid, audit: kgcAudit, extractions: extractionsIn(kgcAudit) },
+      card: readBack,
+      stages: [prepared, issued].map((r) => ({ stage: r.stage, result: r.result, apdus: r.apdus, ms: Math.round(r.durationMs) })),
+      image: join(dir, 'card.json'),
+      manifest: manifest.path,
+      life,
+    };
+    sim.saveToFile(report.image);
+    return report;
+  } finally {
+    for (const k of secrets) wipeKeyFile(k);
+    const code = await kgc.stop();
+    say(`KGC process ${kgc.pid} stopped (exit code ${code})`);
   }
-  const report: DemoReport = {
-    dir,
-    keys: ceremony.files.map((f) => ({ file: basename(f.path), kind: f.kind, kcv: f.kcv })),
-    card: readBack,
-    stages: [prep, issue].map((r) => ({ stage: r.stage, result: r.result, apdus: r.apdus, ms: Math.round(r.durationMs) })),
-    image: join(dir, 'card.json'),
-    manifest: manifest.path,
-    life,
-  };
-  sim.saveToFile(report.image);
-  return report;
 }
 
 const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
@@ -170,6 +245,16 @@ export function formatDemo(r: DemoReport): string {
     '',
     'Keys (secrets stay in owner-only files; key check values shown):',
     ...r.keys.map((k) => `  ${k.file.padEnd(22)} ${k.kind.padEnd(16)} ${Object.entries(k.kcv).slice(0, 3).map(([n, v]) => `${n}=${v}`).join(' ')}`),
+    '',
+    `Parties (each given only its role's bundle, from the ceremony in ${r.ceremony}):`,
+    ...r.parties.flatMap((p) => [
+      `  ${p.party} (${p.role} bundle ${p.bundle}, pid ${p.pid}${p.pid === r.kgc.pid ? ', its own process' : ''})`,
+      `    keys loaded: ${p.keys.join(', ') || '(none)'}${p.files.length ? `; files: ${p.files.join(', ')}` : ''}`,
+      ...p.own.map((o) => `    own key: ${o}`),
+      `    ${p.foreignKeys.length ? `ANOTHER PARTY'S KEYS LOADED: ${p.foreignKeys.join(', ')}` : "no other party's key loaded"}`,
+      ...p.did.map((d) => `    ${d}`),
+    ]),
+    `KGC: ${r.kgc.url}, pid ${r.kgc.pid}, ${r.kgc.extractions} extraction(s) in its audit log ${r.kgc.audit}`,
     '',
     'Stages:',
     ...r.stages.map((s) => `  ${s.stage.padEnd(8)} ${s.result.padEnd(8)} ${String(s.apdus).padStart(3)} APDUs ${String(s.ms).padStart(5)} ms`),
@@ -207,7 +292,7 @@ export function formatDemo(r: DemoReport): string {
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('run the main job end to end on a simulated card: keys, card prep, issuance, read back')
+    .description("run the main job end to end on simulated cards: key ceremony and one bundle per role, card prep, issuance through the KGC as its own process, the coins' life; each party holds only its bundle")
     .option('--dir <dir>', 'working directory (default: a new temporary directory)');
   withJson(withTrace(withCardId(cmd, 'of the simulated card'))).action(async (opts: { dir?: string; cardId?: string; trace?: boolean; json?: boolean }) => {
     const report = await runDemo({ ...opts, progress: (l) => process.stderr.write(`${l}\n`) });

@@ -68,7 +68,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'kgc-sign', why: "extracts holders' SM9 signing keys (GM/T 0044 part 2 5.2)" },
       { kind: 'kgc-encrypt', why: "extracts holders' SM9 encryption keys (GM/T 0044 part 4 5.2)" },
     ],
-    files: [{ name: AUTHORIZED_DESKS_FILE, why: 'the issuance desks whose signed requests it answers' }],
+    files: [{ name: AUTHORIZED_DESKS_FILE, why: "the issuance desks whose signed requests it answers, and the terminals each bound to the one identity whose keys it may obtain" }],
     commands: ['drmb kgc serve', 'drmb kgc authorize', 'drmb keys user-key'],
   },
   'issuance-desk': {

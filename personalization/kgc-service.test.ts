@@ -2,7 +2,8 @@
  * @module The KGC service over real HTTP on 127.0.0.1 (port 0): it answers an authorised desk's signed
  * request with keys only the certified card can decrypt, and refuses an unknown desk, a bad signature,
  * a bad certificate, a stale request and a replay (also after a restart) with JSON errors and their
- * HTTP status, never a stack trace; every answer and refusal is in a hash-chained audit log that verifies.
+ * HTTP status, never a stack trace; it answers a listed terminal with the keys of its own identity only,
+ * encrypted to the terminal's key; every answer and refusal is in a hash-chained audit log that verifies.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,8 @@ import { readTrustAnchors, type TrustAnchors } from '../keys/trust-anchors.js';
 import { verifyAuditLog } from './audit-log.js';
 import { issueCardCertificate } from './card-certificate.js';
 import { generateKey, initKeyDirectory } from './key-ceremony.js';
-import { KgcError, remoteKgc } from './kgc-client.js';
-import { KGC_EXTRACT_PATH, kgcRequestToJson, signKgcRequest } from './kgc-request.js';
+import { KgcError, remoteKgc, terminalKeysFromKgc } from './kgc-client.js';
+import { KGC_EXTRACT_PATH, KGC_TERMINAL_PATH, kgcRequestToJson, signKgcRequest, signTerminalKeyRequest, terminalKeyRequestToJson } from './kgc-request.js';
 import { type KgcService, startKgcService } from './kgc-service.js';
 
 const CARD_ID = '62120000000000008001';
@@ -29,6 +30,9 @@ let desk: KeyFile<'desk-signing'>;
 let master: { signPrivateKey: Uint8Array; encryptPrivateKey: Uint8Array };
 let anchors: TrustAnchors;
 const card = sm2GenerateKeyPair();
+const TERMINAL_IDENTITY = 'pos-0001@merchant.example';
+/** A POS terminal's own device key, listed by the KGC bound to TERMINAL_IDENTITY. */
+const terminal = sm2GenerateKeyPair();
 let certificate: Uint8Array;
 const audit = () => join(dir, 'kgc-audit.log');
 
@@ -45,7 +49,10 @@ beforeAll(async () => {
   const certSigning = loadKey('cert-signing', { dir: keys, env: {} });
   certificate = issueCardCertificate({ privateKey: certSigning.secret.privateKey, keyIndex: certSigning.keyIndex }, CARD_ID, '361231', card.publicKey);
   desk = generateKey('desk-signing');
-  writeAuthorizedDesks(join(dir, 'authorized-desks.json'), [{ name: 'test desk 1', publicKey: desk.public.publicKey, added: new Date().toISOString() }]);
+  writeAuthorizedDesks(join(dir, 'authorized-desks.json'), [
+    { name: 'test desk 1', publicKey: desk.public.publicKey, added: new Date().toISOString() },
+    { name: 'test terminal 1', publicKey: terminal.publicKey, added: new Date().toISOString(), identity: TERMINAL_IDENTITY },
+  ]);
   service = await start();
 }, 60_000);
 
@@ -123,10 +130,32 @@ describe('the KGC service', () => {
     }
   });
 
+  it("answers a listed terminal with the SM9 keys of its own identity encrypted to the terminal's key, and logs it", async () => {
+    const r = await post(terminalKeyRequestToJson(signTerminalKeyRequest(terminal, TERMINAL_IDENTITY)), KGC_TERMINAL_PATH);
+    expect(r.status).toBe(200);
+    const id = new TextEncoder().encode(TERMINAL_IDENTITY);
+    expect(hex(sm2Decrypt(terminal.privateKey, Uint8Array.from(Buffer.from(r.json.signKey!, 'hex'))))).toBe(hex(sm9ExtractSignKey(master.signPrivateKey, id)));
+    expect(hex(sm2Decrypt(terminal.privateKey, Uint8Array.from(Buffer.from(r.json.encryptKey!, 'hex'))))).toBe(hex(sm9ExtractEncryptKey(master.encryptPrivateKey, id)));
+    expect(auditLines().at(-1)).toMatchObject({ action: 'extract', operator: 'terminal test terminal 1', detail: { identity: TERMINAL_IDENTITY } });
+  });
+
+  it("refuses a terminal another identity's keys (403 wrong-identity), an unlisted terminal (403 unknown-terminal), and a terminal's key on the desks' path (403 unknown-desk)", async () => {
+    const other = await post(terminalKeyRequestToJson(signTerminalKeyRequest(terminal, IDENTITY)), KGC_TERMINAL_PATH);
+    expect([other.status, other.json.error!.code]).toEqual([403, 'wrong-identity']);
+    expect(auditLines().at(-1)).toMatchObject({ action: 'refused', operator: 'terminal test terminal 1', detail: { code: 'wrong-identity', identity: IDENTITY } });
+    const stranger = await post(terminalKeyRequestToJson(signTerminalKeyRequest(sm2GenerateKeyPair(), TERMINAL_IDENTITY)), KGC_TERMINAL_PATH);
+    expect([stranger.status, stranger.json.error!.code]).toEqual([403, 'unknown-terminal']);
+    const asDesk = { ...generateKey('desk-signing'), secret: { privateKey: terminal.privateKey }, public: { publicKey: terminal.publicKey } } as KeyFile<'desk-signing'>;
+    const card = await post(kgcRequestToJson(request({ desk: asDesk })));
+    expect([card.status, card.json.error!.code]).toEqual([403, 'unknown-desk']);
+    // A desk's signed request posted as a terminal's does not parse as one.
+    expect((await post(kgcRequestToJson(request()), KGC_TERMINAL_PATH)).json.error!.code).toBe('bad-request');
+  });
+
   it('keeps an audit log whose hash chain verifies, holding no key', () => {
     expect(verifyAuditLog(audit())).toBe(0);
     const text = readFileSync(audit(), 'utf8').toUpperCase();
-    for (const secret of [master.signPrivateKey, master.encryptPrivateKey, desk.secret.privateKey]) expect(text).not.toContain(hex(secret));
+    for (const secret of [master.signPrivateKey, master.encryptPrivateKey, desk.secret.privateKey, terminal.privateKey]) expect(text).not.toContain(hex(secret));
   });
 });
 
@@ -139,5 +168,14 @@ describe('remoteKgc, the desk side', () => {
     expect(refused).toBeInstanceOf(KgcError);
     expect(refused).toMatchObject({ code: 'unknown-desk', message: expect.stringMatching(/^KGC http:\/\/127\.0\.0\.1:\d+ refused \(403 unknown-desk\): desk key [0-9A-F]{6} is not among the KGC's authorised desks$/) });
     await expect(remoteKgc('http://127.0.0.1:1', desk)({ certificate, identity: IDENTITY })).rejects.toThrow(/KGC http:\/\/127\.0\.0\.1:1: not reachable/);
+  });
+});
+
+describe('terminalKeysFromKgc, the terminal side', () => {
+  it("returns the terminal's own keys decrypted with its key, and a refusal as one KgcError line", async () => {
+    const keys = await terminalKeysFromKgc(service.url, terminal, TERMINAL_IDENTITY);
+    expect(hex(keys.signKey)).toBe(hex(sm9ExtractSignKey(master.signPrivateKey, new TextEncoder().encode(TERMINAL_IDENTITY))));
+    expect(keys.encryptKey).toHaveLength(129);
+    await expect(terminalKeysFromKgc(service.url, terminal, 'someone@else.example')).rejects.toThrow(/refused \(403 wrong-identity\): terminal "test terminal 1" obtains the keys of its own identity only$/);
   });
 });

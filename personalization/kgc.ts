@@ -60,11 +60,26 @@ export function kgcIssueUserKeys(master: KgcMasterKeys, identity: string, cardPu
  * FormatError naming what is wrong. Security: the KGC master keys.
  */
 export function kgcAnswer(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, request: KeyExtractionRequest, today: string): { cert: CardCertificate; keys: EncryptedUserKeys } {
-  const bytes = new TextEncoder().encode(request.identity).length;
-  if (bytes < 1 || bytes > MAX_IDENTITY_BYTES) throw new FormatError('identity', `must be 1 to ${MAX_IDENTITY_BYTES} bytes of UTF-8`);
+  checkIdentity(request.identity);
   const cert = verifyCardCertificate(request.certificate, [anchors.certSigning]);
   if (cert.expiryDate < today) throw new FormatError('card certificate', `expired on ${cert.expiryDate}`);
   return { cert, keys: kgcIssueUserKeys(master, request.identity, cert.cardPublicKey) };
+}
+
+/**
+ * The KGC's rule for a terminal's own keys (a payee without a card): the identity is 1..64 bytes of
+ * UTF-8, and the keys go out encrypted to `terminalPublicKey`, the key the KGC lists bound to that
+ * identity (the caller has checked the binding and the request's signature). Throws FormatError.
+ * Security: the KGC master keys.
+ */
+export function kgcTerminalAnswer(master: KgcMasterKeys, identity: string, terminalPublicKey: Uint8Array): EncryptedUserKeys {
+  checkIdentity(identity);
+  return kgcIssueUserKeys(master, identity, terminalPublicKey);
+}
+
+function checkIdentity(identity: string): void {
+  const bytes = new TextEncoder().encode(identity).length;
+  if (bytes < 1 || bytes > MAX_IDENTITY_BYTES) throw new FormatError('identity', `must be 1 to ${MAX_IDENTITY_BYTES} bytes of UTF-8`);
 }
 
 /** Today as the certificate writes dates, YYMMDD (UTC). */

@@ -39,7 +39,8 @@ export interface ShownBundle {
 export interface ShownDesks {
   path: string;
   kind: 'authorized-desks';
-  desks: { name: string; publicKey: string; kcv: string; added: string }[];
+  /** identity: a terminal's entry, bound to that identity */
+  desks: { name: string; publicKey: string; kcv: string; added: string; identity?: string }[];
 }
 
 export type Shown = ShownKeyFile | ShownTrustAnchors | ShownBundle | ShownDesks;
@@ -62,7 +63,7 @@ export function showKeyFile(path: string): Shown {
   }
   if (format === AUTHORIZED_DESKS_FORMAT) {
     const desks = parseAuthorizedDesks(readFileSync(path, 'utf8'), path);
-    return { path, kind: 'authorized-desks', desks: desks.map((d) => ({ name: d.name, publicKey: hex(d.publicKey), kcv: hex(publicKeyCheckValue(d.publicKey)), added: d.added })) };
+    return { path, kind: 'authorized-desks', desks: desks.map((d) => ({ name: d.name, publicKey: hex(d.publicKey), kcv: hex(publicKeyCheckValue(d.publicKey)), added: d.added, ...(d.identity !== undefined ? { identity: d.identity } : {}) })) };
   }
   if (format === TRUST_ANCHORS_FORMAT) {
     const a = parseTrustAnchors(readFileSync(path, 'utf8'), path);
@@ -106,7 +107,7 @@ function formatShown(r: Shown): string {
   }
   if (r.kind === 'authorized-desks') {
     const d = r as ShownDesks;
-    return [`${d.path}: ${d.desks.length} authorised desk(s)`, ...d.desks.map((x) => `KCV ${x.kcv}  ${x.name}  added ${x.added}  ${x.publicKey}`)].join('\n');
+    return [`${d.path}: ${d.desks.length} authorised desk(s)`, ...d.desks.map((x) => `KCV ${x.kcv}  ${x.name}${x.identity !== undefined ? `  terminal of identity ${x.identity}` : ''}  added ${x.added}  ${x.publicKey}`)].join('\n');
   }
   if (r.kind === 'trust-anchors') {
     const t = r as ShownTrustAnchors;

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { AUTHORIZED_DESKS_FILE } from '../../keys/authorized-desks.js';
-import { wipeKeyFile } from '../../keys/key-files.js';
+import { hex } from '../../base/hex.js';
+import { type KeyKind, wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { type KgcService, startKgcService } from '../../personalization/kgc-service.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
@@ -21,12 +22,17 @@ function portOf(text: string): number {
   return Number(text);
 }
 
+/** The KGC service with the keys it loaded, by kind and KCV (no secret). */
+export interface KgcServiceWithKeys extends KgcService {
+  keys: { kind: KeyKind; kcv: Record<string, string> }[];
+}
+
 /**
  * Starts the service with the keys of the kgc bundle (or a ceremony directory holding an
  * authorized-desks.json); `log` gets one line per request. Security: the KGC master keys stay in
  * this process; the copies read from the key files are wiped when the service closes.
  */
-export async function startKgcFromKeys(o: KgcServeOptions, log?: (line: string) => void): Promise<KgcService> {
+export async function startKgcFromKeys(o: KgcServeOptions, log?: (line: string) => void): Promise<KgcServiceWithKeys> {
   const port = portOf(o.port);
   const keys = RoleKeys.open(keyDirOf(o), 'drmb kgc serve');
   const desksPath = keys.file(AUTHORIZED_DESKS_FILE);
@@ -41,8 +47,10 @@ export async function startKgcFromKeys(o: KgcServeOptions, log?: (line: string) 
     port,
     log,
   });
+  const held = [sign, encrypt].map((k) => ({ kind: k.kind, kcv: Object.fromEntries(Object.entries(k.kcv).map(([n, v]) => [n, hex(v)])) }));
   return {
     ...service,
+    keys: held,
     close: async () => {
       await service.close();
       wipeKeyFile(sign);
@@ -72,7 +80,7 @@ export function registerKgcServe(kgc: Cli): void {
     .option('--audit <file>', "the KGC's hash-chained audit log", 'kgc-audit.log');
   withJson(withKeys(cmd, 'a kgc bundle (drmb keys export --role kgc)'), 'print the address as JSON').action(async (o: KgcServeOptions) => {
     const service = await startKgcFromKeys(o, (line) => process.stderr.write(`${line}\n`));
-    emit({ url: service.url, port: service.port }, !!o.json, (r) => `KGC listening on ${r.url} (POST /v1/user-keys); Ctrl-C stops it`);
+    emit({ url: service.url, port: service.port, pid: process.pid, keys: service.keys }, !!o.json, (r) => `KGC listening on ${r.url} (POST /v1/user-keys, /v1/terminal-keys) with ${r.keys.map((k) => k.kind).join(', ')}; Ctrl-C stops it`);
     await untilSignal();
     await service.close();
   });
