@@ -79,6 +79,9 @@ export class CentralBankOnline {
         },
       });
       if (!confirmation) {
+        // A concurrent submission of the same packet confirmed it first: the same confirmation.
+        const raced = (await confirmationsOf(this.registry.db, packetHash, f.from)).find((c) => c.outcome === 'owner-changed');
+        if (raced) return raced;
         // Settled before without an online confirmation (an offline deposit of the same packet).
         confirmation =
           s.payeeOwner === f.newOwner

@@ -22,7 +22,7 @@ import { type OnlineBankService, startOnlineBankService } from './online-bank-se
 import { centralConfirmationVerifies, type Confirmation } from './online-confirmation.js';
 import { PayeeBank } from './payee-bank.js';
 import { PgliteDb } from './pglite-db.js';
-import { bankOwner, CENTRAL_BANK, cardOwner, Registry } from './registry.js';
+import { bankOwner, CENTRAL_BANK, cardOwner, Registry, withdrawalCodeOwner } from './registry.js';
 
 const BANK_CODE = '105100000005';
 const VAULT = bankOwner('102100000001');
@@ -226,4 +226,48 @@ describe('online payment', () => {
       expect(r.text).not.toMatch(/\n\s+at /);
     }
   });
+});
+
+describe('online payment, other payees and refusals', () => {
+  it('pays a payee without card or account to its withdrawal code, recording only the code hash', async () => {
+    const payer = await card([800]);
+    const payee = await card();
+    const code = '1234567812345678';
+    const packet = await exportTo(payer, payee, 800, code);
+    const r = await post(submission(packet, payee, { cardId: null }));
+    expect(r.status, r.text).toBe(200);
+    const owner = withdrawalCodeOwner(code);
+    expect(await reg.balanceOf(owner)).toBe(800);
+    expect(r.json.confirmations.central.withdrawalCodeHash).toBe(owner.slice('code:'.length));
+    expect(r.text).not.toContain(code);
+  }, 60_000);
+
+  it('refuses a coin the payer received offline and nobody deposited yet, without queueing it and moving nothing', async () => {
+    const first = await card([600]);
+    const middle = await card();
+    const last = await card();
+    const offline = await exportTo(first, middle, 600);
+    const m = middle.host();
+    await m.select();
+    await m.importPacket(offline);
+    const r = await post(submission(await exportTo(middle, last, 600), last));
+    expect(r.status).toBe(409);
+    expect(r.json.error.reason).toBe('custody-pending');
+    expect(await reg.balanceOf(cardOwner(first.cardId))).toBe(600);
+    expect(await reg.pending()).toEqual([]);
+  }, 60_000);
+
+  it('refuses a body that is not the packet\'s (another payment\'s coins) at the payee\'s bank, forwarding nothing', async () => {
+    const payer = await card([400, 300]);
+    const payee = await card();
+    const a = await exportTo(payer, payee, 400);
+    const b = await exportTo(payer, payee, 300);
+    const sent = forwards.length;
+    const r = await post({ ...submission(a, payee), settlementBody: submission(b, payee).settlementBody });
+    expect(r.status).toBe(409);
+    expect(r.json.error.reason).toBe('coin-list-hash');
+    expect(r.json.confirmations.central).toBeUndefined();
+    expect(forwards).toHaveLength(sent);
+    expect(await reg.balanceOf(cardOwner(payer.cardId))).toBe(700);
+  }, 60_000);
 });
