@@ -6,7 +6,8 @@
 import { OperationalError } from '../base/operational-error.js';
 import { hex } from '../base/hex.js';
 import { CONFIRMATIONS_PATH, ONLINE_TRANSFER_PATH, type OnlineTransferJson } from './online-bank-service.js';
-import type { Confirmation } from './online-confirmation.js';
+import type { TrustAnchors } from '../keys/trust-anchors.js';
+import { centralConfirmationVerifies, type Confirmation } from './online-confirmation.js';
 import type { OnlinePaymentOutcome, OnlineTransferRequest } from './payee-bank.js';
 
 /** The bank did not answer, or answered something that is no answer of the service. */
@@ -57,4 +58,20 @@ export async function fetchConfirmations(bankUrl: string, packetHash: string, to
   if (status === 404) return [];
   if (!Array.isArray(json.confirmations)) throw new OnlineBankUnreachableError(`the bank at ${bankUrl} answered HTTP ${status} without confirmations`);
   return json.confirmations as Confirmation[];
+}
+
+/**
+ * Why an 'owner-changed' answer does not let the payee import, or undefined when it does: the central
+ * bank's confirmation must be there, verify under the trust anchors, be for this packet and name
+ * `newOwner`, and the bank's confirmation to the payee must relay it. Security: the payee side imports
+ * on the central bank's signature, not on its own bank's word.
+ */
+export function whyNotConfirmed(answer: OnlinePaymentOutcome, packetHash: string, newOwner: string, anchors: Pick<TrustAnchors, 'coinKeys'>): string | undefined {
+  const c = answer.central;
+  if (!c) return "the answer carries no central-bank confirmation";
+  if (!centralConfirmationVerifies(c, anchors)) return `the central bank's confirmation ${c.id} does not verify under the trust anchors`;
+  if (c.packetHash !== packetHash.toUpperCase() || c.outcome !== 'owner-changed') return `the central bank's confirmation ${c.id} is not the owner change of packet ${packetHash}`;
+  if (c.newOwner !== newOwner) return `the central bank's confirmation names ${c.newOwner} as the owner, not ${newOwner}`;
+  if (answer.toPayee.relays !== c.id) return "the bank's confirmation to the payee does not relay the central bank's";
+  return undefined;
 }

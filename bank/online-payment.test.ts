@@ -19,8 +19,9 @@ import { identityFor, issueCard, loadCoins, prepareCard, selectApplet, systemKey
 import { CentralBankOnline } from './central-bank-online.js';
 import { mintCoins } from './mint.js';
 import { type OnlineBankService, startOnlineBankService } from './online-bank-service.js';
-import { centralConfirmationVerifies, type Confirmation } from './online-confirmation.js';
-import { PayeeBank } from './payee-bank.js';
+import { whyNotConfirmed } from './online-bank-client.js';
+import { centralConfirmationVerifies, type Confirmation, makeConfirmation } from './online-confirmation.js';
+import { type OnlinePaymentOutcome, PayeeBank } from './payee-bank.js';
 import { PgliteDb } from './pglite-db.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, Registry, withdrawalCodeOwner } from './registry.js';
 
@@ -269,5 +270,24 @@ describe('online payment, other payees and refusals', () => {
     expect(r.json.confirmations.central).toBeUndefined();
     expect(forwards).toHaveLength(sent);
     expect(await reg.balanceOf(cardOwner(payer.cardId))).toBe(700);
+  }, 60_000);
+});
+
+describe("the payee side's check of a confirmation before it imports", () => {
+  it('accepts the central bank\'s signed owner change to its card, and nothing forged, altered or for another owner', async () => {
+    const payer = await card([900]);
+    const payee = await card();
+    const packet = await exportTo(payer, payee, 900);
+    const r = await post(submission(packet, payee));
+    const answer = { outcome: r.json.outcome, ...r.json.confirmations } as OnlinePaymentOutcome;
+    const packetHash = hex(sm3(packet));
+    const mine = cardOwner(payee.cardId);
+    expect(whyNotConfirmed(answer, packetHash, mine, anchors)).toBeUndefined();
+    expect(whyNotConfirmed(answer, packetHash, cardOwner(payer.cardId), anchors)).toContain('names');
+    expect(whyNotConfirmed({ ...answer, central: { ...answer.central!, newOwner: cardOwner(payer.cardId) } }, packetHash, cardOwner(payer.cardId), anchors)).toContain('does not verify');
+    expect(whyNotConfirmed({ ...answer, central: undefined }, packetHash, mine, anchors)).toContain('no central-bank confirmation');
+    const forged = makeConfirmation({ ...answer.central!, time: new Date().toISOString() }, { privateKey: randomBytes(32), keyIndex: 1 });
+    expect(whyNotConfirmed({ ...answer, central: forged, toPayee: { ...answer.toPayee, relays: forged.id } }, packetHash, mine, anchors)).toContain('does not verify');
+    expect(whyNotConfirmed(answer, hex(sm3(Uint8Array.of(1))), mine, anchors)).toContain('is not the owner change');
   }, 60_000);
 });

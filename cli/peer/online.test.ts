@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 const pay = (to: string, packet: string, ...more: string[]) =>
-  drmb('peer', 'pay', '--online', '--bank', service.url, '--payee-key', join(dir, `${to}.key`), '--amount', '100.00', '--from-sim', image(A), '--to-sim', image(to), '--packet-out', join(dir, packet), '--pin-file', join(dir, 'pin'), '--journal', join(dir, 'journal'), ...more);
+  drmb('peer', 'pay', '--online', '--bank', service.url, '--trust-anchors', join(dir, 'keys', 'trust-anchors.json'), '--payee-key', join(dir, `${to}.key`), '--amount', '100.00', '--from-sim', image(A), '--to-sim', image(to), '--packet-out', join(dir, packet), '--pin-file', join(dir, 'pin'), '--journal', join(dir, 'journal'), ...more);
 
 describe('drmb peer pay --online', () => {
   it('imports on the payee card only once the bank confirms the owner change, with the confirmation in the report', async () => {
@@ -109,7 +109,7 @@ describe('drmb peer pay --online', () => {
 
   it('says in one line that the bank cannot be reached, and the payee card does not import', async () => {
     const before = balance(B);
-    const r = await drmb('peer', 'pay', '--online', '--bank', 'http://127.0.0.1:1', '--payee-key', join(dir, `${B}.key`), '--amount', '10.00', '--from-sim', image(A), '--to-sim', image(B), '--packet-out', join(dir, 'online-4.bin'), '--journal', join(dir, 'journal'));
+    const r = await drmb('peer', 'pay', '--online', '--bank', 'http://127.0.0.1:1', '--trust-anchors', join(dir, 'keys', 'trust-anchors.json'), '--payee-key', join(dir, `${B}.key`), '--amount', '10.00', '--from-sim', image(A), '--to-sim', image(B), '--packet-out', join(dir, 'online-4.bin'), '--journal', join(dir, 'journal'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot be reached');
     expect(r.stderr).toContain(`still shows the coins as card ${A}'s`);

@@ -16,7 +16,10 @@ import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { hex } from '../../base/hex.js';
 import { NO_WITHDRAWAL_CODE } from '../../applet-spec/value-formats.js';
-import { OnlineBankUnreachableError, submitOnlineTransfer } from '../../bank/online-bank-client.js';
+import { OnlineBankUnreachableError, submitOnlineTransfer, whyNotConfirmed } from '../../bank/online-bank-client.js';
+import { cardOwner } from '../../bank/registry.js';
+import { readTrustAnchors, type TrustAnchors } from '../../keys/trust-anchors.js';
+import { sm3 } from '../../crypto/sm3.js';
 import type { Confirmation } from '../../bank/online-confirmation.js';
 import { openTransfer } from '../../host/open-transfer.js';
 import { readUserKey } from '../keys/user-key.js';
@@ -50,6 +53,7 @@ export interface PeerPayOptions {
   bank?: string;
   payeeKey?: string;
   payeeAccount?: string;
+  trustAnchors?: string;
 }
 
 export interface PeerPayReport {
@@ -85,7 +89,7 @@ interface PayPlan {
   packetFile: string;
   receiptFile: string;
   journal: ValueJournal;
-  online?: { bank: string; payeeKey: { identity: string; privateKey: Uint8Array }; account?: string };
+  online?: { bank: string; payeeKey: { identity: string; privateKey: Uint8Array }; account?: string; anchors: TrustAnchors };
 }
 
 /** Every argument checked before any card is opened: a typo must not cost a coin. Throws UsageError naming the argument. */
@@ -105,9 +109,16 @@ export function planPeerPay(o: PeerPayOptions): PayPlan {
   if (o.online) {
     if (!o.bank || !/^https?:\/\/[^/]+/.test(o.bank)) throw new UsageError("--online needs --bank URL, the payee bank's service (drmb bank serve), e.g. http://127.0.0.1:8791");
     if (!o.payeeKey) throw new UsageError("--online needs --payee-key FILE: the payee's terminal opens the packet for its bank with the payee's own SM9 key (drmb keys user-key)");
-    online = { bank: o.bank, payeeKey: readUserKey(o.payeeKey, '--payee-key'), ...(o.payeeAccount ? { account: o.payeeAccount } : {}) };
-  } else if (o.bank || o.payeeKey || o.payeeAccount) {
-    throw new UsageError('--bank, --payee-key and --payee-account go with --online');
+    if (!o.trustAnchors) throw new UsageError("--online needs --trust-anchors FILE (trust-anchors.json of any bundle): the central bank's signed confirmation is checked before the payee card imports");
+    let anchors: TrustAnchors;
+    try {
+      anchors = readTrustAnchors(o.trustAnchors);
+    } catch (e) {
+      throw new UsageError(`--trust-anchors: ${(e as Error).message}`);
+    }
+    online = { bank: o.bank, payeeKey: readUserKey(o.payeeKey, '--payee-key'), anchors, ...(o.payeeAccount ? { account: o.payeeAccount } : {}) };
+  } else if (o.bank || o.payeeKey || o.payeeAccount || o.trustAnchors) {
+    throw new UsageError('--bank, --payee-key, --payee-account and --trust-anchors go with --online');
   }
   return { amountFen, code, pin, packetFile, receiptFile, journal: openJournal(o.journal), ...(online ? { online } : {}) };
 }
@@ -260,7 +271,14 @@ async function confirmOnline(
     at.close(`packet in ${at.packetFile}; not confirmed online (${e.message})`);
     throw new PeerPayError(`${at.paid}, but ${e.message}; card ${payeeCardId} did not import it and the registry still shows the coins as card ${at.payerId}'s; ${later}`);
   }
-  if (answer.outcome === 'owner-changed') return { bank: online.bank, toPayee: answer.toPayee, ...(answer.central ? { central: answer.central } : {}) };
+  if (answer.outcome === 'owner-changed' && !('code' in answer)) {
+    const why = whyNotConfirmed(answer, hex(sm3(packet)), cardOwner(payeeCardId), online.anchors);
+    if (why) {
+      at.close(`packet in ${at.packetFile}; the online confirmation does not hold (${why})`);
+      throw new PeerPayError(`${at.paid}, but ${why}; card ${payeeCardId} did not import it; the packet is in ${at.packetFile}: ask the bank for its confirmations (GET /v1/confirmations/<packet hash>) before the payee imports it with drmb peer receive`);
+    }
+    return { bank: online.bank, toPayee: answer.toPayee, ...(answer.central ? { central: answer.central } : {}) };
+  }
   const why = 'code' in answer ? `${answer.code}: ${answer.message}` : `${answer.toPayee.reason}: ${answer.toPayee.detail}`;
   at.close(`packet in ${at.packetFile}; refused online (${why})`);
   const after = !('code' in answer) && answer.toPayee.reason === 'double-spend' ? 'the coins were spent already, the payer card is blacklisted' : `nothing moved in the registry; ${later}`;
@@ -296,7 +314,8 @@ export function registerPeerPay(peer: Cli): void {
     .option('--online', "online payment: the payee's bank must confirm the owner change in the registry before the payee card imports")
     .option('--bank <url>', "--online: the payee bank's service (drmb bank serve)")
     .option('--payee-key <file>', "--online: the payee's SM9 encryption key (drmb keys user-key), with which the payee's terminal opens the packet for its bank")
-    .option('--payee-account <account>', '--online: the payee account, for a payee registered with that bank');
+    .option('--payee-account <account>', '--online: the payee account, for a payee registered with that bank')
+    .option('--trust-anchors <file>', "--online: trust-anchors.json (of any bundle), whose coin keys verify the central bank's signed confirmation");
   withJson(withTrace(withJournal(cmd))).action(async (o: PeerPayOptions) => {
     emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}${r.online ? `; confirmed online by ${r.online.bank} (${r.online.toPayee.id})` : ''}`);
   });
