@@ -89,6 +89,14 @@ describe('drmb peer pay --online', () => {
     expect(balance(B)).toBe(10_000);
     const forPayer = await fetchConfirmations(service.url, report.packetHash, `payer:${A}`);
     expect(forPayer.map((c) => c.outcome)).toEqual(['owner-changed']);
+    // Either side fetches them with the packet; the central bank's signature checks with the trust anchors.
+    const asPayee = await drmb('peer', 'confirmations', '--bank', service.url, '--packet', join(dir, 'online-1.bin'), '--as', 'payee', '--json');
+    expect(asPayee.code, asPayee.stderr).toBe(0);
+    expect(JSON.parse(asPayee.stdout).confirmations.map((c: { to: string }) => c.to)).toEqual([`payee:${B}|2036`]);
+    const all = await drmb('peer', 'confirmations', '--bank', service.url, '--packet', join(dir, 'online-1.bin'), '--trust-anchors', join(dir, 'keys', 'trust-anchors.json'));
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain('central-bank -> bank:105100000007: owner-changed');
+    expect(all.stdout).toContain('[signature verified]');
   }, 60_000);
 
   it('refuses, in one line, a registered payee that names no account: the payee card does not import and the packet stays on disk', async () => {
