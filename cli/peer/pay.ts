@@ -21,7 +21,7 @@ import { cardOwner } from '../../bank/registry.js';
 import { readTrustAnchors, type TrustAnchors } from '../../keys/trust-anchors.js';
 import { sm3 } from '../../crypto/sm3.js';
 import type { Confirmation } from '../../bank/online-confirmation.js';
-import { openTransfer } from '../../host/open-transfer.js';
+import { openTransfer, OpenTransferError } from '../../host/open-transfer.js';
 import { readUserKey } from '../keys/user-key.js';
 import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
 import { DrmbCard } from '../../host/drmb-card.js';
@@ -255,11 +255,11 @@ async function confirmOnline(
   payeeCardId: string,
   at: { paid: string; packetFile: string; payerId: string; close: (why: string) => void },
 ): Promise<NonNullable<PeerPayReport['online']>> {
-  const opened = openTransfer(packet, online.payeeKey.privateKey);
-  const withdrawal = opened.withdrawal.code === NO_WITHDRAWAL_CODE ? undefined : opened.withdrawal;
   const later = `the packet is in ${at.packetFile}: the payee can still take it offline (drmb peer receive --packet ${at.packetFile}, then drmb bank deposit)`;
   let answer;
   try {
+    const opened = openTransfer(packet, online.payeeKey.privateKey);
+    const withdrawal = opened.withdrawal.code === NO_WITHDRAWAL_CODE ? undefined : opened.withdrawal;
     answer = await submitOnlineTransfer(online.bank, {
       packet,
       settlementBody: opened.settlementBody,
@@ -267,9 +267,16 @@ async function confirmOnline(
       payee: { identity: opened.payeeIdentity, cardId: payeeCardId, ...(online.account ? { account: online.account } : {}) },
     });
   } catch (e) {
+    if (e instanceof OpenTransferError) {
+      at.close(`packet in ${at.packetFile}; not submitted online (${e.message})`);
+      throw new PeerPayError(`${at.paid}, but the payee's key cannot open the packet (${e.message}); card ${payeeCardId} did not import it; nothing was submitted; ${later}`);
+    }
     if (!(e instanceof OnlineBankUnreachableError)) throw e;
     at.close(`packet in ${at.packetFile}; not confirmed online (${e.message})`);
-    throw new PeerPayError(`${at.paid}, but ${e.message}; card ${payeeCardId} did not import it and the registry still shows the coins as card ${at.payerId}'s; ${later}`);
+    // A lost answer may follow a change the bank made: its confirmations tell, by the packet.
+    throw new PeerPayError(
+      `${at.paid}, but ${e.message}; card ${payeeCardId} did not import it; drmb peer confirmations --bank ${online.bank} --packet ${at.packetFile} tells whether the bank took it; if not, the registry still shows the coins as card ${at.payerId}'s and ${later}`,
+    );
   }
   if (answer.outcome === 'owner-changed' && !('code' in answer)) {
     const why = whyNotConfirmed(answer, hex(sm3(packet)), cardOwner(payeeCardId), online.anchors);
