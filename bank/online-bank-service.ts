@@ -143,7 +143,8 @@ export async function startOnlineBankService(bank: PayeeBank, port: number, log:
       // Never a stack trace to the client; the log names the error class and message only.
       if (err.code === 'internal') log(`bank: internal error (${(e as Error)?.name}: ${(e as Error)?.message})`);
       log(`bank: ${BANK_ERRORS[err.code]} ${err.code}: ${err.message}`);
-      send(res, BANK_ERRORS[err.code], { error: { code: err.code, message: err.message } }, err.code === 'method-not-allowed' ? { allow: req.method === 'GET' ? 'POST' : 'GET' } : {});
+      const allow = (req.url ?? '').startsWith(ONLINE_TRANSFER_PATH) ? 'POST' : 'GET';
+      send(res, BANK_ERRORS[err.code], { error: { code: err.code, message: err.message } }, err.code === 'method-not-allowed' ? { allow } : {});
     }
   };
   const server: Server = createServer((req, res) => void handle(req, res));
