@@ -134,6 +134,13 @@ export interface SettleOptions {
   withdrawal?: WithdrawalSeal;
   /** CHANGE: the owner of the terminal's change float (its bank's vault), which pays the change */
   payerOwner?: string;
+  /**
+   * Online payment (bank/central-bank-online.ts): the payee takes the coins only once the owner has
+   * changed, so a packet that cannot settle now (CustodyPendingError) is refused, never queued to move
+   * coins later to a payee that did not take them. `record` runs inside the settlement's transaction
+   * after the owner change, so what it writes (the central bank's confirmation) commits with it or not at all.
+   */
+  online?: { record: (tx: Queryable, settlement: Settlement) => Promise<void> };
 }
 
 /** A packet that passed every cryptographic check. */
@@ -407,7 +414,7 @@ export class Registry {
    * fork of the card's export chain ('chain-fork'), or coins of a transfer whose code was redeemed that
    * the payee's card took as well ('code-and-card') store a proof, blacklist the card that did it and
    * throw DoubleSpendError. An inconclusive reuse throws CustodyPendingError and waits in the retry
-   * queue, which every settlement that moves coins works through.
+   * queue, which every settlement that moves coins works through; with `online`, it is only thrown.
    */
   async settle(packetBytes: Uint8Array, opts: SettleOptions): Promise<Settlement> {
     const packetHash = sm3(packetBytes);
@@ -424,7 +431,11 @@ export class Registry {
     const payer = v.header.type === 'CHANGE' ? opts.payerOwner! : cardOwner(v.header.payerCardId);
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await this.db.transaction((tx) => this.#settleIn(tx, v, packetBytes, payer, payeeOwner));
+        const outcome = await this.db.transaction(async (tx) => {
+          const o = await this.#settleIn(tx, v, packetBytes, payer, payeeOwner);
+          if (opts.online && !('proof' in o) && !o.replayed) await opts.online.record(tx, o);
+          return o;
+        });
         if ('proof' in outcome) {
           await this.#dropPending(packetHash);
           throw new DoubleSpendError(outcome.proof);
@@ -435,7 +446,7 @@ export class Registry {
       } catch (e) {
         // A concurrent settlement of the same packet or counter won the unique index: retry, which then sees it.
         if (isUniqueViolation(e) && attempt < 2) continue;
-        if (e instanceof CustodyPendingError) {
+        if (e instanceof CustodyPendingError && !opts.online) {
           await this.#queuePending(packetBytes, opts, e, v, payer, payeeOwner);
           // This packet may close a loop of waiting packets (#resolveLoops), which then settles it too.
           await this.retryPending();

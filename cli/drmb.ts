@@ -23,6 +23,7 @@ import { registerKeysShow } from './keys/show.js';
 import { registerKeysUserKey } from './keys/user-key.js';
 import { registerPeerOpen } from './peer/open.js';
 import { registerPeerReceive } from './peer/receive.js';
+import { registerPeerConfirmations } from './peer/confirmations.js';
 import { registerConformance } from './conformance/index.js';
 import { registerKgcCommands } from './kgc/index.js';
 
@@ -71,10 +72,11 @@ export function buildProgram(): Command {
   registerPosPay(pos);
   const bank = program.command('bank').description('the back office: mint, withdrawal onto a card, deposit and settlement in the registry');
   registerBankCommands(bank);
-  const peer = program.command('peer').description('offline payment between two cards');
+  const peer = program.command('peer').description('payment between two cards: offline, or online with the bank confirming the owner change first');
   registerPeerPay(peer);
   registerPeerReceive(peer);
   registerPeerOpen(peer);
+  registerPeerConfirmations(peer);
   registerConformance(program);
   for (const group of [program, spec, sim, keys, kgc, perso, card, pos, bank, peer]) {
     group.exitOverride();

@@ -163,3 +163,22 @@ export function withCardId(cmd: Cli, what: string, required = false): Cli {
 export function isCardId(text: string): boolean {
   return /^\d{20}$/.test(text);
 }
+
+/** The port of --port: 0 (any free port) to 65535. */
+export function portOf(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError('--port must be a TCP port, 0 to 65535');
+  return Number(text);
+}
+
+/** Resolves at SIGINT or SIGTERM: how a service command (drmb kgc serve, drmb bank serve) runs until stopped. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -101,10 +101,10 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
     party: "the central bank's back office: mint, registry and settlement",
     keys: [
       { kind: 'mint-master', why: "derives the denomination keys that make and check each coin's m (bank/mint.ts)" },
-      { kind: 'coin-signing', why: 'signs the coins it mints' },
+      { kind: 'coin-signing', why: "signs the coins it mints, and under a signer ID of their own the confirmations of online payments (bank/online-confirmation.ts)" },
     ],
     files: [],
-    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem'],
+    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve'],
   },
 };
 

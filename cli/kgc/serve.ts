@@ -6,7 +6,7 @@ import { hex } from '../../base/hex.js';
 import { type KeyKind, wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { type KgcService, startKgcService } from '../../personalization/kgc-service.js';
-import { keyDirOf, withJson, withKeys } from '../options.js';
+import { keyDirOf, portOf, untilSignal, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
 
 export interface KgcServeOptions {
@@ -14,12 +14,6 @@ export interface KgcServeOptions {
   port: string;
   audit: string;
   json?: boolean;
-}
-
-/** The port of --port: 0 (any free port) to 65535. */
-function portOf(text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError('--port must be a TCP port, 0 to 65535');
-  return Number(text);
 }
 
 /** The KGC service with the keys it loaded, by kind and KCV (no secret). */
@@ -57,19 +51,6 @@ export async function startKgcFromKeys(o: KgcServeOptions, log?: (line: string) 
       wipeKeyFile(encrypt);
     },
   };
-}
-
-/** Resolves at SIGINT or SIGTERM. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export function registerKgcServe(kgc: Cli): void {

@@ -5,13 +5,24 @@
  * them and answers its receipt and the settlement body. Every argument is checked before a coin leaves
  * the card; the export runs under the host's value journal, so the packet is never lost between the
  * payer card's commit and its file. The payee's bank settles with the packet and the payee card's
- * response (`drmb bank deposit --packet FILE --receipt FILE.receipt`).
+ * response (`drmb bank deposit --packet FILE --receipt FILE.receipt`). With --online (the seed's online
+ * payment), the payee's terminal opens the packet with the payee's own key and submits it to the payee's
+ * bank (`drmb bank serve`) once the packet file is durable; the payee card imports only when the
+ * confirmation says the registry changed the owner.
  */
 import { OperationalError } from '../../base/operational-error.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { hex } from '../../base/hex.js';
+import { NO_WITHDRAWAL_CODE } from '../../applet-spec/value-formats.js';
+import { OnlineBankUnreachableError, submitOnlineTransfer, whyNotConfirmed } from '../../bank/online-bank-client.js';
+import { cardOwner } from '../../bank/registry.js';
+import { readTrustAnchors, type TrustAnchors } from '../../keys/trust-anchors.js';
+import { sm3 } from '../../crypto/sm3.js';
+import type { Confirmation } from '../../bank/online-confirmation.js';
+import { openTransfer, OpenTransferError } from '../../host/open-transfer.js';
+import { readUserKey } from '../keys/user-key.js';
 import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError, TransportError } from '../../host/errors.js';
@@ -37,6 +48,12 @@ export interface PeerPayOptions {
   journal?: string;
   trace?: boolean;
   json?: boolean;
+  /** the seed's online payment: the payee's bank confirms the owner change before the payee card imports */
+  online?: boolean;
+  bank?: string;
+  payeeKey?: string;
+  payeeAccount?: string;
+  trustAnchors?: string;
 }
 
 export interface PeerPayReport {
@@ -52,6 +69,8 @@ export interface PeerPayReport {
   receiptFile: string;
   /** earlier interrupted value commands of these cards, finished before this payment */
   recovered: RecoveredIntent[];
+  /** --online: the payee bank's confirmation to the payee, and the central bank's it relays */
+  online?: { bank: string; toPayee: Confirmation; central?: Confirmation };
 }
 
 /** What a payment does to the cards' --sim images: written as each card commits, so the value journal finds every commit on the card. */
@@ -70,6 +89,7 @@ interface PayPlan {
   packetFile: string;
   receiptFile: string;
   journal: ValueJournal;
+  online?: { bank: string; payeeKey: { identity: string; privateKey: Uint8Array }; account?: string; anchors: TrustAnchors };
 }
 
 /** Every argument checked before any card is opened: a typo must not cost a coin. Throws UsageError naming the argument. */
@@ -85,7 +105,22 @@ export function planPeerPay(o: PeerPayOptions): PayPlan {
   const receiptFile = newOutputFile(o.receiptOut ?? `${o.packetOut}.receipt`, o.receiptOut === undefined ? '--receipt-out (default <packet-out>.receipt)' : '--receipt-out');
   if (packetFile === receiptFile) throw new UsageError('--receipt-out must differ from --packet-out');
   const pin = pinOf(o);
-  return { amountFen, code, pin, packetFile, receiptFile, journal: openJournal(o.journal) };
+  let online: PayPlan['online'];
+  if (o.online) {
+    if (!o.bank || !/^https?:\/\/[^/]+/.test(o.bank)) throw new UsageError("--online needs --bank URL, the payee bank's service (drmb bank serve), e.g. http://127.0.0.1:8791");
+    if (!o.payeeKey) throw new UsageError("--online needs --payee-key FILE: the payee's terminal opens the packet for its bank with the payee's own SM9 key (drmb keys user-key)");
+    if (!o.trustAnchors) throw new UsageError("--online needs --trust-anchors FILE (trust-anchors.json of any bundle): the central bank's signed confirmation is checked before the payee card imports");
+    let anchors: TrustAnchors;
+    try {
+      anchors = readTrustAnchors(o.trustAnchors);
+    } catch (e) {
+      throw new UsageError(`--trust-anchors: ${(e as Error).message}`);
+    }
+    online = { bank: o.bank, payeeKey: readUserKey(o.payeeKey, '--payee-key'), anchors, ...(o.payeeAccount ? { account: o.payeeAccount } : {}) };
+  } else if (o.bank || o.payeeKey || o.payeeAccount || o.trustAnchors) {
+    throw new UsageError('--bank, --payee-key, --payee-account and --trust-anchors go with --online');
+  }
+  return { amountFen, code, pin, packetFile, receiptFile, journal: openJournal(o.journal), ...(online ? { online } : {}) };
 }
 
 /** An absolute path where a new file can be written; an existing file may be an earlier packet not yet deposited, so it is refused. */
@@ -103,6 +138,14 @@ function sameFile(a: string, b: string): boolean {
 
 export async function runPeerPay(o: PeerPayOptions): Promise<PeerPayReport> {
   const plan = planPeerPay(o);
+  try {
+    return await payWithPlan(plan, o);
+  } finally {
+    plan.online?.payeeKey.privateKey.fill(0);
+  }
+}
+
+async function payWithPlan(plan: PayPlan, o: PeerPayOptions): Promise<PeerPayReport> {
   const payer = await openCard({ reader: o.fromReader, sim: o.fromSim, trace: o.trace }, { image: PEER_IMAGE, names: cardOptionNames('from') });
   try {
     const payee = await openCard({ reader: o.toReader, sim: o.toSim, trace: o.trace }, { image: PEER_IMAGE, names: cardOptionNames('to') });
@@ -131,6 +174,10 @@ async function pay(from: DrmbCard, to: DrmbCard, plan: PayPlan, o: PeerPayOption
   const recovered = [...(await finishEarlier(from, payerId, journal, payerSide, o.json)), ...(await finishEarlier(to, payeeId, journal, payeeSide, o.json))];
 
   const ready = await to.prepareReceive();
+  // Before any coin leaves: a key of another payee could not open the packet for the bank.
+  if (plan.online && plan.online.payeeKey.identity !== ready.payeeIdentity) {
+    throw new UsageError(`--payee-key: the key is for '${plan.online.payeeKey.identity}', the payee card is '${ready.payeeIdentity}'`);
+  }
   if (plan.pin) await from.verifyPin(plan.pin);
   const now = new Date().toISOString();
   let t: JournalledTransfer;
@@ -160,6 +207,7 @@ async function pay(from: DrmbCard, to: DrmbCard, plan: PayPlan, o: PeerPayOption
     throw new JournalError(`${paid}, but the packet could not be written to ${packetFile} (${errorCode(e)}); run: ${recoverCommand(payerSide, journal.dir, ' --out <new file>')}`);
   }
   testKillPoint('after-packet');
+  const online = plan.online ? await confirmOnline(plan.online, t.packetBytes, payeeId, { paid, packetFile, payerId, close: (why) => journal.close(t.intent, 'delivered', why) }) : undefined;
 
   let imported: Awaited<ReturnType<DrmbCard['importPacket']>>;
   try {
@@ -191,7 +239,57 @@ async function pay(from: DrmbCard, to: DrmbCard, plan: PayPlan, o: PeerPayOption
     packetHash: hex(imported.receipt.body.packetHash),
     receiptFile,
     recovered,
+    ...(online ? { online } : {}),
   };
+}
+
+/**
+ * The online step, after the packet file is durable: the payee's terminal opens the packet with the
+ * payee's key and submits it; resolves with the confirmation that the owner changed. Otherwise the
+ * payer's side is closed as delivered to the packet file (nothing moved in the registry, the payee card
+ * did not import) and PeerPayError says so in one line, with how the packet can still be settled.
+ */
+async function confirmOnline(
+  online: NonNullable<PayPlan['online']>,
+  packet: Uint8Array,
+  payeeCardId: string,
+  at: { paid: string; packetFile: string; payerId: string; close: (why: string) => void },
+): Promise<NonNullable<PeerPayReport['online']>> {
+  const later = `the packet is in ${at.packetFile}: the payee can still take it offline (drmb peer receive --packet ${at.packetFile}, then drmb bank deposit)`;
+  let answer;
+  try {
+    const opened = openTransfer(packet, online.payeeKey.privateKey);
+    const withdrawal = opened.withdrawal.code === NO_WITHDRAWAL_CODE ? undefined : opened.withdrawal;
+    answer = await submitOnlineTransfer(online.bank, {
+      packet,
+      settlementBody: opened.settlementBody,
+      ...(withdrawal ? { withdrawal } : {}),
+      payee: { identity: opened.payeeIdentity, cardId: payeeCardId, ...(online.account ? { account: online.account } : {}) },
+    });
+  } catch (e) {
+    if (e instanceof OpenTransferError) {
+      at.close(`packet in ${at.packetFile}; not submitted online (${e.message})`);
+      throw new PeerPayError(`${at.paid}, but the payee's key cannot open the packet (${e.message}); card ${payeeCardId} did not import it; nothing was submitted; ${later}`);
+    }
+    if (!(e instanceof OnlineBankUnreachableError)) throw e;
+    at.close(`packet in ${at.packetFile}; not confirmed online (${e.message})`);
+    // A lost answer may follow a change the bank made: its confirmations tell, by the packet.
+    throw new PeerPayError(
+      `${at.paid}, but ${e.message}; card ${payeeCardId} did not import it; drmb peer confirmations --bank ${online.bank} --packet ${at.packetFile} tells whether the bank took it; if not, the registry still shows the coins as card ${at.payerId}'s and ${later}`,
+    );
+  }
+  if (answer.outcome === 'owner-changed' && !('code' in answer)) {
+    const why = whyNotConfirmed(answer, hex(sm3(packet)), cardOwner(payeeCardId), online.anchors);
+    if (why) {
+      at.close(`packet in ${at.packetFile}; the online confirmation does not hold (${why})`);
+      throw new PeerPayError(`${at.paid}, but ${why}; card ${payeeCardId} did not import it; the packet is in ${at.packetFile}: ask the bank for its confirmations (GET /v1/confirmations/<packet hash>) before the payee imports it with drmb peer receive`);
+    }
+    return { bank: online.bank, toPayee: answer.toPayee, ...(answer.central ? { central: answer.central } : {}) };
+  }
+  const why = 'code' in answer ? `${answer.code}: ${answer.message}` : `${answer.toPayee.reason}: ${answer.toPayee.detail}`;
+  at.close(`packet in ${at.packetFile}; refused online (${why})`);
+  const after = !('code' in answer) && answer.toPayee.reason === 'double-spend' ? 'the coins were spent already, the payer card is blacklisted' : `nothing moved in the registry; ${later}`;
+  throw new PeerPayError(`${at.paid}, but the bank refused it (${why}); card ${payeeCardId} did not import it; ${after}`);
 }
 
 /**
@@ -219,9 +317,14 @@ export function registerPeerPay(peer: Cli): void {
   withCardTarget(cmd, { image: PEER_IMAGE, prefix: 'to', holder: 'payee' }).option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account');
   withPinFile(cmd, "the payer's, for amounts above the card's PIN threshold")
     .requiredOption('--packet-out <file>', "new file for the packet, for the payee's bank (mode 0600)")
-    .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)");
+    .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)")
+    .option('--online', "online payment: the payee's bank must confirm the owner change in the registry before the payee card imports")
+    .option('--bank <url>', "--online: the payee bank's service (drmb bank serve)")
+    .option('--payee-key <file>', "--online: the payee's SM9 encryption key (drmb keys user-key), with which the payee's terminal opens the packet for its bank")
+    .option('--payee-account <account>', '--online: the payee account, for a payee registered with that bank')
+    .option('--trust-anchors <file>', "--online: trust-anchors.json (of any bundle), whose coin keys verify the central bank's signed confirmation");
   withJson(withTrace(withJournal(cmd))).action(async (o: PeerPayOptions) => {
-    emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}`);
+    emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}${r.online ? `; confirmed online by ${r.online.bank} (${r.online.toPayee.id})` : ''}`);
   });
   peer.exitOverride();
   peer.commands.forEach((c) => c.exitOverride());
