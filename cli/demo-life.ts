@@ -1,11 +1,21 @@
 /**
  * @module The money part of `drmb demo`: the central bank mints, a commercial bank withdraws onto the
  * holder's card, the card pays at a POS terminal (with change), pays another card offline (signed,
- * encrypted coin export with a withdrawal code), the banks settle in the registry, and a cloned card
+ * encrypted coin export with a withdrawal code), the banks settle in the registry, the second card
+ * pays the first back online (the owner changes before the payee imports), and a cloned card
  * that spends the same coins again is caught with proof and blacklisted.
  */
 import { join } from 'node:path';
-import { exportPacketCoder } from '../applet-spec/value-formats.js';
+import { exportPacketCoder, NO_WITHDRAWAL_CODE, settlementBodyCoder } from '../applet-spec/value-formats.js';
+import { CentralBankOnline } from '../bank/central-bank-online.js';
+import { submitOnlineTransfer, whyNotConfirmed } from '../bank/online-bank-client.js';
+import { type OnlineBankService, startOnlineBankService } from '../bank/online-bank-service.js';
+import { PayeeBank } from '../bank/payee-bank.js';
+import { PgliteDb } from '../bank/pglite-db.js';
+import { hex } from '../base/hex.js';
+import { sm3 } from '../crypto/sm3.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { openTransfer } from '../host/open-transfer.js';
 import { mintCoins } from '../bank/mint.js';
 import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, Registry } from '../bank/registry.js';
 import { withdraw } from '../bank/withdraw.js';
@@ -40,6 +50,11 @@ export interface LifeParties {
    * sequence numbers), and the SM9 signing key of its identity, which it obtained from the KGC
    */
   terminal: { anchors: TrustAnchors; psam: Psam; identity: string; signKey: Uint8Array };
+  /**
+   * the holder of card A paid online: its wallet terminal's SM9 encryption key for the card's identity,
+   * which it obtains from the KGC (the payee's terminal opens the packet for its bank)
+   */
+  walletKeyOf: (identity: string) => Promise<Uint8Array>;
 }
 
 export interface LifeReport {
@@ -54,6 +69,55 @@ export interface LifeReport {
 }
 
 const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
+
+/**
+ * Card `payer` pays all it holds to card `payee` online, through a bank service on localhost started
+ * for it (the payee's bank, forwarding to the central bank's registry): returns the amount and the
+ * owner the registry showed for the coins after the confirmation and before the payee card imported.
+ */
+async function onlinePayment(
+  dir: string,
+  registry: Registry,
+  keys: LifeParties['registry'],
+  walletKeyOf: LifeParties['walletKeyOf'],
+  payer: DrmbCard,
+  payee: DrmbCard,
+  pin: string,
+): Promise<{ amountFen: number; ownerBeforeImport: string }> {
+  const central = await CentralBankOnline.open(registry, { privateKey: keys.coinSigning.secret.privateKey, keyIndex: keys.coinSigning.keyIndex });
+  const bankDb = await PgliteDb.open({ dataDir: join(dir, `bank-${ISSUING_BANK}`) });
+  let service: OnlineBankService | undefined;
+  try {
+    const bank = await PayeeBank.open(bankDb, { bankCode: ISSUING_BANK, anchors: keys.anchors, centralBank: (forward) => central.transfer(forward) });
+    service = await startOnlineBankService(bank, 0);
+    const payeeInfo = await payee.select();
+    const ready = await payee.prepareReceive();
+    await payer.select();
+    const amountFen = await payer.balance();
+    await payer.verifyPin(pin);
+    const t = await payer.transfer(amountFen, ready.payeeIdentity, ready.nonce, NO_WITHDRAWAL_CODE, { date: '20261122', time: '130000' });
+    writeFileAtomic(join(dir, 'online-packet.bin'), t.packetBytes);
+    const walletKey = await walletKeyOf(ready.payeeIdentity);
+    let opened;
+    try {
+      opened = openTransfer(t.packetBytes, walletKey);
+    } finally {
+      walletKey.fill(0);
+    }
+    const answer = await submitOnlineTransfer(service.url, { packet: t.packetBytes, settlementBody: opened.settlementBody, payee: { identity: ready.payeeIdentity, cardId: payeeInfo.cardId! } });
+    const newOwner = cardOwner(payeeInfo.cardId!);
+    if (answer.outcome !== 'owner-changed' || 'code' in answer) throw new Error(`the online payment was refused: ${'code' in answer ? answer.message : answer.toPayee.detail}`);
+    const why = whyNotConfirmed(answer, hex(sm3(t.packetBytes)), newOwner, keys.anchors);
+    if (why) throw new Error(`the online confirmation does not hold: ${why}`);
+    const firstCoin = settlementBodyCoder.decode(opened.settlementBody).coins[0];
+    const ownerBeforeImport = (await registry.ownerOf(firstCoin.body.serial)) ?? 'nobody';
+    await payee.importPacket(t.packetBytes);
+    return { amountFen, ownerBeforeImport };
+  } finally {
+    await service?.close();
+    await bankDb.close();
+  }
+}
 const stackOf = (sim: SimulatedCard) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn());
 
 /**
@@ -134,7 +198,17 @@ export async function runLife(
     const st = await registry.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, importResponse: responseBytes });
     step('deposit', `${yuan(st.amountFen)} transfer settled on card B's receipt: ${st.payeeOwner} recorded as owner`);
 
-    // 6. Double spending: a card restored from an image taken before the purchase pays again.
+    // 6. Online payment (the seed's): card B pays the 50.00 yuan back to card A. The packet file is
+    // written first; card A's wallet opens it with the holder's key and submits it to card A's bank,
+    // which checks it and forwards it to the central bank; the registry changes the owner, and only
+    // on the central bank's signed confirmation does card A import.
+    const online = await onlinePayment(dir, registry, keys, parties.walletKeyOf, b, a, pinA);
+    step(
+      'online payment',
+      `${yuan(online.amountFen)} from card ${infoB.cardId} to card ${w.cardId}: the registry recorded ${online.ownerBeforeImport} as owner (confirmation signed by the central bank) before card ${w.cardId} imported`,
+    );
+
+    // 7. Double spending: a card restored from an image taken before the purchase pays again.
     const clone = new DrmbCard(stackOf(cloneOf(imageBeforePurchase)));
     const secondFloat = mint([5000, 2000, 1000, 500, 200, 100]);
     await registry.recordMint(secondFloat, bankOwner(MERCHANT_BANK));

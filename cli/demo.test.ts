@@ -32,15 +32,17 @@ describe('drmb demo', () => {
     // The money: every step happened, the double spend was caught, and value is conserved.
     const life = report.life!;
     // Deposits: the change the terminal's float paid into card A (on the card's receipt), the purchase, the transfer (on card B's receipt).
-    expect(life.steps.map((s) => s.step)).toEqual(['mint', 'withdraw', 'pos purchase', 'peer payment', 'deposit', 'deposit', 'deposit', 'double spend', 'blacklist']);
+    expect(life.steps.map((s) => s.step)).toEqual(['mint', 'withdraw', 'pos purchase', 'peer payment', 'deposit', 'deposit', 'deposit', 'online payment', 'double spend', 'blacklist']);
+    // Online, card B pays its 50.00 yuan back: the registry showed card A as owner before card A imported.
+    expect(life.steps.find((s) => s.step === 'online payment')!.detail).toMatch(/^50\.00 yuan from card 62120000000000004243 to card 62120000000000004242: the registry recorded card:62120000000000004242 as owner .* before card 62120000000000004242 imported$/);
     expect(life.steps.filter((s) => s.step === 'deposit').map((s) => s.detail)).toEqual([expect.stringMatching(/change .* receipt/), expect.stringMatching(/from card/), expect.stringMatching(/transfer settled on card B's receipt/)]);
     expect(life.steps.find((s) => s.step === 'double spend')!.detail).toMatch(/^caught at settlement/);
     expect(life.steps.find((s) => s.step === 'blacklist')!.detail).toMatch(/BlacklistedCardError/);
     expect(life.blacklist).toEqual(['62120000000000004242']);
     expect(life.doubleSpendProofs).toBe(1);
     expect(life.cards).toEqual([
-      { cardId: '62120000000000004242', balanceFen: 22_000 },
-      { cardId: '62120000000000004243', balanceFen: 5_000 },
+      { cardId: '62120000000000004242', balanceFen: 27_000 },
+      { cardId: '62120000000000004243', balanceFen: 0 },
     ]);
     expect(life.conserved).toBe(true);
     expect(life.registry.reduce((s, r) => s + r.balanceFen, 0)).toBe(life.mintedFen);
@@ -65,7 +67,7 @@ describe('drmb demo', () => {
     expect(formatDemo(report)).toMatch(/Parties \(each given only its role's bundle/);
     expect(formatDemo(report).match(/no other party's key loaded/g)).toHaveLength(7);
 
-    // The KGC ran as its own process, now stopped, and its audit log holds the extractions: both cards and the terminal.
+    // The KGC ran as its own process, now stopped, and its audit log holds the extractions: both cards, the terminal and card A's wallet.
     const kgc = report.parties.find((p) => p.role === 'kgc')!;
     expect(kgc.pid).toBe(report.kgc.pid);
     expect(report.kgc.pid).not.toBe(process.pid);
@@ -77,8 +79,9 @@ describe('drmb demo', () => {
       ['desk demo issuing bank, desk 1', '62120000000000004242', '62120000000000004242|2036'],
       ['desk demo issuing bank, desk 1', '62120000000000004243', '62120000000000004243|2036'],
       ['terminal demo merchant, POS terminal 1', undefined, 'pos-0001@merchant.example'],
+      ['terminal demo holder of card 62120000000000004242, wallet', undefined, '62120000000000004242|2036'],
     ]);
-    expect(report.kgc.extractions).toBe(3);
+    expect(report.kgc.extractions).toBe(4);
   }, 120_000);
 
   it('stops the KGC process also when a later step fails', async () => {

@@ -193,7 +193,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       terminal.noteOwn(`SM9 signing key of ${TERMINAL_IDENTITY}, from the KGC encrypted to the device key (signs the change it pays)`);
       terminal.did(`took payments with its PSAM ${psamId} (no purchase key in the terminal) and paid change from its float`);
 
-      say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, double spend');
+      // Card A's holder is paid online later: the wallet terminal on the holder's phone makes its own SM2
+      // key pair, the KGC lists it bound to the card's identity, and answers with the SM9 keys encrypted to it.
+      const walletKeyOf = async (identity: string) => {
+        say(`the wallet of card ${cardId} obtains the SM9 key of ${identity} from the KGC`);
+        const device = sm2GenerateKeyPair();
+        runAuthorize({ keys: kgcParty.bundle, terminalKey: hex(device.publicKey), identity, name: `demo holder of card ${cardId}, wallet` });
+        const k = await terminalKeysFromKgc(kgc.url, device, identity);
+        wipe(device.privateKey, k.signKey);
+        return k.encryptKey;
+      };
+
+      say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, online payment, double spend');
       const registryKeys = { mintMaster: held(registryParty.key('mint-master')), coinSigning: held(registryParty.key('coin-signing')), anchors: registryParty.trustAnchors() };
       try {
         life = await runLife(
@@ -202,6 +213,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
             registry: registryKeys,
             vault: { loadMaster: held(vault.key('load-master')) },
             terminal: { anchors: terminal.trustAnchors(), psam: new Psam(psamTransport), identity: TERMINAL_IDENTITY, signKey: terminalKeys.signKey },
+            walletKeyOf,
           },
           sim,
           simB,
@@ -212,7 +224,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       } finally {
         wipe(terminalKeys.signKey);
       }
-      registryParty.did('minted the coins, recorded the withdrawal and settled the deposits; caught the double spend');
+      registryParty.did('minted the coins, recorded the withdrawal and settled the deposits; changed the owner of an online payment before the payee card imported, with a confirmation signed by its coin-signing key; caught the double spend');
       vault.did('withdrew coins onto the card (MAC1, MAC2 and TAC of the load)');
     }
     const report: DemoReport = {
