@@ -3,6 +3,7 @@
  * over HTTP on 127.0.0.1 with node's http, JSON with bytes as hex. Every error is a JSON answer with a
  * code, never a stack trace.
  */
+import { readRequestBody } from '../io/read-request-body.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FormatError } from '../base/format-error.js';
@@ -76,23 +77,6 @@ export function parseOnlineTransfer(text: string): OnlineTransferRequest {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError('too-large', `the request is larger than ${MAX_BODY_BYTES} bytes`));
-        req.resume();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export interface OnlineBankService {
   /** http://127.0.0.1:PORT */
@@ -116,7 +100,7 @@ export async function startOnlineBankService(bank: PayeeBank, port: number, log:
       const url = new URL(req.url ?? '/', `http://${BANK_HOST}`);
       if (url.pathname === ONLINE_TRANSFER_PATH) {
         if (req.method !== 'POST') throw new HttpError('method-not-allowed', `use POST ${ONLINE_TRANSFER_PATH}`);
-        const outcome = await bank.submit(parseOnlineTransfer(await readBody(req)));
+        const outcome = await bank.submit(parseOnlineTransfer(await readRequestBody(req, MAX_BODY_BYTES, () => new HttpError('too-large', `the request is larger than ${MAX_BODY_BYTES} bytes`))));
         const body = { outcome: outcome.outcome, confirmations: { ...(outcome.central ? { central: outcome.central } : {}), toPayer: outcome.toPayer, toPayee: outcome.toPayee } };
         if (outcome.outcome === 'owner-changed') send(res, 200, body);
         else send(res, BANK_ERRORS.refused, { error: { code: 'refused', reason: outcome.toPayee.reason, message: outcome.toPayee.detail }, ...body });

@@ -6,6 +6,7 @@
  * terminal key, for the one identity listed with it, and is answered encrypted to that key. Each
  * answer and each refusal goes into the KGC's hash-chained audit log.
  */
+import { readRequestBody } from '../io/read-request-body.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -95,23 +96,6 @@ function noncesFromAudit(auditPath: string, sinceMs: number): Map<string, number
   return seen;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Refusal('too-large', `the request is larger than ${MAX_BODY_BYTES} bytes`));
-        req.resume();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /**
  * Starts the service. Security: holds the KGC master keys for the life of the process; answers only
@@ -210,7 +194,7 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
       const path = (req.url ?? '').split('?')[0];
       if (path !== KGC_EXTRACT_PATH && path !== KGC_TERMINAL_PATH) throw new Refusal('not-found', `the KGC answers POST ${KGC_EXTRACT_PATH} and POST ${KGC_TERMINAL_PATH} only`);
       if (req.method !== 'POST') throw new Refusal('method-not-allowed', `use POST ${path}`);
-      const text = await readBody(req);
+      const text = await readRequestBody(req, MAX_BODY_BYTES, () => new Refusal('too-large', `the request is larger than ${MAX_BODY_BYTES} bytes`));
       try {
         parsed = path === KGC_EXTRACT_PATH ? { kind: 'desk', request: parseKgcRequest(text) } : { kind: 'terminal', request: parseTerminalKeyRequest(text) };
       } catch (e) {
