@@ -35,8 +35,8 @@ export interface RegistryServiceWithKeys extends LocalService {
 export async function startRegistryFromOptions(o: RegistryServeOptions, log?: (line: string) => void): Promise<RegistryServiceWithKeys> {
   const port = portOf(o.port);
   const keys = RoleKeys.open(keyDirOf(o), REGISTRY_SERVE);
-  const signing = keys.key('coin-signing');
   const mintMaster = keys.key('mint-master');
+  const signing = keys.key('coin-signing');
   const wipeKeys = () => {
     wipeKeyFile(signing);
     wipeKeyFile(mintMaster);
@@ -54,7 +54,7 @@ export async function startRegistryFromOptions(o: RegistryServeOptions, log?: (l
     const service = await startRegistryService({ registry, central, mint: { signingKey, mintMaster: mintMaster.secret.master }, port, log });
     return {
       ...service,
-      keys: [signing, mintMaster].map(keyShown),
+      keys: [mintMaster, signing].map(keyShown),
       close: async () => {
         await service.close();
         await registry.close();
