@@ -9,6 +9,7 @@ import { OperationalError } from '../base/operational-error.js';
 import { hex } from '../base/hex.js';
 import { fetchJson, postJson } from '../io/local-service.js';
 import type { OnlineTransferForward } from './central-bank-online.js';
+import { type BankSigner, signBankRequest } from './signed-request.js';
 import type { Confirmation } from './online-confirmation.js';
 import { type FlowInfo, DoubleSpendError, RegistryError, type Settlement, type SettleOptions } from './registry.js';
 import {
@@ -35,18 +36,51 @@ export class RegistryUnreachableError extends OperationalError {
   override readonly name = 'RegistryUnreachableError';
 }
 
-/** The registry service at a URL (http://127.0.0.1:PORT). */
-export class RemoteRegistry {
-  constructor(readonly url: string) {}
+/** The registry refused who asked or how (unsigned, unknown bank, another bank's vault, no operator token, a bad request). */
+export class RegistryRefusalError extends OperationalError {
+  override readonly name = 'RegistryRefusalError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
-  async #call(path: string, init?: RequestInit): Promise<Record<string, unknown>> {
-    const { status, json } = await fetchJson(new URL(path, this.url).href, init, (m) => new RegistryUnreachableError(`the registry at ${m}`));
+/** Who the client asks as: a bank (its bank-signing key pair), and/or the central bank's operator (the token of `drmb registry serve`). */
+export interface RegistryCredentials {
+  bank?: BankSigner;
+  operatorToken?: string;
+  /** called by close(): wipes the key the credentials came from */
+  onClose?: () => void;
+}
+
+/**
+ * The registry service at a URL (http://127.0.0.1:PORT), asked as `as`: a bank signs every request
+ * with its key (bank/signed-request.ts); minting needs the operator's token.
+ */
+export class RemoteRegistry {
+  readonly #as: RegistryCredentials;
+
+  constructor(
+    readonly url: string,
+    as: RegistryCredentials = {},
+  ) {
+    this.#as = as;
+  }
+
+  async #call(path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+    const target = new URL(path, this.url);
+    const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
+    if (this.#as.bank) Object.assign(headers, signBankRequest(this.#as.bank, init.method ?? 'GET', target.pathname + target.search, typeof init.body === 'string' ? init.body : ''));
+    if (this.#as.operatorToken) headers.authorization = `Bearer ${this.#as.operatorToken}`;
+    const { status, json } = await fetchJson(target.href, { ...init, headers }, (m) => new RegistryUnreachableError(`the registry at ${m}`));
     if (status === 200) return json;
     const error = json.error as { code?: unknown; message?: unknown; reason?: unknown; proof?: unknown } | undefined;
     if (typeof error?.code !== 'string' || typeof error.message !== 'string') throw new RegistryUnreachableError(`the registry at ${this.url} answered HTTP ${status} without an error`);
     if (error.code === 'double-spend' && typeof error.proof === 'object' && error.proof !== null) throw new DoubleSpendError(proofFromJson(error.proof as ProofJson));
     if (error.code === 'refused') throw new RegistryError(typeof error.reason === 'string' ? error.reason : 'refused', error.message);
-    throw new RegistryUnreachableError(`the registry at ${this.url} refused the request (${error.code}): ${error.message}`);
+    throw new RegistryRefusalError(error.code, `the registry at ${this.url} refused the request (${error.code}): ${error.message}`);
   }
 
   /** The central bank mints `denominationsFen` into bank `toBank`'s vault (or keeps them): the coins, which the caller may hand on. */
@@ -100,6 +134,16 @@ export class RemoteRegistry {
   async ownerOf(serial: Uint8Array): Promise<string | undefined> {
     const j = await this.#call(OWNERS_PATH + hex(serial));
     return typeof j.owner === 'string' ? j.owner : undefined;
+  }
+
+  /** The blacklisted card IDs. */
+  async blacklist(): Promise<string[]> {
+    return (await this.ledger()).blacklist;
+  }
+
+  /** Ends the client's use of its credentials (onClose); the service goes on. */
+  async close(): Promise<void> {
+    this.#as.onClose?.();
   }
 
   /** The balances of `owners`, the total minted, the blacklist and the number of double-spend proofs. */

@@ -7,14 +7,20 @@
  *  - a bank deposits packets with their evidence (bank/README.md: which evidence proves what);
  *  - the payee's bank forwards online transfers to the central bank's desk (central-bank-online.ts);
  *  - anyone on the machine reads owners, balances, the blacklist and the proofs.
- * Every refusal is a JSON answer with a code, never a stack trace. The banks' requests are not signed:
- * the service answers this machine only, as the KGC's does.
+ * Who may ask what: minting takes the central bank operator's token (a fresh random one per start,
+ * in an owner-only file); a vault's coins, withdrawals, deposits and online transfers take a request
+ * signed by an authorised bank (bank/signed-request.ts), which moves its own vault's coins and speaks
+ * in its own name only; owners and the ledger are read by anyone on the machine. Every refusal is a
+ * JSON answer with a code, never a stack trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Coin, coinCoder } from '../applet-spec/value-formats.js';
 import { FormatError } from '../base/format-error.js';
 import { fromHex, hex } from '../base/hex.js';
+import { timingSafeEqual } from 'node:crypto';
 import { readRequestBody } from '../io/read-request-body.js';
+import type { AuthorizedDesk } from '../keys/authorized-desks.js';
+import { BankRequestRefusal, BankRequestVerifier } from './signed-request.js';
 import { listenLocal, type LocalService, sendJson } from '../io/local-service.js';
 import type { CentralBankOnline, OnlineTransferForward } from './central-bank-online.js';
 import { mintCoins } from './mint.js';
@@ -41,6 +47,13 @@ export const MAX_REGISTRY_BODY_BYTES = 128 * 1024;
 /** The HTTP status of each code the service answers. */
 export const REGISTRY_ANSWER_CODES = {
   'bad-request': 400,
+  unsigned: 401,
+  'stale-request': 401,
+  'bad-signature': 401,
+  'not-operator': 401,
+  'unknown-bank': 403,
+  'not-your-bank': 403,
+  replay: 409,
   'not-found': 404,
   'method-not-allowed': 405,
   refused: 409,
@@ -174,6 +187,10 @@ export interface RegistryServiceOptions {
   central: CentralBankOnline;
   /** the registry bundle's keys, which mint here and nowhere else */
   mint: { signingKey: { privateKey: Uint8Array; keyIndex: number }; mintMaster: Uint8Array };
+  /** the central bank operator's token, which a mint request carries as `authorization: Bearer <token>` */
+  operatorToken: string;
+  /** the authorised banks (authorized-banks.json), read at each request */
+  banks: () => readonly AuthorizedDesk[];
   port: number;
   log?: (line: string) => void;
 }
@@ -185,13 +202,27 @@ export interface RegistryServiceOptions {
 export async function startRegistryService(o: RegistryServiceOptions): Promise<LocalService> {
   const log = o.log ?? (() => {});
   const { registry } = o;
-  const bodyOf = (req: IncomingMessage) => readRequestBody(req, MAX_REGISTRY_BODY_BYTES, () => new Answer('too-large', `the request is larger than ${MAX_REGISTRY_BODY_BYTES} bytes`));
+  const verifier = new BankRequestVerifier(o.banks);
+  const token = Buffer.from(o.operatorToken);
+  /** Who asked: the operator (mint), the authorised bank whose signature verifies, or anyone (reads). */
+  type Asker = 'operator' | 'bank' | 'anyone';
+  interface Asked {
+    body: string;
+    url: URL;
+    /** the bank's code, for a route asked by a bank */
+    bankCode: string;
+  }
+  /** A bank's own owner string; Answer 'not-your-bank' for another's. */
+  const ownBank = (a: Asked, owner: string, member: string) => {
+    if (owner.startsWith('bank:') && owner !== bankOwner(a.bankCode)) throw new Answer('not-your-bank', `${member} ${owner} is not the vault of bank ${a.bankCode}, which signed the request`);
+  };
 
-  const routes: Record<string, { method: 'GET' | 'POST'; answer: (req: IncomingMessage, url: URL) => Promise<unknown> }> = {
+  const routes: Record<string, { method: 'GET' | 'POST'; asker: Asker; answer: (a: Asked) => Promise<unknown> }> = {
     [MINT_PATH]: {
       method: 'POST',
-      answer: async (req) => {
-        const j = jsonObject(await bodyOf(req));
+      asker: 'operator',
+      answer: async (a) => {
+        const j = jsonObject(a.body);
         const denominations = member(j, 'denominationsFen', isDenominations, 'a list of 1 to 1000 denominations in fen');
         const toBank = optional(j, 'toBank', isBankCode, 'a 12-digit bank code');
         const issueDate = member(j, 'issueDate', isDate, 'YYYYMMDD');
@@ -207,17 +238,21 @@ export async function startRegistryService(o: RegistryServiceOptions): Promise<L
     },
     [VAULT_COINS_PATH]: {
       method: 'GET',
-      answer: async (_req, url) => {
-        const owner = url.searchParams.get('owner') ?? '';
+      asker: 'bank',
+      answer: async (a) => {
+        const owner = a.url.searchParams.get('owner') ?? '';
         if (!/^bank:\d{12}$/.test(owner)) throw new Answer('bad-request', 'owner must be bank:<12-digit code>');
+        ownBank(a, owner, 'owner');
         return { coins: (await registry.coinsOf(owner)).map((c) => hex(coinCoder.encode(c))) };
       },
     },
     [WITHDRAWALS_PATH]: {
       method: 'POST',
-      answer: async (req) => {
-        const j = jsonObject(await bodyOf(req));
+      asker: 'bank',
+      answer: async (a) => {
+        const j = jsonObject(a.body);
         const bankCode = member(j, 'bankCode', isBankCode, 'a 12-digit bank code');
+        ownBank(a, bankOwner(bankCode), 'bankCode');
         const cardId = member(j, 'cardId', isCardId, 'a 20-digit card ID');
         const counter = member(j, 'counter', isCounter, "the card's load counter");
         const serials = member(j, 'serials', isSerials, 'a list of 16-byte serials in hex');
@@ -228,8 +263,11 @@ export async function startRegistryService(o: RegistryServiceOptions): Promise<L
     },
     [DEPOSITS_PATH]: {
       method: 'POST',
-      answer: async (req) => {
-        const d = parseDeposit(await bodyOf(req));
+      asker: 'bank',
+      answer: async (a) => {
+        const d = parseDeposit(a.body);
+        if (d.options.payeeOwner) ownBank(a, d.options.payeeOwner, 'payeeOwner');
+        if (d.options.payerOwner) ownBank(a, d.options.payerOwner, 'payerOwner');
         const s = await registry.settle(d.packet, d.options);
         log(`registry: settled ${s.type} of ${s.amountFen} fen from card ${s.payerCardId}${s.replayed ? ' (again)' : ''}: owner ${s.payeeOwner}`);
         return { settlement: settlementToJson(s) };
@@ -237,8 +275,9 @@ export async function startRegistryService(o: RegistryServiceOptions): Promise<L
     },
     [CENTRAL_TRANSFERS_PATH]: {
       method: 'POST',
-      answer: async (req) => {
-        const j = jsonObject(await bodyOf(req));
+      asker: 'bank',
+      answer: async (a) => {
+        const j = jsonObject(a.body);
         const forward: OnlineTransferForward = {
           from: member(j, 'from', (x): x is string => typeof x === 'string' && /^bank:\d{12}$/.test(x), 'bank:<12-digit code>'),
           packet: member(j, 'packet', isHex, 'hex'),
@@ -248,6 +287,7 @@ export async function startRegistryService(o: RegistryServiceOptions): Promise<L
           newOwner: member(j, 'newOwner', isString, 'an owner'),
           time: member(j, 'time', isString, 'an ISO 8601 time'),
         };
+        ownBank(a, forward.from, 'from');
         const c = await o.central.transfer(forward);
         log(`registry: online transfer from ${forward.from}: ${c.outcome}`);
         return c;
@@ -255,8 +295,9 @@ export async function startRegistryService(o: RegistryServiceOptions): Promise<L
     },
     [LEDGER_PATH]: {
       method: 'GET',
-      answer: async (_req, url) => {
-        const owners = url.searchParams.getAll('owner');
+      asker: 'anyone',
+      answer: async (a) => {
+        const owners = a.url.searchParams.getAll('owner');
         if (owners.length > 100 || owners.some((x) => !isString(x))) throw new Answer('bad-request', 'give at most 100 non-empty owner parameters');
         const ledger: LedgerJson = {
           balances: await Promise.all(owners.map(async (owner) => ({ owner, balanceFen: await registry.balanceOf(owner) }))),
@@ -283,12 +324,24 @@ export async function startRegistryService(o: RegistryServiceOptions): Promise<L
       const route = routes[path];
       if (!route) throw new Answer('not-found', `the registry answers ${Object.entries(routes).map(([p, r]) => `${r.method} ${p}`).join(', ')}, GET ${OWNERS_PATH}<serial>`);
       if (req.method !== route.method) throw new Answer('method-not-allowed', `use ${route.method} ${path}`, { allow: route.method });
-      sendJson(res, 200, await route.answer(req, url));
+      const body = await readRequestBody(req, MAX_REGISTRY_BODY_BYTES, () => new Answer('too-large', `the request is larger than ${MAX_REGISTRY_BODY_BYTES} bytes`));
+      let bankCode = '';
+      if (route.asker === 'operator') {
+        const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+        if (given.length !== token.length || !timingSafeEqual(given, token)) throw new Answer('not-operator', `${path} takes the central bank operator's token (authorization: Bearer, from the file drmb registry serve wrote)`);
+      } else if (route.asker === 'bank') {
+        const bank = verifier.verify(req.headers, route.method, req.url ?? path, body);
+        bankCode = bank.bankCode;
+        log(`registry: ${route.method} ${path} signed by bank ${bankCode} ("${bank.name}")`);
+      }
+      sendJson(res, 200, await route.answer({ body, url, bankCode }));
     } catch (e) {
       const a =
         e instanceof Answer
           ? e
-          : e instanceof DoubleSpendError
+          : e instanceof BankRequestRefusal
+            ? new Answer(e.code, e.message)
+            : e instanceof DoubleSpendError
             ? new Answer('double-spend', e.message, { proof: proofToJson(e.proof) })
             : e instanceof RegistryError
               ? new Answer('refused', e.message, { name: e.name, reason: e.reason })

@@ -151,7 +151,7 @@ function loadDetailOf(intent: ValueIntent): LoadDetail {
  * to do). Coins owned by anyone but the bank's vault or the card are left alone (UndeliverableError).
  * Security: the TAC under the card's TAC key, derived from the central-bank master.
  */
-export function loadRecording(registry: Registry, loadMasters: LoadMasters): Deliver {
+export function loadRecording(registry: Pick<Registry, 'ownerOf' | 'transfer'>, loadMasters: LoadMasters): Deliver {
   return async (intent, proof) => {
     if (intent.type !== 'LOAD') throw new UndeliverableError(`a ${intent.type} intent is not recorded in the registry`);
     const d = loadDetailOf(intent);

@@ -40,9 +40,11 @@ export const DEMO_TERMINAL_NUMBER = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 
 export interface LifeParties {
   /**
    * the central bank's registry, in its own process (drmb registry serve, with the registry bundle's
-   * mint master and coin-signing key): mints, records withdrawals, settles, confirms online payments
+   * mint master and coin-signing key), as each party asks it: the central bank's operator (with the
+   * run's token) mints; each commercial bank (with its own bank-signing key) withdraws from its vault
+   * and deposits; anyone reads the ledger
    */
-  registry: RemoteRegistry;
+  registry: { operator: RemoteRegistry; issuingBank: RemoteRegistry; merchantBank: RemoteRegistry; reader: RemoteRegistry };
   /** the issuing bank's online service in its own process (drmb bank serve --central): card A's bank for the online payment */
   bankUrl: string;
   /** the issuing bank's vault (bank-vault bundle): loads coins onto a card */
@@ -106,7 +108,7 @@ async function onlinePayment(
   const why = whyNotConfirmed(answer, hex(sm3(t.packetBytes)), newOwner, parties.walletAnchors);
   if (why) throw new Error(`the online confirmation does not hold: ${why}`);
   const firstCoin = settlementBodyCoder.decode(opened.settlementBody).coins[0];
-  const ownerBeforeImport = (await parties.registry.ownerOf(firstCoin.body.serial)) ?? 'nobody';
+  const ownerBeforeImport = (await parties.registry.reader.ownerOf(firstCoin.body.serial)) ?? 'nobody';
   await payee.importPacket(t.packetBytes);
   return { amountFen, ownerBeforeImport };
 }
@@ -127,20 +129,21 @@ export async function runLife(
   cloneOf: (image: Uint8Array) => SimulatedCard,
   say: (line: string) => void,
 ): Promise<LifeReport> {
-  const { registry, vault, terminal: terminalParty } = parties;
+  const { vault, terminal: terminalParty } = parties;
+  const { operator, issuingBank, merchantBank, reader } = parties.registry;
   const steps: LifeReport['steps'] = [];
   const step = (s: string, detail: string) => {
     steps.push({ step: s, detail });
     say(`${s}: ${detail}`);
   };
   // 1. The central bank mints 1000.00 yuan in 100-yuan coins into the issuing bank's vault, in the registry's process.
-  const mint = async (denoms: number[], bankCode: string): Promise<Coin[]> => (await registry.mint({ denominationsFen: denoms, toBank: bankCode, issueDate: '20261101', expiryDate: '20361231' })).coins;
+  const mint = async (denoms: number[], bankCode: string): Promise<Coin[]> => (await operator.mint({ denominationsFen: denoms, toBank: bankCode, issueDate: '20261101', expiryDate: '20361231' })).coins;
   await mint(Array(10).fill(10_000), ISSUING_BANK);
   step('mint', `${yuan(CENTRAL_BANK_MINT_FEN)} in 10 coins, minted by the registry's process into the vault of bank ${ISSUING_BANK}`);
 
   // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
   const a = new DrmbCard(stackOf(cardA));
-  const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: vault.loadMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
+  const w = await withdraw(a, issuingBank, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: vault.loadMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
   step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
 
   // 3. A POS purchase of 30.00 yuan: card A holds only 100-yuan coins, so the terminal pays 70.00
@@ -175,14 +178,14 @@ export async function runLife(
   // into card A with the card's receipt); card B's bank the transfer with card B's receipt (no key opens it).
   const queued = new UploadQueue(join(dir, 'pos-queue.jsonl')).pending();
   for (const p of queued.filter((x) => x.type === 'CHANGE')) {
-    const s = await registry.settle(p.packet, { payeeIdentity: exportPacketCoder.decode(p.packet).header.payeeIdentity, payerOwner: bankOwner(MERCHANT_BANK), importResponse: p.receipt });
+    const s = await merchantBank.settle(p.packet, { payeeIdentity: exportPacketCoder.decode(p.packet).header.payeeIdentity, payerOwner: bankOwner(MERCHANT_BANK), importResponse: p.receipt });
     step('deposit', `${yuan(s.amountFen)} change from the merchant's float, on card ${p.cardId}'s receipt: now owned by ${s.payeeOwner}`);
   }
   for (const p of queued.filter((x) => x.type === 'PURCHASE')) {
-    const s = await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
+    const s = await merchantBank.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
     step('deposit', `${yuan(s.amountFen)} from card ${s.payerCardId} (counter ${s.payerCounter}) now owned by bank ${MERCHANT_BANK}`);
   }
-  const st = await registry.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, importResponse: responseBytes });
+  const st = await issuingBank.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, importResponse: responseBytes });
   step('deposit', `${yuan(st.amountFen)} transfer settled on card B's receipt: ${st.payeeOwner} recorded as owner`);
 
   // 6. Online payment (the seed's): card B pays the 50.00 yuan back to card A. The packet file is
@@ -204,14 +207,14 @@ export async function runLife(
   let caught = '';
   for (const p of q2) {
     try {
-      await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
+      await merchantBank.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
     } catch (e) {
       if (!(e instanceof DoubleSpendError)) throw e;
       caught = `${e.proof.reason}: two signed packets kept as proof against ${e.proof.payerIdentity}`;
     }
   }
   step('double spend', caught ? `caught at settlement (${caught}); card on the blacklist` : 'NOT caught');
-  const { blacklist } = await registry.ledger();
+  const { blacklist } = await reader.ledger();
   const refused = await terminal('pos-queue-3.jsonl', blacklist)
     .pay(new DrmbCard(stackOf(cloneOf(imageBeforePurchase))), 1_000)
     .then(() => 'paid')
@@ -219,7 +222,7 @@ export async function runLife(
   step('blacklist', `a terminal that loaded the blacklist refuses the card: ${refused}`);
 
   const owners = [CENTRAL_BANK, bankOwner(ISSUING_BANK), bankOwner(MERCHANT_BANK), cardOwner(w.cardId), cardOwner(infoB.cardId!)];
-  const ledger = await registry.ledger(owners);
+  const ledger = await reader.ledger(owners);
   const registryBalances = ledger.balances;
   const cards = [
     { cardId: w.cardId, balanceFen: cardA.memory.balanceFen },

@@ -19,7 +19,7 @@ import { getResponse } from '../host/middleware/get-response.js';
 import { trace } from '../host/middleware/trace.js';
 import { Psam } from '../host/psam.js';
 import { stack } from '../host/transport.js';
-import { AUTHORIZED_DESKS_FILE } from '../keys/authorized-desks.js';
+import { AUTHORIZED_BANKS_FILE, AUTHORIZED_DESKS_FILE } from '../keys/authorized-desks.js';
 import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../keys/card-keys.js';
 import { type KeyFile, wipeKeyFile } from '../keys/key-files.js';
 import { type Role, ROLES } from '../keys/role-bundles.js';
@@ -30,7 +30,8 @@ import { Manifest } from '../personalization/manifest.js';
 import { personalizePsam } from '../personalization/personalize-psam.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { DemoParty, type PartyReport } from './demo-party.js';
-import { DEMO_TERMINAL_NUMBER, ISSUING_BANK, type LifeReport, runLife, TERMINAL_IDENTITY } from './demo-life.js';
+import { DEMO_TERMINAL_NUMBER, ISSUING_BANK, type LifeReport, MERCHANT_BANK, runLife, TERMINAL_IDENTITY } from './demo-life.js';
+import { runRegistryAuthorize } from './registry/authorize.js';
 import { runExport } from './keys/export.js';
 import { runAuthorize } from './kgc/authorize.js';
 import { type KgcProcess, startKgcProcess } from './kgc/kgc-process.js';
@@ -111,6 +112,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const terminal = new DemoParty('POS terminal', 'pos', bundle('pos'));
   const registryParty = new DemoParty("central bank's registry", 'registry', bundle('registry'));
   const onlineBank = new DemoParty(`issuing bank's online service (bank ${ISSUING_BANK})`, 'bank-vault', bundle('bank-vault'));
+  // The merchant's bank is another commercial bank: a bank-vault bundle of its own, with its own signing key.
+  const merchantBundle = join(dir, 'bundles', `bank-vault-${MERCHANT_BANK}`);
+  runExport({ role: 'bank-vault', out: merchantBundle, keys: ceremonyDir });
+  const merchantBank = new DemoParty(`merchant's bank (bank ${MERCHANT_BANK})`, 'bank-vault', merchantBundle);
 
   // The KGC knows the desk by the public key of the desk's bundle, then runs as its own process.
   runAuthorize({ keys: kgcParty.bundle, deskKey: desk.bundle, name: 'demo issuing bank, desk 1' });
@@ -214,28 +219,43 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       };
 
       // The central bank's registry and the issuing bank's online service each run as their own process
-      // with their own bundle: the registry's holds the mint master and the coin-signing key; the bank's
-      // service loads no key, only its bundle's trust anchors, and forwards online payments to the registry.
+      // with their own bundle: the registry's holds the mint master and the coin-signing key and lists
+      // the banks it takes signed requests from; the bank's service holds the bank's own signing key only.
+      runRegistryAuthorize({ keys: registryParty.bundle, bankKey: vault.bundle, bankCode: ISSUING_BANK, name: 'demo issuing bank' });
+      runRegistryAuthorize({ keys: registryParty.bundle, bankKey: merchantBank.bundle, bankCode: MERCHANT_BANK, name: "demo merchant's bank" });
       say('starting the registry as its own process: drmb registry serve --port 0');
-      const registryProcess = await startServiceProcess(['registry', 'serve', '--keys', registryParty.bundle, '--registry', join(dir, 'registry')], { log: (l) => say(`  ${l}`) });
+      const tokenFile = join(dir, 'registry-operator.token');
+      const registryArgs = ['registry', 'serve', '--keys', registryParty.bundle, '--registry', join(dir, 'registry'), '--operator-token', tokenFile];
+      const registryProcess = await startServiceProcess(registryArgs, { log: (l) => say(`  ${l}`) });
       children.push({ label: 'registry', process: registryProcess });
       registryParty.pid = registryProcess.pid;
-      registryParty.noteLoaded(registryProcess.keys.map((k) => k.kind), [TRUST_ANCHORS_FILE]);
+      registryParty.noteLoaded(registryProcess.keys.map((k) => k.kind), [TRUST_ANCHORS_FILE, AUTHORIZED_BANKS_FILE]);
       say(`registry listening on ${registryProcess.url}, pid ${registryProcess.pid}`);
       say(`starting bank ${ISSUING_BANK}'s online service as its own process: drmb bank serve --central ${registryProcess.url}`);
       const bankArgs = ['bank', 'serve', '--keys', onlineBank.bundle, '--central', registryProcess.url, '--bank-code', ISSUING_BANK, '--bank-data', join(dir, `bank-${ISSUING_BANK}`)];
       const bankProcess = await startServiceProcess(bankArgs, { log: (l) => say(`  ${l}`) });
       children.push({ label: 'bank', process: bankProcess });
       onlineBank.pid = bankProcess.pid;
-      onlineBank.noteLoaded([], [TRUST_ANCHORS_FILE]);
+      onlineBank.noteLoaded(['bank-signing'], [TRUST_ANCHORS_FILE]);
       say(`bank ${ISSUING_BANK} listening on ${bankProcess.url}, pid ${bankProcess.pid}`);
+      // Each bank asks the registry with its own key; the central bank's operator mints with the run's token.
+      const signerOf = (party: DemoParty) => {
+        const k = held(party.key('bank-signing'));
+        return { privateKey: k.secret.privateKey, publicKey: k.public.publicKey };
+      };
+      const registry = {
+        operator: new RemoteRegistry(registryProcess.url, { operatorToken: readFileSync(tokenFile, 'utf8').trim() }),
+        issuingBank: new RemoteRegistry(registryProcess.url, { bank: signerOf(vault) }),
+        merchantBank: new RemoteRegistry(registryProcess.url, { bank: signerOf(merchantBank) }),
+        reader: new RemoteRegistry(registryProcess.url),
+      };
 
       say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, online payment, double spend');
       try {
         life = await runLife(
           dir,
           {
-            registry: new RemoteRegistry(registryProcess.url),
+            registry,
             bankUrl: bankProcess.url,
             vault: { loadMaster: held(vault.key('load-master')) },
             terminal: { anchors: terminal.trustAnchors(), psam: new Psam(psamTransport), identity: TERMINAL_IDENTITY, signKey: terminalKeys.signKey },
@@ -251,16 +271,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       } finally {
         wipe(terminalKeys.signKey);
       }
-      registryParty.did(`minted the coins into the banks' vaults, recorded the withdrawal and settled the deposits on ${registryProcess.url}; changed the owner of an online payment before the payee card imported, with a confirmation signed by its coin-signing key; caught the double spend`);
-      vault.did('withdrew coins onto the card (MAC1, MAC2 and TAC of the load), recorded through the registry service');
-      onlineBank.did(`took card A's online payment on ${bankProcess.url}, checked the coins and the payee, forwarded it to the registry service and relayed the central bank's confirmation`);
+      registryParty.did(`minted the coins into the banks' vaults (on its operator's token), recorded the withdrawal and settled the deposits on ${registryProcess.url}, each on the request of an authorised bank signed with its key; changed the owner of an online payment before the payee card imported, with a confirmation signed by its coin-signing key; caught the double spend`);
+      vault.did('withdrew coins onto the card (MAC1, MAC2 and TAC of the load), recorded through the registry service on its signed request; deposited card B\'s transfer');
+      merchantBank.did(`deposited the POS terminal's purchases and the change its float paid, signed with its key, into its vault ${MERCHANT_BANK}`);
+      onlineBank.did(`took card A's online payment on ${bankProcess.url}, checked the coins and the payee, forwarded it to the registry service signed with its key, and relayed the central bank's confirmation`);
     }
     const report: DemoReport = {
       dir,
       pid: process.pid,
       ceremony: ceremonyDir,
       keys: ceremony.files.map((f) => ({ file: basename(f.path), kind: f.kind, kcv: f.kcv })),
-      parties: [prep, kgcParty, desk, vault, onlineBank, acquirer, terminal, registryParty].filter((p) => p.report().did.length > 0).map((p) => p.report()),
+      parties: [prep, kgcParty, desk, vault, onlineBank, merchantBank, acquirer, terminal, registryParty].filter((p) => p.report().did.length > 0).map((p) => p.report()),
       kgc: { url: kgc.url, pid: kgc.pid, audit: kgcAudit, extractions: extractionsIn(kgcAudit) },
       card: readBack,
       stages: [prepared, issued].map((r) => ({ stage: r.stage, result: r.result, apdus: r.apdus, ms: Math.round(r.durationMs) })),

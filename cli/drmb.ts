@@ -26,6 +26,7 @@ import { registerPeerReceive } from './peer/receive.js';
 import { registerPeerConfirmations } from './peer/confirmations.js';
 import { registerConformance } from './conformance/index.js';
 import { registerKgcCommands } from './kgc/index.js';
+import { registerRegistryAuthorize } from './registry/authorize.js';
 import { registerRegistryServe } from './registry/serve.js';
 
 /** The exit codes, for `drmb --help`; reportFailure says which error ends in which. */
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
   registerBankCommands(bank);
   const registry = program.command('registry').description("the central bank's registry as its own process: serve the commercial banks on 127.0.0.1");
   registerRegistryServe(registry);
+  registerRegistryAuthorize(registry);
   const peer = program.command('peer').description('payment between two cards: offline, or online with the bank confirming the owner change first');
   registerPeerPay(peer);
   registerPeerReceive(peer);

@@ -13,7 +13,7 @@ import { listenLocal, LOCAL_HOST, type LocalService, sendJson } from '../io/loca
 import { equalBytes } from '../base/bytes.js';
 import { FormatError } from '../base/format-error.js';
 import { hex } from '../base/hex.js';
-import { type AuthorizedDesk, isTerminalEntry, readAuthorizedDesks } from '../keys/authorized-desks.js';
+import { type AuthorizedDesk, isBankEntry, isTerminalEntry, readAuthorizedDesks } from '../keys/authorized-desks.js';
 import { publicKeyCheckValue } from '../keys/key-files.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
 import { appendAudit } from './audit-log.js';
@@ -142,7 +142,7 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
 
   /** Answers one parsed desk request, or throws a Refusal. A terminal's key is no desk's. */
   const answer = (r: SignedKgcRequest): { body: string; desk: AuthorizedDesk; cardId: string } => {
-    const desk = listed().find((d) => !isTerminalEntry(d) && equalBytes(d.publicKey, r.deskPublicKey));
+    const desk = listed().find((d) => !isTerminalEntry(d) && !isBankEntry(d) && equalBytes(d.publicKey, r.deskPublicKey));
     if (!desk) throw new Refusal('unknown-desk', `desk key ${hex(publicKeyCheckValue(r.deskPublicKey))} is not among the KGC's authorised desks`);
     if (!kgcRequestSignatureVerifies(r)) throw new Refusal('bad-signature', "the signature does not verify under the desk's key", desk);
     const remember = fresh(r.time, r.nonce, desk);

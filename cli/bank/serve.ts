@@ -2,8 +2,9 @@
  * @module `drmb bank serve`: the payee's commercial bank as a service on 127.0.0.1 for online peer
  * payments (bank/online-bank-service.ts), forwarding each transfer to the central bank's desk
  * (bank/central-bank-online.ts). With --central URL the desk is the registry's own process (`drmb
- * registry serve`) and the bank holds no key, only the trust anchors of its bank-vault bundle; without
- * it, the desk runs in this process over the registry, with the registry bundle's coin-signing key.
+ * registry serve`) and the bank holds its own key only, the bank-signing key of its bank-vault
+ * bundle, which signs what it forwards; without it, the desk runs in this process over the registry,
+ * with the registry bundle's coin-signing key.
  * The message between the two is the OnlineTransferForward object, logged on stderr each way.
  */
 import type { Command as Cli } from 'commander';
@@ -17,12 +18,10 @@ import { wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { bankCodeOf, keyDirOf, portOf, untilSignal, withBankCode } from '../options.js';
 import { emit, UsageError } from '../output.js';
-import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
+import { addRegistryOptions, centralUrlOf, openRegistry, type RegistryOptions } from './registry-options.js';
 
 export interface BankServeOptions extends RegistryOptions {
   port: string;
-  /** the central bank's registry service (drmb registry serve) */
-  central?: string;
   bankCode: string;
   bankData?: string;
   user?: string[];
@@ -31,18 +30,6 @@ export interface BankServeOptions extends RegistryOptions {
 export const BANK_SERVE = 'drmb bank serve';
 /** The command with the central bank's desk in the registry's own process, as the role table names it. */
 export const BANK_SERVE_CENTRAL = 'drmb bank serve --central';
-
-/** The http://127.0.0.1:PORT of --central. */
-function centralUrlOf(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--central ${text}: give the registry service's URL, http://127.0.0.1:PORT`);
-  }
-  if (url.protocol !== 'http:' || url.hostname !== '127.0.0.1') throw new UsageError(`--central ${text}: the registry service answers on http://127.0.0.1 only`);
-  return url.origin;
-}
 
 /** IDENTITY=ACCOUNT of --user. */
 function userOf(text: string): { identity: string; account: string } {
@@ -54,7 +41,7 @@ function userOf(text: string): { identity: string; account: string } {
 /**
  * Starts the payee bank's service, forwarding to the registry service at --central, or to the central
  * bank's desk over the registry in this process; `log` gets one line per message between the banks and
- * per refusal. Security: with --central this process loads no key; without it, the coin-signing key,
+ * per refusal. Security: with --central this process loads its bank-signing key only; without it, the coin-signing key,
  * which signs the central bank's confirmations, stays in this process and is wiped when the service closes.
  */
 export async function startBankFromOptions(o: BankServeOptions, log: (line: string) => void = () => {}): Promise<OnlineBankService> {
@@ -71,7 +58,10 @@ export async function startBankFromOptions(o: BankServeOptions, log: (line: stri
   try {
     let forward: (f: OnlineTransferForward) => Promise<Confirmation>;
     if (centralUrl) {
-      const remote = new RemoteRegistry(centralUrl);
+      // The bank signs what it forwards with its own key; the registry knows it by that key and its code.
+      const signing = keys.key('bank-signing');
+      closers.push(() => wipeKeyFile(signing));
+      const remote = new RemoteRegistry(centralUrl, { bank: { privateKey: signing.secret.privateKey, publicKey: signing.public.publicKey } });
       forward = (f) => remote.centralTransfer(f);
     } else {
       const signing = keys.key('coin-signing');
@@ -112,7 +102,7 @@ export function registerBankServe(bank: Cli): void {
     .command('serve')
     .description("run the payee's bank for online peer payments on 127.0.0.1, with the central bank's registry desk behind it, until interrupted")
     .option('--port <n>', 'TCP port on 127.0.0.1 (0: any free port)', '8791')
-    .option('--central <url>', "the central bank's registry service (drmb registry serve); this bank then holds no key, only its bundle's trust anchors")
+    .option('--central <url>', "the central bank's registry service (drmb registry serve), asked with the bank-signing key of a bank-vault bundle, which the registry authorised for --bank-code")
     .option('--bank-data <dir>', "the payee bank's own database (PGlite folder: its registered users and confirmations; default drmb-bank-<code>)")
     .option('--user <identity=account>', 'register a user of this bank (repeatable)', (v: string, all: string[] = []) => [...all, v]);
   withBankCode(cmd, "the payee's bank", true);
