@@ -11,6 +11,7 @@ import { registerPrepare } from './perso/prepare.js';
 import { registerPersoPsam } from './perso/psam.js';
 import { registerIssue } from './perso/issue.js';
 import { registerRunScript } from './perso/run-script.js';
+import { registerPersoAudit } from './perso/audit.js';
 import { registerCardCommands } from './card/index.js';
 import { registerPosPay } from './pos/pay.js';
 import { registerBankCommands } from './bank/index.js';
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerPersoPsam(perso);
   registerIssue(perso);
   registerRunScript(perso);
+  registerPersoAudit(perso);
   const card = program.command('card').description('a card in a reader (or a simulated card image): readers, info, raw APDUs, balance, log');
   registerCardCommands(card);
   const pos = program.command('pos').description('POS terminal: purse debit with coin checks, change, upload queue');
