@@ -3,15 +3,14 @@
  * (CardSession, DrmbCard), the profile, the per-card keys derived from the profile's master key files
  * the way the host derives them (keys/card-keys.ts), and the checks every case shares.
  */
+import { issuerLineMacSigner } from '../host/line-mac.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { type CommandApdu, encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import { hex } from '../base/hex.js';
 import type { ApplicationKeyName } from '../applet-spec/dgis.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { formatSw } from '../applet-spec/status-words.js';
-import { concatBytes } from '../base/bytes.js';
 import type { Scp03StaticKeys } from '../crypto/scp03.js';
-import { sm4Mac } from '../crypto/sm4-mac.js';
 import { CardSession } from '../host/card-session.js';
 import { type CardInfo, DrmbCard, type LineMacSigner } from '../host/drmb-card.js';
 import { getResponse } from '../host/middleware/get-response.js';
@@ -87,12 +86,7 @@ export class CaseContext {
    * IV = the card's challenge padded with zeros (JR/T 0025.2 issuer scripts; the key is the card's own).
    */
   lineMacSigner(name: ApplicationKeyName): LineMacSigner {
-    const key = this.applicationKey(name);
-    return (challenge, header, dataWithoutMac) => {
-      const iv = new Uint8Array(16);
-      iv.set(challenge);
-      return sm4Mac(key, concatBytes(header, Uint8Array.of(dataWithoutMac.length + 4), dataWithoutMac), { iv, length: 4 });
-    };
+    return issuerLineMacSigner(this.applicationKey(name));
   }
 
   /** The readable state (starts with SELECT: ends any transaction and the PIN state). */

@@ -287,6 +287,7 @@ describe('environment variables and resolution order', () => {
       'purchase-master.json',
       'desk-signing.json',
       'bank-signing.json',
+      'issuer-master.json',
     ]);
     expect(defaultKeyFileName('coin-signing', 3)).toBe('coin-signing-3.json');
   });

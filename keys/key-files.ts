@@ -26,7 +26,7 @@ export const CEREMONY_KINDS = ['cb-master', 'issuance-master', 'mint-master', 'c
  * Every kind of key file: the ceremony's, then the narrower kinds a role bundle holds instead of the
  * whole cb-master (keys/role-bundles.ts), and the issuance desk's own key that signs its KGC requests.
  */
-export const KEY_KINDS = [...CEREMONY_KINDS, 'load-master', 'purchase-master', 'desk-signing', 'bank-signing'] as const;
+export const KEY_KINDS = [...CEREMONY_KINDS, 'load-master', 'purchase-master', 'desk-signing', 'bank-signing', 'issuer-master'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** Secrets of a 'cb-master' file: the AES-128 masters of the personalization key set (kvn 30) and the six SM4 application masters. */
@@ -48,6 +48,15 @@ export type LoadMasterKeyName = (typeof LOAD_MASTER_KEY_NAMES)[number];
  */
 export const PURCHASE_MASTER_KEY_NAMES = ['purchase', 'psamEnc', 'psamMac', 'psamDek'] as const;
 export type PurchaseMasterKeyName = (typeof PURCHASE_MASTER_KEY_NAMES)[number];
+
+/**
+ * Secrets of an 'issuer-master' file: the two cb-master application masters an issuance desk derives a
+ * card's issuer-script keys from, the line MAC keys of APPLICATION BLOCK/UNBLOCK and PUT DATA
+ * (issuerMac) and of RELOAD PIN (pinReload), JR/T 0025.2 issuer scripts. The card's pinUnblock key is
+ * not among them: no command of the card uses it.
+ */
+export const ISSUER_MASTER_KEY_NAMES = ['issuerMac', 'pinReload'] as const;
+export type IssuerMasterKeyName = (typeof ISSUER_MASTER_KEY_NAMES)[number];
 
 export const KEY_FILE_FORMAT = 'drmb-key';
 export const KEY_FILE_VERSION = 1;
@@ -90,6 +99,15 @@ export interface LoadMasterKeyFile extends KeyFileHeader<'load-master'> {
   kcv: Record<LoadMasterKeyName, Uint8Array>;
   public?: undefined;
   secret: Record<LoadMasterKeyName, Uint8Array>;
+}
+
+/** The issuer-script application masters only (copies of those cb-master secrets), for an issuance desk. */
+export interface IssuerMasterKeyFile extends KeyFileHeader<'issuer-master'> {
+  keyIndex?: undefined;
+  /** SM4 KCV of each master, equal to the cb-master's KCV of the same key */
+  kcv: Record<IssuerMasterKeyName, Uint8Array>;
+  public?: undefined;
+  secret: Record<IssuerMasterKeyName, Uint8Array>;
 }
 
 /** The purchase application master only (a copy of that cb-master secret), for the POS terminal's PSAM. */
@@ -156,6 +174,7 @@ interface KeyFileMap {
   'kgc-sign': Sm9KeyFile<'kgc-sign'>;
   'kgc-encrypt': Sm9KeyFile<'kgc-encrypt'>;
   'load-master': LoadMasterKeyFile;
+  'issuer-master': IssuerMasterKeyFile;
   'purchase-master': PurchaseMasterKeyFile;
   'desk-signing': OwnSigningKeyFile<'desk-signing'>;
   'bank-signing': OwnSigningKeyFile<'bank-signing'>;
@@ -205,6 +224,11 @@ const KIND_SPECS: Record<KeyKind, KindSpec> = {
   },
   'desk-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: false, describe: "an issuance desk's SM2 key pair, signing its requests to the KGC" },
   'bank-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: false, describe: "a commercial bank's SM2 key pair, signing its requests to the central bank's registry" },
+  'issuer-master': {
+    secret: { issuerMac: { bytes: 16, kcv: 'sm4' }, pinReload: { bytes: 16, kcv: 'sm4' } },
+    hasKeyIndex: false,
+    describe: "the issuer-script application masters of cb-master only (an issuance desk's block, unblock, PUT DATA and PIN reload keys)",
+  },
 };
 
 /** One-line description of a kind, for help texts. */

@@ -20,6 +20,7 @@ import {
   KeyFileError,
   type KeyKind,
   loadKey,
+  ISSUER_MASTER_KEY_NAMES,
   LOAD_MASTER_KEY_NAMES,
   PURCHASE_MASTER_KEY_NAMES,
   computeKcvs,
@@ -76,9 +77,10 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
     keys: [
       { kind: 'issuance-master', why: "derives the card's kvn 31 SCP03 keys to open the issuance secure channel" },
       { kind: 'desk-signing', why: 'signs its key-extraction requests to the KGC, which knows the desk by its public key' },
+      { kind: 'issuer-master', why: "derives the card's issuer-script keys: the line MACs of APPLICATION BLOCK/UNBLOCK and PUT DATA (issuerMac) and of RELOAD PIN (pinReload), for a holder's card at the desk" },
     ],
     files: [],
-    commands: ['drmb perso issue', 'drmb perso run-script'],
+    commands: ['drmb perso issue', 'drmb perso run-script', 'drmb card block', 'drmb card unblock', 'drmb card reload-pin', 'drmb card set-limits'],
   },
   'bank-vault': {
     party: "a commercial bank's vault counter, which loads coins onto cards",
@@ -238,6 +240,7 @@ function bundlesPhrase(roles: readonly Role[]): string {
 /** The application masters a narrower kind copies out of cb-master. */
 const CB_MASTER_PARTS: Partial<Record<KeyKind, readonly string[]>> = {
   'load-master': LOAD_MASTER_KEY_NAMES,
+  'issuer-master': ISSUER_MASTER_KEY_NAMES,
   'purchase-master': PURCHASE_MASTER_KEY_NAMES,
 };
 
@@ -246,7 +249,7 @@ const CB_MASTER_PARTS: Partial<Record<KeyKind, readonly string[]>> = {
  * secrets, hence the same KCVs, label and creation time noted; a purchase-master adds the PSAM
  * personalization masters derived one-way from the SCP masters. Security: holds secrets; wipe it.
  */
-export function cutFromCbMaster<K extends 'load-master' | 'purchase-master'>(cbMaster: KeyFile<'cb-master'>, kind: K): KeyFile<K> {
+export function cutFromCbMaster<K extends 'load-master' | 'purchase-master' | 'issuer-master'>(cbMaster: KeyFile<'cb-master'>, kind: K): KeyFile<K> {
   const psam = kind === 'purchase-master' ? psamPersonalizationMasters(cbMaster) : undefined;
   const derived: Record<string, Uint8Array> = psam ? { psamEnc: psam.enc, psamMac: psam.mac, psamDek: psam.dek } : {};
   const names = CB_MASTER_PARTS[kind]!;
@@ -341,7 +344,7 @@ export class RoleKeys {
     if (parts && this.bundle === undefined && this.dir !== undefined && !existsSync(join(this.dir, defaultKeyFileName(kind)))) {
       const cb = loadKey('cb-master', { dir: this.dir, env: this.env });
       try {
-        return cutFromCbMaster(cb, kind as 'load-master' | 'purchase-master') as unknown as KeyFile<K>;
+        return cutFromCbMaster(cb, kind as 'load-master' | 'purchase-master' | 'issuer-master') as unknown as KeyFile<K>;
       } finally {
         wipeKeyFile(cb);
       }

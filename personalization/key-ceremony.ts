@@ -44,7 +44,7 @@ export interface GenerateKeyOptions {
 
 /**
  * A fresh key (pair) of this kind from the CSPRNG, with its KCVs: 16-byte random AES/SM4 keys for
- * 'cb-master', 'issuance-master', 'mint-master', 'load-master' and 'purchase-master', an SM2 key pair
+ * 'cb-master', 'issuance-master', 'mint-master', 'load-master', 'purchase-master' and 'issuer-master', an SM2 key pair
  * (d uniform in [1, n-2]) for 'coin-signing', 'cert-signing', 'desk-signing' and 'bank-signing', an SM9 master key pair (s uniform in [1, n-1]) for 'kgc-sign' and 'kgc-encrypt'.
  * Security: the result holds secrets; write it with writeKeyFile and wipe it (wipeKeyFile).
  */
@@ -72,6 +72,7 @@ export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions
     // A role bundle copies these from cb-master (keys/role-bundles.ts); fresh ones are for tests.
     case 'load-master':
     case 'purchase-master':
+    case 'issuer-master':
       secret = Object.fromEntries(secretNames(kind).map((n) => [n, randomBytes(16)]));
       break;
     case 'coin-signing':

@@ -38,7 +38,7 @@ export interface ExportResult {
 function bundleKey(src: string, kind: KeyKind, now: Date): { key: KeyFile; origin: string } {
   const own = join(src, defaultKeyFileName(kind));
   if (existsSync(own)) return { key: readKeyFile(own, kind), origin: 'copied' };
-  if (kind === 'load-master' || kind === 'purchase-master') {
+  if (kind === 'load-master' || kind === 'purchase-master' || kind === 'issuer-master') {
     const cb = readKeyFile(join(src, defaultKeyFileName('cb-master')), 'cb-master');
     try {
       return { key: cutFromCbMaster(cb, kind), origin: 'cut from cb-master' };
