@@ -1,0 +1,42 @@
+/**
+ * @module The back office's public API (package subpath `drmb-toolchain/bank`): the mint, the coin
+ * registry (embedded PGlite or PostgreSQL) with settlement and double-spend proofs, withdrawal onto a
+ * card, and online peer payment (the payee's bank, the central bank's side, the bank service and its
+ * client, signed confirmations).
+ */
+export { type MintParams, STANDARD_DENOMINATIONS_FEN, mintCoins, splitAmount } from './mint.js';
+export {
+  CENTRAL_BANK,
+  type FlowInfo,
+  type PendingPacket,
+  Registry,
+  type RegistryOpenOptions,
+  type SettleOptions,
+  type Settlement,
+  type VerifiedPacket,
+  bankOwner,
+  cardOwner,
+  withdrawalCodeOwner,
+} from './registry.js';
+export {
+  CustodyPendingError,
+  DoubleSpendError,
+  type DoubleSpendProof,
+  ExpiredCoinError,
+  ForgedCoinError,
+  NotOwnerError,
+  RegistryError,
+  TamperedPacketError,
+  UnknownWithdrawalCodeError,
+  WrongDenominationKeyError,
+  WrongPayeeError,
+} from './registry-errors.js';
+export { type Db, type Queryable } from './db.js';
+export { PgliteDb } from './pglite-db.js';
+export { PostgresDb } from './postgres-db.js';
+export { type LoadMasters, WithdrawalError, type WithdrawOptions, type WithdrawResult, withdraw } from './withdraw.js';
+export { PayeeBank, type PayeeBankOptions, type OnlineTransferRequest, type OnlinePaymentOutcome, OnlineRequestError } from './payee-bank.js';
+export { CentralBankOnline } from './central-bank-online.js';
+export { type OnlineBankService, startOnlineBankService } from './online-bank-service.js';
+export { OnlineBankUnreachableError, fetchConfirmations, submitOnlineTransfer, whyNotConfirmed } from './online-bank-client.js';
+export { type Confirmation, type ConfirmationBody, centralConfirmationVerifies } from './online-confirmation.js';

@@ -1,0 +1,13 @@
+/**
+ * @module The card simulator's public API (package subpath `drmb-toolchain/simulator`): a simulated
+ * D-RMB user card and PSAM with journalled persistent memory (saved as checksummed images, with power
+ * cuts injectable), the deliberately faulty card variants the conformance suite must catch, and the
+ * vpcd client that puts a simulated card in a PC/SC reader through vsmartcard.
+ */
+export { DEFAULT_PERSONALIZATION_KEY, type ManufactureOptions, SimulatedCard, type SimulatedCardOptions } from './simulated-card.js';
+export { type PsamManufactureOptions, SimulatedPsam, type SimulatedPsamOptions } from './simulated-psam.js';
+export { SimulatedChip } from './simulated-chip.js';
+export { CardImageError } from './card-image-error.js';
+export { PersistentStore, PowerLossError } from './persistent-store.js';
+export { CARD_FAULT_NAMES, type CardFaultName } from './card-faults.js';
+export { VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient, type VpcdClientOptions } from './vpcd-client.js';
