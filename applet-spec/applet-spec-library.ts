@@ -9,11 +9,11 @@ export * as commands from './commands.js';
 export { COMMANDS, type CommandId, commandById, commandForHeader } from './commands.js';
 export * as psamCommands from './psam-commands.js';
 export { PSAM_COMMANDS, psamCommandForHeader } from './psam-commands.js';
-export { type Command, type CommandExample, type CommandSpec, type ParamDefinition, type RequestOf, type ResponseOf, type SecurityCondition, defineCommand } from './define-command.js';
+export { type Command, type CommandExample, type CommandSpec, type HeaderByte, type ParamDefinition, type ParamFields, type RequestOf, type ResponseOf, type SecurityCondition, defineCommand } from './define-command.js';
 export { type StatusWordInfo, SW, type SwName, type SwOrigin, describeSw, formatSw, isSuccess, statusWordTable } from './status-words.js';
 export { APP_STATES, APP_STATE_NAMES, type AppState, appStateFromByte } from './lifecycle.js';
-export { DATA_OBJECTS, type DataObject, type DataObjectName, TAG, dataObjectByTag } from './data-objects.js';
-export { DGIS, type DgiDefinition, type DgiName, type DgiValue, dgiByNumber } from './dgis.js';
+export { type Access, DATA_OBJECTS, type DataObject, type DataObjectName, TAG, dataObjectByTag } from './data-objects.js';
+export { APPLICATION_KEY_NAMES, type ApplicationKeyName, DGIS, type DgiDefinition, type DgiProtection, type DgiName, type DgiValue, dgiByNumber } from './dgis.js';
 export {
   CNY,
   type CardCertificate,
@@ -31,12 +31,14 @@ export {
   type TransactionType,
   cardCertificateCoder,
   coinCoder,
+  exportBodyCoder,
+  exportHeaderCoder,
   exportPacketCoder,
   importResponseCoder,
   logRecordCoder,
   receiptCoder,
 } from './value-formats.js';
-export { type Coder } from './codec/fields.js';
+export { type Coder, type Infer, type LayoutRow, type Reader, type StructValue, type TlvTemplateValue } from './codec/fields.js';
 export { type CommandApdu, type ResponseApdu, decodeCommandApdu, decodeResponseApdu, encodeCommandApdu, encodeResponseApdu, swToHex } from './codec/apdu.js';
-export { type Tlv, encodeTlv, encodeTlvList, findTlv, parseTlv } from './codec/tlv.js';
-export { type Dgi, encodeDgi, encodeDgiList, parseDgiList } from './codec/dgi.js';
+export { type ParseTlvOptions, type Tlv, encodeTlv, encodeTlvList, findTlv, parseTlv } from './codec/tlv.js';
+export { type Dgi, type ParseDgiOptions, encodeDgi, encodeDgiList, parseDgiList } from './codec/dgi.js';

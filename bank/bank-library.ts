@@ -4,7 +4,8 @@
  * card, and online peer payment (the payee's bank, the central bank's side, the bank service and its
  * client, signed confirmations).
  */
-export { type MintParams, STANDARD_DENOMINATIONS_FEN, mintCoins, splitAmount } from './mint.js';
+export { type CheckValueSource } from '../coins/check-coin.js';
+export { type DenominationKeys, type MintParams, STANDARD_DENOMINATIONS_FEN, type SplitOptions, mintCoins, splitAmount } from './mint.js';
 export {
   CENTRAL_BANK,
   type FlowInfo,
@@ -27,16 +28,17 @@ export {
   NotOwnerError,
   RegistryError,
   TamperedPacketError,
+  type TamperReason,
   UnknownWithdrawalCodeError,
   WrongDenominationKeyError,
   WrongPayeeError,
 } from './registry-errors.js';
-export { type Db, type Queryable } from './db.js';
+export { type Db, type Queryable, type QueryResult } from './db.js';
 export { PgliteDb } from './pglite-db.js';
 export { PostgresDb } from './postgres-db.js';
 export { type LoadMasters, WithdrawalError, type WithdrawOptions, type WithdrawResult, withdraw } from './withdraw.js';
-export { PayeeBank, type PayeeBankOptions, type OnlineTransferRequest, type OnlinePaymentOutcome, OnlineRequestError } from './payee-bank.js';
-export { CentralBankOnline } from './central-bank-online.js';
+export { type CentralBankLink, PayeeBank, type PayeeBankOptions, type OnlineTransferRequest, type OnlinePaymentOutcome, OnlineRequestError } from './payee-bank.js';
+export { CentralBankOnline, type OnlineTransferForward } from './central-bank-online.js';
 export { type OnlineBankService, startOnlineBankService } from './online-bank-service.js';
-export { OnlineBankUnreachableError, fetchConfirmations, submitOnlineTransfer, whyNotConfirmed } from './online-bank-client.js';
-export { type Confirmation, type ConfirmationBody, centralConfirmationVerifies } from './online-confirmation.js';
+export { OnlineBankUnreachableError, type OnlineSubmitAnswer, fetchConfirmations, submitOnlineTransfer, whyNotConfirmed } from './online-bank-client.js';
+export { type Confirmation, type ConfirmationBody, type ConfirmationOutcome, centralConfirmationVerifies } from './online-confirmation.js';

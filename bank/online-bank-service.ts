@@ -78,6 +78,7 @@ export function parseOnlineTransfer(text: string): OnlineTransferRequest {
 }
 
 
+/** A running bank service (startOnlineBankService): its address on 127.0.0.1 and how to stop it. */
 export interface OnlineBankService {
   /** http://127.0.0.1:PORT */
   url: string;

@@ -52,7 +52,7 @@ export {
   WrongPinError,
   statusWordError,
 } from './errors.js';
-export { type ClosedIntent, type IntentOutcome, JournalError, type JournalledType, type ValueIntent, ValueJournal, defaultJournalDir } from './value-journal.js';
+export { COMMITTING_COMMAND, type ClosedIntent, type IntentOutcome, JournalError, type JournalledType, type ValueIntent, ValueJournal, defaultJournalDir } from './value-journal.js';
 export { type JournalledTransfer, type JournalledTransferRequest, journalledTransfer } from './journalled-transfer.js';
 export { type Deliver, type Delivery, type FinishResult, UndeliverableError, closeIfNeverCommitted, finishIntent, packetFileDelivery } from './finish-intent.js';
 export { type OpenedTransfer, OpenTransferError, openTransfer } from './open-transfer.js';

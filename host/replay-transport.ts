@@ -18,6 +18,10 @@ interface Exchange {
 
 const norm = (s: string): string => s.replace(/\s+/g, '').toUpperCase();
 
+/**
+ * A transport that answers from a recorded transcript, failing when a command differs from the
+ * recorded one.
+ */
 export class ReplayTransport implements Transport {
   readonly description: string;
   private next = 0;

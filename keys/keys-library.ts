@@ -4,6 +4,38 @@
  * a terminal or bank verifies coins and signatures with, and the per-card key derivation.
  */
 export { type BundleManifest, ROLES, ROLE_BUNDLES, type Role, RoleBundleError, RoleKeys, type RoleSpec, isRole, loadRoleKey, readBundleManifest } from './role-bundles.js';
-export { KEY_KINDS, type KeyFile, KeyFileError, type KeyKind, type KeySummary, loadKey, publicSummary, readKeyFile, wipeKeyFile } from './key-files.js';
+export {
+  type CbMasterKeyFile,
+  CB_MASTER_KEY_NAMES,
+  type CbMasterKeyName,
+  type DeskSigningKeyFile,
+  type Env,
+  type IssuanceMasterKeyFile,
+  ISSUANCE_MASTER_KEY_NAMES,
+  type IssuanceMasterKeyName,
+  KEY_KINDS,
+  type KeyFile,
+  KeyFileError,
+  type KeyFileMap,
+  type KeyKind,
+  type KeySummary,
+  type LoadKeyOptions,
+  LOAD_MASTER_KEY_NAMES,
+  type LoadMasterKeyFile,
+  type LoadMasterKeyName,
+  type MintMasterKeyFile,
+  PURCHASE_MASTER_KEY_NAMES,
+  type PurchaseMasterKeyFile,
+  type PurchaseMasterKeyName,
+  type ResolvedKey,
+  type Sm2KeyFile,
+  type Sm9KeyFile,
+  loadKey,
+  parseKeyFile,
+  publicSummary,
+  readKeyFile,
+  resolveKey,
+  wipeKeyFile,
+} from './key-files.js';
 export { TRUST_ANCHORS_FILE, type TrustAnchors, parseTrustAnchors, readTrustAnchors, trustAnchorsToJson, writeTrustAnchors } from './trust-anchors.js';
-export { cardIdFromBytes, cardIdToBytes, cardScpKeys, psamScpKeys } from './card-keys.js';
+export { type ApplicationMasters, cardIdFromBytes, cardIdToBytes, cardScpKeys, psamScpKeys } from './card-keys.js';

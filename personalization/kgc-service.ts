@@ -42,6 +42,10 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** The one address the service listens on: only processes of this machine reach it. */
 export const KGC_HOST = '127.0.0.1';
 
+/**
+ * What the KGC service needs: its master keys, the anchors, the authorized desks file, the audit log,
+ * the port, the allowed clock skew, a clock and a log.
+ */
 export interface KgcServiceOptions {
   master: KgcMasterKeys;
   /** the certificate key (certSigning) verifies the card certificates; kgcKeyVersion goes into the answer */
@@ -58,6 +62,7 @@ export interface KgcServiceOptions {
   log?: (line: string) => void;
 }
 
+/** A running KGC service (startKgcService): its address on 127.0.0.1 and how to stop it. */
 export interface KgcService {
   /** http://127.0.0.1:PORT */
   url: string;

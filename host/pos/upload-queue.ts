@@ -65,6 +65,7 @@ type Line =
   | { kind: 'sequence'; value: number; at: string }
   | { kind: 'conflict'; cardId: string; counter: number; type: 'PURCHASE' | 'CHANGE'; packet: string; at: string };
 
+/** The queue file cannot be read or written, or holds a line that is not the queue's. */
 export class UploadQueueError extends OperationalError {
   override name = 'UploadQueueError';
 }
@@ -74,6 +75,10 @@ const key = (type: string, cardId: string, counter: number) => `${type}:${cardId
 /** Queue file mode: payments are not secret but belong to the merchant only. */
 export const UPLOAD_QUEUE_MODE = 0o600;
 
+/**
+ * The terminal's durable queue of payment and change packets, and of debits whose answer was lost, in
+ * one JSON-lines file reloaded after a restart.
+ */
 export class UploadQueue {
   private readonly packets = new Map<string, QueuedPacket>();
   private readonly problems = new Map<string, ProblemCard>();
