@@ -106,8 +106,15 @@ describe('the packed package', () => {
     expect(lines.filter((l) => l.type === 'PURCHASE').map((l) => l.amountFen)).toEqual([1700]);
   }, SLOW);
 
-  it('runs the drmb program from the installed package', () => {
+  it('runs the drmb program installed in a project, from another folder', () => {
     const out = node([join(project, 'node_modules', '.bin', 'drmb'), 'spec', 'list', '--json'], work);
     expect((JSON.parse(out) as unknown[]).length).toBeGreaterThan(20);
+  }, SLOW);
+
+  it('runs the drmb program installed globally (npm install -g, here under a private prefix)', () => {
+    const prefix = join(work, 'global');
+    run('npm', ['install', '--global', '--prefix', prefix, tarball, '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], work);
+    const out = node([join(prefix, 'bin', 'drmb'), 'spec', 'show', 'GET BALANCE'], tmpdir());
+    expect(out).toMatch(/^### GET BALANCE$/m);
   }, SLOW);
 });
