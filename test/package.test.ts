@@ -28,7 +28,7 @@ const EXAMPLE = join(ROOT, 'examples', 'pos-integration');
 const SLOW = 300_000;
 
 /** npm's environment without what the `npm test` around this run set for the project itself. */
-const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(package|lifecycle)_/.test(k) && k !== 'INIT_CWD'));
+const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(package_|lifecycle_|config_local_prefix$)/.test(k) && k !== 'INIT_CWD'));
 const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const node = (args: string[], cwd: string) => run(process.execPath, args, cwd);
 
