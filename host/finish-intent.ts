@@ -26,7 +26,7 @@ export type Deliver = (intent: ValueIntent, storedResponse: Uint8Array) => Deliv
 
 /**
  * How finishIntent ended an open intent: the result delivered (and where), never committed by the
- * card, or its proof gone from the card.
+ * card, its proof gone from the card, or not deliverable yet (the intent stays open).
  */
 export type FinishResult =
   | { result: 'delivered'; closed: ClosedIntent; where: string }

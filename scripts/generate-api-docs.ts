@@ -33,7 +33,6 @@ export async function apiDocsApplication(): Promise<{ app: Application; warnings
     excludePrivate: true,
     excludeInternal: true,
     disableSources: true,
-    gitRevision: 'main',
     // Whether every export has a doc comment is test/api-reference.test.ts's check, on the exports alone.
     validation: { notExported: true, invalidLink: true, notDocumented: false },
     // Private to their modules, shown inline where the public types use them.

@@ -223,7 +223,7 @@ const TERMINAL_PAYER_CARD_ID = '0'.repeat(20);
 
 /**
  * A POS terminal: takes payments from user cards with its PSAM (MAC1, MAC2, sequence numbers),
- * verifies each packet, queues it, and pays change from its float.
+ * verifies each packet, queues it, and pays change from its float when it has one.
  */
 export class PosTerminal {
   private readonly blacklist: Set<string>;

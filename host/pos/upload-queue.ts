@@ -65,7 +65,10 @@ type Line =
   | { kind: 'sequence'; value: number; at: string }
   | { kind: 'conflict'; cardId: string; counter: number; type: 'PURCHASE' | 'CHANGE'; packet: string; at: string };
 
-/** The queue file cannot be read or written, or holds a line that is not the queue's. */
+/**
+ * The queue refuses: a line of its file is not JSON, a counter comes back with a different packet, no
+ * such packet is queued, or the card already has an unresolved debit.
+ */
 export class UploadQueueError extends OperationalError {
   override name = 'UploadQueueError';
 }
