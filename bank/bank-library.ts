@@ -36,9 +36,12 @@ export {
 export { type Db, type Queryable, type QueryResult } from './db.js';
 export { PgliteDb } from './pglite-db.js';
 export { PostgresDb } from './postgres-db.js';
-export { type LoadMasters, WithdrawalError, type WithdrawOptions, type WithdrawResult, withdraw } from './withdraw.js';
+export { type LoadMasters, type WithdrawalLedger, WithdrawalError, type WithdrawOptions, type WithdrawResult, withdraw } from './withdraw.js';
 export { type CentralBankLink, PayeeBank, type PayeeBankOptions, type OnlineTransferRequest, type OnlinePaymentOutcome, OnlineRequestError } from './payee-bank.js';
 export { CentralBankOnline, type OnlineTransferForward } from './central-bank-online.js';
+export { RegistryUnreachableError, RemoteRegistry } from './registry-client.js';
+export { type LedgerJson, type MintJson, type RegistryServiceOptions, startRegistryService } from './registry-service.js';
+export { type LocalService } from '../io/local-service.js';
 export { type OnlineBankService, startOnlineBankService } from './online-bank-service.js';
 export { OnlineBankUnreachableError, type OnlineSubmitAnswer, fetchConfirmations, submitOnlineTransfer, whyNotConfirmed } from './online-bank-client.js';
 export { type Confirmation, type ConfirmationBody, type ConfirmationOutcome, centralConfirmationVerifies } from './online-confirmation.js';

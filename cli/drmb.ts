@@ -26,6 +26,7 @@ import { registerPeerReceive } from './peer/receive.js';
 import { registerPeerConfirmations } from './peer/confirmations.js';
 import { registerConformance } from './conformance/index.js';
 import { registerKgcCommands } from './kgc/index.js';
+import { registerRegistryServe } from './registry/serve.js';
 
 /** The exit codes, for `drmb --help`; reportFailure says which error ends in which. */
 export const EXIT_CODES_HELP = `
@@ -72,6 +73,8 @@ export function buildProgram(): Command {
   registerPosPay(pos);
   const bank = program.command('bank').description('the back office: mint, withdrawal onto a card, deposit and settlement in the registry');
   registerBankCommands(bank);
+  const registry = program.command('registry').description("the central bank's registry as its own process: serve the commercial banks on 127.0.0.1");
+  registerRegistryServe(registry);
   const peer = program.command('peer').description('payment between two cards: offline, or online with the bank confirming the owner change first');
   registerPeerPay(peer);
   registerPeerReceive(peer);

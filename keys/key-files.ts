@@ -444,6 +444,11 @@ export function keyFileToJson(keyFile: KeyFile): string {
   return text;
 }
 
+/** What a key file shows of itself without its secret: its kind and its key check values in hex. */
+export function keyShown(k: KeyFile): { kind: KeyKind; kcv: Record<string, string> } {
+  return { kind: k.kind, kcv: Object.fromEntries(Object.entries(k.kcv as Record<string, Uint8Array>).map(([n, v]) => [n, hex(v)])) };
+}
+
 /** Overwrites the secret bytes of a key file in memory; call once the keys are no longer needed. */
 export function wipeKeyFile(keyFile: KeyFile): void {
   wipe(...Object.values(keyFile.secret as Record<string, Uint8Array>));

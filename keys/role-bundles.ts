@@ -88,7 +88,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
     party: "a commercial bank's vault counter, which loads coins onto cards",
     keys: [{ kind: 'load-master', why: "derives the card's load key (MAC1, MAC2 of a load) and TAC key (the TAC that proves the load before the registry records it)" }],
     files: [],
-    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem'],
+    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central'],
   },
   pos: {
     party: "a merchant's acquirer: it makes and personalizes the PSAMs of its POS terminals, which then hold the key",
@@ -108,7 +108,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'coin-signing', why: "signs the coins it mints, and under a signer ID of their own the confirmations of online payments (bank/online-confirmation.ts)" },
     ],
     files: [],
-    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve'],
+    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve', 'drmb registry serve'],
   },
 };
 

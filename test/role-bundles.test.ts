@@ -32,6 +32,8 @@ import { verifyAuditLog } from '../personalization/audit-log.js';
 import type { KgcService } from '../personalization/kgc-service.js';
 import { runAuthorize } from '../cli/kgc/authorize.js';
 import { startKgcFromKeys } from '../cli/kgc/serve.js';
+import { startBankFromOptions } from '../cli/bank/serve.js';
+import { startRegistryFromOptions } from '../cli/registry/serve.js';
 
 let dir: string;
 const ceremony = () => join(dir, 'keys');
@@ -246,6 +248,28 @@ describe('each role runs its commands with its bundle alone (slow: personalizes 
     await createSimCard({ image: other, psam: true, cardId: '88000000000000000902', keys: bundle('pos') });
     await expect(collectPersoPsam({ sim: other, keys: bundleWithout('pos', 'purchase-master.json'), terminalId: '202612040002' })).rejects.toThrow('purchase-master key: not found');
   });
+});
+
+describe('the registry and the payee bank as services', () => {
+  it('the registry serves with the registry bundle alone, not without its mint master or coin-signing key, and refuses a bank-vault bundle', async () => {
+    const reg = (keys: string) => ({ keys, registry: join(dir, `registry-service-${keys.split('/').pop()}`), port: '0' });
+    await expect(startRegistryFromOptions(reg(bundleWithout('registry', 'mint-master.json')))).rejects.toThrow(/mint-master key: not found/);
+    await expect(startRegistryFromOptions(reg(bundleWithout('registry', 'coin-signing-1.json')))).rejects.toThrow(/coin-signing key: not found/);
+    await expect(startRegistryFromOptions(reg(bundle('bank-vault')))).rejects.toThrow(`${bundle('bank-vault')} is a bank-vault bundle; drmb registry serve needs a registry bundle`);
+    const registry = await startRegistryFromOptions(reg(bundle('registry')));
+    try {
+      expect(registry.keys.map((k) => k.kind)).toEqual(['mint-master', 'coin-signing']);
+      // The payee's bank forwards to it holding no key: a bank-vault bundle's trust anchors are all it reads.
+      const bank = await startBankFromOptions({ keys: bundle('bank-vault'), central: registry.url, port: '0', bankCode: BANK, bankData: join(dir, 'bank-central') });
+      await bank.close();
+      // Without --central the desk runs in the bank's process and needs the registry's coin-signing key.
+      await expect(startBankFromOptions({ keys: bundle('bank-vault'), registry: join(dir, 'bank-own-registry'), port: '0', bankCode: BANK, bankData: join(dir, 'bank-own') })).rejects.toThrow(
+        `${bundle('bank-vault')} is a bank-vault bundle; drmb bank serve needs a registry bundle`,
+      );
+    } finally {
+      await registry.close();
+    }
+  }, 60_000);
 });
 
 describe('a command refuses a bundle of another role', () => {
