@@ -67,7 +67,7 @@ afterAll(() => {
 
 describe('the packed package', () => {
   it('holds the program, the compiled library with its declarations and the shipped profiles, and no tests, benchmarks, scripts or sources', () => {
-    const outside = packed.filter((f) => !/^(bin\/drmb\.js|dist\/.+\.(js|d\.ts)|examples\/(profiles|conformance)\/[^/]+|README\.md|package\.json)$/.test(f));
+    const outside = packed.filter((f) => !/^(bin\/drmb\.js|dist\/.+\.(js|d\.ts)|examples\/(profiles|conformance)\/[^/]+|README\.md|LICEN[CS]E(\.\w+)?|package\.json)$/.test(f));
     expect(outside).toEqual([]);
     expect(packed.filter((f) => /\.test\.|^dist\/(test|bench|scripts)\//.test(f))).toEqual([]);
     for (const target of Object.values(PKG.exports)) {
