@@ -27,11 +27,12 @@ interface Opened {
 
 /** Opens a reader by name (exclusive: no other program talks to the card during the payment) or a simulated image. */
 async function open(reader: string | undefined, image: string | undefined, psam: boolean): Promise<Opened> {
-  if (reader !== undefined) {
+  const flag = psam ? '--psam-' : '--';
+  if ((reader === undefined) === (image === undefined)) throw new Error(`give ${flag}reader NAME or ${flag}sim IMAGE`);
+  if (image === undefined) {
     const t = await openReader(reader, { share: 'exclusive' });
     return { transport: t, atr: t.atr, name: t.readerName, close: () => t.close() };
   }
-  if (image === undefined) throw new Error(`give --${psam ? 'psam-' : ''}reader NAME or --${psam ? 'psam-' : ''}sim IMAGE`);
   // The simulator is loaded only for an image: a terminal with readers never loads it.
   const { SimulatedCard } = await import('drmb-toolchain/simulator');
   const chip = psam ? SimulatedCard.psamFromFile(image) : SimulatedCard.fromFile(image);
