@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    exclude: ['**/node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     pool: 'threads',
     // drmb commands keep their value journal in $DRMB_HOME: a test that names none never touches ~/.drmb

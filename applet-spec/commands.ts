@@ -87,6 +87,7 @@ export const COMMANDS = [
   setStatus,
 ] as const satisfies readonly Command<any, any>[];
 
+/** The id of a user-card command (`getBalance`, `debitForPurchase`, ...): the keys of COMMANDS. */
 export type CommandId = (typeof COMMANDS)[number]['id'];
 
 /** The command a header selects (CLA with chaining and secure-messaging bits ignored), if any. */

@@ -62,8 +62,16 @@ export const coinSummaryCoder = countedList(
 /** Central-bank coin-verification key with its key index (inside E001). */
 export const coinKeyCoder = struct({ keyIndex: u8, publicKey: sm2PublicKeyCoder }, 'coin-verification key');
 
+/**
+ * Who may read or write a data object: anyone ('none'), only after PIN verification ('PIN'), or nobody
+ * ('never').
+ */
 export type Access = 'none' | 'PIN' | 'never';
 
+/**
+ * One data object of the card (GET DATA / PUT DATA): its tag, name, value coder, the specification it
+ * comes from and who may read and write it.
+ */
 export interface DataObject {
   tag: number;
   name: string;
@@ -125,6 +133,7 @@ export const DATA_OBJECTS = {
   certificateSignature: obj({ tag: 0x5f37, name: 'Certificate signature', coder: sm2SignatureCoder, origin: 'ISO 7816-4', description: 'Central-bank SM2 signature inside 7F21', getData: 'never' }),
 } as const satisfies Record<string, DataObject>;
 
+/** The name of a data object in DATA_OBJECTS (`cardId`, `balanceCap`, `ibcIdentity`, ...). */
 export type DataObjectName = keyof typeof DATA_OBJECTS;
 
 /** Tag number of a named data object. */

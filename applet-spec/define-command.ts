@@ -35,6 +35,10 @@ export interface SecurityCondition {
   note?: string;
 }
 
+/**
+ * A worked example of a command, its request value and APDU with the response value and bytes, checked
+ * both ways by the tests and printed in the reference.
+ */
 export interface CommandExample<Req, Res> {
   title: string;
   request: Req;
@@ -54,6 +58,10 @@ export type HeaderByte<N extends string> = number | ParamDefinition<N>;
 /** The request fields a header byte contributes: { name: number } for a parameter, nothing for a fixed byte. */
 export type ParamFields<H> = H extends { name: infer N extends string } ? Record<N, number> : Record<never, never>;
 
+/**
+ * What defineCommand takes for one command: header, parameters, request and response coders, the
+ * lifecycle states and security it requires, the status words it may answer, and its examples.
+ */
 export interface CommandSpec<Data, Res, P1 extends HeaderByte<string>, P2 extends HeaderByte<string>> {
   /** the command's name in its specification's own words, e.g. "DEBIT FOR PURCHASE" */
   name: string;

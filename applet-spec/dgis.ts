@@ -26,6 +26,10 @@ import { DATA_OBJECTS } from './data-objects.js';
  */
 export type DgiProtection = 'clear' | 'dek' | 'sm2';
 
+/**
+ * One DGI of personalization (STORE DATA): its number, name, stage, value coder and how it is
+ * protected in transit.
+ */
 export interface DgiDefinition<T = unknown> {
   dgi: number;
   name: string;
@@ -54,6 +58,10 @@ function f<T>(o: { tag: number; coder: Coder<any> }, optional = false): { tag: n
 
 /** The six SM4 application keys of DGI 8000, in order; each 16 bytes. */
 export const APPLICATION_KEY_NAMES = ['load', 'purchase', 'tac', 'issuerMac', 'pinReload', 'pinUnblock'] as const;
+/**
+ * The name of one of the card's six SM4 application keys (load, purchase, TAC, issuer MAC, PIN reload,
+ * PIN unblock).
+ */
 export type ApplicationKeyName = (typeof APPLICATION_KEY_NAMES)[number];
 
 const appKeys = struct(
@@ -292,6 +300,7 @@ export const DGIS = {
   }),
 } as const;
 
+/** The name of a DGI in DGIS. */
 export type DgiName = keyof typeof DGIS;
 
 /** The clear value of a DGI, as its coder reads and writes it. */

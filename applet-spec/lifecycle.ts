@@ -17,8 +17,10 @@ export const APP_STATES = {
   TERMINATED: 0xff,
 } as const;
 
+/** A lifecycle state of the D-RMB application, from BLANK through PREPARED, ISSUED and LOCKED to TERMINATED. */
 export type AppState = keyof typeof APP_STATES;
 
+/** Every lifecycle state, in the order of APP_STATES. */
 export const APP_STATE_NAMES = Object.keys(APP_STATES) as AppState[];
 
 /** Decodes the state byte (as returned in DF02); undefined for a value that is not a state. */

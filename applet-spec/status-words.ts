@@ -4,6 +4,10 @@ import { FormatError } from './errors.js';
 /** Where a status word's code is defined. GlobalPlatform-specific meanings of ISO codes are given in the ISO entry's text. */
 export type SwOrigin = 'ISO 7816-4' | 'GlobalPlatform' | 'PBOC' | 'D-RMB';
 
+/**
+ * One row of the status-word table: the word (or family base), its unique name, its meaning, and the
+ * standard it comes from.
+ */
 export interface StatusWordInfo {
   sw: number;
   /** UPPER_SNAKE name, unique in the table */

@@ -38,6 +38,7 @@ export const TRANSACTION_TYPES = {
   /** D-RMB: change paid into the card by a terminal, carried in a packet the terminal signs */
   CHANGE: 0x09,
 } as const;
+/** A transaction type name of TRANSACTION_TYPES (LOAD, PURCHASE, TRANSFER, RECEIVE, CHANGE, ...), as the log and packets carry it. */
 export type TransactionType = keyof typeof TRANSACTION_TYPES;
 export const transactionTypeCoder = enumeration(TRANSACTION_TYPES, 'transaction type');
 
@@ -69,6 +70,10 @@ export const coinBodyCoder = struct(
 
 /** A coin: body || central-bank SM2 signature r||s over the body bytes. 110 bytes. */
 export const coinCoder = struct({ body: coinBodyCoder, signature: sm2SignatureCoder }, 'coin');
+/**
+ * A coin as coinCoder decodes it: the signed body (serial, denomination, dates, key index, ...) and
+ * the central bank's SM2 signature.
+ */
 export type Coin = Infer<typeof coinCoder>;
 
 /** Coin bytes [0, COIN_SIGNED_LENGTH) are signed; the signature follows. */
@@ -120,6 +125,10 @@ export const exportHeaderCoder = struct(
   },
   'export packet header',
 );
+/**
+ * The clear header of an export packet as exportHeaderCoder decodes it: type, payer card, identity and
+ * counter, payee identity and nonce, terminal, date and time, amount, seal commitment, coin-list hash.
+ */
 export type ExportHeader = Infer<typeof exportHeaderCoder>;
 
 /** Most coins one packet or load carries. */
@@ -171,6 +180,10 @@ export const exportBodyCoder = struct(
   },
   'export packet body',
 );
+/**
+ * The body of an export packet as exportBodyCoder decodes it: the coins, the withdrawal seal and the
+ * payer's SM9 signature.
+ */
 export type ExportBody = Infer<typeof exportBodyCoder>;
 
 /**
@@ -184,6 +197,7 @@ export const exportPacketCoder = struct(
   },
   'export packet',
 );
+/** An export packet (header and body) as exportPacketCoder decodes it. */
 export type ExportPacket = Infer<typeof exportPacketCoder>;
 
 /** Receipt format version. */
@@ -214,6 +228,7 @@ export const receiptCoder = struct(
   },
   'receipt',
 );
+/** A payee card's signed receipt as receiptCoder decodes it. */
 export type Receipt = Infer<typeof receiptCoder>;
 
 /**
@@ -229,6 +244,10 @@ export const importResponseCoder = struct(
   },
   'import response',
 );
+/**
+ * The answer to IMPORT COINS as importResponseCoder decodes it: the payee card's receipt and the
+ * settlement body.
+ */
 export type ImportResponse = Infer<typeof importResponseCoder>;
 
 /**
@@ -249,6 +268,7 @@ export const logRecordCoder = struct(
   },
   'log record',
 );
+/** One transaction log record as logRecordCoder decodes it. */
 export type LogRecord = Infer<typeof logRecordCoder>;
 export const LOG_RECORD_LENGTH = logRecordCoder.size!;
 
@@ -271,6 +291,7 @@ export const cardCertificateCoder = tlvFields(
   'card certificate',
   { ordered: true },
 );
+/** A card certificate (tag 7F21) as cardCertificateCoder decodes it. */
 export type CardCertificate = Infer<typeof cardCertificateCoder>;
 
 /** The signed bytes of a certificate value: everything before the 5F37 signature object. */

@@ -80,6 +80,10 @@ export class DenominationKeys implements CheckValueSource {
   }
 }
 
+/**
+ * What minting needs: the coin-signing key, the mint master (or its derived denomination keys) and the
+ * coins' issue and expiry dates.
+ */
 export interface MintParams {
   /** coin-signing key (key file kind 'coin-signing'): 32-byte SM2 private key and the index cards know it by */
   signingKey: { privateKey: Uint8Array; keyIndex: number };
@@ -115,6 +119,7 @@ export function mintCoins(params: MintParams, denominationsFen: readonly number[
   }
 }
 
+/** How splitAmount treats a remainder below the smallest standard denomination. */
 export interface SplitOptions {
   /**
    * How to pay a remainder below 1 yuan: 'reject' (default: throw RangeError) or 'coin' (one coin of

@@ -36,6 +36,10 @@ export interface ConfirmationBody {
   time: string;
 }
 
+/**
+ * A confirmation of an online payment: its body, its id (SM3 of the canonical body) and, from the
+ * central bank, its SM2 signature.
+ */
 export interface Confirmation extends ConfirmationBody {
   /** hex SM3 of the body's canonical JSON: the same body always has the same id */
   id: string;

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS registered_users (
 );
 `;
 
+/**
+ * What a payee's bank needs: its bank code, the trust anchors it verifies packets with, the link to
+ * the central bank that changes the owner of the coins, a clock and a log.
+ */
 export interface PayeeBankOptions {
   /** the bank's 12-digit code */
   bankCode: string;

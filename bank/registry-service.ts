@@ -63,6 +63,7 @@ export const REGISTRY_ANSWER_CODES = {
 } as const;
 export type RegistryAnswerCode = keyof typeof REGISTRY_ANSWER_CODES;
 
+/** A mint request to the registry's service: the denominations, the bank whose vault receives the coins, their dates. */
 export interface MintJson {
   /** the coins' denominations in fen */
   denominationsFen: number[];
@@ -181,6 +182,7 @@ export function parseDeposit(text: string): { packet: Uint8Array; options: Settl
   };
 }
 
+/** What the registry's service runs on: the registry, the central bank's online desk, the minting keys, the port and a log. */
 export interface RegistryServiceOptions {
   registry: Registry;
   /** the central bank's online desk over the same registry */

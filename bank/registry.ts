@@ -83,6 +83,10 @@ export function payerKey(header: ExportHeader): string {
 }
 const payerOf = (header: ExportHeader): { cardId: string; identity: string } => ({ cardId: payerKey(header), identity: header.payerIdentity });
 
+/**
+ * Where the registry keeps its data (a PostgreSQL server or an embedded PGlite directory, or memory)
+ * and what it verifies settlements with.
+ */
 export interface RegistryOpenOptions {
   /** postgres://... : use that server; otherwise the embedded PGlite */
   connectionString?: string;

@@ -40,6 +40,10 @@ const LOAD_KEYS = ['load', 'tac'] as const;
 /** Masters holding at least the load and TAC application masters: a load-master key file, or the whole cb-master. */
 export type LoadMasters = ApplicationMasters<(typeof LOAD_KEYS)[number]>;
 
+/**
+ * A withdrawal: the bank, the amount, the load masters the card's load and TAC keys derive from, the
+ * terminal and the time, and optionally the host's value journal.
+ */
 export interface WithdrawOptions {
   bankCode: string;
   amountFen: number;
@@ -57,6 +61,10 @@ export interface WithdrawOptions {
   onCredited?: () => void;
 }
 
+/**
+ * A completed withdrawal: the card, the counter of its load, the amount, the card's TAC and the
+ * serials of the coins loaded.
+ */
 export interface WithdrawResult {
   cardId: string;
   counter: number;

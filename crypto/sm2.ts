@@ -45,6 +45,7 @@ export type Sm2Id = string | Uint8Array;
 /** 'raw' = r||s (2 x 32 bytes); 'der' = SEQUENCE { INTEGER r, INTEGER s } (GM/T 0009-2012 7.3). */
 export type Sm2SignatureFormat = 'raw' | 'der';
 
+/** An SM2 key pair (GB/T 32918.1): private key d and public key P = [d]G. */
 export interface Sm2KeyPair {
   /** 32-byte big-endian d in [1, n-2]; wipe it when done */
   privateKey: Uint8Array;
@@ -52,6 +53,10 @@ export interface Sm2KeyPair {
   publicKey: Uint8Array;
 }
 
+/**
+ * Options of sm2Sign (GB/T 32918.2): the signer's ID and public key for Z_A, a prehashed message, the
+ * signature format.
+ */
 export interface Sm2SignOptions {
   /** signer's ID for Z_A (default SM2_DEFAULT_ID); ignored when `prehashed` */
   id?: Sm2Id;
@@ -68,6 +73,7 @@ export interface Sm2SignOptions {
   k?: Uint8Array;
 }
 
+/** Options of sm2Verify: the signer's ID, a prehashed message, the signature format. */
 export interface Sm2VerifyOptions {
   /** signer's ID for Z_A (default SM2_DEFAULT_ID); ignored when `prehashed` */
   id?: Sm2Id;
@@ -77,6 +83,7 @@ export interface Sm2VerifyOptions {
   format?: Sm2SignatureFormat;
 }
 
+/** Options of sm2Encrypt: the ciphertext layout and the encoding of C1. */
 export interface Sm2EncryptOptions {
   /** ciphertext layout, default 'c1c3c2' (GB/T 32918.4-2016); 'c1c2c3' is GM/T 0003.4-2012's */
   order?: Sm2CiphertextOrder;
@@ -86,11 +93,13 @@ export interface Sm2EncryptOptions {
   k?: Uint8Array;
 }
 
+/** Options of sm2Decrypt: the ciphertext layout. */
 export interface Sm2DecryptOptions {
   /** ciphertext layout, default 'c1c3c2' */
   order?: Sm2CiphertextOrder;
 }
 
+/** Options of sm2PrecomputeVerifier: the signer's ID and the window width of the tables. */
 export interface Sm2PrecomputeOptions {
   /** signer's ID for Z_A (default SM2_DEFAULT_ID) */
   id?: Sm2Id;

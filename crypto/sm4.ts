@@ -29,6 +29,7 @@ export const SM4_KEY_BYTES = 16;
 /** Padding rule applied before encryption and removed after decryption. */
 export type Sm4Padding = 'none' | 'pkcs7' | 'iso9797-m2';
 
+/** Options of the SM4 ECB and CBC modes: the padding. */
 export interface Sm4ModeOptions {
   /** Default `'pkcs7'`. With `'none'` the data length must be a multiple of 16 bytes. */
   padding?: Sm4Padding;

@@ -7,6 +7,10 @@ import type { Command } from '../applet-spec/define-command.js';
 import { ResponseFormatError, statusWordError } from './errors.js';
 import { dataOf, swOf, type Transport } from './transport.js';
 
+/**
+ * Per-call options of CardSession.send: secure-messaging bit, Le, and status words to accept instead
+ * of throwing.
+ */
 export interface SendOptions {
   /** set the secure-messaging CLA bit (PBOC line MAC commands); defaults from the definition */
   secure?: boolean;
@@ -15,12 +19,20 @@ export interface SendOptions {
   accept?: readonly number[];
 }
 
+/**
+ * A response as CardSession.exchange returns it: the status word, the decoded value when it is a
+ * success, and the raw data.
+ */
 export interface Answer<Res> {
   sw: number;
   value?: Res;
   data: Uint8Array;
 }
 
+/**
+ * The typed exchange with one card over a transport: encodes a command from its definition, maps a
+ * failing status word to an error, decodes the answer.
+ */
 export class CardSession {
   constructor(readonly transport: Transport) {}
 

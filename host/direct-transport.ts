@@ -12,6 +12,10 @@ export interface DirectCard {
   readonly atr?: Uint8Array;
 }
 
+/**
+ * A Transport to a card object in this process (a SimulatedCard or SimulatedPsam, or anything with
+ * transmit); what the card throws becomes TransportError('removed').
+ */
 export function directTransport(card: DirectCard, description = 'in-process card'): Transport & { readonly atr?: Uint8Array } {
   let closed = false;
   return {

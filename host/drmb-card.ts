@@ -30,6 +30,10 @@ import { CardLockedError, StatusWordError } from './errors.js';
 import { openSecureChannel, type SecureChannel, type SecureChannelOptions } from './secure-channel.js';
 import type { Transport } from './transport.js';
 
+/**
+ * What SELECT of the D-RMB application tells: its AID, label, card ID (once prepared) and lifecycle
+ * state.
+ */
 export interface CardInfo {
   aid: Uint8Array;
   label?: string;
@@ -64,6 +68,10 @@ export interface PurchaseChallenge {
 /** Computes a PBOC line MAC for an issuer script: key chosen by the issuer, IV = the card's challenge. */
 export type LineMacSigner = (challenge: Uint8Array, header: Uint8Array, dataWithoutMac: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
+/**
+ * What DEBIT FOR PURCHASE returns: the counter it took, TAC and MAC2, and the exported packet, decoded
+ * and as sent.
+ */
 export interface PurchaseResult {
   counter: number;
   tac: Uint8Array;
@@ -75,6 +83,10 @@ export interface PurchaseResult {
 
 const hexTagName = (tag: number) => tag.toString(16).toUpperCase();
 
+/**
+ * The D-RMB user card over any transport, one method per card function (select, PIN, balance, load,
+ * purchase, transfer, import, log, proofs, issuer scripts).
+ */
 export class DrmbCard {
   readonly session: CardSession;
   private selectedState: AppState | undefined;

@@ -6,6 +6,7 @@
 import { TransportError } from './errors.js';
 import type { Transport } from './transport.js';
 
+/** How long a lease may wait for the card, and a signal to stop waiting. */
 export interface LeaseOptions {
   /** longest wait for the card before failing with TransportError('timeout') */
   timeoutMs?: number;
@@ -13,6 +14,10 @@ export interface LeaseOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Calls made when a lease of an ExclusiveTransport starts and ends (a backend's own transaction, if it
+ * has one).
+ */
 export interface ExclusiveHooks {
   /** called when a lease starts (e.g. PC/SC SCardBeginTransaction) */
   begin?: () => Promise<void>;
@@ -20,6 +25,10 @@ export interface ExclusiveHooks {
   end?: () => Promise<void>;
 }
 
+/**
+ * A transport that serializes its callers: concurrent transmits never interleave, and lease() holds
+ * the card for a multi-APDU operation.
+ */
 export class ExclusiveTransport implements Transport {
   readonly description: string;
   /** resolves when the current holder releases the card */

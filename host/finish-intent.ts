@@ -24,6 +24,10 @@ export interface Delivery {
 /** Delivers the card's stored response of an intent; throws UndeliverableError when it cannot. */
 export type Deliver = (intent: ValueIntent, storedResponse: Uint8Array) => Delivery | Promise<Delivery>;
 
+/**
+ * How finishIntent ended an open intent: the result delivered (and where), never committed by the
+ * card, its proof gone from the card, or not deliverable yet (the intent stays open).
+ */
 export type FinishResult =
   | { result: 'delivered'; closed: ClosedIntent; where: string }
   /** 9406: the card never committed the command: no value moved */

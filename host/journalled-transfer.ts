@@ -5,6 +5,10 @@ import { StatusWordError } from './errors.js';
 import { closeIfNeverCommitted } from './finish-intent.js';
 import type { ValueIntent, ValueJournal } from './value-journal.js';
 
+/**
+ * What journalledTransfer needs: the card ID, amount, payee identity and nonce, withdrawal code, date
+ * and time, and the file the packet goes to.
+ */
 export interface JournalledTransferRequest {
   /** the selected card's ID (from SELECT) */
   cardId: string;
@@ -19,6 +23,10 @@ export interface JournalledTransferRequest {
   detail?: ValueIntent['detail'];
 }
 
+/**
+ * A transfer the card committed under an open intent: the intent to close, the counter and the
+ * exported packet.
+ */
 export interface JournalledTransfer {
   /** still open: the caller closes it once the packet is durable in packetFile */
   intent: ValueIntent;

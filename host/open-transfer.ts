@@ -10,6 +10,10 @@ import { exportBodyCoder, exportPacketCoder, settlementBodyCoder, type Withdrawa
 import { sealMatchesCommitment } from '../coins/seal-commitment.js';
 import { sm9Decrypt } from '../crypto/sm9/sm9.js';
 
+/**
+ * A transfer packet opened with the payee's key: payee, amount, the settlement body and the withdrawal
+ * seal.
+ */
 export interface OpenedTransfer {
   payeeIdentity: string;
   amountFen: number;

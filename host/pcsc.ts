@@ -288,6 +288,7 @@ export function pickReader(readers: readonly ReaderInfo[], selector?: string | n
 // ---------------------------------------------------------------------------------------------
 // The transport
 
+/** How connectPcsc shares the card with other applications. */
 export interface PcscConnectOptions {
   /** 'shared' (default): other applications may use the card between our APDUs; 'exclusive': SCARD_SHARE_EXCLUSIVE for the whole session */
   share?: 'shared' | 'exclusive';
@@ -392,6 +393,7 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
 // ---------------------------------------------------------------------------------------------
 // The default host stack
 
+/** Optional layers of hostStack: an APDU trace and a transcript recorder. */
 export interface HostStackOptions {
   /** trace lines (PINs and key DGIs redacted): true = on stderr, or trace options */
   trace?: boolean | TraceOptions;
@@ -432,6 +434,10 @@ function chainingWhenLong(extended: boolean): Middleware {
   };
 }
 
+/**
+ * Options of openReader: the host stack's layers, the sharing mode, and the environment DRMB_READER is
+ * read from.
+ */
 export interface OpenReaderOptions extends HostStackOptions, PcscConnectOptions {
   /** environment for DRMB_READER (default process.env) */
   env?: Record<string, string | undefined>;

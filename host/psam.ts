@@ -22,6 +22,10 @@ export interface PsamInfo {
   state: AppState;
 }
 
+/**
+ * The host's session with a D-RMB PSAM: one method per PSAM command (SELECT, terminal number, sequence
+ * numbers, MAC1, MAC2 checks).
+ */
 export class Psam {
   readonly session: CardSession;
 

@@ -16,8 +16,13 @@
 import { TransportError } from './errors.js';
 import { contextReaders, isServiceGone, loadPcsc, type PcscContext, type PcscReaderState, readerInfo, type ReaderInfo } from './pcsc.js';
 
+/** The kinds of change watchReaders reports. */
 export type ReaderEventType = 'reader-attached' | 'reader-detached' | 'card-inserted' | 'card-removed' | 'service-down' | 'service-up';
 
+/**
+ * One change watchReaders reports: a reader or card came or went, or the PC/SC service went down or
+ * came back.
+ */
 export interface ReaderEvent {
   type: ReaderEventType;
   /** the reader, for reader and card events */
@@ -28,6 +33,10 @@ export interface ReaderEvent {
   error?: string;
 }
 
+/**
+ * A running watch of the PC/SC readers: the readers as last seen, whether the service answers, and how
+ * to stop.
+ */
 export interface ReaderWatcher {
   /** the readers as last seen (empty while the service is down) */
   readonly readers: readonly ReaderInfo[];
@@ -37,6 +46,10 @@ export interface ReaderWatcher {
   stop(): Promise<void>;
 }
 
+/**
+ * Timing of watchReaders: how often the reader list is compared, and the back-off after the service
+ * goes away.
+ */
 export interface WatchOptions {
   /** longest wait before the reader list is compared again (default 1000 ms) */
   pollMs?: number;

@@ -13,6 +13,10 @@ import { dgiByNumber } from '../applet-spec/dgis.js';
 /** Commands whose whole data field is secret (PIN material); the trailing MAC of RELOAD PIN included. */
 const PIN_COMMANDS = new Set(['verify', 'changePin', 'reloadPin']);
 
+/**
+ * A command APDU as text for traces and transcripts, with PIN blocks and key DGIs replaced, and its
+ * command name.
+ */
 export interface RedactedApdu {
   /** header, Lc, data (with secrets replaced) and Le, as spaced hex text */
   text: string;

@@ -51,6 +51,10 @@ export function parseTranscript(text: string, name = 'transcript'): TranscriptEx
   return exchanges;
 }
 
+/**
+ * A transport that answers from a recorded transcript, failing when a command differs from the
+ * recorded one.
+ */
 export class ReplayTransport implements Transport {
   readonly description: string;
   private next = 0;

@@ -17,6 +17,7 @@ import { type Transport, stack } from './transport.js';
 /** Plain data per chained block so that padding (16) and the C-MAC (8) still fit a short Lc. */
 export const SECURE_BLOCK_SIZE = 239;
 
+/** How openSecureChannel opens SCP03: the key version, the security level, and a trace of the plaintext inside the channel. */
 export interface SecureChannelOptions {
   /** key version number, P1 of INITIALIZE UPDATE (default 0: the card's default key set) */
   kvn?: number;

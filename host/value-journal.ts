@@ -15,6 +15,7 @@ const INTENT_VERSION = 1;
  * and counter are what GET TRANSACTION PROVE takes to answer that command's stored response.
  */
 export const COMMITTING_COMMAND = { TRANSFER: 'EXPORT COINS', PURCHASE: 'DEBIT FOR PURCHASE', LOAD: 'CREDIT FOR LOAD' } as const;
+/** The value-moving command types the journal covers (TRANSFER, PURCHASE, LOAD). */
 export type JournalledType = keyof typeof COMMITTING_COMMAND;
 
 /** An open intent: this card, at this counter, is about to commit this command; its result goes to `destination`. */
@@ -39,6 +40,7 @@ export interface ValueIntent {
 /** How an intent ended: result delivered, never committed by the card (no value moved), or proof no longer on the card. */
 export type IntentOutcome = 'delivered' | 'not-committed' | 'proof-gone';
 
+/** An intent once closed: when, with which outcome, and a line for the holder. */
 export interface ClosedIntent extends ValueIntent {
   closedAt: string;
   outcome: IntentOutcome;

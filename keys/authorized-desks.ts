@@ -11,6 +11,7 @@ import { sm2IsValidPublicKey } from '../crypto/sm2.js';
 import { KeyFileError, publicKeyCheckValue, readKeyText, writeFileExclusive } from './key-files.js';
 
 export const AUTHORIZED_DESKS_FORMAT = 'drmb-authorized-desks';
+/** The KGC's list of the desks and terminals it answers, in a kgc bundle. */
 export const AUTHORIZED_DESKS_FILE = 'authorized-desks.json';
 /** The registry's list of the commercial banks it takes signed requests from, in the same format. */
 export const AUTHORIZED_BANKS_FILE = 'authorized-banks.json';

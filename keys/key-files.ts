@@ -27,18 +27,22 @@ export const CEREMONY_KINDS = ['cb-master', 'issuance-master', 'mint-master', 'c
  * whole cb-master (keys/role-bundles.ts), and the issuance desk's own key that signs its KGC requests.
  */
 export const KEY_KINDS = [...CEREMONY_KINDS, 'load-master', 'purchase-master', 'desk-signing', 'bank-signing', 'issuer-master'] as const;
+/** A kind of key file: what it holds and which role may load it (KEY_KINDS). */
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** Secrets of a 'cb-master' file: the AES-128 masters of the personalization key set (kvn 30) and the six SM4 application masters. */
 export const CB_MASTER_KEY_NAMES = ['scpEnc', 'scpMac', 'scpDek', ...APPLICATION_KEY_NAMES] as const;
+/** The name of one secret in a 'cb-master' key file. */
 export type CbMasterKeyName = (typeof CB_MASTER_KEY_NAMES)[number];
 
 /** Secrets of an 'issuance-master' file: the AES-128 masters of the issuance key set (kvn 31). */
 export const ISSUANCE_MASTER_KEY_NAMES = ['enc', 'mac', 'dek'] as const;
+/** The name of one secret in an 'issuance-master' key file. */
 export type IssuanceMasterKeyName = (typeof ISSUANCE_MASTER_KEY_NAMES)[number];
 
 /** Secrets of a 'load-master' file: the two cb-master application masters a withdrawal counter derives a card's load and TAC keys from. */
 export const LOAD_MASTER_KEY_NAMES = ['load', 'tac'] as const;
+/** The name of one secret in a 'load-master' key file. */
 export type LoadMasterKeyName = (typeof LOAD_MASTER_KEY_NAMES)[number];
 
 /**
@@ -47,6 +51,7 @@ export type LoadMasterKeyName = (typeof LOAD_MASTER_KEY_NAMES)[number];
  * AES-128), a one-way derivative of cb-master's SCP masters (keys/card-keys.ts psamPersonalizationMasters).
  */
 export const PURCHASE_MASTER_KEY_NAMES = ['purchase', 'psamEnc', 'psamMac', 'psamDek'] as const;
+/** The name of one secret in a 'purchase-master' key file. */
 export type PurchaseMasterKeyName = (typeof PURCHASE_MASTER_KEY_NAMES)[number];
 
 /**
@@ -56,6 +61,7 @@ export type PurchaseMasterKeyName = (typeof PURCHASE_MASTER_KEY_NAMES)[number];
  * not among them: no command of the card uses it.
  */
 export const ISSUER_MASTER_KEY_NAMES = ['issuerMac', 'pinReload'] as const;
+/** The name of one secret in an 'issuer-master' key file. */
 export type IssuerMasterKeyName = (typeof ISSUER_MASTER_KEY_NAMES)[number];
 
 export const KEY_FILE_FORMAT = 'drmb-key';
@@ -165,7 +171,8 @@ export interface MintMasterKeyFile extends KeyFileHeader<'mint-master'> {
   secret: { master: Uint8Array };
 }
 
-interface KeyFileMap {
+/** The loaded key file of each key kind: what `KeyFile<K>` is for kind K. */
+export interface KeyFileMap {
   'cb-master': CbMasterKeyFile;
   'issuance-master': IssuanceMasterKeyFile;
   'mint-master': MintMasterKeyFile;
@@ -586,6 +593,7 @@ export function defaultKeyFileName(kind: KeyKind, keyIndex?: number): string {
   return KIND_SPECS[kind].hasKeyIndex ? `${kind}-${keyIndex ?? 1}.json` : `${kind}.json`;
 }
 
+/** Environment variables as key loading reads them (process.env by default). */
 export type Env = Record<string, string | undefined>;
 
 /** Where a key came from, for logs and manifests (never the key). */
@@ -622,6 +630,7 @@ export function keyFileFromEnv<K extends KeyKind>(kind: K, env: Env = process.en
   return resolveFromEnv(kind, env)?.keyFile;
 }
 
+/** Where loadKey looks for a key: a directory, an explicit file, the environment. */
 export interface LoadKeyOptions {
   /** key directory holding files under their default names */
   dir?: string;

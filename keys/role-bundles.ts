@@ -32,6 +32,10 @@ import { readTrustAnchors, TRUST_ANCHORS_FILE, type TrustAnchors } from './trust
 
 /** The parties of a deployment, each with its own bundle. */
 export const ROLES = ['prep-centre', 'kgc', 'issuance-desk', 'bank-vault', 'pos', 'registry'] as const;
+/**
+ * A party of the system that holds its own key bundle: prep centre, KGC, issuance desk, bank vault,
+ * POS acquirer, registry.
+ */
 export type Role = (typeof ROLES)[number];
 
 /** What one role holds and does. */
@@ -118,6 +122,7 @@ export const BUNDLE_VERSION = 1;
 /** The manifest file that makes a directory a bundle. */
 export const BUNDLE_MANIFEST_FILE = 'bundle.json';
 
+/** Whether `x` is one of the ROLES. */
 export function isRole(x: unknown): x is Role {
   return typeof x === 'string' && (ROLES as readonly string[]).includes(x);
 }

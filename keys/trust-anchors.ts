@@ -9,6 +9,7 @@ import { g1FromBytes, g2FromBytes } from '../crypto/sm9/sm9.js';
 import { type KeyFile, KeyFileError, MAX_KEY_INDEX, publicKeyCheckValue, readKeyText, writeFileExclusive } from './key-files.js';
 
 export const TRUST_ANCHORS_FORMAT = 'drmb-trust-anchors';
+/** File name of the trust anchors in a ceremony directory or a role's bundle. */
 export const TRUST_ANCHORS_FILE = 'trust-anchors.json';
 /** Mode of the trust-anchors file: public data, readable by anyone. */
 export const TRUST_ANCHORS_MODE = 0o644;

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { bytesToHex } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 
+/** One event of the personalization audit log: time, operator, action, card and details. */
 export interface AuditEvent {
   time: string;
   operator: string;

@@ -15,6 +15,7 @@ export interface CardSlot {
   release(card: Transport): Promise<void>;
 }
 
+/** The outcome of one card of a batch: its slot, card ID, result, APDUs, time and error. */
 export interface BatchItem {
   slot: string;
   cardId?: string;
@@ -24,6 +25,7 @@ export interface BatchItem {
   error?: string;
 }
 
+/** Counts of a batch so far (done, skipped, failed) and its throughput. */
 export interface BatchProgress {
   done: number;
   skipped: number;
@@ -33,11 +35,13 @@ export interface BatchProgress {
   elapsedMs: number;
 }
 
+/** A finished batch: its counts, every card's item, and the number of slots it ran on. */
 export interface BatchSummary extends BatchProgress {
   items: BatchItem[];
   slots: number;
 }
 
+/** How runBatch runs: a limit on cards, a signal to stop, and a progress callback per card. */
 export interface BatchOptions {
   /** stop taking new cards after this many (all slots together) */
   limit?: number;

@@ -70,6 +70,10 @@ export interface PersoContext {
   onStep?: (cardId: string, step: string) => void;
 }
 
+/**
+ * What one stage of personalization did to a card: its ID, the stage, done or skipped (and why), APDUs
+ * and time.
+ */
 export interface PersoResult {
   cardId: string;
   stage: Stage;

@@ -33,6 +33,7 @@ import { TRUST_ANCHORS_FILE, TRUST_ANCHORS_MODE, trustAnchorsFromKeys, writeTrus
 /** The trust-anchor API lives in keys/ (below personalization, bank and host); ceremonies write the file. */
 export * from '../keys/trust-anchors.js';
 
+/** Options of generateKey: label, key index, creation time. */
 export interface GenerateKeyOptions {
   /** default: "<kind>" or "<kind> <index>", with the creation date */
   label?: string;
@@ -117,6 +118,7 @@ export interface CeremonyFile {
   mode: number;
 }
 
+/** The ceremony directory initKeyDirectory wrote, with each key file it made. */
 export interface InitKeyDirectoryResult {
   dir: string;
   files: CeremonyFile[];

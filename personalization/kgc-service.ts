@@ -42,6 +42,10 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** The one address the service listens on: only processes of this machine reach it. */
 export const KGC_HOST = LOCAL_HOST;
 
+/**
+ * What the KGC service needs: its master keys, the anchors, the authorized desks file, the audit log,
+ * the port, the allowed clock skew, a clock and a log.
+ */
 export interface KgcServiceOptions {
   master: KgcMasterKeys;
   /** the certificate key (certSigning) verifies the card certificates; kgcKeyVersion goes into the answer */

@@ -13,11 +13,13 @@ import { sm9ExtractEncryptKey, sm9ExtractSignKey } from '../crypto/sm9/sm9.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
 import { verifyCardCertificate } from './card-certificate.js';
 
+/** The KGC's SM9 master private keys: the signature master ks and the encryption master ke (GM/T 0044). */
 export interface KgcMasterKeys {
   signPrivateKey: Uint8Array;
   encryptPrivateKey: Uint8Array;
 }
 
+/** A holder's SM9 keys as the KGC sends them: each SM2-encrypted to the card's (or terminal's) public key. */
 export interface EncryptedUserKeys {
   /** SM2 ciphertext (C1||C3||C2) of dsA, the 65-byte G1 signing key: the value of DGI 8A01 */
   signKey: Uint8Array;

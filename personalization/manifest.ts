@@ -5,8 +5,13 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
+/** A personalization stage: central-bank card prep or commercial-bank issuance. */
 export type Stage = 'prepare' | 'issue';
 
+/**
+ * One manifest line: a card and stage, its result, the key check values and profile hash used, the
+ * operator and time.
+ */
 export interface ManifestEntry {
   cardId: string;
   stage: Stage;
@@ -27,6 +32,7 @@ export interface ManifestEntry {
   durationMs?: number;
 }
 
+/** The personalization manifest file: the entries recorded so far, and appending one per card and stage. */
 export class Manifest {
   constructor(readonly path: string) {}
 

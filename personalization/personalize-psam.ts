@@ -24,6 +24,7 @@ export class PsamPersoError extends OperationalError {
   override name = 'PsamPersoError';
 }
 
+/** What a PSAM is personalized with: the terminal number and the purchase master. */
 export interface PsamPersoData {
   /** 6-byte terminal number */
   terminalNumber: Uint8Array;

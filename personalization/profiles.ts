@@ -20,6 +20,7 @@ export interface Problem {
   reason: string;
 }
 
+/** The outcome of validating a profile: the typed profile, or the problems found. */
 export type Validation<T> = { ok: true; profile: T } | { ok: false; problems: Problem[] };
 
 export const CARD_FORMS = ['contact', 'dual', 'wearable', 'sim'] as const;
@@ -66,6 +67,7 @@ export interface TierCaps {
   pinThresholdFen?: number;
 }
 
+/** The PIN rules of an issuance profile: tries before blocking and the number of digits. */
 export interface PinPolicy {
   /** wrong presentations before the PIN blocks, 1..15 (DGI 9010) */
   tryLimit: number;
@@ -93,6 +95,7 @@ export interface IssueProfile {
   identity: { scheme: IdentityScheme; validitySuffix: string };
 }
 
+/** A card prep or issuance profile. */
 export type Profile = PrepareProfile | IssueProfile;
 
 /** Largest single payment: 100000 fen = 1000.00 yuan (tag 9F78). */
@@ -345,6 +348,10 @@ export function profileHash(profileBytes: Uint8Array): string {
   return hex(sm3(profileBytes));
 }
 
+/**
+ * A profile as loaded from its file: the path, the bytes and their hash (recorded in the manifest),
+ * and the validated profile.
+ */
 export interface LoadedProfile<P extends Profile = Profile> {
   path: string;
   /** the file's bytes, as hashed */

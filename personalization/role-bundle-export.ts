@@ -24,6 +24,10 @@ export interface BundleFile {
   origin: string;
 }
 
+/**
+ * A role bundle written by exportRoleBundle: its directory, role and files, and the desk's public key
+ * for an issuance desk.
+ */
 export interface ExportResult {
   dir: string;
   role: Role;

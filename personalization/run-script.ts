@@ -15,6 +15,10 @@ import { PersoError } from './card-prep.js';
 import type { KeyFile } from '../keys/key-files.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 
+/**
+ * The master keys runScript opens secure channels with: cb-master for key version 30, issuance-master
+ * for 31.
+ */
 export interface ScriptKeys {
   cbMaster?: KeyFile<'cb-master'>;
   issuanceMaster?: KeyFile<'issuance-master'>;

@@ -30,8 +30,10 @@ export const CARD_FAULTS = {
     'writes the coins IMPORT COINS takes in a write of its own after the transaction that steps the counter, retires the nonce, logs and stores the receipt, so a power cut between them leaves the packet taken (answered again with its receipt) and its coins lost',
 } as const;
 
+/** The name of a faulty card variant (`drmb sim serve --fault NAME`). */
 export type CardFaultName = keyof typeof CARD_FAULTS;
 
+/** The names of every faulty card variant, in the order of CARD_FAULTS. */
 export const CARD_FAULT_NAMES = Object.keys(CARD_FAULTS) as CardFaultName[];
 
 /** A check of the dispatcher that a fault may skip. */

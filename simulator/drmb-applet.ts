@@ -47,6 +47,10 @@ export interface DrmbAppletOptions {
   fault?: CardFaultName;
 }
 
+/**
+ * The simulator's D-RMB applet: dispatches every command of the command set to its handler after
+ * checking what its definition declares.
+ */
 export class DrmbApplet implements Applet {
   readonly aid = DRMB_AID;
   private readonly ctx: AppletContext;

@@ -43,6 +43,7 @@ import type { Applet } from './card-os.js';
 import { check, IsoException } from './iso-exception.js';
 import type { PsamMemory } from './psam-memory.js';
 
+/** Options of the PSAM applet: its source of randomness. */
 export interface PsamAppletOptions {
   /** source of randomness (SCP03 card challenges); the CSPRNG by default */
   random?: (n: number) => Uint8Array;
@@ -68,6 +69,10 @@ interface PurchaseSession {
 /** The largest sequence number; the PSAM never wraps to 0 (JR/T 0025 terminal sequence numbers only grow). */
 const MAX_SEQUENCE = 0xffffffff;
 
+/**
+ * The simulator's PSAM applet: dispatches every PSAM command, derives each card's purchase key from
+ * its purchase master, answers MAC1 and checks MAC2.
+ */
 export class PsamApplet implements Applet {
   readonly aid = PSAM_AID;
   private readonly ctx: AppletContext;

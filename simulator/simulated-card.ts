@@ -18,6 +18,7 @@ import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 /** GlobalPlatform test key 40..4F, the personalization keys of a blank development card. */
 export const DEFAULT_PERSONALIZATION_KEY = fromHex('404142434445464748494A4B4C4D4E4F');
 
+/** How a blank simulated card is made: its card ID and its personalization keys (key version 30). */
 export interface ManufactureOptions {
   /** 20-digit card ID (also the SCP03 key diversification data) */
   cardId?: string;
@@ -25,6 +26,10 @@ export interface ManufactureOptions {
   personalizationKeys?: { enc: Uint8Array; mac: Uint8Array; dek: Uint8Array };
 }
 
+/**
+ * Options of a simulated card: an existing memory, how to manufacture a new one, and the applet's
+ * options.
+ */
 export interface SimulatedCardOptions extends DrmbAppletOptions {
   /** existing memory (an image loaded with PersistentStore.fromImage, or a shared store) */
   store?: PersistentStore;

@@ -8,6 +8,10 @@ import { CardOs } from './card-os.js';
 import type { PersistentStore } from './persistent-store.js';
 import type { VirtualCard } from './virtual-card.js';
 
+/**
+ * What a simulated user card and a simulated PSAM share: persistent memory under the card OS, power
+ * control, APDUs, and images of the memory.
+ */
 export abstract class SimulatedChip implements VirtualCard {
   private readonly os: CardOs;
 

@@ -12,6 +12,7 @@ import { PsamApplet, type PsamAppletOptions } from './psam-applet.js';
 import { PsamMemory } from './psam-memory.js';
 import { SimulatedChip } from './simulated-chip.js';
 
+/** How a blank simulated PSAM is made: its serial number and its personalization keys. */
 export interface PsamManufactureOptions {
   /** 20-digit serial number (the SCP03 key diversification data, as a card's card ID) */
   psamId: string;
@@ -19,6 +20,10 @@ export interface PsamManufactureOptions {
   personalizationKeys: { enc: Uint8Array; mac: Uint8Array; dek: Uint8Array };
 }
 
+/**
+ * Options of a simulated PSAM: an existing memory, how to manufacture a new one, and the applet's
+ * options.
+ */
 export interface SimulatedPsamOptions extends PsamAppletOptions {
   /** existing memory (an image loaded with PersistentStore.fromImage) */
   store?: PersistentStore;

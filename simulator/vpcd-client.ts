@@ -6,6 +6,7 @@ import type { VirtualCard } from './virtual-card.js';
 
 /** vpcd's first slot ("Virtual PCD 00 00"); the second slot is on the next port. */
 export const VPCD_DEFAULT_PORT = 35963;
+/** The host vpcd listens on by default. */
 export const VPCD_DEFAULT_HOST = '127.0.0.1';
 
 /** vpcd 1-byte control messages (vsmartcard vpcd protocol). */
@@ -18,6 +19,7 @@ export const VPCD_GET_ATR = 0x04;
 const SW_NO_PRECISE_DIAGNOSIS = Uint8Array.of(0x6f, 0x00);
 const MAX_PAYLOAD = 0xffff;
 
+/** Where a VpcdClient connects (host, port of the reader slot), and whether and how soon it reconnects. */
 export interface VpcdClientOptions {
   host?: string;
   /** TCP port of the reader slot: 35963 for "Virtual PCD 00 00", 35964 for "Virtual PCD 00 01" */
@@ -32,6 +34,7 @@ export interface VpcdClientOptions {
 /** Why the connection ended. */
 export type DisconnectReason = 'removed' | 'power-loss' | 'connection-lost';
 
+/** One APDU the VpcdClient passed to its card: command, response, and the time spent in the card. */
 export interface ApduEvent {
   command: Uint8Array;
   response: Uint8Array;

@@ -8,6 +8,7 @@ export interface Dgi {
   value: Uint8Array;
 }
 
+/** How strictly parseDgiList reads DGI lengths. */
 export interface ParseDgiOptions {
   /**
    * default true: a length below 255 must use the 1-byte form. false also accepts FF 00xx for it

@@ -11,6 +11,7 @@ export interface Tlv {
   children?: Tlv[];
 }
 
+/** How parseTlv reads BER-TLV: recursion into constructed objects and strictness of the length encoding. */
 export interface ParseTlvOptions {
   /** parse the value of constructed objects into `children` (default true) */
   recursive?: boolean;

@@ -10,6 +10,7 @@ import { gtPow, gtToBytes } from './gt.js';
 import { pairing } from './pairing.js';
 import { SM9_HID_KEY_EXCHANGE, g1FromBytes, g2FromBytes, sm9H1 } from './sm9.js';
 
+/** The initiator's ephemeral key of an SM9 key exchange (GM/T 0044 part 3, A1-A3): r to keep, R_A to send. */
 export interface Sm9KeyExchangeEphemeral {
   /** r (32 bytes): keep it until the exchange finishes, then wipe it */
   ephemeralPrivate: Uint8Array;
@@ -17,6 +18,7 @@ export interface Sm9KeyExchangeEphemeral {
   ephemeralPublic: Uint8Array;
 }
 
+/** Options of sm9KeyExchangeStart: the hid of the keys and, for known-answer tests only, a fixed r. */
 export interface Sm9KeyExchangeStartOptions {
   /** hid of the key-exchange keys, default 0x02 */
   hid?: number;
@@ -61,6 +63,10 @@ function confirmation(prefix: number, g: Uint8Array[], transcript: Uint8Array): 
   return sm3(concatBytes(Uint8Array.of(prefix), g[0], inner));
 }
 
+/**
+ * What the responder needs to answer an SM9 key exchange (B1-B6): the master public key, its own key
+ * and identity, the initiator's identity and R_A.
+ */
 export interface Sm9KeyExchangeRespondArgs {
   /** the KGC's encryption master public key Ppub-e (65 or 64 bytes) */
   masterPublic: Uint8Array;
@@ -79,6 +85,10 @@ export interface Sm9KeyExchangeRespondArgs {
   r?: Uint8Array;
 }
 
+/**
+ * The responder's answer in an SM9 key exchange: the shared key SK_B, R_B and the
+ * confirmation S_B to send, and S_2 to compare with the initiator's S_A.
+ */
 export interface Sm9KeyExchangeResponse {
   /** SK_B, the shared key; wipe it when done */
   key: Uint8Array;
@@ -115,6 +125,10 @@ export function sm9KeyExchangeRespond(args: Sm9KeyExchangeRespondArgs): Sm9KeyEx
   };
 }
 
+/**
+ * What the initiator needs to finish an SM9 key exchange (A5-A8): its keys and identity, its ephemeral
+ * r, the responder's R_B and S_B.
+ */
 export interface Sm9KeyExchangeFinishArgs {
   masterPublic: Uint8Array;
   /** the initiator's own key-exchange private key deA (129 bytes, hid 0x02) */
@@ -132,6 +146,10 @@ export interface Sm9KeyExchangeFinishArgs {
   klenBytes: number;
 }
 
+/**
+ * The initiator's result of an SM9 key exchange: the shared key SK_A and its confirmation S_A for the
+ * responder.
+ */
 export interface Sm9KeyExchangeResult {
   /** SK_A, the shared key; wipe it when done */
   key: Uint8Array;

@@ -299,6 +299,7 @@ function encryptMaster(publicKey: Uint8Array): EncryptMaster {
 // ---------------------------------------------------------------------------------------------
 // Signature (GM/T 0044-2016 part 2 6 and 7)
 
+/** Options of sm9Sign (GM/T 0044 part 2 clause 6): for known-answer tests only, a fixed r. */
 export interface Sm9SignOptions {
   /**
    * Fixed r (32 bytes, in [1, n-1]) for known-answer tests ONLY: r and the signature reveal the
@@ -330,6 +331,7 @@ export function sm9Sign(userKey: Uint8Array, masterPublic: Uint8Array, msg: Uint
   }
 }
 
+/** Options of sm9Verify (GM/T 0044 part 2 clause 7): the hid of the signer's key. */
 export interface Sm9VerifyOptions {
   /** hid of the signer's key, default 0x01 */
   hid?: number;
@@ -448,11 +450,13 @@ export function sm9Decapsulate(userKey: Uint8Array, id: Uint8Array, encapsulatio
 /** 'xor' = KDF stream cipher; 'sm4' = SM4-ECB with PKCS#7 padding under K1 (part 4 clause 7, step A6). */
 export type Sm9EncryptMode = 'xor' | 'sm4';
 
+/** Options of sm9Encrypt (GM/T 0044 part 4 clause 6): the C1 format and the cipher mode (KDF-XOR or SM4). */
 export interface Sm9EncryptOptions extends Sm9EncapsulateOptions {
   /** default 'xor' */
   mode?: Sm9EncryptMode;
 }
 
+/** Options of sm9Decrypt (GM/T 0044 part 4 clause 7): the C1 format and the cipher mode used to encrypt. */
 export interface Sm9DecryptOptions extends Sm9DecapsulateOptions {
   /** default 'xor'; must match the encryption */
   mode?: Sm9EncryptMode;

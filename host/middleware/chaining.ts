@@ -5,6 +5,7 @@
 import { chainCommand, decodeCommandApdu, encodeCommandApdu } from '../../applet-spec/codec/apdu.js';
 import { type Middleware, swOf, wrapTransport } from '../transport.js';
 
+/** How commandChaining sends long data: extended length, or chained blocks of a given size. */
 export interface ChainingOptions {
   /** use extended length instead of chaining (see atrAllowsExtendedLength) */
   extended?: boolean;
@@ -12,6 +13,10 @@ export interface ChainingOptions {
   blockSize?: number;
 }
 
+/**
+ * Middleware that sends a command whose data exceeds a short Lc as one extended APDU or as a command
+ * chain (ISO 7816-4 5.3.3).
+ */
 export function commandChaining(options: ChainingOptions = {}): Middleware {
   const blockSize = options.blockSize ?? 255;
   return (next) =>

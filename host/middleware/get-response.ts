@@ -4,11 +4,16 @@ import { decodeCommandApdu } from '../../applet-spec/codec/apdu.js';
 import { TransportError } from '../errors.js';
 import { dataOf, type Middleware, swOf, wrapTransport } from '../transport.js';
 
+/** The cap on GET RESPONSE rounds for one command. */
 export interface GetResponseOptions {
   /** most GET RESPONSE rounds for one command (a card that keeps answering 61xx is broken) */
   maxRounds?: number;
 }
 
+/**
+ * Middleware that collects a long response by GET RESPONSE on 61xx (ISO 7816-4 11.6.1) and returns it
+ * as one.
+ */
 export function getResponse(options: GetResponseOptions = {}): Middleware {
   const maxRounds = options.maxRounds ?? 64;
   return (next) =>

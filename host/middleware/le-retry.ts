@@ -2,6 +2,7 @@
 import { decodeCommandApdu, encodeCommandApdu } from '../../applet-spec/codec/apdu.js';
 import { type Middleware, swOf, wrapTransport } from '../transport.js';
 
+/** Middleware that resends a command with the Le the card names in 6Cxx (ISO 7816-4 5.6). */
 export function leRetry(): Middleware {
   return (next) =>
     wrapTransport(next, async (command) => {

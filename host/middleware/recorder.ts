@@ -7,12 +7,17 @@ import { hex } from '../../base/hex.js';
 import { redactCommand } from '../redact.js';
 import { type Middleware, wrapTransport } from '../transport.js';
 
+/** Where recorder writes its transcript lines, and whether secrets are redacted (default true). */
 export interface RecorderOptions {
   /** receives each transcript line (e.g. push to an array, or append to a file) */
   sink: (line: string) => void;
   redact?: boolean;
 }
 
+/**
+ * Middleware that writes the exchange as a transcript of "=> command" and "<= response" lines,
+ * replayable by ReplayTransport.
+ */
 export function recorder(options: RecorderOptions): Middleware {
   const redact = options.redact ?? true;
   return (next) =>

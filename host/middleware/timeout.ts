@@ -2,6 +2,7 @@
 import { TransportError } from '../errors.js';
 import { type Middleware, wrapTransport } from '../transport.js';
 
+/** Middleware that fails a transmit taking longer than `limitMs` with TransportError('timeout'). */
 export function timeout(limitMs: number): Middleware {
   return (next) =>
     wrapTransport(next, (command) => {

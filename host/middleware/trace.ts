@@ -10,6 +10,10 @@ import { describeSw } from '../../applet-spec/status-words.js';
 import { redactCommand } from '../redact.js';
 import { dataOf, type Middleware, swOf, wrapTransport } from '../transport.js';
 
+/**
+ * Where trace writes its lines, their prefix ("A" on the wire, "P" inside a secure channel) and the
+ * clock for elapsed times.
+ */
 export interface TraceOptions {
   /** receives each line; console.error by default */
   sink?: (line: string) => void;
@@ -18,6 +22,10 @@ export interface TraceOptions {
   now?: () => number;
 }
 
+/**
+ * Middleware that logs one line per APDU (header, data, SW, milliseconds, command name), PINs and key
+ * DGIs redacted.
+ */
 export function trace(options: TraceOptions = {}): Middleware {
   const sink = options.sink ?? ((line: string) => console.error(line));
   const prefix = options.prefix ?? 'A';

@@ -82,6 +82,10 @@ export interface ChangeConfig {
   float: CoinFloat;
 }
 
+/**
+ * What a POS terminal is made of: its PSAM, upload queue, trust anchors, merchant identity, and
+ * optionally a blacklist, a change float, extended length, clock and randomness.
+ */
 export interface PosTerminalOptions {
   /** the terminal's PSAM, in its own reader: MAC1, MAC2, terminal number and sequence numbers */
   psam: Psam;
@@ -103,6 +107,10 @@ export interface PosTerminalOptions {
   random?: (n: number) => Uint8Array;
 }
 
+/**
+ * Per-payment options of PosTerminal.pay: the holder's PIN, when the price is above the card's PIN
+ * threshold.
+ */
 export interface PayOptions {
   /** presented with VERIFY first (needed above the card's PIN threshold) */
   pin?: string;
@@ -131,6 +139,10 @@ export interface PosReceipt {
   recovered: boolean;
 }
 
+/**
+ * The receipt of a payment, with what the terminal found and settled of an earlier contact whose
+ * answer had been lost.
+ */
 export interface PayResult extends PosReceipt {
   /** a debit of an earlier contact whose answer was lost, found done on this card and queued now */
   recoveredEarlier?: PosReceipt;
@@ -151,6 +163,7 @@ export class PaymentRefusedError extends OperationalError {
   override name = 'PaymentRefusedError';
 }
 
+/** Which check a payment packet failed at the terminal (PacketRejectedError.reason). */
 export type PacketRejection = 'mac2' | 'header' | 'coin-format' | 'coin-key' | 'coin-signature' | 'coin-expired' | 'duplicate-serial' | 'coin-list-hash' | 'amount' | 'payer-signature' | 'layout';
 
 /** The card's answer did not verify: the debit is not accepted as payment (the reason says which check). */
@@ -208,6 +221,10 @@ export class PsamNotReadyError extends OperationalError {
 /** Identity of the terminal as payer of a CHANGE packet: no card, so the card ID field is all zeros. */
 const TERMINAL_PAYER_CARD_ID = '0'.repeat(20);
 
+/**
+ * A POS terminal: takes payments from user cards with its PSAM (MAC1, MAC2, sequence numbers),
+ * verifies each packet, queues it, and pays change from its float when it has one.
+ */
 export class PosTerminal {
   private readonly blacklist: Set<string>;
   private readonly anchors: PacketAnchors;

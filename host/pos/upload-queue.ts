@@ -65,6 +65,10 @@ type Line =
   | { kind: 'sequence'; value: number; at: string }
   | { kind: 'conflict'; cardId: string; counter: number; type: 'PURCHASE' | 'CHANGE'; packet: string; at: string };
 
+/**
+ * The queue refuses: a line of its file is not JSON, a counter comes back with a different packet, no
+ * such packet is queued, or the card already has an unresolved debit.
+ */
 export class UploadQueueError extends OperationalError {
   override name = 'UploadQueueError';
 }
@@ -74,6 +78,10 @@ const key = (type: string, cardId: string, counter: number) => `${type}:${cardId
 /** Queue file mode: payments are not secret but belong to the merchant only. */
 export const UPLOAD_QUEUE_MODE = 0o600;
 
+/**
+ * The terminal's durable queue of payment and change packets, and of debits whose answer was lost, in
+ * one JSON-lines file reloaded after a restart.
+ */
 export class UploadQueue {
   private readonly packets = new Map<string, QueuedPacket>();
   private readonly problems = new Map<string, ProblemCard>();
