@@ -6,7 +6,10 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
 /** A personalization stage: central-bank card prep or commercial-bank issuance. */
-export type Stage = 'prepare' | 'issue';
+/** Personalization stages, then the desk's operations on an issued card (cli/card/desk.ts). */
+export type Stage = 'prepare' | 'issue' | DeskOperation;
+/** What a desk does to a holder's card after issuance. */
+export type DeskOperation = 'block' | 'unblock' | 'reload-pin' | 'set-limits' | 'change-pin';
 
 /**
  * One manifest line: a card and stage, its result, the key check values and profile hash used, the
@@ -19,7 +22,8 @@ export interface ManifestEntry {
   result: 'done' | 'failed' | 'skipped';
   time: string;
   operator: string;
-  profileHash: string;
+  /** SM3 of the profile (prepare, issue); a desk operation has none */
+  profileHash?: string;
   /** key check values of the keys written (hex), never the keys */
   kcvs?: Record<string, string>;
   /** steps completed, in order (select, authenticate, store-data N, verify ...) */

@@ -7,9 +7,10 @@ import { registerLog } from './log.js';
 import { registerReaders } from './readers.js';
 import { registerRecover } from './recover.js';
 import { registerReplay } from './replay.js';
+import { registerDeskOperations } from './desk.js';
 
 /**
- * Registers `drmb card readers|info|apdu|balance|log|recover|replay` on the `card` group, with commander's
+ * Registers `drmb card readers|info|apdu|balance|log|recover|replay` and the desk's block|unblock|reload-pin|set-limits|change-pin on the `card` group, with commander's
  * exitOverride on the group and each subcommand (no process.exit; drmb's main() reports errors).
  */
 export function registerCardCommands(card: Cli): void {
@@ -20,6 +21,7 @@ export function registerCardCommands(card: Cli): void {
   registerLog(card);
   registerRecover(card);
   registerReplay(card);
+  registerDeskOperations(card);
   card.exitOverride();
   card.commands.forEach((c) => c.exitOverride());
 }

@@ -24,8 +24,8 @@ export interface IssueCliOptions extends PersoOptions {
   kgc?: string;
 }
 
-/** Asks for the PIN twice on the terminal without echoing it. */
-async function promptPin(): Promise<string> {
+/** Asks for a PIN (`what`) twice on the terminal without echoing it. */
+export async function promptPin(what = 'PIN'): Promise<string> {
   if (!process.stdin.isTTY) throw new UsageError('no PIN: give --pin-file <file>, or run on a terminal to be asked for it');
   const ask = (q: string) =>
     new Promise<string>((resolve) => {
@@ -39,8 +39,8 @@ async function promptPin(): Promise<string> {
         resolve(a.trim());
       });
     });
-  const a = await ask('PIN: ');
-  const b = await ask('PIN again: ');
+  const a = await ask(`${what}: `);
+  const b = await ask(`${what} again: `);
   if (a !== b) throw new UsageError('the two PINs differ');
   return a;
 }

@@ -1,0 +1,124 @@
+/**
+ * @module The desk's operations on an issued simulated card: block and unblock, reload the PIN, set the
+ * limits, change the PIN; each with the desk bundle's issuer-master only, confirmed, recorded in the
+ * manifest and the hash-chained audit log; a wrong key (9302), the wrong state (6985) and a missing
+ * confirmation change nothing on the card.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SW } from '../../applet-spec/status-words.js';
+import { DrmbCard } from '../../host/drmb-card.js';
+import { StatusWordError } from '../../host/errors.js';
+import { initKeyDirectory } from '../../personalization/key-ceremony.js';
+import { verifyAuditLog } from '../../personalization/audit-log.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { CARD_PIN, issuedCard, posWorld, type PosWorld, transportOf } from '../../test/pos-fixture.js';
+import { runExport } from '../keys/export.js';
+import { UsageError } from '../output.js';
+import { runDeskOperation } from './desk.js';
+
+let w: PosWorld;
+let dir: string;
+const desk = () => join(dir, 'desk');
+const records = () => ({ manifest: join(dir, 'manifest.jsonl'), audit: join(dir, 'audit.log'), operator: 'desk test' });
+
+beforeAll(() => {
+  w = posWorld();
+  dir = mkdtempSync(join(w.dir, 'desk-'));
+  runExport({ role: 'issuance-desk', out: desk(), keys: join(w.dir, 'keys') });
+  writeFileSync(join(dir, 'new-pin'), '975310\n');
+  writeFileSync(join(dir, 'old-pin'), `${CARD_PIN}\n`);
+  writeFileSync(join(dir, 'wrong-pin'), '000000\n');
+}, 120_000);
+
+async function cardImage(cardId: string): Promise<string> {
+  const image = join(dir, `${cardId}.json`);
+  (await issuedCard(w, cardId, [])).saveToFile(image);
+  return image;
+}
+
+const bytesOf = (path: string) => readFileSync(path).toString('hex');
+
+/** VERIFY on the card of an image (after SELECT), saving what the card remembers (the tries). */
+async function verifyOn(sim: string, pin: string): Promise<void> {
+  const card = SimulatedCard.fromFile(sim);
+  const drmb = new DrmbCard(transportOf(card));
+  await drmb.select();
+  try {
+    await drmb.verifyPin(pin);
+  } finally {
+    card.saveToFile(sim);
+  }
+}
+
+describe('the desk operations', () => {
+  it('blocks a lost card and unblocks it when found, with the desk bundle alone, each recorded in the manifest and the audit chain', async () => {
+    const sim = await cardImage('62120000000000009101');
+    const blocked = await runDeskOperation('block', { sim, keys: desk(), yes: true, ...records() });
+    expect([blocked.before.state, blocked.after.state]).toEqual(['ISSUED', 'LOCKED']);
+    const unblocked = await runDeskOperation('unblock', { sim, keys: desk(), yes: true, ...records() });
+    expect(unblocked.after.state).toBe('ISSUED');
+    const manifest = readFileSync(records().manifest, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cardId: string; stage: string; result: string });
+    expect(manifest.filter((e) => e.cardId === '62120000000000009101').map((e) => [e.stage, e.result])).toEqual([['block', 'done'], ['unblock', 'done']]);
+    expect(verifyAuditLog(records().audit)).toBe(0);
+  });
+
+  it('refuses to block a card that is blocked already (the card answers 6985) and records the failure; the card is unchanged', async () => {
+    const sim = await cardImage('62120000000000009102');
+    await runDeskOperation('block', { sim, keys: desk(), yes: true, ...records() });
+    const before = bytesOf(sim);
+    const e = await runDeskOperation('block', { sim, keys: desk(), yes: true, ...records() }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StatusWordError);
+    expect((e as StatusWordError).sw).toBe(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    expect(bytesOf(sim)).toBe(before);
+    expect(readFileSync(records().audit, 'utf8')).toContain('"action":"block failed"');
+  });
+
+  it("is refused by the card under another issuer's keys (9302) and the card is unchanged", async () => {
+    const sim = await cardImage('62120000000000009103');
+    const other = join(dir, 'other-ceremony');
+    initKeyDirectory(other);
+    runExport({ role: 'issuance-desk', out: join(dir, 'other-desk'), keys: other });
+    const before = bytesOf(sim);
+    const e = await runDeskOperation('block', { sim, keys: join(dir, 'other-desk'), yes: true, ...records() }).catch((x: unknown) => x);
+    expect((e as StatusWordError).sw).toBe(SW.MAC_INVALID);
+    expect(bytesOf(sim)).toBe(before);
+  }, 60_000);
+
+  it('reloads a forgotten PIN: the tries are full again and the new PIN verifies', async () => {
+    const sim = await cardImage('62120000000000009104');
+    await expect(verifyOn(sim, '000000')).rejects.toThrow();
+    const r = await runDeskOperation('reload-pin', { sim, keys: desk(), yes: true, pinFile: join(dir, 'new-pin'), ...records() });
+    expect([r.before.pinTriesLeft, r.after.pinTriesLeft]).toEqual([2, 3]);
+    await verifyOn(sim, '975310');
+  });
+
+  it('sets the limits by PUT DATA and shows them after; a holder changes the PIN with the current one, and not with a wrong one', async () => {
+    const sim = await cardImage('62120000000000009105');
+    const r = await runDeskOperation('set-limits', { sim, keys: desk(), yes: true, singleLimit: '500.00', pinThreshold: '100', ...records() });
+    expect([r.after.singleLimitFen, r.after.pinThresholdFen]).toEqual([50_000, 10_000]);
+    expect(r.after.balanceCapFen).toBe(r.before.balanceCapFen);
+    await expect(runDeskOperation('change-pin', { sim, yes: true, oldPinFile: join(dir, 'wrong-pin'), pinFile: join(dir, 'new-pin'), ...records() })).rejects.toThrow(StatusWordError);
+    const changed = await runDeskOperation('change-pin', { sim, yes: true, oldPinFile: join(dir, 'old-pin'), pinFile: join(dir, 'new-pin'), ...records() });
+    expect(changed.after.pinTriesLeft).toBe(3);
+    await verifyOn(sim, '975310');
+  });
+
+  it('changes nothing without a confirmation, and refuses a bundle of another role or a missing option before the card is touched', async () => {
+    const sim = await cardImage('62120000000000009106');
+    const before = bytesOf(sim);
+    await expect(runDeskOperation('block', { sim, keys: desk(), ...records() })).rejects.toThrow(/give --yes to go ahead without a terminal/);
+    // The bundle's issuer-master is what the desk operations need (the role table's minimality).
+    const without = join(dir, 'desk-without');
+    cpSync(desk(), without, { recursive: true });
+    rmSync(join(without, 'issuer-master.json'));
+    await expect(runDeskOperation('block', { sim, keys: without, yes: true, ...records() })).rejects.toThrow('issuer-master key: not found');
+    const vault = join(dir, 'vault');
+    runExport({ role: 'bank-vault', out: vault, keys: join(w.dir, 'keys') });
+    await expect(runDeskOperation('block', { sim, keys: vault, yes: true, ...records() })).rejects.toThrow('is a bank-vault bundle; drmb card block needs an issuance-desk bundle');
+    await expect(runDeskOperation('set-limits', { sim, keys: desk(), yes: true, ...records() })).rejects.toThrow(UsageError);
+    await expect(runDeskOperation('set-limits', { sim, keys: desk(), yes: true, singleLimit: 'lots', ...records() })).rejects.toThrow('--single-limit must be an amount in yuan');
+    expect(bytesOf(sim)).toBe(before);
+  });
+});
