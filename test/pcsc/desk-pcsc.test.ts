@@ -1,0 +1,85 @@
+/**
+ * @module The desk's operations through the real PC/SC stack: an issued simulated card served into
+ * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN with the same commands as
+ * for a simulated image, the desk holding its issuance-desk bundle only. Slow suite; never skipped in CI.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SW } from '../../applet-spec/status-words.js';
+import { runDeskOperation } from '../../cli/card/desk.js';
+import { runExport } from '../../cli/keys/export.js';
+import { runIssue } from '../../cli/perso/issue.js';
+import { runPrepare } from '../../cli/perso/prepare.js';
+import { projectPath } from '../../cli/project-path.js';
+import { createSimCard } from '../../cli/sim/create.js';
+import { DrmbCard } from '../../host/drmb-card.js';
+import { StatusWordError } from '../../host/errors.js';
+import { loadPcsc, openReader } from '../../host/pcsc.js';
+import { verifyAuditLog } from '../../personalization/audit-log.js';
+import { initKeyDirectory } from '../../personalization/key-ceremony.js';
+import { startPcscd, type PcscdHandle } from '../../scripts/pcsc-harness.js';
+import { type CardChild, maySkip, missing, READER, skipReason, spawnServe, waitReader } from './pcsc-fixture.js';
+
+if (maySkip) console.warn(`test/pcsc/desk-pcsc.test.ts skipped: ${skipReason}`);
+
+describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (skipped: ${skipReason})`}`, { timeout: 90_000 }, () => {
+  let pcscd: PcscdHandle | undefined;
+  let dir: string;
+  let child: CardChild | undefined;
+  const CARD = '62120000000000003101';
+
+  beforeAll(async () => {
+    if (missing.length) throw new Error(`CI=${process.env.CI}: the PC/SC suite cannot be skipped in CI; ${skipReason}`);
+    await loadPcsc();
+    dir = mkdtempSync(join(tmpdir(), 'drmb-desk-pcsc-'));
+    initKeyDirectory(join(dir, 'keys'));
+    runExport({ role: 'issuance-desk', out: join(dir, 'desk'), keys: join(dir, 'keys') });
+    writeFileSync(join(dir, 'pin'), '975310\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'new-pin'), '135246\n', { mode: 0o600 });
+    // The card is made and issued as a simulated image, then served into the reader.
+    const image = join(dir, 'card.json');
+    const common = { keys: join(dir, 'keys'), manifest: join(dir, 'm.jsonl'), audit: join(dir, 'a.log'), operator: 'prep', sim: image };
+    await createSimCard({ image, cardId: CARD, keys: join(dir, 'keys') });
+    await runPrepare({ ...common, profile: projectPath('examples', 'profiles', 'prepare.json') }, false);
+    await runIssue({ ...common, profile: projectPath('examples', 'profiles', 'issue.json'), pinFile: join(dir, 'pin') }, false);
+    pcscd = await startPcscd();
+    child = spawnServe(image, 35963);
+    await child.waitFor('card inserted in vpcd 127.0.0.1:35963', 20_000);
+    await waitReader(true, READER);
+  }, 120_000);
+
+  afterAll(async () => {
+    try {
+      await child?.quit();
+    } finally {
+      await pcscd?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  const desk = () => ({ reader: READER, keys: join(dir, 'desk'), manifest: join(dir, 'desk.jsonl'), audit: join(dir, 'desk-audit.log'), operator: 'desk 1', yes: true });
+
+  it('blocks the card in the reader, refuses a second block (6985), and unblocks it', async () => {
+    expect((await runDeskOperation('block', desk())).after.state).toBe('LOCKED');
+    const again = await runDeskOperation('block', desk()).catch((e: unknown) => e);
+    expect((again as StatusWordError).sw).toBe(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    expect((await runDeskOperation('unblock', desk())).after.state).toBe('ISSUED');
+  });
+
+  it('sets the limits and reloads the PIN, read back through the host library; the audit chain holds', async () => {
+    expect((await runDeskOperation('set-limits', { ...desk(), singleLimit: '300.00' })).after.singleLimitFen).toBe(30_000);
+    expect((await runDeskOperation('reload-pin', { ...desk(), pinFile: join(dir, 'new-pin') })).after.pinTriesLeft).toBe(3);
+    const t = await openReader(READER);
+    try {
+      const card = new DrmbCard(t);
+      expect(await card.select()).toMatchObject({ state: 'ISSUED', cardId: CARD });
+      await card.verifyPin('135246');
+      expect(await card.getData('singleLimit')).toBe(30_000);
+    } finally {
+      await t.close();
+    }
+    expect(verifyAuditLog(join(dir, 'desk-audit.log'))).toBe(0);
+  });
+});
