@@ -175,6 +175,9 @@ export interface Settlement {
 const hexList = (serials: readonly Uint8Array[]): string[] => serials.map((s) => bytesToHex(s));
 const SERIALS_IN = `(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`;
 
+/** Aborts the transaction of #settleFast: the packet is not the plain case, #settleIn decides. */
+class FastPathMiss extends Error {}
+
 /** Aborts the transaction of a loop that would record a proof: the loop is left to ordinary settlement. */
 class LoopNotSettledError extends Error {}
 
@@ -431,6 +434,21 @@ export class Registry {
     const payer = v.header.type === 'CHANGE' ? opts.payerOwner! : cardOwner(v.header.payerCardId);
     for (let attempt = 0; ; attempt++) {
       try {
+        // The common case first: every coin is the payer's and the packet is new to its card.
+        const fast = await this.db
+          .transaction(async (tx) => {
+            const f = await this.#settleFast(tx, v, packetBytes, payer, payeeOwner);
+            if (opts.online) await opts.online.record(tx, f.settlement);
+            return f;
+          })
+          .catch((e: unknown) => {
+            if (e instanceof FastPathMiss) return undefined;
+            throw e;
+          });
+        if (fast) {
+          if (fast.pendingLeft) await this.retryPending();
+          return fast.settlement;
+        }
         const outcome = await this.db.transaction(async (tx) => {
           const o = await this.#settleIn(tx, v, packetBytes, payer, payeeOwner);
           if (opts.online && !('proof' in o) && !o.replayed) await opts.online.record(tx, o);
@@ -669,6 +687,53 @@ export class Registry {
       amountFen: header.amountFen,
       serials: coins.map((c) => c.body.serial),
       replayed: false,
+    };
+  }
+
+  /**
+   * The settlement of #settleIn when it is plain: no packet of the payer under this counter, none
+   * chained to the same previous export, and every coin owned by the payer (so none of #settleIn's
+   * reuse, custody or proof rules applies). Two statements: the check on packets, then one that records
+   * the packet, moves the coins (no separate locking pass: the UPDATE locks them), records one flow per
+   * coin in packet order, and takes the packet out of the retry queue. Anything else throws
+   * FastPathMiss, which rolls the transaction back for #settleIn to decide. `pendingLeft`: whether other
+   * packets wait in the retry queue.
+   */
+  async #settleFast(tx: Queryable, v: VerifiedPacket, packetBytes: Uint8Array, payer: string, payeeOwner: string): Promise<{ settlement: Settlement; pendingLeft: boolean }> {
+    const { header, coins, packetHash } = v;
+    const payerId = payerKey(header);
+    const seen = await tx.query(
+      `SELECT 1 FROM packets WHERE payer_card_id = $1 AND (payer_counter = $2 OR ($5 AND previous_export_hash = $3 AND packet_hash <> $4)) LIMIT 1`,
+      [payerId, header.payerCounter, header.previousExportHash, packetHash, header.type !== 'CHANGE'],
+    );
+    if (seen.rows.length > 0) throw new FastPathMiss();
+    const hexes = coins.map((c) => bytesToHex(c.body.serial));
+    const r = await tx.query<{ moved: unknown; pending: unknown }>(
+      `WITH pkt AS (
+         INSERT INTO packets (packet_hash, type, payer_card_id, payer_counter, payer_identity, payee_owner, amount_fen, packet, previous_export_hash)
+         VALUES ($4, $6, $7, $8, $9, $3, $10, $11, $12)),
+       moved AS (UPDATE coins SET owner = $3, owner_since = now() WHERE serial IN ${SERIALS_IN} AND owner = $2 RETURNING serial),
+       flow AS (
+         INSERT INTO flows (kind, serial, from_owner, to_owner, payer_card_id, payer_counter, packet_hash)
+         SELECT 'deposit', decode(h, 'hex'), $2, $3, $5, $8, $4 FROM unnest($1::text[]) WITH ORDINALITY AS t(h, i) ORDER BY i),
+       unqueued AS (DELETE FROM pending_packets WHERE packet_hash = $4),
+       unqueued_coins AS (DELETE FROM pending_coins WHERE packet_hash = $4)
+       SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM pending_packets WHERE packet_hash <> $4) AS pending`,
+      [hexes, payer, payeeOwner, packetHash, payerId, header.type, payerId, header.payerCounter, header.payerIdentity, header.amountFen, packetBytes, header.previousExportHash],
+    );
+    if (Number(r.rows[0].moved) !== hexes.length) throw new FastPathMiss();
+    return {
+      settlement: {
+        packetHash,
+        type: header.type,
+        payerCardId: header.payerCardId,
+        payerCounter: header.payerCounter,
+        payeeOwner,
+        amountFen: header.amountFen,
+        serials: coins.map((c) => c.body.serial),
+        replayed: false,
+      },
+      pendingLeft: Number(r.rows[0].pending) > 0,
     };
   }
 
