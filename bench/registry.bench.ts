@@ -4,7 +4,6 @@
  * with the signature checks in 1, 2 and all cores' worker threads, on PGlite (and on PostgreSQL when
  * DRMB_BENCH_POSTGRES_URL names a server), with the cost per coin in CPU time and SQL statements.
  */
-import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { coinCoder, type Coin } from '../applet-spec/value-formats.js';
 import { buildExportPacket } from '../coins/build-export-packet.js';
@@ -14,6 +13,7 @@ import { PgliteDb } from '../bank/pglite-db.js';
 import { PostgresDb } from '../bank/postgres-db.js';
 import { cardOwner, type Deposit, Registry, type RegistryOpenOptions } from '../bank/registry.js';
 import { randomBytes } from '../base/bytes.js';
+import { allCores } from '../io/worker-pool.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { sm3 } from '../crypto/sm3.js';
 import { sm9ExtractSignKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.js';
@@ -177,7 +177,7 @@ export const registryBench: Benchmark = {
     const t0 = performance.now();
     const cards = payerCards(Math.ceil(packets / perCard), perCard, mintParams, kgc, 100);
     b.log(`\nminted ${cards.length * perCard * COINS_PER_PACKET} coins in ${cards.length * perCard} packets of ${cards.length} cards (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    const all = availableParallelism();
+    const all = allCores();
     const open = async (db: Db, workers: number, extra: Partial<RegistryOpenOptions> = {}) => {
       const counted = new CountingDb(db);
       return { db: counted, reg: await Registry.onDb(counted, { trust, mintMaster, verifierWindowBits: windowBits, verifyWorkers: workers, ...extra }) };

@@ -16,6 +16,8 @@ type Answer<R> = { id: number; ok: true; result: R } | { id: number; ok: false; 
 interface Slot<R> {
   worker: Worker;
   inFlight: Map<number, { resolve: (r: R) => void; reject: (e: Error) => void }>;
+  /** why the worker stopped (an error, an exit); its tasks go to the others */
+  dead?: Error;
 }
 
 /** A worker's handler threw: the message is the handler's. */
@@ -62,8 +64,9 @@ export class WorkerPool<T, R> {
         if (a.ok) p.resolve(a.result);
         else p.reject(new WorkerTaskError(a.error));
       });
-      // A worker that dies takes its tasks with it: they fail, the others go on.
+      // A worker that dies takes its tasks with it: they fail, and the others take the next ones.
       const fail = (e: Error) => {
+        slot.dead ??= e;
         for (const p of slot.inFlight.values()) p.reject(e);
         slot.inFlight.clear();
       };
@@ -73,11 +76,13 @@ export class WorkerPool<T, R> {
     }
   }
 
-  /** Runs one task on the least busy worker. */
+  /** Runs one task on the least busy worker; fails when every worker has stopped. */
   run(task: T): Promise<R> {
     if (this.#closed) return Promise.reject(new Error('worker pool is closed'));
-    let slot = this.#slots[0];
-    for (const s of this.#slots) if (s.inFlight.size < slot.inFlight.size) slot = s;
+    const live = this.#slots.filter((s) => !s.dead);
+    if (live.length === 0) return Promise.reject(new Error(`every worker of the pool stopped: ${this.#slots[0].dead!.message}`));
+    let slot = live[0];
+    for (const s of live) if (s.inFlight.size < slot.inFlight.size) slot = s;
     const id = this.#nextId++;
     return new Promise<R>((resolve, reject) => {
       slot.inFlight.set(id, { resolve, reject });
