@@ -45,7 +45,6 @@ export interface VerifiedPacket {
   receipt?: Receipt;
 }
 
-
 /** The registry's error for a packet verifyExportPacket refused (the settlement body's faults). */
 function settlementRefusal(f: ExportPacketFault, header: ExportHeader): RegistryError {
   switch (f.fault) {
