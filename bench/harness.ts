@@ -1,8 +1,8 @@
 /** @module Benchmark harness: a benchmark records named figures (timings, rates, counts) in a BenchRun, full size or as a tiny smoke run, and prints each as it is measured. */
 import { performance } from 'node:perf_hooks';
 
-/** What a figure counts; timings are in milliseconds per call. */
-export type FigureUnit = 'ms' | 'coins/s' | 'cards/s' | 'cases/s' | 'APDUs' | '%';
+/** What a figure counts; timings are in milliseconds per call ('us/coin': CPU microseconds per coin). */
+export type FigureUnit = 'ms' | 'coins/s' | 'cards/s' | 'cases/s' | 'APDUs' | '%' | 'us/coin' | 'SQL/coin';
 
 export interface Figure {
   /** unique within its benchmark; goals name figures by it */

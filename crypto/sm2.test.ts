@@ -520,6 +520,61 @@ describe('SM2 precomputed fixed-key verifier', () => {
   });
 });
 
+describe('SM2 fixed-base [k]G (regular recoding over a table of odd multiples of G)', () => {
+  const { Point } = sm2p256v1;
+  const G = Point.BASE;
+  const c1Of = (k: bigint): Uint8Array => sm2Encrypt(vecPub, text('m'), { k: uintToBytes(k, 32) }).subarray(0, 65);
+
+  // 2^256 - n is odd, and its first 32 digits sum to -n: the walk passes through O before its last addition.
+  it("equals noble's [k]G at the edges of the recoding and for random k", () => {
+    const edges = [1n, 2n, 3n, 255n, 256n, 257n, 1n << 8n, (1n << 248n) - 1n, 1n << 248n, (1n << 256n) - n, 2n * n - (1n << 256n), (n - 1n) / 2n, n - 2n, n - 1n];
+    const randoms = Array.from({ length: 50 }, () => bytesToBigInt(randomBytes(32)) % (n - 1n)).map((k) => k + 1n);
+    for (const k of [...edges, ...randoms]) {
+      const expected = G.multiply(k).toBytes(false);
+      expect(c1Of(k)).toEqual(expected);
+      if (k <= n - 2n) expect(sm2GetPublicKey(uintToBytes(k, 32))).toEqual(expected);
+    }
+  });
+
+  it('gives signatures that verify for many random keys, messages and IDs, in sm2Verify and the precomputed verifier', () => {
+    for (let i = 0; i < 200; i++) {
+      const { privateKey, publicKey } = sm2GenerateKeyPair();
+      const msg = randomBytes(i % 130);
+      const id = i % 3 === 0 ? randomBytes(1 + (i % 20)) : undefined;
+      const sig = sm2Sign(privateKey, msg, i % 2 === 0 ? { id, publicKey } : { id });
+      expect(sm2Verify(publicKey, msg, sig, { id })).toBe(true);
+      expect(sm2Verify(publicKey, flip(msg.length ? msg : new Uint8Array(1), 0), sig, { id })).toBe(false);
+      if (i % 20 === 0) expect(sm2PrecomputeVerifier(publicKey, { id, windowBits: 4 }).verify(sig, msg)).toBe(true);
+    }
+  });
+
+  it('computes r = (e + x1) mod n with x1 of [k]G for random fixed k (GB/T 32918.2 6.1 A4-A5)', () => {
+    const { Fn } = Point;
+    for (let i = 0; i < 50; i++) {
+      const { privateKey, publicKey } = sm2GenerateKeyPair();
+      const msg = randomBytes(32);
+      const k = (bytesToBigInt(randomBytes(32)) % (n - 1n)) + 1n;
+      const e = bytesToBigInt(sm2Digest(publicKey, msg));
+      const { r } = parts(sm2Sign(privateKey, msg, { k: uintToBytes(k, 32), publicKey }));
+      expect(r).toBe(Fn.create(e + G.multiply(k).toAffine().x));
+    }
+  });
+
+  it('keeps Z_A apart per public key and ID while signing with many keys (the Z_A cache)', () => {
+    const keys = Array.from({ length: 70 }, () => sm2GenerateKeyPair());
+    for (const round of [0, 1]) {
+      for (const [i, { privateKey, publicKey }] of keys.entries()) {
+        const id = i % 2 === 0 ? 'ALICE' : `id-${round}`;
+        const sig = sm2Sign(privateKey, vecMsg, { publicKey, id });
+        expect(sm2Verify(publicKey, vecMsg, sig, { id })).toBe(true);
+      }
+    }
+    const sig = sm2Sign(vecPriv, vecMsg, { publicKey: vecPub, id: 'ALICE' });
+    expect(sm2Verify(vecPub, vecMsg, sig, { id: 'ALICE' })).toBe(true);
+    expect(sm2Verify(vecPub, vecMsg, sig)).toBe(false);
+  });
+});
+
 describe('SM2 cross-check with sm-crypto-v2', () => {
   const rounds = 20;
   const cases = Array.from({ length: rounds }, (_, i) => {
