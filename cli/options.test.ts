@@ -45,7 +45,7 @@ describe('drmb options', () => {
       writeFileSync(join(dir, 'bad'), '12a4\n');
       expect(readPinFile(join(dir, 'pin'))).toBe('123456');
       expect(() => readPinFile(join(dir, 'bad'))).toThrow(new UsageError('--pin-file: the first line must be the PIN, 4-12 digits'));
-      expect(() => readPinFile(join(dir, 'none'))).toThrow(/^--pin-file: cannot read .* \(ENOENT\)$/);
+      expect(() => readPinFile(join(dir, 'none'))).toThrow(/^--pin-file: cannot read .* \(ENOENT: no such file or folder\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

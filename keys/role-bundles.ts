@@ -84,7 +84,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
     party: "a commercial bank's vault counter, which loads coins onto cards",
     keys: [{ kind: 'load-master', why: "derives the card's load key (MAC1, MAC2 of a load) and TAC key (the TAC that proves the load before the registry records it)" }],
     files: [],
-    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem'],
+    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb pos float'],
   },
   pos: {
     party: "a merchant's acquirer: it makes and personalizes the PSAMs of its POS terminals, which then hold the key",
