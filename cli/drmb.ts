@@ -4,6 +4,8 @@ import { EXIT, EXIT_CODES, exitCodeName } from '../base/exit-codes.js';
 import { OperationalError } from '../base/operational-error.js';
 import { describeSw, hex4 } from '../applet-spec/status-words.js';
 import { enforceRequiredOptions } from './required-options.js';
+import { addExamples } from './command-examples.js';
+import { registerCompletion } from './completion.js';
 import { explainRefusal } from './what-to-do.js';
 import { registerDecode } from './spec/decode.js';
 import { registerList } from './spec/list.js';
@@ -84,11 +86,13 @@ export function buildProgram(): Command {
   registerPeerOpen(peer);
   registerPeerConfirmations(peer);
   registerConformance(program);
+  registerCompletion(program);
   for (const group of [program, spec, sim, keys, kgc, perso, card, pos, bank, peer]) {
     group.exitOverride();
     group.commands.forEach((c) => c.exitOverride());
   }
   enforceRequiredOptions(program);
+  addExamples(program);
   return program;
 }
 
