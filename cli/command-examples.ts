@@ -41,13 +41,13 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
     { line: 'sim create --psam --image psam.json --keys keys', what: "a blank PSAM for a POS terminal's second slot" },
   ],
   'perso prepare': [
-    { line: 'perso prepare --sim card.json --profile examples/profiles/prepare.json --keys keys', what: 'central-bank card prep of a simulated card' },
-    { line: 'perso prepare --batch --sim-dir cards --profile examples/profiles/prepare.json --keys keys', what: 'every image of a folder, one worker each' },
+    { line: 'perso prepare --sim card.json --keys keys', what: 'central-bank card prep of a simulated card with the example profile' },
+    { line: 'perso prepare --batch --sim-dir cards --profile my-prepare.json --keys keys', what: 'every image of a folder, one worker each, with a profile of its own' },
   ],
   'perso psam': [{ line: 'perso psam --sim psam.json --terminal-id 202611220001 --keys keys', what: "personalize the terminal's PSAM" }],
   'perso issue': [
-    { line: 'perso issue --sim card.json --profile examples/profiles/issue.json --keys keys', what: 'issue the card; the PIN is asked on the terminal' },
-    { line: 'perso issue --sim card.json --profile examples/profiles/issue.json --pin-file pin --keys keys', what: 'the PIN from a file' },
+    { line: 'perso issue --sim card.json --keys keys', what: 'issue the card (example profile); the PIN is asked on the terminal' },
+    { line: 'perso issue --sim card.json --pin-file - --keys keys', what: 'the PIN from standard input' },
   ],
   'perso run-script': [{ line: 'perso run-script prep.script --sim card.json --keys keys', what: 'replay a script written by perso prepare --dry-run --script-out' }],
   'card readers': [{ line: 'card readers', what: 'the PC/SC readers and whether each holds a card' }],
@@ -75,7 +75,7 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
   'bank withdraw': [{ line: 'bank withdraw --amount 300 --bank-code 102100000001 --sim card.json --keys keys', what: "300.00 yuan from the bank's vault onto the card" }],
   'bank deposit': [
     { line: 'bank deposit --queue pos-queue.jsonl --payee shop@merchant --bank-code 104100000003 --keys keys', what: "settle a POS terminal's queue; exit 3 when a double spend is caught" },
-    { line: 'bank deposit --packet p.bin --receipt p.bin.receipt --bank-code 102100000001 --keys keys', what: 'settle one peer payment on the payee card\'s receipt' },
+    { line: 'bank deposit --packet p.bin --receipt p.bin.receipt --keys keys', what: "settle one peer payment on the payee card's receipt" },
   ],
   'bank redeem': [{ line: 'bank redeem --code 4711000047110000 --bank-code 103100000002 --keys keys', what: 'pay out a withdrawal code at a bank counter' }],
   'bank serve': [{ line: 'bank serve --bank-code 105100000005 --keys keys --port 8791', what: "the payee's bank for online peer payments, on 127.0.0.1" }],

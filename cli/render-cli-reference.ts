@@ -31,7 +31,7 @@ function commandSection(cmd: Cli): string {
   const path = commandPath(cmd);
   const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`)).join(' ');
   const rows = cmd.options.map((o) => {
-    const dflt = o.defaultValue === undefined || o.defaultValue === false ? '' : ` (default: ${JSON.stringify(o.defaultValue)})`;
+    const dflt = o.defaultValue === undefined || o.defaultValue === false ? '' : ` (default: ${o.defaultValueDescription ?? JSON.stringify(o.defaultValue)})`;
     return `| \`${cell(o.flags)}\` | ${cell(o.description)}${cell(dflt)} |`;
   });
   const examples = COMMAND_EXAMPLES[path.replace(/^drmb ?/, '')] ?? [];

@@ -81,7 +81,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
     commands: ['drmb perso issue', 'drmb perso run-script'],
   },
   'bank-vault': {
-    party: "a commercial bank's vault counter, which loads coins onto cards",
+    party: "a commercial bank's vault counter, which loads coins onto cards and gives POS terminals their change float",
     keys: [{ kind: 'load-master', why: "derives the card's load key (MAC1, MAC2 of a load) and TAC key (the TAC that proves the load before the registry records it)" }],
     files: [],
     commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb pos float'],

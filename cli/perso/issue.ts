@@ -77,6 +77,7 @@ export function registerIssue(perso: Cli): void {
         .option('--kgc <url>', "the KGC service (drmb kgc serve), asked with the desk's desk-signing key; without it only a ceremony directory's in-process KGC (development)"),
       'else asked on the terminal',
     ),
+    'issue',
   ).action(async (o: IssueCliOptions) => {
     if (o.batch) {
       const profile = loadIssueProfile(o.profile);

@@ -66,6 +66,7 @@ export function registerPrepare(perso: Cli): void {
         .option('--dry-run', 'print the APDU script (keys redacted) instead of using a card; needs --card-id'),
       'for --dry-run',
     ).option('--script-out <file>', 'with --dry-run: also write the replayable script (encrypted key DGIs kept) to this file, mode 0600'),
+    'prepare',
   ).action(async (o: PrepareCliOptions) => {
     if (o.dryRun) {
       const r = prepareDryRun(o);
