@@ -3,13 +3,14 @@
  * documented exit code (base/exit-codes.ts), no stack trace, and nothing changed on disk; card
  * refusals say what to do next; with --json the error is JSON on stdout.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../base/exit-codes.js';
-import { runDrmb } from '../test/run-drmb.js';
+import { drmbShellFunction, runDrmb } from '../test/run-drmb.js';
 import { projectPath } from './project-path.js';
 
 let dir: string;
@@ -166,4 +167,33 @@ describe('a batch with one damaged image', () => {
     expect(readFileSync(join(cards, 'damaged.json'))).toEqual(damaged);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
+});
+
+/** Runs a bash command line in a pseudo-terminal (util-linux script), typing `answer` once `prompt` appears; what the terminal showed. */
+function onTerminal(command: string, prompt: string, answer: string): Promise<{ code: number | null; screen: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    let typed = false;
+    child.stdout.on('data', (c: Buffer) => {
+      screen += c.toString();
+      if (!typed && screen.includes(prompt)) {
+        typed = true;
+        child.stdin.write(answer);
+      }
+    });
+    child.on('close', (code) => resolve({ code, screen }));
+  });
+}
+
+describe('the PIN on a terminal', () => {
+  it.runIf(spawnSync('script', ['--version']).status === 0)('asks for the PIN of a payment above the threshold without echoing it, and pays', async () => {
+    copyFileSync(at('card.json'), at('card-tty.json'));
+    const pay = `drmb pos pay --amount 300 --sim card-tty.json --psam-sim psam.json --keys keys --queue q-tty.jsonl`;
+    const r = await onTerminal(`${drmbShellFunction()}; ${pay}`, 'PIN for 300.00 yuan: ', '864213\r');
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toMatch(/PIN for 300\.00 yuan: /);
+    expect(r.screen).not.toContain('864213');
+    expect(r.screen).toMatch(/paid 300\.00 yuan by card 10000000000000000001/);
+  }, 120_000);
 });

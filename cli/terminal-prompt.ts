@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { UsageError } from './output.js';
+import { stopProgress } from './progress.js';
 
 /** Whether a PIN can be asked: standard input and standard error are a terminal. */
 export function canPrompt(): boolean {
@@ -13,6 +14,7 @@ export function canPrompt(): boolean {
 
 /** One line read from the terminal, the question on stderr; with `hidden`, the answer is not echoed. */
 export function askLine(question: string, hidden = false): Promise<string> {
+  stopProgress();
   return new Promise<string>((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     if (hidden) {

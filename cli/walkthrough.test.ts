@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectPath } from './project-path.js';
+import { drmbShellFunction } from '../test/run-drmb.js';
 
 /** The lines of the walkthrough's sh blocks. */
 export function shellLines(markdown: string): string[] {
@@ -24,11 +25,9 @@ describe('docs/walkthrough.md', () => {
 
   it('runs every command in a new folder and ends with the balances and the log it describes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drmb-walkthrough-'));
-    const tsx = projectPath('node_modules', 'tsx', 'dist', 'loader.mjs');
-    const entry = new URL('./drmb.ts', import.meta.url).href;
     // `drmb` is this project's program, run from its sources; each line runs as typed, stopping at the first failure.
     const script = [
-      `drmb() { node --import ${JSON.stringify(tsx)} --input-type=module -e ${JSON.stringify(`const { main } = await import(${JSON.stringify(entry)}); await main(['node', 'drmb', ...process.argv.slice(1)]);`)} "$@"; }`,
+      drmbShellFunction(),
       'set -eo pipefail',
       ...lines.flatMap((l) => [`echo ${JSON.stringify(`$ ${l}`)}`, l]),
     ].join('\n');

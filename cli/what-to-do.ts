@@ -47,7 +47,7 @@ const RULES: readonly Rule[] = [
   { sw: SW.INSUFFICIENT_BALANCE, advice: () => 'the card holds less than the amount: drmb card balance shows what it holds; load it with drmb bank withdraw' },
   {
     sw: SW.NO_EXACT_COIN_SET,
-    advice: () => 'no coins on the card add up to exactly this amount: pay with change (drmb pos pay --float), or an amount its coins make (drmb card info lists them)',
+    advice: () => 'no coins on the card add up to exactly this amount: a terminal pays change first with --float FILE --terminal-key FILE (drmb pos float, drmb keys user-key --sign); drmb card info lists the coins',
   },
   { sw: SW.OVER_SINGLE_LIMIT, advice: () => "above the card's single-payment limit: pay in smaller parts" },
   { sw: SW.OFFLINE_QUOTA_EXHAUSTED, advice: () => "the card's offline payments are used up: its bank must reset the quota online before it pays offline again" },

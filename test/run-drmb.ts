@@ -37,12 +37,22 @@ export async function runDrmb(...args: string[]): Promise<DrmbRun> {
 /** The project's root folder. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** The node arguments that run drmb from its sources (tsx's ESM loader by path, so that any working folder will do); the command's own arguments follow. */
+function nodeArgs(): string[] {
+  const entry = new URL('../cli/drmb.ts', import.meta.url).href;
+  const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+  return ['--import', tsx, '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(entry)}); await main(['node', 'drmb', ...process.argv.slice(1)]);`];
+}
+
+/** A bash function `drmb` that runs this project's drmb from its sources, for scripts that run commands as a user types them. */
+export function drmbShellFunction(): string {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  return `drmb() { ${quote(process.execPath)} ${nodeArgs().map(quote).join(' ')} "$@"; }`;
+}
+
 /** Runs `drmb ...args` as a child process (the TypeScript sources through tsx), in `cwd`, with `input` on its standard input. */
 export function spawnDrmb(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): DrmbRun {
-  const entry = new URL('../cli/drmb.ts', import.meta.url).href;
-  // tsx's ESM loader by path, so that the child finds it from any working folder
-  const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-  const r = spawnSync(process.execPath, ['--import', tsx, '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(entry)}); await main(['node', 'drmb', ...process.argv.slice(1)]);`, ...args], {
+  const r = spawnSync(process.execPath, [...nodeArgs(), ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     input: options.input ?? '',
     encoding: 'utf8',

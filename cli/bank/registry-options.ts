@@ -13,6 +13,7 @@ import { Registry, type RegistryOpenOptions } from '../../bank/registry.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
 import { fileErrorText, UsageError } from '../output.js';
+import { withProgress } from '../progress.js';
 
 export interface RegistryOptions {
   registry?: string;
@@ -73,7 +74,7 @@ export async function openRegistryAt(where: { url?: string; dir: string }, rest:
   if (where.url) {
     if (!/^postgres(ql)?:\/\//.test(where.url)) throw new UsageError(`--registry-url must be a PostgreSQL connection string, postgres://user@host:port/database (got ${shownUrl(where.url)})`);
     try {
-      return await Registry.open({ connectionString: where.url, ...rest });
+      return await withProgress(`connecting to the registry at ${shownUrl(where.url)}`, () => Registry.open({ connectionString: where.url!, ...rest }));
     } catch (e) {
       if (e instanceof OperationalError) throw e;
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -84,7 +85,7 @@ export async function openRegistryAt(where: { url?: string; dir: string }, rest:
   if (why) throw new UsageError(`--registry: ${why}`);
   try {
     mkdirSync(where.dir, { recursive: true, mode: 0o700 });
-    return await Registry.open({ dataDir: where.dir, ...rest });
+    return await withProgress(`opening the registry in ${where.dir}`, () => Registry.open({ dataDir: where.dir, ...rest }));
   } catch (e) {
     if (e instanceof OperationalError) throw e;
     throw new UsageError(`--registry: the registry in ${where.dir} cannot be opened (${fileErrorText(e)})`, { cause: e });

@@ -13,7 +13,7 @@ import { bankOwner, cardOwner } from '../../bank/registry.js';
 import { initKeyDirectory } from '../../personalization/key-ceremony.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { openRegistry } from '../bank/registry-options.js';
-import { main } from '../drmb.js';
+import { runDrmb } from '../../test/run-drmb.js';
 import { runIssue } from '../perso/issue.js';
 import { runPrepare } from '../perso/prepare.js';
 import { collectPersoPsam } from '../perso/psam.js';
@@ -31,23 +31,7 @@ const MERCHANT_BANK = '104100000003';
 let base: string;
 
 /** Runs `drmb ARGS` in this process; its exit code and what it printed. */
-async function drmb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'drmb', ...args]);
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const drmb = runDrmb;
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'drmb-code-cli-'));
