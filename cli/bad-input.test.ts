@@ -151,7 +151,7 @@ describe('--json errors', () => {
 });
 
 describe('a batch with one damaged image', () => {
-  it('prepares the others, reports the damaged one, exits 1 and leaves the damaged image as it was', async () => {
+  it('prepares the others, reports the damaged one, ends with one line and exit 1 (stdout the summary alone), and leaves the damaged image as it was', async () => {
     const cards = at('batch');
     mkdirSync(cards);
     for (const id of ['10000000000000000011', '10000000000000000012']) {
@@ -166,6 +166,7 @@ describe('a batch with one damaged image', () => {
     expect(summary.items.find((i: { result: string }) => i.result === 'failed')).toMatchObject({ slot: 'simulated card damaged.json', error: expect.stringContaining('damaged.json') });
     expect(readFileSync(join(cards, 'damaged.json'))).toEqual(damaged);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^drmb: 1 of 3 cards failed: simulated card damaged\.json \(card image .*damaged\.json is not a drmb card image\)$/);
   }, 60_000);
 });
 

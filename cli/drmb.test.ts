@@ -9,7 +9,7 @@ import { showCommand } from './spec/show.js';
 import { explainSw } from './spec/sw.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { FormatError } from '../applet-spec/errors.js';
-import { UsageError } from './output.js';
+import { emit, UsageError, wasResultPrinted } from './output.js';
 import { buildProgram, reportFailure, wantsJson } from './drmb.js';
 import { runDrmb } from '../test/run-drmb.js';
 import { JournalError } from '../host/value-journal.js';
@@ -171,6 +171,27 @@ describe('--json errors', () => {
     expect(code).toBe(2);
     expect(JSON.parse(out.join(''))).toEqual({ error: { message: '--amount must be more than 0.00', exitCode: 2, exit: 'usage', type: 'UsageError' } });
     expect(err.join('')).toBe('drmb: --amount must be more than 0.00\n');
+  });
+
+  it('keeps stdout one JSON document: a command that printed its report before failing gets the line on stderr only', async () => {
+    const r = await runDrmb('spec', 'list', '--json', '--no-such-option');
+    expect(JSON.parse(r.stdout).error.exitCode).toBe(2);
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((c: string) => out.push(c) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((c: string) => err.push(c) > 0) as typeof process.stderr.write;
+    try {
+      wasResultPrinted(true);
+      emit({ lines: ['PURCHASE rejected'] }, true, () => '');
+      reportFailure(new JournalError('1 of 1 packet(s) not settled'), { json: true, env: {} });
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+      wasResultPrinted(true);
+    }
+    expect(JSON.parse(out.join(''))).toEqual({ lines: ['PURCHASE rejected'] });
+    expect(err.join('')).toBe('drmb: 1 of 1 packet(s) not settled\n');
   });
 
   it('takes --json from the command line up to "--"', () => {

@@ -33,6 +33,7 @@ import { registerPeerReceive } from './peer/receive.js';
 import { registerPeerConfirmations } from './peer/confirmations.js';
 import { registerConformance } from './conformance/index.js';
 import { registerKgcCommands } from './kgc/index.js';
+import { wasResultPrinted } from './output.js';
 
 /** The exit codes, for `drmb --help` (and docs/cli.md): base/exit-codes.ts, one line each. */
 export const EXIT_CODES_HELP = `
@@ -104,6 +105,7 @@ export function wantsJson(argv: readonly string[]): boolean {
 
 /** Runs the program with argv; sets process.exitCode instead of exiting. */
 export async function main(argv: string[]): Promise<void> {
+  wasResultPrinted(true);
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
@@ -129,7 +131,8 @@ export interface ReportOptions {
  *
  * The message is one line "drmb: <message>" on stderr; with `json`, stdout also gets the object
  * {"error": {"message", "exitCode", "exit", "type", ...}} (plus "sw", "swName" and "command" for a
- * card's refusal, "reason" for the registry's), where a result would have been.
+ * card's refusal, "reason" for the registry's), where a result would have been: not when the command
+ * printed its result before failing (a report listing refusals), so that stdout is one JSON document.
  */
 export function reportFailure(e: unknown, options: ReportOptions = {}): number {
   const env = options.env ?? process.env;
@@ -153,7 +156,8 @@ export function reportFailure(e: unknown, options: ReportOptions = {}): number {
     message = `internal error (${detail.split('\n')[0]}); set DRMB_DEBUG=1 to see where`;
   }
   message = message.replace(/\s*\n\s*/g, ' ').trim();
-  if (options.json) {
+  // with --json, stdout holds one JSON document: the result, or else the error
+  if (options.json && !wasResultPrinted()) {
     const type = e instanceof Error ? e.name : typeof e;
     process.stdout.write(`${JSON.stringify({ error: { message, exitCode: code, exit: exitCodeName(code), type, ...extra } }, null, 2)}\n`);
   }

@@ -14,9 +14,20 @@ export function toJsonValue(value: unknown): unknown {
   return value;
 }
 
+/** Whether this run has printed its result: an error after it (a deposit with a refused packet) then adds no second JSON document on stdout. */
+let resultPrinted = false;
+
 /** Prints a result as JSON (for --json) or through the human formatter. */
 export function emit<T>(result: T, json: boolean, human: (r: T) => string): void {
   process.stdout.write(json ? `${JSON.stringify(toJsonValue(result), null, 2)}\n` : `${human(result)}\n`);
+  resultPrinted = true;
+}
+
+/** Whether emit printed a result since the last reset (cli/drmb.ts main resets it per run). */
+export function wasResultPrinted(reset = false): boolean {
+  const was = resultPrinted;
+  if (reset) resultPrinted = false;
+  return was;
 }
 
 /** An error in the user's input, reported as "drmb: <message>" with exit code EXIT.usage (2). */

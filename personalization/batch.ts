@@ -105,6 +105,12 @@ export function formatBatch(s: BatchSummary): string {
   ].join('\n');
 }
 
+/** The failures of a batch in one line, for the error that ends it: "1 of 3 cards failed: simulated card b.json (card image ... is damaged)". */
+export function batchFailures(s: BatchSummary): string {
+  const failed = s.items.filter((i) => i.result === 'failed');
+  return `${failed.length} of ${s.items.length} cards failed: ${failed.map((i) => `${i.cardId ?? i.slot} (${i.error ?? 'failed'})`).join('; ')}`;
+}
+
 /** Progress line for stderr. */
 export function progressLine(p: BatchProgress): string {
   return `[batch] ${p.done} done, ${p.skipped} skipped, ${p.failed} failed, ${p.ratePerMinute.toFixed(1)} cards/min`;

@@ -1,6 +1,7 @@
 /** @module `drmb perso issue`: commercial-bank issuance with SM9 keys from the KGC; the PIN from a file or a prompt, never from the command line. */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
+import { OperationalError } from '../../base/operational-error.js';
 import { issueCard, type PersoResult } from '../../personalization/card-prep.js';
 import { type HolderData, loadIssueProfile } from '../../personalization/profiles.js';
 import { emit, UsageError } from '../output.js';
@@ -11,7 +12,7 @@ import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKey
 import type { IssueKeys } from '../../personalization/card-prep.js';
 import { inProcessKgc, type UserKeySource } from '../../personalization/kgc.js';
 import { remoteKgc } from '../../personalization/kgc-client.js';
-import { formatBatch } from '../../personalization/batch.js';
+import { batchFailures, formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
 
 /** The command, as the role table names it. */
@@ -88,7 +89,7 @@ export function registerIssue(perso: Cli): void {
       const ctx = persoContext(o, false);
       const summary = await runBatchJob(o, (t, slot) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot }));
       emit(summary, !!o.json, formatBatch);
-      if (summary.failed) process.exitCode = 1;
+      if (summary.failed) throw new OperationalError(batchFailures(summary));
       return;
     }
     const r = await runIssue(o, !o.json);
