@@ -12,6 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../base/exit-codes.js';
 import { drmbShellFunction, runDrmb } from '../test/run-drmb.js';
 import { projectPath } from './project-path.js';
+import { bankOwner, cardOwner } from '../bank/registry.js';
+import { openRegistry } from './bank/registry-options.js';
 
 let dir: string;
 const CARD = '10000000000000000001';
@@ -36,14 +38,35 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
-/** Runs drmb in `dir`'s world and checks the rule: one line, no stack, the exit code, the folder as it was. */
+/** The registry's holdings: what "nothing changed" compares in a registry the command opened (PGlite rewrites its files on every open). */
+async function holdings(): Promise<Record<string, number>> {
+  const r = await openRegistry({ keys: at('keys'), registry: at('registry') }, 'drmb bank deposit', { settles: false });
+  try {
+    return { [bankOwner(BANK)]: await r.balanceOf(bankOwner(BANK)), [cardOwner(CARD)]: await r.balanceOf(cardOwner(CARD)), minted: await r.mintedTotal() };
+  } finally {
+    await r.close();
+  }
+}
+
+/** The snapshot without the registry's own files, and its holdings instead. */
+async function state(registryOpened: boolean): Promise<unknown> {
+  const files = snapshot(dir);
+  if (!registryOpened) return files;
+  return { files: Object.fromEntries(Object.entries(files).filter(([p]) => !p.startsWith('registry/'))), holdings: await holdings() };
+}
+
+/**
+ * Runs drmb in `dir`'s world and checks the rule: one line, no stack, the exit code, the folder as it
+ * was (for a command that had to open the embedded registry: every other file, and the registry's holdings).
+ */
 async function refused(code: number, ...args: string[]): Promise<string> {
-  const before = snapshot(dir);
+  const registryOpened = args[0] === 'pos' && args[1] === 'float';
+  const before = await state(registryOpened);
   const r = await runDrmb(...args);
   expect(r.code, r.stderr).toBe(code);
   expect(r.stderr).toMatch(/^drmb: [^\n]+\n$/);
   expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(snapshot(dir), 'nothing changed on disk').toEqual(before);
+  expect(await state(registryOpened), 'nothing changed on disk').toEqual(before);
   return r.stderr.slice('drmb: '.length, -1);
 }
 
@@ -112,6 +135,14 @@ describe('bad input ends in one line, exit 2, nothing changed', () => {
     expect(await refused(EXIT.usage, 'no-such-command')).toBe("unknown command 'no-such-command'");
   });
 
+  it('refuses a change float without the terminal key that signs the change, and a float file that exists', async () => {
+    const pay = ['pos', 'pay', '--amount', '100', '--sim', at('card.json'), '--psam-sim', at('psam.json'), ...keys(), '--queue', at('q.jsonl')];
+    expect(await refused(EXIT.usage, ...pay, '--float', at('somefile'))).toBe('--float and --terminal-key go together: the terminal signs the change it pays from its float with its own SM9 key');
+    expect(await refused(EXIT.usage, 'pos', 'float', '--amount', '10', '--bank-code', BANK, '--out', at('somefile'), ...keys(), ...registry())).toBe(
+      `--out: ${at('somefile')} exists (it may be a terminal's float in use); name a new file`,
+    );
+  });
+
   it('refuses a withdrawal of 0.00 before the card is asked', async () => {
     expect(await refused(EXIT.usage, 'bank', 'withdraw', '--amount', '0', '--bank-code', BANK, '--sim', at('card.json'), ...keys(), ...registry(), '--journal', at('journal'))).toBe('--amount must be more than 0.00');
   });
@@ -121,6 +152,12 @@ describe('refusals say what to do next, exit 1, nothing changed', () => {
   it('a registry server that does not answer', async () => {
     expect(await refused(EXIT.refused, 'bank', 'mint', '--yes', '--amount', '10', ...keys(), '--registry-url', 'postgres://drmb:secret@127.0.0.1:1/drmb')).toBe(
       'the registry at postgres://drmb@127.0.0.1:1/drmb cannot be used (ECONNREFUSED): is PostgreSQL running there, and are --registry-url / $DRMB_REGISTRY_URL right?',
+    );
+  });
+
+  it('a float the vault cannot make exactly', async () => {
+    expect(await refused(EXIT.refused, 'pos', 'float', '--amount', '7', '--bank-code', BANK, '--out', at('float.json'), ...keys(), ...registry())).toBe(
+      `the vault of bank ${BANK} has no coins adding up to exactly 7.00 yuan (it holds 700.00 in 7 coins): mint some with drmb bank mint --to-bank ${BANK}`,
     );
   });
 
