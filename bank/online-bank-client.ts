@@ -5,6 +5,7 @@
  */
 import { OperationalError } from '../base/operational-error.js';
 import { hex } from '../base/hex.js';
+import { fetchJson, postJson } from '../io/local-service.js';
 import { CONFIRMATIONS_PATH, ONLINE_TRANSFER_PATH, type OnlineTransferJson } from './online-bank-service.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
 import { centralConfirmationVerifies, type Confirmation } from './online-confirmation.js';
@@ -18,19 +19,7 @@ export class OnlineBankUnreachableError extends OperationalError {
 /** What the bank answered: the confirmations (owner changed or refused), or an error that confirms nothing (a bad request). */
 export type OnlineSubmitAnswer = OnlinePaymentOutcome | { outcome: 'error'; code: string; message: string };
 
-async function call(url: string, init?: RequestInit): Promise<{ status: number; json: Record<string, unknown> }> {
-  let r: Response;
-  try {
-    r = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-  } catch (e) {
-    throw new OnlineBankUnreachableError(`the bank at ${url} cannot be reached (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`);
-  }
-  try {
-    return { status: r.status, json: (await r.json()) as Record<string, unknown> };
-  } catch {
-    throw new OnlineBankUnreachableError(`the bank at ${url} answered HTTP ${r.status} without JSON`);
-  }
-}
+const call = (url: string, init?: RequestInit) => fetchJson(url, init, (m) => new OnlineBankUnreachableError(`the bank at ${m}`));
 
 /** Submits an online transfer to the bank at `bankUrl` (http://127.0.0.1:PORT). */
 export async function submitOnlineTransfer(bankUrl: string, req: OnlineTransferRequest): Promise<OnlineSubmitAnswer> {
@@ -40,7 +29,7 @@ export async function submitOnlineTransfer(bankUrl: string, req: OnlineTransferR
     ...(req.withdrawal ? { withdrawal: { code: req.withdrawal.code, salt: hex(req.withdrawal.salt) } } : {}),
     payee: req.payee,
   };
-  const { json } = await call(new URL(ONLINE_TRANSFER_PATH, bankUrl).href, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const { json } = await call(new URL(ONLINE_TRANSFER_PATH, bankUrl).href, postJson(body));
   const c = json.confirmations as { central?: Confirmation; toPayer?: Confirmation; toPayee?: Confirmation } | undefined;
   if ((json.outcome === 'owner-changed' || json.outcome === 'refused') && c?.toPayer && c.toPayee) {
     return { outcome: json.outcome, ...(c.central ? { central: c.central } : {}), toPayer: c.toPayer, toPayee: c.toPayee };

@@ -4,8 +4,8 @@
  * code, never a stack trace.
  */
 import { readRequestBody } from '../io/read-request-body.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal, LOCAL_HOST, type LocalService, sendJson } from '../io/local-service.js';
 import { FormatError } from '../base/format-error.js';
 import { fromHex } from '../base/hex.js';
 import { OnlineRequestError, type OnlineTransferRequest, type PayeeBank } from './payee-bank.js';
@@ -15,7 +15,7 @@ export const ONLINE_TRANSFER_PATH = '/v1/online-transfers';
 /** Fetch confirmations: GET /v1/confirmations/<packet hash hex>[?to=payer:<card ID>|payee:<identity>]. */
 export const CONFIRMATIONS_PATH = '/v1/confirmations/';
 /** The one address the service listens on. */
-export const BANK_HOST = '127.0.0.1';
+export const BANK_HOST = LOCAL_HOST;
 /** Largest request: a 64-coin packet and its opened body, in hex, fit well inside. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -78,12 +78,8 @@ export function parseOnlineTransfer(text: string): OnlineTransferRequest {
 }
 
 
-export interface OnlineBankService {
-  /** http://127.0.0.1:PORT */
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** The payee bank's service on 127.0.0.1. */
+export type OnlineBankService = LocalService;
 
 /**
  * Starts the service for `bank` on `port` (0: a free one). POST ONLINE_TRANSFER_PATH answers 200 with
@@ -91,10 +87,7 @@ export interface OnlineBankService {
  * refused; GET CONFIRMATIONS_PATH answers the confirmations of a packet, 404 when there are none.
  */
 export async function startOnlineBankService(bank: PayeeBank, port: number, log: (line: string) => void = () => {}): Promise<OnlineBankService> {
-  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-    res.end(`${JSON.stringify(body)}\n`);
-  };
+  const send = sendJson;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', `http://${BANK_HOST}`);
@@ -131,22 +124,5 @@ export async function startOnlineBankService(bank: PayeeBank, port: number, log:
       send(res, BANK_ERRORS[err.code], { error: { code: err.code, message: err.message } }, err.code === 'method-not-allowed' ? { allow } : {});
     }
   };
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, BANK_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${BANK_HOST}:${bound}`,
-    port: bound,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocal(port, handle);
 }

@@ -23,6 +23,12 @@ import { bankOwner, cardOwner, type Registry } from './registry.js';
 import { u32 } from '../applet-spec/codec/fields.js';
 
 
+/**
+ * What a withdrawal needs of the registry: the vault's coins, and the move to the card once its TAC
+ * verifies. The central bank's Registry, or a bank's RemoteRegistry of the registry's service.
+ */
+export type WithdrawalLedger = Pick<Registry, 'coinsOf' | 'transfer'>;
+
 /** A withdrawal that cannot go on; nothing was recorded. */
 export class WithdrawalError extends OperationalError {
   override readonly name = 'WithdrawalError';
@@ -66,7 +72,7 @@ export interface WithdrawResult {
  * answer (TransportError during CREDIT FOR LOAD) nothing is recorded: the caller reconnects and asks
  * GET TRANSACTION PROVE (LOAD, counter) before recording or retrying.
  */
-export async function withdraw(card: DrmbCard, registry: Registry, o: WithdrawOptions): Promise<WithdrawResult> {
+export async function withdraw(card: DrmbCard, registry: WithdrawalLedger, o: WithdrawOptions): Promise<WithdrawResult> {
   const info = await card.select();
   if (info.state !== 'ISSUED' || !info.cardId) throw new WithdrawalError(`card is ${info.state}, not ISSUED`);
   const cardId = info.cardId;
@@ -145,7 +151,7 @@ function loadDetailOf(intent: ValueIntent): LoadDetail {
  * to do). Coins owned by anyone but the bank's vault or the card are left alone (UndeliverableError).
  * Security: the TAC under the card's TAC key, derived from the central-bank master.
  */
-export function loadRecording(registry: Registry, loadMasters: LoadMasters): Deliver {
+export function loadRecording(registry: Pick<Registry, 'ownerOf' | 'transfer'>, loadMasters: LoadMasters): Deliver {
   return async (intent, proof) => {
     if (intent.type !== 'LOAD') throw new UndeliverableError(`a ${intent.type} intent is not recorded in the registry`);
     const d = loadDetailOf(intent);

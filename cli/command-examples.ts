@@ -49,8 +49,10 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
     { line: 'perso issue --sim card.json --keys keys', what: 'issue the card (example profile); the PIN is asked on the terminal' },
     { line: 'perso issue --sim card.json --pin-file - --keys keys', what: 'the PIN from standard input' },
   ],
+  'perso audit verify': [{ line: 'perso audit verify perso-audit.log', what: "check the audit log's hash chain" }],
   'perso run-script': [{ line: 'perso run-script prep.script --sim card.json --keys keys', what: 'replay a script written by perso prepare --dry-run --script-out' }],
   'card readers': [{ line: 'card readers', what: 'the PC/SC readers and whether each holds a card' }],
+  'card replay': [{ line: 'card replay session.txt --sim card.json', what: 'send a transcript written by --record again and report the first response that differs' }],
   'card info': [{ line: 'card info --sim card.json', what: "a card's ID, state, balance and PIN tries" }],
   'card apdu': [
     { line: 'card apdu --sim card.json 00A4040006F044524D420100 805C000204', what: 'SELECT and GET BALANCE, each response with its status word' },
@@ -79,6 +81,8 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
   ],
   'bank redeem': [{ line: 'bank redeem --code 4711000047110000 --bank-code 103100000002 --keys keys', what: 'pay out a withdrawal code at a bank counter' }],
   'bank serve': [{ line: 'bank serve --bank-code 105100000005 --keys keys --port 8791', what: "the payee's bank for online peer payments, on 127.0.0.1" }],
+  'registry serve': [{ line: 'registry serve --keys registry-bundle --port 8792', what: "the central bank's registry as its own process on 127.0.0.1" }],
+  'registry authorize': [{ line: 'registry authorize --bank-key vault-bundle --bank-code 102100000001 --name "bank 1 head office" --keys registry-bundle', what: "let a commercial bank's signed requests in" }],
   'peer pay': [
     { line: 'peer pay --amount 50 --from-sim a.json --to-sim b.json --packet-out p.bin', what: 'an offline payment from card A to card B' },
     {

@@ -7,17 +7,13 @@
  */
 import { join } from 'node:path';
 import { exportPacketCoder, NO_WITHDRAWAL_CODE, settlementBodyCoder } from '../applet-spec/value-formats.js';
-import { CentralBankOnline } from '../bank/central-bank-online.js';
 import { submitOnlineTransfer, whyNotConfirmed } from '../bank/online-bank-client.js';
-import { type OnlineBankService, startOnlineBankService } from '../bank/online-bank-service.js';
-import { PayeeBank } from '../bank/payee-bank.js';
-import { PgliteDb } from '../bank/pglite-db.js';
+import type { RemoteRegistry } from '../bank/registry-client.js';
 import { hex } from '../base/hex.js';
 import { sm3 } from '../crypto/sm3.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { openTransfer } from '../host/open-transfer.js';
-import { mintCoins } from '../bank/mint.js';
-import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, Registry } from '../bank/registry.js';
+import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError } from '../bank/registry.js';
 import { withdraw } from '../bank/withdraw.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { directTransport } from '../host/direct-transport.js';
@@ -28,6 +24,7 @@ import { UploadQueue } from '../host/pos/upload-queue.js';
 import type { Psam } from '../host/psam.js';
 import type { TrustAnchors } from '../personalization/key-ceremony.js';
 import type { KeyFile } from '../keys/key-files.js';
+import type { Coin } from '../applet-spec/value-formats.js';
 import type { SimulatedCard } from '../simulator/simulated-card.js';
 
 export const CENTRAL_BANK_MINT_FEN = 100_000;
@@ -41,8 +38,15 @@ export const DEMO_TERMINAL_NUMBER = Uint8Array.of(0x20, 0x26, 0x11, 0x22, 0x00, 
 
 /** What each party of the money flows holds: its own bundle's keys, and the terminal no key of any bundle. */
 export interface LifeParties {
-  /** the central bank's registry (registry bundle): mints, records, settles */
-  registry: { mintMaster: KeyFile<'mint-master'>; coinSigning: KeyFile<'coin-signing'>; anchors: TrustAnchors };
+  /**
+   * the central bank's registry, in its own process (drmb registry serve, with the registry bundle's
+   * mint master and coin-signing key), as each party asks it: the central bank's operator (with the
+   * run's token) mints; each commercial bank (with its own bank-signing key) withdraws from its vault
+   * and deposits; anyone reads the ledger
+   */
+  registry: { operator: RemoteRegistry; issuingBank: RemoteRegistry; merchantBank: RemoteRegistry; reader: RemoteRegistry };
+  /** the issuing bank's online service in its own process (drmb bank serve --central): card A's bank for the online payment */
+  bankUrl: string;
   /** the issuing bank's vault (bank-vault bundle): loads coins onto a card */
   vault: { loadMaster: KeyFile<'load-master'> };
   /**
@@ -55,6 +59,8 @@ export interface LifeParties {
    * which it obtains from the KGC (the payee's terminal opens the packet for its bank)
    */
   walletKeyOf: (identity: string) => Promise<Uint8Array>;
+  /** the trust anchors the holder's wallet checks the central bank's confirmation with (public) */
+  walletAnchors: TrustAnchors;
 }
 
 export interface LifeReport {
@@ -71,53 +77,42 @@ export interface LifeReport {
 const yuan = (fen: number) => `${(fen / 100).toFixed(2)} yuan`;
 
 /**
- * Card `payer` pays all it holds to card `payee` online, through a bank service on localhost started
- * for it (the payee's bank, forwarding to the central bank's registry): returns the amount and the
- * owner the registry showed for the coins after the confirmation and before the payee card imported.
+ * Card `payer` pays all it holds to card `payee` online, through the payee's bank service (which
+ * forwards to the central bank's registry service): returns the amount and the owner the registry
+ * showed for the coins after the confirmation and before the payee card imported.
  */
 async function onlinePayment(
   dir: string,
-  registry: Registry,
-  keys: LifeParties['registry'],
-  walletKeyOf: LifeParties['walletKeyOf'],
+  parties: LifeParties,
   payer: DrmbCard,
   payee: DrmbCard,
   pin: string,
 ): Promise<{ amountFen: number; ownerBeforeImport: string }> {
-  const central = await CentralBankOnline.open(registry, { privateKey: keys.coinSigning.secret.privateKey, keyIndex: keys.coinSigning.keyIndex });
-  const bankDb = await PgliteDb.open({ dataDir: join(dir, `bank-${ISSUING_BANK}`) });
-  let service: OnlineBankService | undefined;
+  const payeeInfo = await payee.select();
+  const ready = await payee.prepareReceive();
+  await payer.select();
+  const amountFen = await payer.balance();
+  await payer.verifyPin(pin);
+  const t = await payer.transfer(amountFen, ready.payeeIdentity, ready.nonce, NO_WITHDRAWAL_CODE, { date: '20261122', time: '130000' });
+  writeFileAtomic(join(dir, 'online-packet.bin'), t.packetBytes);
+  const walletKey = await parties.walletKeyOf(ready.payeeIdentity);
+  let opened;
   try {
-    const bank = await PayeeBank.open(bankDb, { bankCode: ISSUING_BANK, anchors: keys.anchors, centralBank: (forward) => central.transfer(forward) });
-    service = await startOnlineBankService(bank, 0);
-    const payeeInfo = await payee.select();
-    const ready = await payee.prepareReceive();
-    await payer.select();
-    const amountFen = await payer.balance();
-    await payer.verifyPin(pin);
-    const t = await payer.transfer(amountFen, ready.payeeIdentity, ready.nonce, NO_WITHDRAWAL_CODE, { date: '20261122', time: '130000' });
-    writeFileAtomic(join(dir, 'online-packet.bin'), t.packetBytes);
-    const walletKey = await walletKeyOf(ready.payeeIdentity);
-    let opened;
-    try {
-      opened = openTransfer(t.packetBytes, walletKey);
-    } finally {
-      walletKey.fill(0);
-    }
-    const answer = await submitOnlineTransfer(service.url, { packet: t.packetBytes, settlementBody: opened.settlementBody, payee: { identity: ready.payeeIdentity, cardId: payeeInfo.cardId! } });
-    const newOwner = cardOwner(payeeInfo.cardId!);
-    if (answer.outcome !== 'owner-changed' || 'code' in answer) throw new Error(`the online payment was refused: ${'code' in answer ? answer.message : answer.toPayee.detail}`);
-    const why = whyNotConfirmed(answer, hex(sm3(t.packetBytes)), newOwner, keys.anchors);
-    if (why) throw new Error(`the online confirmation does not hold: ${why}`);
-    const firstCoin = settlementBodyCoder.decode(opened.settlementBody).coins[0];
-    const ownerBeforeImport = (await registry.ownerOf(firstCoin.body.serial)) ?? 'nobody';
-    await payee.importPacket(t.packetBytes);
-    return { amountFen, ownerBeforeImport };
+    opened = openTransfer(t.packetBytes, walletKey);
   } finally {
-    await service?.close();
-    await bankDb.close();
+    walletKey.fill(0);
   }
+  const answer = await submitOnlineTransfer(parties.bankUrl, { packet: t.packetBytes, settlementBody: opened.settlementBody, payee: { identity: ready.payeeIdentity, cardId: payeeInfo.cardId! } });
+  const newOwner = cardOwner(payeeInfo.cardId!);
+  if (answer.outcome !== 'owner-changed' || 'code' in answer) throw new Error(`the online payment was refused: ${'code' in answer ? answer.message : answer.toPayee.detail}`);
+  const why = whyNotConfirmed(answer, hex(sm3(t.packetBytes)), newOwner, parties.walletAnchors);
+  if (why) throw new Error(`the online confirmation does not hold: ${why}`);
+  const firstCoin = settlementBodyCoder.decode(opened.settlementBody).coins[0];
+  const ownerBeforeImport = (await parties.registry.reader.ownerOf(firstCoin.body.serial)) ?? 'nobody';
+  await payee.importPacket(t.packetBytes);
+  return { amountFen, ownerBeforeImport };
 }
+
 const stackOf = (sim: SimulatedCard) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn());
 
 /**
@@ -134,123 +129,115 @@ export async function runLife(
   cloneOf: (image: Uint8Array) => SimulatedCard,
   say: (line: string) => void,
 ): Promise<LifeReport> {
-  const { registry: keys, vault, terminal: terminalParty } = parties;
+  const { vault, terminal: terminalParty } = parties;
+  const { operator, issuingBank, merchantBank, reader } = parties.registry;
   const steps: LifeReport['steps'] = [];
   const step = (s: string, detail: string) => {
     steps.push({ step: s, detail });
     say(`${s}: ${detail}`);
   };
-  const registry = await Registry.open({ dataDir: join(dir, 'registry'), trust: keys.anchors, mintMaster: keys.mintMaster.secret.master });
-  try {
-    // 1. The central bank mints 1000.00 yuan in 100-yuan coins and sends them to the issuing bank's vault.
-    const signingKey = { privateKey: keys.coinSigning.secret.privateKey, keyIndex: keys.coinSigning.keyIndex };
-    const mint = (denoms: number[]) => mintCoins({ signingKey, mintMaster: keys.mintMaster.secret.master, issueDate: '20261101', expiryDate: '20361231' }, denoms);
-    const coins = mint(Array(10).fill(10_000));
-    await registry.recordMint(coins);
-    await registry.transfer(coins.map((c) => c.body.serial), CENTRAL_BANK, bankOwner(ISSUING_BANK));
-    step('mint', `${yuan(CENTRAL_BANK_MINT_FEN)} in 10 coins, moved to bank ${ISSUING_BANK}`);
+  // 1. The central bank mints 1000.00 yuan in 100-yuan coins into the issuing bank's vault, in the registry's process.
+  const mint = async (denoms: number[], bankCode: string): Promise<Coin[]> => (await operator.mint({ denominationsFen: denoms, toBank: bankCode, issueDate: '20261101', expiryDate: '20361231' })).coins;
+  await mint(Array(10).fill(10_000), ISSUING_BANK);
+  step('mint', `${yuan(CENTRAL_BANK_MINT_FEN)} in 10 coins, minted by the registry's process into the vault of bank ${ISSUING_BANK}`);
 
-    // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
-    const a = new DrmbCard(stackOf(cardA));
-    const w = await withdraw(a, registry, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: vault.loadMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
-    step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
+  // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
+  const a = new DrmbCard(stackOf(cardA));
+  const w = await withdraw(a, issuingBank, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: vault.loadMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
+  step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
 
-    // 3. A POS purchase of 30.00 yuan: card A holds only 100-yuan coins, so the terminal pays 70.00
-    //    change into the card from its float (minted for the merchant's bank) and debits 100.00.
-    const floatCoins = mint([5000, 2000, 1000, 500, 200, 100]);
-    await registry.recordMint(floatCoins, bankOwner(MERCHANT_BANK));
-    const terminal = (queueFile: string, blacklist: string[] = [], float = floatCoins) =>
-      new PosTerminal({
-        psam: terminalParty.psam,
-        queue: new UploadQueue(join(dir, queueFile)),
-        anchors: terminalParty.anchors,
-        payeeIdentity: MERCHANT,
-        extendedLength: true,
-        blacklist,
-        change: { identity: terminalParty.identity, signKey: terminalParty.signKey, float: new CoinFloat(float) },
-      });
-    const imageBeforePurchase = cardA.toImage();
-    const pos = terminal('pos-queue.jsonl');
-    const paid = await pos.pay(a, 3_000, { pin: pinA });
-    step('pos purchase', `price ${yuan(paid.amountFen)}, change ${yuan(paid.changeFen)} paid into the card, ${yuan(paid.paidFen)} debited; packet verified and queued`);
-
-    // 4. Offline peer payment: card A pays card B 50.00 yuan with a withdrawal code.
-    const b = new DrmbCard(stackOf(cardB));
-    const infoB = await b.select();
-    const ready = await b.prepareReceive();
-    await a.select();
-    await a.verifyPin(pinA);
-    const transfer = await a.transfer(5_000, ready.payeeIdentity, ready.nonce, '2026112200050000', { date: '20261122', time: '120000' });
-    const { receipt, responseBytes } = await b.importPacket(transfer.packetBytes);
-    step('peer payment', `${yuan(receipt.body.amountFen)} from ${transfer.packet.header.payerCardId} to ${infoB.cardId} offline (SM9-signed, SM9-encrypted to ${ready.payeeIdentity}); receipt signed by card B`);
-
-    // 5. Settlement: the merchant's bank deposits the POS queue (the purchase, and the change its float paid
-    // into card A with the card's receipt); card B's bank the transfer with card B's receipt (no key opens it).
-    const queued = new UploadQueue(join(dir, 'pos-queue.jsonl')).pending();
-    for (const p of queued.filter((x) => x.type === 'CHANGE')) {
-      const s = await registry.settle(p.packet, { payeeIdentity: exportPacketCoder.decode(p.packet).header.payeeIdentity, payerOwner: bankOwner(MERCHANT_BANK), importResponse: p.receipt });
-      step('deposit', `${yuan(s.amountFen)} change from the merchant's float, on card ${p.cardId}'s receipt: now owned by ${s.payeeOwner}`);
-    }
-    for (const p of queued.filter((x) => x.type === 'PURCHASE')) {
-      const s = await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
-      step('deposit', `${yuan(s.amountFen)} from card ${s.payerCardId} (counter ${s.payerCounter}) now owned by bank ${MERCHANT_BANK}`);
-    }
-    const st = await registry.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, importResponse: responseBytes });
-    step('deposit', `${yuan(st.amountFen)} transfer settled on card B's receipt: ${st.payeeOwner} recorded as owner`);
-
-    // 6. Online payment (the seed's): card B pays the 50.00 yuan back to card A. The packet file is
-    // written first; card A's wallet opens it with the holder's key and submits it to card A's bank,
-    // which checks it and forwards it to the central bank; the registry changes the owner, and only
-    // on the central bank's signed confirmation does card A import.
-    const online = await onlinePayment(dir, registry, keys, parties.walletKeyOf, b, a, pinA);
-    step(
-      'online payment',
-      `${yuan(online.amountFen)} from card ${infoB.cardId} to card ${w.cardId}: the registry recorded ${online.ownerBeforeImport} as owner (confirmation signed by the central bank) before card ${w.cardId} imported`,
-    );
-
-    // 7. Double spending: a card restored from an image taken before the purchase pays again.
-    const clone = new DrmbCard(stackOf(cloneOf(imageBeforePurchase)));
-    const secondFloat = mint([5000, 2000, 1000, 500, 200, 100]);
-    await registry.recordMint(secondFloat, bankOwner(MERCHANT_BANK));
-    const second = terminal('pos-queue-2.jsonl', [], secondFloat);
-    await second.pay(clone, 3_000, { pin: pinA });
-    const q2 = new UploadQueue(join(dir, 'pos-queue-2.jsonl')).pending().filter((p) => p.type === 'PURCHASE');
-    let caught = '';
-    for (const p of q2) {
-      try {
-        await registry.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
-      } catch (e) {
-        if (!(e instanceof DoubleSpendError)) throw e;
-        caught = `${e.proof.reason}: two signed packets kept as proof against ${e.proof.payerIdentity}`;
-      }
-    }
-    step('double spend', caught ? `caught at settlement (${caught}); card on the blacklist` : 'NOT caught');
-    const blacklist = await registry.blacklist();
-    const refused = await terminal('pos-queue-3.jsonl', blacklist)
-      .pay(new DrmbCard(stackOf(cloneOf(imageBeforePurchase))), 1_000)
-      .then(() => 'paid')
-      .catch((e: Error) => e.name);
-    step('blacklist', `a terminal that loaded the blacklist refuses the card: ${refused}`);
-
-    const owners = [CENTRAL_BANK, bankOwner(ISSUING_BANK), bankOwner(MERCHANT_BANK), cardOwner(w.cardId), cardOwner(infoB.cardId!)];
-    const registryBalances = await Promise.all(owners.map(async (owner) => ({ owner, balanceFen: await registry.balanceOf(owner) })));
-    const cards = [
-      { cardId: w.cardId, balanceFen: cardA.memory.balanceFen },
-      { cardId: infoB.cardId!, balanceFen: cardB.memory.balanceFen },
-    ];
-    const mintedFen = await registry.mintedTotal();
-    const registryTotal = registryBalances.reduce((s, r) => s + r.balanceFen, 0);
-    const cardsMatch = cards.every((c) => registryBalances.find((r) => r.owner === cardOwner(c.cardId))!.balanceFen === c.balanceFen);
-    return {
-      steps,
-      cards,
-      registry: registryBalances,
-      mintedFen,
+  // 3. A POS purchase of 30.00 yuan: card A holds only 100-yuan coins, so the terminal pays 70.00
+  //    change into the card from its float (minted for the merchant's bank) and debits 100.00.
+  const floatCoins = await mint([5000, 2000, 1000, 500, 200, 100], MERCHANT_BANK);
+  const terminal = (queueFile: string, blacklist: string[] = [], float = floatCoins) =>
+    new PosTerminal({
+      psam: terminalParty.psam,
+      queue: new UploadQueue(join(dir, queueFile)),
+      anchors: terminalParty.anchors,
+      payeeIdentity: MERCHANT,
+      extendedLength: true,
       blacklist,
-      doubleSpendProofs: (await registry.proofs()).length,
-      conserved: registryTotal === mintedFen && cardsMatch,
-    };
-  } finally {
-    await registry.close();
+      change: { identity: terminalParty.identity, signKey: terminalParty.signKey, float: new CoinFloat(float) },
+    });
+  const imageBeforePurchase = cardA.toImage();
+  const pos = terminal('pos-queue.jsonl');
+  const paid = await pos.pay(a, 3_000, { pin: pinA });
+  step('pos purchase', `price ${yuan(paid.amountFen)}, change ${yuan(paid.changeFen)} paid into the card, ${yuan(paid.paidFen)} debited; packet verified and queued`);
+
+  // 4. Offline peer payment: card A pays card B 50.00 yuan with a withdrawal code.
+  const b = new DrmbCard(stackOf(cardB));
+  const infoB = await b.select();
+  const ready = await b.prepareReceive();
+  await a.select();
+  await a.verifyPin(pinA);
+  const transfer = await a.transfer(5_000, ready.payeeIdentity, ready.nonce, '2026112200050000', { date: '20261122', time: '120000' });
+  const { receipt, responseBytes } = await b.importPacket(transfer.packetBytes);
+  step('peer payment', `${yuan(receipt.body.amountFen)} from ${transfer.packet.header.payerCardId} to ${infoB.cardId} offline (SM9-signed, SM9-encrypted to ${ready.payeeIdentity}); receipt signed by card B`);
+
+  // 5. Settlement: the merchant's bank deposits the POS queue (the purchase, and the change its float paid
+  // into card A with the card's receipt); card B's bank the transfer with card B's receipt (no key opens it).
+  const queued = new UploadQueue(join(dir, 'pos-queue.jsonl')).pending();
+  for (const p of queued.filter((x) => x.type === 'CHANGE')) {
+    const s = await merchantBank.settle(p.packet, { payeeIdentity: exportPacketCoder.decode(p.packet).header.payeeIdentity, payerOwner: bankOwner(MERCHANT_BANK), importResponse: p.receipt });
+    step('deposit', `${yuan(s.amountFen)} change from the merchant's float, on card ${p.cardId}'s receipt: now owned by ${s.payeeOwner}`);
   }
+  for (const p of queued.filter((x) => x.type === 'PURCHASE')) {
+    const s = await merchantBank.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
+    step('deposit', `${yuan(s.amountFen)} from card ${s.payerCardId} (counter ${s.payerCounter}) now owned by bank ${MERCHANT_BANK}`);
+  }
+  const st = await issuingBank.settle(transfer.packetBytes, { payeeIdentity: ready.payeeIdentity, importResponse: responseBytes });
+  step('deposit', `${yuan(st.amountFen)} transfer settled on card B's receipt: ${st.payeeOwner} recorded as owner`);
+
+  // 6. Online payment (the seed's): card B pays the 50.00 yuan back to card A. The packet file is
+  // written first; card A's wallet opens it with the holder's key and submits it to card A's bank,
+  // which checks it and forwards it to the central bank; the registry changes the owner, and only
+  // on the central bank's signed confirmation does card A import.
+  const online = await onlinePayment(dir, parties, b, a, pinA);
+  step(
+    'online payment',
+    `${yuan(online.amountFen)} from card ${infoB.cardId} to card ${w.cardId}: the registry recorded ${online.ownerBeforeImport} as owner (confirmation signed by the central bank) before card ${w.cardId} imported`,
+  );
+
+  // 7. Double spending: a card restored from an image taken before the purchase pays again.
+  const clone = new DrmbCard(stackOf(cloneOf(imageBeforePurchase)));
+  const secondFloat = await mint([5000, 2000, 1000, 500, 200, 100], MERCHANT_BANK);
+  const second = terminal('pos-queue-2.jsonl', [], secondFloat);
+  await second.pay(clone, 3_000, { pin: pinA });
+  const q2 = new UploadQueue(join(dir, 'pos-queue-2.jsonl')).pending().filter((p) => p.type === 'PURCHASE');
+  let caught = '';
+  for (const p of q2) {
+    try {
+      await merchantBank.settle(p.packet, { payeeIdentity: MERCHANT, payeeOwner: bankOwner(MERCHANT_BANK) });
+    } catch (e) {
+      if (!(e instanceof DoubleSpendError)) throw e;
+      caught = `${e.proof.reason}: two signed packets kept as proof against ${e.proof.payerIdentity}`;
+    }
+  }
+  step('double spend', caught ? `caught at settlement (${caught}); card on the blacklist` : 'NOT caught');
+  const { blacklist } = await reader.ledger();
+  const refused = await terminal('pos-queue-3.jsonl', blacklist)
+    .pay(new DrmbCard(stackOf(cloneOf(imageBeforePurchase))), 1_000)
+    .then(() => 'paid')
+    .catch((e: Error) => e.name);
+  step('blacklist', `a terminal that loaded the blacklist refuses the card: ${refused}`);
+
+  const owners = [CENTRAL_BANK, bankOwner(ISSUING_BANK), bankOwner(MERCHANT_BANK), cardOwner(w.cardId), cardOwner(infoB.cardId!)];
+  const ledger = await reader.ledger(owners);
+  const registryBalances = ledger.balances;
+  const cards = [
+    { cardId: w.cardId, balanceFen: cardA.memory.balanceFen },
+    { cardId: infoB.cardId!, balanceFen: cardB.memory.balanceFen },
+  ];
+  const mintedFen = ledger.mintedFen;
+  const registryTotal = registryBalances.reduce((s, r) => s + r.balanceFen, 0);
+  const cardsMatch = cards.every((c) => registryBalances.find((r) => r.owner === cardOwner(c.cardId))!.balanceFen === c.balanceFen);
+  return {
+    steps,
+    cards,
+    registry: registryBalances,
+    mintedFen,
+    blacklist,
+    doubleSpendProofs: ledger.proofs,
+    conserved: registryTotal === mintedFen && cardsMatch,
+  };
 }

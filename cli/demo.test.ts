@@ -1,4 +1,4 @@
-/** @module `drmb demo`: the main job end to end on simulated cards, each party with its own bundle and the KGC in its own process, and what its report shows. */
+/** @module `drmb demo`: the main job end to end on simulated cards, each party with its own bundle, the KGC, the registry and the bank's online service in their own processes, and what its report shows. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { SimulatedCard } from '../simulator/simulated-card.js';
 import { DEMO_PIN, formatDemo, runDemo } from './demo.js';
 
 describe('drmb demo', () => {
-  it('runs every party with its own bundle alone and the KGC in its own process, and reports what the card says and who held which keys, without secrets', async () => {
+  it('runs every party with its own bundle alone and the KGC, the registry and the bank in their own processes, and reports what the card says and who held which keys, without secrets', async () => {
     const report = await runDemo({ cardId: '62120000000000004242' });
     expect(report.card).toMatchObject({ cardId: '62120000000000004242', state: 'ISSUED', identity: '62120000000000004242|2036', balanceFen: 0, pinTriesLeft: 3 });
     expect(report.stages.map((s) => [s.stage, s.result])).toEqual([['prepare', 'done'], ['issue', 'done']]);
@@ -52,7 +52,9 @@ describe('drmb demo', () => {
       ["central bank's prep centre", 'prep-centre', ['cb-master', 'issuance-master', 'cert-signing']],
       ['KGC', 'kgc', ['kgc-sign', 'kgc-encrypt']],
       ["issuing bank's issuance desk", 'issuance-desk', ['issuance-master', 'desk-signing']],
-      ["issuing bank's vault", 'bank-vault', ['load-master']],
+      ["issuing bank's vault", 'bank-vault', ['bank-signing', 'load-master']],
+      ["issuing bank's online service (bank 102100000001)", 'bank-vault', ['bank-signing']],
+      ["merchant's bank (bank 103100000002)", 'bank-vault', ['bank-signing']],
       ["merchant's acquirer (PSAMs)", 'pos', ['purchase-master']],
       ['POS terminal', 'pos', []],
       ["central bank's registry", 'registry', ['mint-master', 'coin-signing']],
@@ -65,14 +67,19 @@ describe('drmb demo', () => {
     }
     expect(report.parties.find((p) => p.party === 'POS terminal')!.own).toEqual([expect.stringMatching(/^SM2 device key/), expect.stringMatching(/^SM9 signing key of pos-0001@merchant\.example, from the KGC/)]);
     expect(formatDemo(report)).toMatch(/Parties \(each given only its role's bundle/);
-    expect(formatDemo(report).match(/no other party's key loaded/g)).toHaveLength(7);
+    expect(formatDemo(report).match(/no other party's key loaded/g)).toHaveLength(9);
 
     // The KGC ran as its own process, now stopped, and its audit log holds the extractions: both cards, the terminal and card A's wallet.
     const kgc = report.parties.find((p) => p.role === 'kgc')!;
     expect(kgc.pid).toBe(report.kgc.pid);
     expect(report.kgc.pid).not.toBe(process.pid);
-    expect(report.parties.filter((p) => p.role !== 'kgc').every((p) => p.pid === process.pid)).toBe(true);
-    expect(() => process.kill(report.kgc.pid, 0)).toThrow(/ESRCH/);
+    // So did the registry (with the registry bundle's keys) and the issuing bank's online service (with no key): three other processes, now stopped.
+    const own = report.parties.filter((p) => p.pid !== process.pid);
+    expect(own.map((p) => p.party)).toEqual(['KGC', "issuing bank's online service (bank 102100000001)", "central bank's registry"]);
+    expect(new Set(own.map((p) => p.pid)).size).toBe(3);
+    expect(report.pid).toBe(process.pid);
+    for (const p of own) expect(() => process.kill(p.pid, 0)).toThrow(/ESRCH/);
+    expect(formatDemo(report).match(/its own process/g)).toHaveLength(3);
     expect(verifyAuditLog(report.kgc.audit)).toBe(0);
     const extractions = readFileSync(report.kgc.audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; operator: string; cardId?: string; detail: { identity: string } }).filter((e) => e.action === 'extract');
     expect(extractions.map((e) => [e.operator, e.cardId, e.detail.identity])).toEqual([
@@ -82,7 +89,7 @@ describe('drmb demo', () => {
       ['terminal demo holder of card 62120000000000004242, wallet', undefined, '62120000000000004242|2036'],
     ]);
     expect(report.kgc.extractions).toBe(4);
-  }, 120_000);
+  }, 240_000);
 
   it('stops the KGC process also when a later step fails', async () => {
     const lines: string[] = [];

@@ -2,8 +2,9 @@
  * @module `drmb demo`: the toolchain's main job end to end on simulated cards, no reader needed: a key
  * ceremony exported as one bundle per role, then each party working with its own bundle only: the
  * prep centre preparing the cards, the KGC as its own process, the issuance desk issuing through it,
- * and (demo-life.ts) the registry, the bank vault, the acquirer's PSAM and the POS terminal; the
- * report says which party held which keys.
+ * the central bank's registry and the issuing bank's online service each as its own process, and
+ * (demo-life.ts) the bank vault, the acquirer's PSAM and the POS terminal working against them; the
+ * report says which party held which keys, in which process.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { getResponse } from '../host/middleware/get-response.js';
 import { trace } from '../host/middleware/trace.js';
 import { Psam } from '../host/psam.js';
 import { stack } from '../host/transport.js';
-import { AUTHORIZED_DESKS_FILE } from '../keys/authorized-desks.js';
+import { AUTHORIZED_BANKS_FILE, AUTHORIZED_DESKS_FILE } from '../keys/authorized-desks.js';
 import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../keys/card-keys.js';
 import { type KeyFile, wipeKeyFile } from '../keys/key-files.js';
 import { type Role, ROLES } from '../keys/role-bundles.js';
@@ -29,10 +30,14 @@ import { Manifest } from '../personalization/manifest.js';
 import { personalizePsam } from '../personalization/personalize-psam.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { DemoParty, type PartyReport } from './demo-party.js';
-import { DEMO_TERMINAL_NUMBER, type LifeReport, runLife, TERMINAL_IDENTITY } from './demo-life.js';
+import { DEMO_TERMINAL_NUMBER, ISSUING_BANK, type LifeReport, MERCHANT_BANK, runLife, TERMINAL_IDENTITY } from './demo-life.js';
+import { runRegistryAuthorize } from './registry/authorize.js';
 import { runExport } from './keys/export.js';
 import { runAuthorize } from './kgc/authorize.js';
 import { type KgcProcess, startKgcProcess } from './kgc/kgc-process.js';
+import { type ServiceProcess, startServiceProcess } from './service-process.js';
+import { RemoteRegistry } from '../bank/registry-client.js';
+import { TRUST_ANCHORS_FILE } from '../keys/trust-anchors.js';
 import { withCardId, withJson, withTrace } from './options.js';
 import { emit } from './output.js';
 import { projectPath } from './project-path.js';
@@ -51,6 +56,8 @@ export interface DemoOptions {
 
 export interface DemoReport {
   dir: string;
+  /** the demo's own process, which plays the parties that run no service */
+  pid: number;
   /** the ceremony directory: every key, written once, exported as the bundles and read no further */
   ceremony: string;
   keys: { file: string; kind: string; kcv: Record<string, string> }[];
@@ -104,6 +111,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const acquirer = new DemoParty("merchant's acquirer (PSAMs)", 'pos', bundle('pos'));
   const terminal = new DemoParty('POS terminal', 'pos', bundle('pos'));
   const registryParty = new DemoParty("central bank's registry", 'registry', bundle('registry'));
+  const onlineBank = new DemoParty(`issuing bank's online service (bank ${ISSUING_BANK})`, 'bank-vault', bundle('bank-vault'));
+  // The merchant's bank is another commercial bank: a bank-vault bundle of its own, with its own signing key.
+  const merchantBundle = join(dir, 'bundles', `bank-vault-${MERCHANT_BANK}`);
+  runExport({ role: 'bank-vault', out: merchantBundle, keys: ceremonyDir });
+  const merchantBank = new DemoParty(`merchant's bank (bank ${MERCHANT_BANK})`, 'bank-vault', merchantBundle);
 
   // The KGC knows the desk by the public key of the desk's bundle, then runs as its own process.
   runAuthorize({ keys: kgcParty.bundle, deskKey: desk.bundle, name: 'demo issuing bank, desk 1' });
@@ -111,6 +123,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   say('starting the KGC as its own process: drmb kgc serve --port 0');
   const kgc: KgcProcess = await startKgcProcess({ keys: kgcParty.bundle, audit: kgcAudit, log: (l) => say(`  ${l}`) });
   const secrets: KeyFile[] = [];
+  /** the other parties' processes besides the KGC, stopped last-started first */
+  const children: { label: string; process: ServiceProcess }[] = [];
   const held = <K extends KeyFile>(k: K): K => {
     secrets.push(k);
     return k;
@@ -204,16 +218,49 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         return k.encryptKey;
       };
 
+      // The central bank's registry and the issuing bank's online service each run as their own process
+      // with their own bundle: the registry's holds the mint master and the coin-signing key and lists
+      // the banks it takes signed requests from; the bank's service holds the bank's own signing key only.
+      runRegistryAuthorize({ keys: registryParty.bundle, bankKey: vault.bundle, bankCode: ISSUING_BANK, name: 'demo issuing bank' });
+      runRegistryAuthorize({ keys: registryParty.bundle, bankKey: merchantBank.bundle, bankCode: MERCHANT_BANK, name: "demo merchant's bank" });
+      say('starting the registry as its own process: drmb registry serve --port 0');
+      const tokenFile = join(dir, 'registry-operator.token');
+      const registryArgs = ['registry', 'serve', '--keys', registryParty.bundle, '--registry', join(dir, 'registry'), '--operator-token', tokenFile];
+      const registryProcess = await startServiceProcess(registryArgs, { log: (l) => say(`  ${l}`) });
+      children.push({ label: 'registry', process: registryProcess });
+      registryParty.pid = registryProcess.pid;
+      registryParty.noteLoaded(registryProcess.keys.map((k) => k.kind), [TRUST_ANCHORS_FILE, AUTHORIZED_BANKS_FILE]);
+      say(`registry listening on ${registryProcess.url}, pid ${registryProcess.pid}`);
+      say(`starting bank ${ISSUING_BANK}'s online service as its own process: drmb bank serve --central ${registryProcess.url}`);
+      const bankArgs = ['bank', 'serve', '--keys', onlineBank.bundle, '--central', registryProcess.url, '--bank-code', ISSUING_BANK, '--bank-data', join(dir, `bank-${ISSUING_BANK}`)];
+      const bankProcess = await startServiceProcess(bankArgs, { log: (l) => say(`  ${l}`) });
+      children.push({ label: 'bank', process: bankProcess });
+      onlineBank.pid = bankProcess.pid;
+      onlineBank.noteLoaded(['bank-signing'], [TRUST_ANCHORS_FILE]);
+      say(`bank ${ISSUING_BANK} listening on ${bankProcess.url}, pid ${bankProcess.pid}`);
+      // Each bank asks the registry with its own key; the central bank's operator mints with the run's token.
+      const signerOf = (party: DemoParty) => {
+        const k = held(party.key('bank-signing'));
+        return { privateKey: k.secret.privateKey, publicKey: k.public.publicKey };
+      };
+      const registry = {
+        operator: new RemoteRegistry(registryProcess.url, { operatorToken: readFileSync(tokenFile, 'utf8').trim() }),
+        issuingBank: new RemoteRegistry(registryProcess.url, { bank: signerOf(vault) }),
+        merchantBank: new RemoteRegistry(registryProcess.url, { bank: signerOf(merchantBank) }),
+        reader: new RemoteRegistry(registryProcess.url),
+      };
+
       say('the money: mint, withdrawal, POS purchase with change, offline payment, settlement, online payment, double spend');
-      const registryKeys = { mintMaster: held(registryParty.key('mint-master')), coinSigning: held(registryParty.key('coin-signing')), anchors: registryParty.trustAnchors() };
       try {
         life = await runLife(
           dir,
           {
-            registry: registryKeys,
+            registry,
+            bankUrl: bankProcess.url,
             vault: { loadMaster: held(vault.key('load-master')) },
             terminal: { anchors: terminal.trustAnchors(), psam: new Psam(psamTransport), identity: TERMINAL_IDENTITY, signKey: terminalKeys.signKey },
             walletKeyOf,
+            walletAnchors: terminal.trustAnchors(),
           },
           sim,
           simB,
@@ -224,14 +271,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       } finally {
         wipe(terminalKeys.signKey);
       }
-      registryParty.did('minted the coins, recorded the withdrawal and settled the deposits; changed the owner of an online payment before the payee card imported, with a confirmation signed by its coin-signing key; caught the double spend');
-      vault.did('withdrew coins onto the card (MAC1, MAC2 and TAC of the load)');
+      registryParty.did(`minted the coins into the banks' vaults (on its operator's token), recorded the withdrawal and settled the deposits on ${registryProcess.url}, each on the request of an authorised bank signed with its key; changed the owner of an online payment before the payee card imported, with a confirmation signed by its coin-signing key; caught the double spend`);
+      vault.did('withdrew coins onto the card (MAC1, MAC2 and TAC of the load), recorded through the registry service on its signed request; deposited card B\'s transfer');
+      merchantBank.did(`deposited the POS terminal's purchases and the change its float paid, signed with its key, into its vault ${MERCHANT_BANK}`);
+      onlineBank.did(`took card A's online payment on ${bankProcess.url}, checked the coins and the payee, forwarded it to the registry service signed with its key, and relayed the central bank's confirmation`);
     }
     const report: DemoReport = {
       dir,
+      pid: process.pid,
       ceremony: ceremonyDir,
       keys: ceremony.files.map((f) => ({ file: basename(f.path), kind: f.kind, kcv: f.kcv })),
-      parties: [prep, kgcParty, desk, vault, acquirer, terminal, registryParty].filter((p) => p.report().did.length > 0).map((p) => p.report()),
+      parties: [prep, kgcParty, desk, vault, onlineBank, merchantBank, acquirer, terminal, registryParty].filter((p) => p.report().did.length > 0).map((p) => p.report()),
       kgc: { url: kgc.url, pid: kgc.pid, audit: kgcAudit, extractions: extractionsIn(kgcAudit) },
       card: readBack,
       stages: [prepared, issued].map((r) => ({ stage: r.stage, result: r.result, apdus: r.apdus, ms: Math.round(r.durationMs) })),
@@ -243,8 +293,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     return report;
   } finally {
     for (const k of secrets) wipeKeyFile(k);
-    const code = await kgc.stop();
-    say(`KGC process ${kgc.pid} stopped (exit code ${code})`);
+    for (const child of [...children.reverse(), { label: 'KGC', process: kgc }]) {
+      const code = await child.process.stop();
+      say(`${child.label} process ${child.process.pid} stopped (exit code ${code})`);
+    }
   }
 }
 
@@ -260,7 +312,7 @@ export function formatDemo(r: DemoReport): string {
     '',
     `Parties (each given only its role's bundle, from the ceremony in ${r.ceremony}):`,
     ...r.parties.flatMap((p) => [
-      `  ${p.party} (${p.role} bundle ${p.bundle}, pid ${p.pid}${p.pid === r.kgc.pid ? ', its own process' : ''})`,
+      `  ${p.party} (${p.role} bundle ${p.bundle}, pid ${p.pid}${p.pid !== r.pid ? ', its own process' : ''})`,
       `    keys loaded: ${p.keys.join(', ') || '(none)'}${p.files.length ? `; files: ${p.files.join(', ')}` : ''}`,
       ...p.own.map((o) => `    own key: ${o}`),
       `    ${p.foreignKeys.length ? `ANOTHER PARTY'S KEYS LOADED: ${p.foreignKeys.join(', ')}` : "no other party's key loaded"}`,
@@ -304,7 +356,7 @@ export function formatDemo(r: DemoReport): string {
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description("run the main job end to end on simulated cards: key ceremony and one bundle per role, card prep, issuance through the KGC as its own process, the coins' life; each party holds only its bundle")
+    .description("run the main job end to end on simulated cards: key ceremony and one bundle per role, card prep, issuance through the KGC as its own process, the coins' life with the registry and the bank as their own processes; each party holds only its bundle")
     .option('--dir <dir>', 'working directory (default: a new temporary directory)');
   withJson(withTrace(withCardId(cmd, 'of the simulated card'))).action(async (opts: { dir?: string; cardId?: string; trace?: boolean; json?: boolean }) => {
     const report = await runDemo({ ...opts, progress: (l) => process.stderr.write(`${l}\n`) });

@@ -17,6 +17,7 @@ import { registerPrepare } from './perso/prepare.js';
 import { registerPersoPsam } from './perso/psam.js';
 import { registerIssue } from './perso/issue.js';
 import { registerRunScript } from './perso/run-script.js';
+import { registerPersoAudit } from './perso/audit.js';
 import { registerCardCommands } from './card/index.js';
 import { registerPosPay } from './pos/pay.js';
 import { registerPosFloat } from './pos/float.js';
@@ -34,6 +35,8 @@ import { registerPeerConfirmations } from './peer/confirmations.js';
 import { registerConformance } from './conformance/index.js';
 import { registerKgcCommands } from './kgc/index.js';
 import { wasResultPrinted } from './output.js';
+import { registerRegistryAuthorize } from './registry/authorize.js';
+import { registerRegistryServe } from './registry/serve.js';
 
 /** The exit codes, for `drmb --help` (and docs/cli.md): base/exit-codes.ts, one line each. */
 export const EXIT_CODES_HELP = `
@@ -74,6 +77,7 @@ export function buildProgram(): Command {
   registerPersoPsam(perso);
   registerIssue(perso);
   registerRunScript(perso);
+  registerPersoAudit(perso);
   const card = program.command('card').description('a card in a reader (or a simulated card image): readers, info, raw APDUs, balance, log');
   registerCardCommands(card);
   const pos = program.command('pos').description('POS terminal: purse debit with coin checks, change, upload queue');
@@ -81,6 +85,9 @@ export function buildProgram(): Command {
   registerPosFloat(pos);
   const bank = program.command('bank').description('the back office: mint, withdrawal onto a card, deposit and settlement in the registry');
   registerBankCommands(bank);
+  const registry = program.command('registry').description("the central bank's registry as its own process: serve the commercial banks on 127.0.0.1");
+  registerRegistryServe(registry);
+  registerRegistryAuthorize(registry);
   const peer = program.command('peer').description('payment between two cards: offline, or online with the bank confirming the owner change first');
   registerPeerPay(peer);
   registerPeerReceive(peer);

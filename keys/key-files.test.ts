@@ -286,6 +286,7 @@ describe('environment variables and resolution order', () => {
       'load-master.json',
       'purchase-master.json',
       'desk-signing.json',
+      'bank-signing.json',
     ]);
     expect(defaultKeyFileName('coin-signing', 3)).toBe('coin-signing-3.json');
   });

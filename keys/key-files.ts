@@ -26,7 +26,7 @@ export const CEREMONY_KINDS = ['cb-master', 'issuance-master', 'mint-master', 'c
  * Every kind of key file: the ceremony's, then the narrower kinds a role bundle holds instead of the
  * whole cb-master (keys/role-bundles.ts), and the issuance desk's own key that signs its KGC requests.
  */
-export const KEY_KINDS = [...CEREMONY_KINDS, 'load-master', 'purchase-master', 'desk-signing'] as const;
+export const KEY_KINDS = [...CEREMONY_KINDS, 'load-master', 'purchase-master', 'desk-signing', 'bank-signing'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /** Secrets of a 'cb-master' file: the AES-128 masters of the personalization key set (kvn 30) and the six SM4 application masters. */
@@ -101,12 +101,16 @@ export interface PurchaseMasterKeyFile extends KeyFileHeader<'purchase-master'> 
   secret: Record<PurchaseMasterKeyName, Uint8Array>;
 }
 
-/** An issuance desk's SM2 key pair: it signs the desk's key-extraction requests to the KGC (personalization/kgc-request.ts). */
-export interface DeskSigningKeyFile extends KeyFileHeader<'desk-signing'> {
+/**
+ * A party's own SM2 key pair, made for it at export: an issuance desk's signs its key-extraction
+ * requests to the KGC (personalization/kgc-request.ts); a commercial bank's signs its requests to the
+ * central bank's registry (bank/signed-request.ts).
+ */
+export interface OwnSigningKeyFile<K extends 'desk-signing' | 'bank-signing'> extends KeyFileHeader<K> {
   keyIndex?: undefined;
   /** first 3 bytes of SM3(public key) */
   kcv: { publicKey: Uint8Array };
-  /** 65 bytes 04||x||y, the key the KGC lists among its authorised desks */
+  /** 65 bytes 04||x||y, the key the KGC (desk) or the registry (bank) lists among its authorised requesters */
   public: { publicKey: Uint8Array };
   /** 32-byte d */
   secret: { privateKey: Uint8Array };
@@ -153,7 +157,8 @@ interface KeyFileMap {
   'kgc-encrypt': Sm9KeyFile<'kgc-encrypt'>;
   'load-master': LoadMasterKeyFile;
   'purchase-master': PurchaseMasterKeyFile;
-  'desk-signing': DeskSigningKeyFile;
+  'desk-signing': OwnSigningKeyFile<'desk-signing'>;
+  'bank-signing': OwnSigningKeyFile<'bank-signing'>;
 }
 
 /** A key file in memory (bytes as Uint8Array); `KeyFile` alone is the union of every kind, discriminated by `kind`. */
@@ -199,6 +204,7 @@ const KIND_SPECS: Record<KeyKind, KindSpec> = {
     describe: "the purchase application master of cb-master and the PSAMs' personalization key set masters (what makes and personalizes a POS terminal's PSAM)",
   },
   'desk-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: false, describe: "an issuance desk's SM2 key pair, signing its requests to the KGC" },
+  'bank-signing': { secret: { privateKey: { bytes: 32, kcv: 'sm3-public' } }, publicKeyBytes: 65, hasKeyIndex: false, describe: "a commercial bank's SM2 key pair, signing its requests to the central bank's registry" },
 };
 
 /** One-line description of a kind, for help texts. */
@@ -322,7 +328,7 @@ function bytesRecord(source: string, group: string, value: unknown, expected: Re
 function checkPair(source: string, kind: KeyKind, privateKey: Uint8Array, publicKey: Uint8Array): void {
   let derived: Uint8Array;
   try {
-    if (kind === 'coin-signing' || kind === 'cert-signing' || kind === 'desk-signing') {
+    if (kind === 'coin-signing' || kind === 'cert-signing' || kind === 'desk-signing' || kind === 'bank-signing') {
       if (!sm2IsValidPrivateKey(privateKey)) throw new Error('range');
       derived = sm2GetPublicKey(privateKey);
     } else if (kind === 'kgc-sign') {
@@ -436,6 +442,11 @@ export function keyFileToJson(keyFile: KeyFile): string {
   const checked = parseKeyFile(text, `${keyFile.kind} key file being written`);
   wipeKeyFile(checked);
   return text;
+}
+
+/** What a key file shows of itself without its secret: its kind and its key check values in hex. */
+export function keyShown(k: KeyFile): { kind: KeyKind; kcv: Record<string, string> } {
+  return { kind: k.kind, kcv: Object.fromEntries(Object.entries(k.kcv as Record<string, Uint8Array>).map(([n, v]) => [n, hex(v)])) };
 }
 
 /** Overwrites the secret bytes of a key file in memory; call once the keys are no longer needed. */

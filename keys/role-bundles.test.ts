@@ -22,7 +22,7 @@ describe('the role table', () => {
   });
 
   it('keeps every master the vault or the terminal does not use out of their bundles', () => {
-    expect(ROLE_BUNDLES['bank-vault'].keys.map((k) => k.kind)).toEqual(['load-master']);
+    expect(ROLE_BUNDLES['bank-vault'].keys.map((k) => k.kind)).toEqual(['load-master', 'bank-signing']);
     expect(ROLE_BUNDLES.pos.keys.map((k) => k.kind)).toEqual(['purchase-master']);
     expect(ROLE_BUNDLES['issuance-desk'].keys.map((k) => k.kind)).not.toContain('kgc-sign');
   });

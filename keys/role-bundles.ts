@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { OperationalError } from '../base/operational-error.js';
 import { hex } from '../base/hex.js';
 import { sm2IsValidPublicKey } from '../crypto/sm2.js';
-import { AUTHORIZED_DESKS_FILE } from './authorized-desks.js';
+import { AUTHORIZED_BANKS_FILE, AUTHORIZED_DESKS_FILE } from './authorized-desks.js';
 import {
   defaultKeyFileName,
   type Env,
@@ -82,9 +82,12 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
   },
   'bank-vault': {
     party: "a commercial bank's vault counter, which loads coins onto cards and gives POS terminals their change float",
-    keys: [{ kind: 'load-master', why: "derives the card's load key (MAC1, MAC2 of a load) and TAC key (the TAC that proves the load before the registry records it)" }],
+    keys: [
+      { kind: 'load-master', why: "derives the card's load key (MAC1, MAC2 of a load) and TAC key (the TAC that proves the load before the registry records it)" },
+      { kind: 'bank-signing', why: "signs the bank's requests to the registry service (withdrawals from its vault, deposits, forwarded online payments), which knows the bank by its public key and code" },
+    ],
     files: [],
-    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb pos float'],
+    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central', 'drmb pos float'],
   },
   pos: {
     party: "a merchant's acquirer: it makes and personalizes the PSAMs of its POS terminals, which then hold the key",
@@ -103,8 +106,8 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'mint-master', why: "derives the denomination keys that make and check each coin's m (bank/mint.ts)" },
       { kind: 'coin-signing', why: "signs the coins it mints, and under a signer ID of their own the confirmations of online payments (bank/online-confirmation.ts)" },
     ],
-    files: [],
-    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve'],
+    files: [{ name: AUTHORIZED_BANKS_FILE, why: 'the commercial banks whose signed requests the registry service takes, each bound to its bank code' }],
+    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve', 'drmb registry serve', 'drmb registry authorize'],
   },
 };
 
@@ -128,10 +131,10 @@ export function bundleFileNames(role: Role): string[] {
   return [...spec.keys.map((k) => defaultKeyFileName(k.kind)), ...spec.files.map((f) => f.name), TRUST_ANCHORS_FILE];
 }
 
-/** The kind of each file of a bundle of `role`, by file name: its key kinds, 'authorized-desks', 'trust-anchors'. */
+/** The kind of each file of a bundle of `role`, by file name: its key kinds, 'authorized-desks', 'authorized-banks', 'trust-anchors'. */
 export function bundleFileKinds(role: Role): Record<string, string> {
   const spec = ROLE_BUNDLES[role];
-  const other: Record<string, string> = { [AUTHORIZED_DESKS_FILE]: 'authorized-desks' };
+  const other: Record<string, string> = { [AUTHORIZED_DESKS_FILE]: 'authorized-desks', [AUTHORIZED_BANKS_FILE]: 'authorized-banks' };
   return Object.fromEntries([
     ...spec.keys.map((k) => [defaultKeyFileName(k.kind), k.kind]),
     ...spec.files.map((f) => [f.name, other[f.name] ?? f.name]),
@@ -153,12 +156,26 @@ export interface BundleManifest {
   files: { name: string; kind: string; kcv?: Record<string, string> }[];
   /** issuance-desk only: the public key of its desk-signing key, which the KGC authorises */
   deskPublicKey?: Uint8Array;
+  /** bank-vault only: the public key of its bank-signing key, which the registry authorises */
+  bankPublicKey?: Uint8Array;
 }
+
+/**
+ * The roles whose bundle holds a signing key of their own, made fresh at export rather than copied
+ * from the ceremony, the manifest member that shows its public key, and who lists that key.
+ */
+export const OWN_SIGNING_KEYS = {
+  'issuance-desk': { kind: 'desk-signing', member: 'deskPublicKey', authorize: 'drmb kgc authorize --desk-key' },
+  'bank-vault': { kind: 'bank-signing', member: 'bankPublicKey', authorize: 'drmb registry authorize --bank-key' },
+} as const satisfies Partial<Record<Role, { kind: KeyKind; member: keyof BundleManifest; authorize: string }>>;
+
+type OwnKeyMember = (typeof OWN_SIGNING_KEYS)[keyof typeof OWN_SIGNING_KEYS]['member'];
+const OWN_KEY_MEMBERS: readonly OwnKeyMember[] = Object.values(OWN_SIGNING_KEYS).map((o) => o.member);
 
 /** JSON text of a bundle manifest. */
 export function bundleManifestToJson(m: BundleManifest): string {
   const doc: Record<string, unknown> = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, role: m.role, created: m.created, files: m.files };
-  if (m.deskPublicKey) doc.deskPublicKey = hex(m.deskPublicKey);
+  for (const member of OWN_KEY_MEMBERS) if (m[member]) doc[member] = hex(m[member]);
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
@@ -170,7 +187,7 @@ export function parseBundleManifest(text: string, source: string): BundleManifes
   const fail = (field: string | undefined, detail: string): never => {
     throw new KeyFileError(source, field, detail);
   };
-  let doc: { format?: unknown; version?: unknown; role?: unknown; created?: unknown; files?: unknown; deskPublicKey?: unknown };
+  let doc: { format?: unknown; version?: unknown; role?: unknown; created?: unknown; files?: unknown } & Partial<Record<OwnKeyMember, unknown>>;
   try {
     doc = JSON.parse(text);
   } catch {
@@ -188,15 +205,20 @@ export function parseBundleManifest(text: string, source: string): BundleManifes
   const kinds = bundleFileKinds(role);
   const wrong = (doc.files as { name: string; kind: string }[]).find((f) => kinds[f.name] !== f.kind);
   if (wrong) fail('files', `${wrong.name} must be of kind ${kinds[wrong.name]}, not ${wrong.kind}`);
-  let deskPublicKey: Uint8Array | undefined;
-  if (role === 'issuance-desk') {
-    if (typeof doc.deskPublicKey !== 'string' || !/^[0-9a-fA-F]{130}$/.test(doc.deskPublicKey)) return fail('deskPublicKey', 'must be 130 hex digits');
-    deskPublicKey = Uint8Array.from(doc.deskPublicKey.match(/../g)!, (x) => parseInt(x, 16));
-    if (!sm2IsValidPublicKey(deskPublicKey)) fail('deskPublicKey', 'is not a valid SM2 point');
-  } else if (doc.deskPublicKey !== undefined) {
-    fail('deskPublicKey', `a ${role} bundle has no desk key`);
+  const own: Partial<Record<OwnKeyMember, Uint8Array>> = {};
+  const mine = (OWN_SIGNING_KEYS as Partial<Record<Role, { member: OwnKeyMember }>>)[role]?.member;
+  for (const member of OWN_KEY_MEMBERS) {
+    const text = doc[member];
+    if (member !== mine) {
+      if (text !== undefined) fail(member, `a ${role} bundle has no ${member === 'deskPublicKey' ? 'desk' : 'bank'} key`);
+      continue;
+    }
+    if (typeof text !== 'string' || !/^[0-9a-fA-F]{130}$/.test(text)) return fail(member, 'must be 130 hex digits');
+    const key = Uint8Array.from(text.match(/../g)!, (x) => parseInt(x, 16));
+    if (!sm2IsValidPublicKey(key)) fail(member, 'is not a valid SM2 point');
+    own[member] = key;
   }
-  return { role, created: doc.created as string, files: doc.files as BundleManifest['files'], deskPublicKey };
+  return { role, created: doc.created as string, files: doc.files as BundleManifest['files'], ...own };
 }
 
 /** The manifest of a bundle directory, or undefined when `dir` has no bundle.json (a ceremony directory). */

@@ -45,7 +45,7 @@ export interface GenerateKeyOptions {
 /**
  * A fresh key (pair) of this kind from the CSPRNG, with its KCVs: 16-byte random AES/SM4 keys for
  * 'cb-master', 'issuance-master', 'mint-master', 'load-master' and 'purchase-master', an SM2 key pair
- * (d uniform in [1, n-2]) for 'coin-signing', 'cert-signing' and 'desk-signing', an SM9 master key pair (s uniform in [1, n-1]) for 'kgc-sign' and 'kgc-encrypt'.
+ * (d uniform in [1, n-2]) for 'coin-signing', 'cert-signing', 'desk-signing' and 'bank-signing', an SM9 master key pair (s uniform in [1, n-1]) for 'kgc-sign' and 'kgc-encrypt'.
  * Security: the result holds secrets; write it with writeKeyFile and wipe it (wipeKeyFile).
  */
 export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions = {}): KeyFile<K> {
@@ -76,7 +76,8 @@ export function generateKey<K extends KeyKind>(kind: K, opts: GenerateKeyOptions
       break;
     case 'coin-signing':
     case 'cert-signing':
-    case 'desk-signing': {
+    case 'desk-signing':
+    case 'bank-signing': {
       const pair = sm2GenerateKeyPair();
       secret = { privateKey: pair.privateKey };
       publicPart = { publicKey: pair.publicKey };

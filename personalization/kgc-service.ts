@@ -8,12 +8,12 @@
  */
 import { readRequestBody } from '../io/read-request-body.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal, LOCAL_HOST, type LocalService, sendJson } from '../io/local-service.js';
 import { equalBytes } from '../base/bytes.js';
 import { FormatError } from '../base/format-error.js';
 import { hex } from '../base/hex.js';
-import { type AuthorizedDesk, isTerminalEntry, readAuthorizedDesks } from '../keys/authorized-desks.js';
+import { type AuthorizedDesk, isBankEntry, isTerminalEntry, readAuthorizedDesks } from '../keys/authorized-desks.js';
 import { publicKeyCheckValue } from '../keys/key-files.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
 import { appendAudit } from './audit-log.js';
@@ -40,7 +40,7 @@ export const DEFAULT_MAX_SKEW_MS = 5 * 60_000;
 /** Largest request body: a certificate and an identity fit in far less. */
 export const MAX_BODY_BYTES = 16 * 1024;
 /** The one address the service listens on: only processes of this machine reach it. */
-export const KGC_HOST = '127.0.0.1';
+export const KGC_HOST = LOCAL_HOST;
 
 export interface KgcServiceOptions {
   master: KgcMasterKeys;
@@ -58,12 +58,8 @@ export interface KgcServiceOptions {
   log?: (line: string) => void;
 }
 
-export interface KgcService {
-  /** http://127.0.0.1:PORT */
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** The KGC's service on 127.0.0.1. */
+export type KgcService = LocalService;
 
 /** A refusal the service answers with its code's HTTP status; `who` once the listed desk or terminal is known, for the audit log. */
 class Refusal extends Error {
@@ -146,7 +142,7 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
 
   /** Answers one parsed desk request, or throws a Refusal. A terminal's key is no desk's. */
   const answer = (r: SignedKgcRequest): { body: string; desk: AuthorizedDesk; cardId: string } => {
-    const desk = listed().find((d) => !isTerminalEntry(d) && equalBytes(d.publicKey, r.deskPublicKey));
+    const desk = listed().find((d) => !isTerminalEntry(d) && !isBankEntry(d) && equalBytes(d.publicKey, r.deskPublicKey));
     if (!desk) throw new Refusal('unknown-desk', `desk key ${hex(publicKeyCheckValue(r.deskPublicKey))} is not among the KGC's authorised desks`);
     if (!kgcRequestSignatureVerifies(r)) throw new Refusal('bad-signature', "the signature does not verify under the desk's key", desk);
     const remember = fresh(r.time, r.nonce, desk);
@@ -183,10 +179,7 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
     return { body: kgcTerminalAnswerToJson({ identity: r.identity, kgcKeyVersion: o.anchors.kgcKeyVersion, ...keys }), terminal };
   };
 
-  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-    res.end(`${body}\n`);
-  };
+  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => sendJson(res, status, body, headers);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let parsed: Parsed | undefined;
@@ -226,22 +219,5 @@ export async function startKgcService(o: KgcServiceOptions): Promise<KgcService>
     }
   };
 
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, KGC_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${KGC_HOST}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocal(o.port, handle);
 }

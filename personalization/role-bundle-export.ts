@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hex } from '../base/hex.js';
-import { AUTHORIZED_DESKS_FILE, readAuthorizedDesks, writeAuthorizedDesks } from '../keys/authorized-desks.js';
+import { AUTHORIZED_BANKS_FILE, AUTHORIZED_DESKS_FILE, readAuthorizedDesks, writeAuthorizedDesks } from '../keys/authorized-desks.js';
 import { defaultKeyFileName, type KeyFile, KeyFileError, type KeyKind, KEY_FILE_MODE, publicKeyCheckValue, readKeyFile, wipeKeyFile, writeKeyFile, writeFileExclusive } from '../keys/key-files.js';
 import { BUNDLE_MANIFEST_FILE, bundleFileNames, type BundleManifest, bundleManifestToJson, cutFromCbMaster, ROLE_BUNDLES, type Role } from '../keys/role-bundles.js';
 import { readTrustAnchors, TRUST_ANCHORS_FILE, TRUST_ANCHORS_MODE, writeTrustAnchors } from '../keys/trust-anchors.js';
@@ -30,6 +30,8 @@ export interface ExportResult {
   files: BundleFile[];
   /** issuance-desk: the desk's public key, to give the KGC (`drmb kgc authorize --desk-key`) */
   deskPublicKey?: string;
+  /** bank-vault: the bank's public key, to give the registry (`drmb registry authorize --bank-key`) */
+  bankPublicKey?: string;
 }
 
 /** The key of `kind` for the bundle, from the ceremony directory `src`, and how it was obtained. */
@@ -44,8 +46,8 @@ function bundleKey(src: string, kind: KeyKind, now: Date): { key: KeyFile; origi
       wipeKeyFile(cb);
     }
   }
-  // The desk's own key is the desk's, not the ceremony's: a fresh one unless the directory has one.
-  if (kind === 'desk-signing') return { key: generateKey('desk-signing', { now }), origin: 'generated' };
+  // A desk's or a bank's own key is its own, not the ceremony's: a fresh one unless the directory has one.
+  if (kind === 'desk-signing' || kind === 'bank-signing') return { key: generateKey(kind, { now }), origin: 'generated' };
   return { key: readKeyFile(own, kind), origin: 'copied' };
 }
 
@@ -71,7 +73,7 @@ export function exportRoleBundle(src: string, role: Role, out: string, opts: { o
   const overwrite = { overwrite: !!opts.overwrite };
   const files: BundleFile[] = [];
   const manifestFiles: BundleManifest['files'] = [];
-  let deskPublicKey: Uint8Array | undefined;
+  const own: Partial<Record<'deskPublicKey' | 'bankPublicKey', Uint8Array>> = {};
   for (const { kind } of ROLE_BUNDLES[role].keys) {
     const { key, origin } = bundleKey(src, kind, now);
     try {
@@ -80,19 +82,22 @@ export function exportRoleBundle(src: string, role: Role, out: string, opts: { o
       const kcv = Object.fromEntries(Object.entries(key.kcv).map(([n, v]) => [n, hex(v)]));
       files.push({ path, kind, kcv, mode: KEY_FILE_MODE, origin });
       manifestFiles.push({ name: defaultKeyFileName(kind), kind, kcv });
-      if (key.kind === 'desk-signing') deskPublicKey = key.public.publicKey.slice();
+      if (key.kind === 'desk-signing') own.deskPublicKey = key.public.publicKey.slice();
+      if (key.kind === 'bank-signing') own.bankPublicKey = key.public.publicKey.slice();
     } finally {
       wipeKeyFile(key);
     }
   }
   for (const { name } of ROLE_BUNDLES[role].files) {
-    if (name !== AUTHORIZED_DESKS_FILE) throw new TypeError(`no export rule for ${name}`);
-    // The list the KGC already keeps, or an empty one: desks are added with `drmb kgc authorize`.
+    if (name !== AUTHORIZED_DESKS_FILE && name !== AUTHORIZED_BANKS_FILE) throw new TypeError(`no export rule for ${name}`);
+    // The list the KGC or the registry already keeps, or an empty one: requesters are added with
+    // `drmb kgc authorize` and `drmb registry authorize`.
     const from = join(src, name);
     const path = join(out, name);
     writeAuthorizedDesks(path, existsSync(from) ? readAuthorizedDesks(from) : [], overwrite);
-    files.push({ path, kind: 'authorized-desks', mode: 0o600, origin: existsSync(from) ? 'copied' : 'new, empty' });
-    manifestFiles.push({ name, kind: 'authorized-desks' });
+    const kind = name === AUTHORIZED_DESKS_FILE ? 'authorized-desks' : 'authorized-banks';
+    files.push({ path, kind, mode: 0o600, origin: existsSync(from) ? 'copied' : 'new, empty' });
+    manifestFiles.push({ name, kind });
   }
   const anchorsPath = join(out, TRUST_ANCHORS_FILE);
   const anchors = readTrustAnchors(join(src, TRUST_ANCHORS_FILE));
@@ -101,7 +106,7 @@ export function exportRoleBundle(src: string, role: Role, out: string, opts: { o
   files.push({ path: anchorsPath, kind: 'trust-anchors', kcv: anchorKcvs, mode: TRUST_ANCHORS_MODE, origin: 'copied' });
   manifestFiles.push({ name: TRUST_ANCHORS_FILE, kind: 'trust-anchors' });
   const manifestPath = join(out, BUNDLE_MANIFEST_FILE);
-  writeFileExclusive(manifestPath, bundleManifestToJson({ role, created: now.toISOString(), files: manifestFiles, deskPublicKey }), TRUST_ANCHORS_MODE, overwrite);
+  writeFileExclusive(manifestPath, bundleManifestToJson({ role, created: now.toISOString(), files: manifestFiles, ...own }), TRUST_ANCHORS_MODE, overwrite);
   files.push({ path: manifestPath, kind: 'bundle', mode: TRUST_ANCHORS_MODE, origin: 'written' });
-  return { dir: out, role, files, deskPublicKey: deskPublicKey && hex(deskPublicKey) };
+  return { dir: out, role, files, ...(own.deskPublicKey ? { deskPublicKey: hex(own.deskPublicKey) } : {}), ...(own.bankPublicKey ? { bankPublicKey: hex(own.bankPublicKey) } : {}) };
 }

@@ -32,6 +32,9 @@ import { verifyAuditLog } from '../personalization/audit-log.js';
 import type { KgcService } from '../personalization/kgc-service.js';
 import { runAuthorize } from '../cli/kgc/authorize.js';
 import { startKgcFromKeys } from '../cli/kgc/serve.js';
+import { startBankFromOptions } from '../cli/bank/serve.js';
+import { startRegistryFromOptions } from '../cli/registry/serve.js';
+import { runRegistryAuthorize } from '../cli/registry/authorize.js';
 
 let dir: string;
 const ceremony = () => join(dir, 'keys');
@@ -112,6 +115,21 @@ describe('drmb keys export', () => {
     for (const k of [cb.secret.scpEnc, cb.secret.scpMac, cb.secret.scpDek]) expect([purchase.secret.psamEnc, purchase.secret.psamMac, purchase.secret.psamDek].map(hex)).not.toContain(hex(k));
     // A ceremony directory gives the same key, cut on the fly, for development.
     expect(hex(loadRoleKey(ceremony(), 'pos', 'purchase-master', {}).secret.purchase)).toBe(hex(cb.secret.purchase));
+  });
+
+  it('gives a bank a fresh signing key of its own, and the registry an empty list of banks that drmb registry authorize adds it to, bound to its code', () => {
+    const bank = readKeyFile(join(bundle('bank-vault'), 'bank-signing.json'), 'bank-signing');
+    expect(hex(readBundleManifest(bundle('bank-vault'))!.bankPublicKey!)).toBe(hex(bank.public.publicKey));
+    const registry = join(dir, 'fresh-registry');
+    runExport({ role: 'registry', out: registry, keys: ceremony() });
+    expect(JSON.parse(readFileSync(join(registry, 'authorized-banks.json'), 'utf8')).desks).toEqual([]);
+    runRegistryAuthorize({ keys: registry, bankKey: bundle('bank-vault'), bankCode: BANK, name: 'test bank' });
+    expect(JSON.parse(readFileSync(join(registry, 'authorized-banks.json'), 'utf8')).desks).toMatchObject([{ name: 'test bank', bankCode: BANK, publicKey: hex(bank.public.publicKey) }]);
+    expect(() => runRegistryAuthorize({ keys: registry, bankKey: bundle('bank-vault'), bankCode: '103100000002', name: 'again' })).toThrow(/is already authorised, as "test bank"/);
+    const other = join(dir, 'other-bank');
+    runExport({ role: 'bank-vault', out: other, keys: ceremony() });
+    expect(() => runRegistryAuthorize({ keys: registry, bankKey: other, bankCode: BANK, name: 'impostor' })).toThrow(`--bank-code ${BANK} is already authorised, as "test bank"`);
+    expect(() => runRegistryAuthorize({ keys: registry, bankKey: bundle('issuance-desk'), bankCode: '103100000002', name: 'desk' })).toThrow('is not a bank-vault bundle');
   });
 
   it('gives an issuance desk a fresh desk key of its own, and the KGC an empty list of desks', () => {
@@ -246,6 +264,30 @@ describe('each role runs its commands with its bundle alone (slow: personalizes 
     await createSimCard({ image: other, psam: true, cardId: '88000000000000000902', keys: bundle('pos') });
     await expect(collectPersoPsam({ sim: other, keys: bundleWithout('pos', 'purchase-master.json'), terminalId: '202612040002' })).rejects.toThrow('purchase-master key: not found');
   });
+});
+
+describe('the registry and the payee bank as services', () => {
+  it('the registry serves with the registry bundle alone, not without its mint master or coin-signing key, and refuses a bank-vault bundle', async () => {
+    const reg = (keys: string) => ({ keys, registry: join(dir, `registry-service-${keys.split('/').pop()}`), port: '0' });
+    await expect(startRegistryFromOptions(reg(bundleWithout('registry', 'mint-master.json')))).rejects.toThrow(/mint-master key: not found/);
+    await expect(startRegistryFromOptions(reg(bundleWithout('registry', 'coin-signing-1.json')))).rejects.toThrow(/coin-signing key: not found/);
+    await expect(startRegistryFromOptions(reg(bundle('bank-vault')))).rejects.toThrow(`${bundle('bank-vault')} is a bank-vault bundle; drmb registry serve needs a registry bundle`);
+    await expect(startRegistryFromOptions(reg(bundleWithout('registry', 'authorized-banks.json')))).rejects.toThrow(/authorized-banks\.json does not exist/);
+    const registry = await startRegistryFromOptions(reg(bundle('registry')));
+    try {
+      expect(registry.keys.map((k) => k.kind)).toEqual(['mint-master', 'coin-signing']);
+      // The payee's bank forwards to it with its own bank-signing key, and cannot without it.
+      await expect(startBankFromOptions({ keys: bundleWithout('bank-vault', 'bank-signing.json'), central: registry.url, port: '0', bankCode: BANK, bankData: join(dir, 'bank-central') })).rejects.toThrow(/bank-signing key: not found/);
+      const bank = await startBankFromOptions({ keys: bundle('bank-vault'), central: registry.url, port: '0', bankCode: BANK, bankData: join(dir, 'bank-central') });
+      await bank.close();
+      // Without --central the desk runs in the bank's process and needs the registry's coin-signing key.
+      await expect(startBankFromOptions({ keys: bundle('bank-vault'), registry: join(dir, 'bank-own-registry'), port: '0', bankCode: BANK, bankData: join(dir, 'bank-own') })).rejects.toThrow(
+        `${bundle('bank-vault')} is a bank-vault bundle; drmb bank serve needs a registry bundle`,
+      );
+    } finally {
+      await registry.close();
+    }
+  }, 60_000);
 });
 
 describe('a command refuses a bundle of another role', () => {

@@ -15,10 +15,12 @@ import { bankOwner, CustodyPendingError, DoubleSpendError, type Registry, Regist
 import { bankCodeOf, openUploadQueue, withBankCode } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { readOpenedTransfer } from '../peer/opened-transfer-file.js';
-import { addRegistryOptions, openRegistry, type RegistryOptions } from './registry-options.js';
+import { addRegistryOptions, openBankLedger, type RegistryOptions, withCentral } from './registry-options.js';
 
 /** The command, as the role table names it: settlement checks each coin's m with the mint master. */
 const DEPOSIT_COMMAND = 'drmb bank deposit';
+/** A commercial bank depositing through the registry service, as the role table names it. */
+const DEPOSIT_CENTRAL_COMMAND = 'drmb bank deposit --central';
 
 export interface DepositOptions extends RegistryOptions {
   queue: string;
@@ -49,7 +51,7 @@ export interface DepositLine {
 }
 
 /** Settles one packet and turns the registry's answer into a line; errors other than the registry's propagate. */
-async function settleLine(registry: Registry, packet: Uint8Array, opts: SettleOptions): Promise<DepositLine> {
+async function settleLine(registry: Pick<Registry, 'settle'>, packet: Uint8Array, opts: SettleOptions): Promise<DepositLine> {
   const { header } = exportPacketCoder.decode(packet);
   const base = { cardId: header.payerCardId, counter: header.payerCounter, type: header.type, amountFen: header.amountFen };
   try {
@@ -101,7 +103,7 @@ export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line:
   } else if (!o.bankCode) {
     throw new UsageError(`--bank-code is needed: the ${header.type} packet is settled to the payee's bank account`);
   }
-  const registry = await openRegistry(o, DEPOSIT_COMMAND, { settles: true });
+  const registry = await openBankLedger(o, DEPOSIT_COMMAND, DEPOSIT_CENTRAL_COMMAND, { settles: true });
   try {
     const line = await settleLine(registry, packet, opts);
     return { line, blacklist: await registry.blacklist() };
@@ -119,7 +121,7 @@ export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line:
 export async function runDeposit(o: DepositOptions): Promise<{ lines: DepositLine[]; settledFen: number; blacklist: string[] }> {
   bankCodeOf(o.bankCode);
   const queue = openUploadQueue(o.queue, true);
-  const registry = await openRegistry(o, DEPOSIT_COMMAND, { settles: true });
+  const registry = await openBankLedger(o, DEPOSIT_COMMAND, DEPOSIT_CENTRAL_COMMAND, { settles: true });
   const lines: DepositLine[] = [];
   try {
     const vault = bankOwner(o.bankCode);
@@ -150,7 +152,7 @@ function failOnRefusals(lines: DepositLine[]): void {
 }
 
 export function registerDeposit(bank: Cli): void {
-  addRegistryOptions(
+  withCentral(addRegistryOptions(
     withBankCode(
       bank
         .command('deposit')
@@ -162,7 +164,7 @@ export function registerDeposit(bank: Cli): void {
         .option('--opened <file>', 'with --packet: the packet as the payee opened it (drmb peer open); its withdrawal code becomes the owner unless --bank-code'),
       "the payee's bank (the new owner; with --queue, also the bank whose float paid the change)",
     ),
-  ).action(async (o: DepositOptions & PacketDepositOptions) => {
+  )).action(async (o: DepositOptions & PacketDepositOptions) => {
     if (o.packet !== undefined) {
       if (o.queue !== undefined) throw new UsageError('--packet and --queue exclude each other');
       const r = await runPacketDeposit(o);

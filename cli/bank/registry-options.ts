@@ -1,8 +1,9 @@
 /**
  * @module Options shared by `drmb bank ...`: the registry (embedded PGlite in a folder, by default
  * under the user's data directory, or a PostgreSQL server from --registry-url / DRMB_REGISTRY_URL) and
- * the keys it checks coins with. A registry that cannot be opened is one line: a bad location is bad
- * input (exit 2), a server that does not answer a refusal (exit 1).
+ * the keys it checks coins with; or, for a commercial bank's commands, the registry service (--central
+ * URL) asked with the bank's own key. A registry that cannot be opened is one line: a bad location is
+ * bad input (exit 2), a server that does not answer a refusal (exit 1).
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -10,6 +11,8 @@ import { join, resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { OperationalError } from '../../base/operational-error.js';
 import { Registry, type RegistryOpenOptions } from '../../bank/registry.js';
+import { RemoteRegistry } from '../../bank/registry-client.js';
+import { wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
 import { fileErrorText, UsageError } from '../output.js';
@@ -18,6 +21,8 @@ import { withProgress } from '../progress.js';
 export interface RegistryOptions {
   registry?: string;
   registryUrl?: string;
+  /** the central bank's registry service (drmb registry serve), for a bank's commands */
+  central?: string;
   keys?: string;
   json?: boolean;
 }
@@ -104,4 +109,36 @@ export async function openRegistry(o: RegistryOptions, command: string, use: { s
   const trust = keys.trustAnchors();
   const mintMaster = use.settles ? keys.key('mint-master').secret.master : undefined;
   return openRegistryAt({ url: registryUrlOf(o), dir: registryDirOf(o) }, { trust, mintMaster });
+}
+
+/** The http://127.0.0.1:PORT of --central. */
+export function centralUrlOf(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--central ${text}: give the registry service's URL, http://127.0.0.1:PORT`);
+  }
+  if (url.protocol !== 'http:' || url.hostname !== '127.0.0.1') throw new UsageError(`--central ${text}: the registry service answers on http://127.0.0.1 only`);
+  return url.origin;
+}
+
+/** Adds --central to a commercial bank's command. */
+export function withCentral(cmd: Cli): Cli {
+  return cmd.option('--central <url>', "the central bank's registry service (drmb registry serve) instead of --registry/--registry-url, asked with the bank-signing key of a bank-vault bundle");
+}
+
+/** What a commercial bank's command asks of the registry: a withdrawal's moves, deposits, owners, the blacklist. */
+export type BankLedger = Pick<Registry, 'coinsOf' | 'transfer' | 'ownerOf' | 'settle' | 'blacklist' | 'close'>;
+
+/**
+ * The registry for a bank's command: the registry service at --central, asked with the bank-signing
+ * key of the bank-vault bundle (as `centralCommand` in the role table), which close() wipes; or, without
+ * it, the registry opened as openRegistry opens it for `command`.
+ */
+export async function openBankLedger(o: RegistryOptions, command: string, centralCommand: string, use: { settles: boolean }): Promise<BankLedger> {
+  if (o.central === undefined) return openRegistry(o, command, use);
+  const url = centralUrlOf(o.central);
+  const key = RoleKeys.open(keyDirOf(o), centralCommand).key('bank-signing');
+  return new RemoteRegistry(url, { bank: { privateKey: key.secret.privateKey, publicKey: key.public.publicKey }, onClose: () => wipeKeyFile(key) });
 }

@@ -11,7 +11,7 @@ import { type ImageSaving, openCard } from '../open-card.js';
 import { bankCodeOf, keyDirOf, openJournal, withAmount, withBankCode, withCardTarget, positiveFenOf, withJournal, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { testKillPoint } from '../test-kill-point.js';
-import { addRegistryOptions, openRegistry, registryDirOf, registryUrlOf, type RegistryOptions, shownUrl } from './registry-options.js';
+import { addRegistryOptions, centralUrlOf, openBankLedger, registryDirOf, registryUrlOf, type RegistryOptions, shownUrl, withCentral } from './registry-options.js';
 
 export interface WithdrawCliOptions extends RegistryOptions {
   amount: string;
@@ -44,6 +44,7 @@ function registryDestination(o: RegistryOptions): { destination: string; detail:
   const url = registryUrlOf(o);
   const keys = keyDirOf(o);
   const keyDetail: Record<string, string> = keys ? { keys: resolve(keys) } : {};
+  if (o.central !== undefined) return { destination: `registry service ${centralUrlOf(o.central)}`, detail: { central: centralUrlOf(o.central), ...keyDetail } };
   if (url) return { destination: `registry ${shownUrl(url)}`, detail: keyDetail };
   const dir = registryDirOf(o);
   return { destination: `registry ${dir}`, detail: { registry: dir, ...keyDetail } };
@@ -56,7 +57,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
   const journal = openJournal(o.journal);
   // The vault's bundle holds the load and TAC masters only (keys/role-bundles.ts).
   const loadMasters = RoleKeys.open(keyDirOf(o), WITHDRAW_COMMAND).key('load-master');
-  const registry = await openRegistry(o, WITHDRAW_COMMAND, { settles: false });
+  const registry = await openBankLedger(o, WITHDRAW_COMMAND, WITHDRAW_COMMAND, { settles: false });
   const side = { reader: o.reader, sim: o.sim };
   const rerun = (i: ValueIntent) => recoverCommand(side, journal.dir, i.type === 'TRANSFER' ? ` --counter ${i.counter} --out <new file>` : ` --counter ${i.counter}`);
   try {
@@ -99,7 +100,7 @@ export async function runWithdraw(o: WithdrawCliOptions): Promise<WithdrawReport
 export function registerWithdraw(bank: Cli): void {
   const cmd = bank.command('withdraw').description("load coins from the bank's vault onto a card (INITIALIZE FOR LOAD / CREDIT FOR LOAD, TAC checked)");
   withBankCode(withAmount(cmd, 'amount'), 'the bank whose vault pays', true).option('--terminal-id <hex>', 'terminal ID of the bank counter, 6 bytes', '100000000001');
-  withJournal(addRegistryOptions(withTrace(withCardTarget(cmd, { image: WITHDRAW_IMAGE })))).action(async (o: WithdrawCliOptions) => {
+  withJournal(withCentral(addRegistryOptions(withTrace(withCardTarget(cmd, { image: WITHDRAW_IMAGE }))))).action(async (o: WithdrawCliOptions) => {
     emit(await runWithdraw(o), !!o.json, (r) => `card ${r.cardId}: ${(r.amountFen / 100).toFixed(2)} yuan loaded in ${r.coins} coins (counter ${r.counter}, TAC ${r.tac})`);
   });
 }

@@ -212,11 +212,11 @@ describe('the card command group', () => {
     return out.join('');
   };
 
-  it('registers readers, info, apdu, balance, log and recover', () => {
+  it('registers readers, info, apdu, balance, log, recover and replay', () => {
     const program = new Command('drmb');
     const card = program.command('card');
     registerCardCommands(card);
-    expect(card.commands.map((c) => c.name())).toEqual(['readers', 'info', 'apdu', 'balance', 'log', 'recover']);
+    expect(card.commands.map((c) => c.name())).toEqual(['readers', 'info', 'apdu', 'balance', 'log', 'recover', 'replay']);
     expect(card.commands.find((c) => c.name() === 'info')!.options.map((o) => o.long)).toEqual(['--reader', '--sim', '--exclusive', '--trace', '--record', '--json']);
   });
 

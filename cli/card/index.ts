@@ -1,4 +1,4 @@
-/** @module `drmb card`: registers the card subcommands (readers, info, apdu, balance, log, recover), one file each. */
+/** @module `drmb card`: registers the card subcommands (readers, info, apdu, balance, log, recover, replay), one file each. */
 import type { Command as Cli } from 'commander';
 import { registerApdu } from './apdu.js';
 import { registerBalance } from './balance.js';
@@ -6,9 +6,10 @@ import { registerInfo } from './info.js';
 import { registerLog } from './log.js';
 import { registerReaders } from './readers.js';
 import { registerRecover } from './recover.js';
+import { registerReplay } from './replay.js';
 
 /**
- * Registers `drmb card readers|info|apdu|balance|log|recover` on the `card` group, with commander's
+ * Registers `drmb card readers|info|apdu|balance|log|recover|replay` on the `card` group, with commander's
  * exitOverride on the group and each subcommand (no process.exit; drmb's main() reports errors).
  */
 export function registerCardCommands(card: Cli): void {
@@ -18,6 +19,7 @@ export function registerCardCommands(card: Cli): void {
   registerBalance(card);
   registerLog(card);
   registerRecover(card);
+  registerReplay(card);
   card.exitOverride();
   card.commands.forEach((c) => c.exitOverride());
 }

@@ -1,14 +1,13 @@
 /** @module `drmb card recover`: finishes the card's open value intents from its own GET TRANSACTION PROVE (a packet written where it was going, or to --out; a load recorded in the registry) and closes them; a command the card never committed is closed as "no value moved". */
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
-import type { Registry } from '../../bank/registry.js';
 import { loadRecording } from '../../bank/withdraw.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { type Deliver, type FinishResult, finishIntent, packetFileDelivery, UndeliverableError } from '../../host/finish-intent.js';
 import type { Transport } from '../../host/transport.js';
 import type { ValueIntent, ValueJournal } from '../../host/value-journal.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
-import { openRegistry, REGISTRY_ENV, registryUrlOf, type RegistryOptions } from '../bank/registry-options.js';
+import { type BankLedger, openBankLedger, REGISTRY_ENV, registryUrlOf, type RegistryOptions } from '../bank/registry-options.js';
 import { emit, UsageError } from '../output.js';
 import { withCard } from '../open-card.js';
 import { type CardOptions, keyDirOf, openJournal, withJournal, withKeys } from '../options.js';
@@ -62,6 +61,7 @@ export function loadRegistryOptions(intent: ValueIntent, o: RegistryOptions): Re
   return {
     registry: o.registry ?? (typeof d.registry === 'string' ? d.registry : undefined),
     registryUrl: o.registryUrl,
+    central: o.central ?? (typeof d.central === 'string' ? d.central : undefined),
     keys: o.keys ?? (typeof d.keys === 'string' ? d.keys : undefined),
   };
 }
@@ -145,13 +145,13 @@ export async function runRecover(o: RecoverOptions): Promise<RecoverReport> {
   const rerun = (intent: ValueIntent) =>
     recoverCommand(o, journal.dir, intent.type === 'TRANSFER' ? ` --counter ${intent.counter} --out <new file>` : ` --counter ${intent.counter} --registry <dir> --keys <dir>`);
   // A LOAD finishes in the registry it was journalled with: opened only when one is open, once.
-  let registry: Registry | undefined;
+  let registry: BankLedger | undefined;
   const load = async (intent: ValueIntent): Promise<Deliver | undefined> => {
     const ro = loadRegistryOptions(intent, o);
     if (!keyDirOf(ro)) return undefined;
     // never an empty registry made up on the spot: the one the load went to, or none
-    if (!ro.registry && !registryUrlOf(ro) && !process.env[REGISTRY_ENV]) return undefined;
-    registry ??= await openRegistry(ro, RECOVER_COMMAND, { settles: false });
+    if (!ro.registry && !registryUrlOf(ro) && !ro.central && !process.env[REGISTRY_ENV]) return undefined;
+    registry ??= await openBankLedger(ro, RECOVER_COMMAND, RECOVER_COMMAND, { settles: false });
     return loadRecording(registry, RoleKeys.open(keyDirOf(ro), RECOVER_COMMAND).key('load-master'));
   };
   try {

@@ -28,6 +28,7 @@ export function formatExport(r: ExportResult): string {
     lines.push(`${f.path}  ${f.kind}  mode ${f.mode.toString(8).padStart(4, '0')}  ${f.origin}${kcvs}`);
   }
   if (r.deskPublicKey) lines.push(`desk public key (give it to the KGC: drmb kgc authorize --desk-key ${r.dir}): ${r.deskPublicKey}`);
+  if (r.bankPublicKey) lines.push(`bank public key (give it to the registry: drmb registry authorize --bank-key ${r.dir} --bank-code CODE): ${r.bankPublicKey}`);
   return lines.join('\n');
 }
 

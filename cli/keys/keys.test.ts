@@ -163,7 +163,8 @@ describe('drmb keys export', () => {
     expect(JSON.parse(json.stdout).files.map((f: { kind: string }) => f.kind)).toEqual(['cb-master', 'issuance-master', 'cert-signing', 'trust-anchors', 'bundle']);
     expectNoSecrets(human.stdout + human.stderr + json.stdout + json.stderr, secrets);
     const shown = await run(['show', join(dir, 'vault', 'bundle.json')]);
-    expect(shown.stdout).toMatch(/bank-vault bundle, exported .*\nload-master\.json {7}load-master {2}KCV load=[0-9A-F]{6} tac=[0-9A-F]{6}\ntrust-anchors\.json {5}trust-anchors/);
+    expect(shown.stdout).toMatch(/bank-vault bundle, exported .*\nload-master\.json {7}load-master {2}KCV load=[0-9A-F]{6} tac=[0-9A-F]{6}\nbank-signing\.json {6}bank-signing {2}KCV publicKey=[0-9A-F]{6}\ntrust-anchors\.json {5}trust-anchors/);
+    expect(shown.stdout).toMatch(/\nbank public key 04[0-9A-F]{128}$/m);
     await run(['export', '--role', 'kgc', '--out', join(dir, 'kgc'), '--keys', join(dir, 'keys')]);
     expect(showKeyFile(join(dir, 'kgc', 'authorized-desks.json'))).toEqual({ path: join(dir, 'kgc', 'authorized-desks.json'), kind: 'authorized-desks', desks: [] });
   });

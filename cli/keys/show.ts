@@ -33,14 +33,15 @@ export interface ShownBundle {
   created: string;
   files: { name: string; kind: string; kcv?: Record<string, string> }[];
   deskPublicKey?: string;
+  bankPublicKey?: string;
 }
 
-/** The KGC's list of authorised desks (authorized-desks.json). */
+/** A list of authorised requesters: the KGC's (authorized-desks.json) or the registry's (authorized-banks.json). */
 export interface ShownDesks {
   path: string;
   kind: 'authorized-desks';
-  /** identity: a terminal's entry, bound to that identity */
-  desks: { name: string; publicKey: string; kcv: string; added: string; identity?: string }[];
+  /** identity: a terminal's entry, bound to that identity; bankCode: a bank's */
+  desks: { name: string; publicKey: string; kcv: string; added: string; identity?: string; bankCode?: string }[];
 }
 
 export type Shown = ShownKeyFile | ShownTrustAnchors | ShownBundle | ShownDesks;
@@ -59,11 +60,11 @@ export function showKeyFile(path: string): Shown {
   const format = formatOf(path);
   if (format === BUNDLE_FORMAT) {
     const m = parseBundleManifest(readFileSync(path, 'utf8'), path);
-    return { path, kind: 'bundle', role: m.role, created: m.created, files: m.files, ...(m.deskPublicKey ? { deskPublicKey: hex(m.deskPublicKey) } : {}) };
+    return { path, kind: 'bundle', role: m.role, created: m.created, files: m.files, ...(m.deskPublicKey ? { deskPublicKey: hex(m.deskPublicKey) } : {}), ...(m.bankPublicKey ? { bankPublicKey: hex(m.bankPublicKey) } : {}) };
   }
   if (format === AUTHORIZED_DESKS_FORMAT) {
     const desks = parseAuthorizedDesks(readFileSync(path, 'utf8'), path);
-    return { path, kind: 'authorized-desks', desks: desks.map((d) => ({ name: d.name, publicKey: hex(d.publicKey), kcv: hex(publicKeyCheckValue(d.publicKey)), added: d.added, ...(d.identity !== undefined ? { identity: d.identity } : {}) })) };
+    return { path, kind: 'authorized-desks', desks: desks.map((d) => ({ name: d.name, publicKey: hex(d.publicKey), kcv: hex(publicKeyCheckValue(d.publicKey)), added: d.added, ...(d.identity !== undefined ? { identity: d.identity } : {}), ...(d.bankCode !== undefined ? { bankCode: d.bankCode } : {}) })) };
   }
   if (format === TRUST_ANCHORS_FORMAT) {
     const a = parseTrustAnchors(readFileSync(path, 'utf8'), path);
@@ -103,11 +104,12 @@ function formatShown(r: Shown): string {
     const lines = [`${b.path}: ${b.role} bundle, exported ${b.created}`];
     for (const f of b.files) lines.push(`${f.name.padEnd(22)} ${f.kind}${f.kcv ? `  KCV ${Object.entries(f.kcv).map(([n, v]) => `${n}=${v}`).join(' ')}` : ''}`);
     if (b.deskPublicKey) lines.push(`desk public key ${b.deskPublicKey}`);
+    if (b.bankPublicKey) lines.push(`bank public key ${b.bankPublicKey}`);
     return lines.join('\n');
   }
   if (r.kind === 'authorized-desks') {
     const d = r as ShownDesks;
-    return [`${d.path}: ${d.desks.length} authorised desk(s)`, ...d.desks.map((x) => `KCV ${x.kcv}  ${x.name}${x.identity !== undefined ? `  terminal of identity ${x.identity}` : ''}  added ${x.added}  ${x.publicKey}`)].join('\n');
+    return [`${d.path}: ${d.desks.length} authorised requester(s)`, ...d.desks.map((x) => `KCV ${x.kcv}  ${x.name}${x.identity !== undefined ? `  terminal of identity ${x.identity}` : ''}${x.bankCode !== undefined ? `  bank ${x.bankCode}` : ''}  added ${x.added}  ${x.publicKey}`)].join('\n');
   }
   if (r.kind === 'trust-anchors') {
     const t = r as ShownTrustAnchors;

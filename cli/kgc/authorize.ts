@@ -9,7 +9,7 @@ import { fromHex, hex } from '../../base/hex.js';
 import { sm2IsValidPublicKey } from '../../crypto/sm2.js';
 import { AUTHORIZED_DESKS_FILE, readAuthorizedDesks, writeAuthorizedDesks } from '../../keys/authorized-desks.js';
 import { publicKeyCheckValue } from '../../keys/key-files.js';
-import { readBundleManifest, RoleKeys } from '../../keys/role-bundles.js';
+import { OWN_SIGNING_KEYS, readBundleManifest, RoleKeys } from '../../keys/role-bundles.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
 import { emit, UsageError } from '../output.js';
 
@@ -25,24 +25,20 @@ export interface KgcAuthorizeOptions {
   json?: boolean;
 }
 
-/** The desk's public key of --desk-key: 130 hex digits, or an issuance-desk bundle directory (its bundle.json). */
-export function deskPublicKeyOf(text: string): Uint8Array {
-  if (existsSync(text) && statSync(text).isDirectory()) {
+/**
+ * The public key of a key option (`--desk-key`, `--bank-key`, `--terminal-key`): 130 hex digits, or,
+ * given `role`, a bundle directory of that role, whose bundle.json shows its own signing key's public part.
+ */
+export function publicKeyOption(text: string, option: string, role?: keyof typeof OWN_SIGNING_KEYS): Uint8Array {
+  if (role && existsSync(text) && statSync(text).isDirectory()) {
     const m = readBundleManifest(text);
-    if (m?.role !== 'issuance-desk' || !m.deskPublicKey) throw new UsageError(`--desk-key: ${text} is not an issuance-desk bundle`);
-    return m.deskPublicKey;
+    const key = m?.role === role ? m[OWN_SIGNING_KEYS[role].member] : undefined;
+    if (!key) throw new UsageError(`${option}: ${text} is not ${role === 'issuance-desk' ? 'an' : 'a'} ${role} bundle`);
+    return key;
   }
-  if (!/^[0-9A-Fa-f]{130}$/.test(text)) throw new UsageError('--desk-key must be an SM2 public key (130 hex digits, 04||x||y) or an issuance-desk bundle directory');
+  if (!/^[0-9A-Fa-f]{130}$/.test(text)) throw new UsageError(`${option} must be an SM2 public key (130 hex digits, 04||x||y)${role ? ` or ${role === 'issuance-desk' ? 'an' : 'a'} ${role} bundle directory` : ''}`);
   const key = fromHex(text);
-  if (!sm2IsValidPublicKey(key)) throw new UsageError('--desk-key is not a valid SM2 public key');
-  return key;
-}
-
-/** The terminal's public key of --terminal-key: 130 hex digits, a point on the curve. */
-function terminalPublicKeyOf(text: string): Uint8Array {
-  if (!/^[0-9A-Fa-f]{130}$/.test(text)) throw new UsageError('--terminal-key must be an SM2 public key (130 hex digits, 04||x||y)');
-  const key = fromHex(text);
-  if (!sm2IsValidPublicKey(key)) throw new UsageError('--terminal-key is not a valid SM2 public key');
+  if (!sm2IsValidPublicKey(key)) throw new UsageError(`${option} is not a valid SM2 public key`);
   return key;
 }
 
@@ -55,7 +51,7 @@ export function runAuthorize(o: KgcAuthorizeOptions, now = new Date()): { path: 
   if ((o.deskKey === undefined) === (o.terminalKey === undefined)) throw new UsageError('give either --desk-key (an issuance desk) or --terminal-key with --identity (a terminal)');
   if (o.deskKey !== undefined && o.identity !== undefined) throw new UsageError('--identity binds a terminal (--terminal-key); a desk asks for the identities of the cards it issues');
   if (o.terminalKey !== undefined && (!o.identity || new TextEncoder().encode(o.identity).length > 64)) throw new UsageError('--terminal-key needs --identity, 1 to 64 bytes of UTF-8: the one identity whose keys the terminal may obtain');
-  const publicKey = o.deskKey !== undefined ? deskPublicKeyOf(o.deskKey) : terminalPublicKeyOf(o.terminalKey!);
+  const publicKey = o.deskKey !== undefined ? publicKeyOption(o.deskKey, '--desk-key', 'issuance-desk') : publicKeyOption(o.terminalKey!, '--terminal-key');
   const path = RoleKeys.open(keyDirOf(o), 'drmb kgc authorize').file(AUTHORIZED_DESKS_FILE);
   const desks = existsSync(path) ? readAuthorizedDesks(path) : [];
   const kcv = hex(publicKeyCheckValue(publicKey));

@@ -1,13 +1,9 @@
 /**
- * @module The KGC as a child process: `drmb kgc serve --port 0 --json` of this same drmb (bin/drmb.js,
- * or the source under tsx), its address read from the JSON it prints, its log lines passed on, stopped
- * with SIGTERM. The SM9 master keys are loaded in the child only, from the kgc bundle it is given.
+ * @module The KGC as a child process: `drmb kgc serve` with the kgc bundle it is given, through
+ * startServiceProcess. The SM9 master keys are loaded in the child only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import type { KeyKind } from '../../keys/key-files.js';
 import { KgcError } from '../../personalization/kgc-client.js';
-import { projectRoot } from '../project-path.js';
+import { type ServiceProcess, startServiceProcess } from '../service-process.js';
 
 export interface KgcProcessOptions {
   /** the kgc bundle the child loads its keys and its list of authorised requesters from */
@@ -16,98 +12,14 @@ export interface KgcProcessOptions {
   audit: string;
   /** each line the KGC logs on its stderr */
   log?: (line: string) => void;
-  /** how long to wait for its address (default 30 s: tsx compiles the CLI on a cold start) */
+  /** how long to wait for its address (default 30 s) */
   startTimeoutMs?: number;
 }
 
-export interface KgcProcess {
-  /** http://127.0.0.1:PORT */
-  url: string;
-  /** the child's process id: not this process's */
-  pid: number;
-  /** the keys the child says it loaded, by kind and KCV */
-  keys: { kind: KeyKind; kcv: Record<string, string> }[];
-  /** SIGTERM, then the child's exit code once it has closed its service (null if killed by a signal) */
-  stop(): Promise<number | null>;
-}
+/** The KGC's process. */
+export type KgcProcess = ServiceProcess;
 
-/**
- * The node arguments that run this drmb with `args`: bin/drmb.js (the compiled program, as `npx drmb`
- * runs it), or the TypeScript source's `main` through tsx when this module itself runs from source
- * (tests, `tsx cli/drmb.ts`), where dist/ may be missing or stale.
- */
-function drmbArgs(args: readonly string[]): string[] {
-  if (!import.meta.url.endsWith('.ts')) return [join(projectRoot(), 'bin', 'drmb.js'), ...args];
-  const entry = new URL('../drmb.ts', import.meta.url);
-  const script = `const { main } = await import(${JSON.stringify(entry.href)}); await main(['node', 'drmb', ...process.argv.slice(1)]);`;
-  return ['--import', 'tsx', '--input-type=module', '-e', script, '--', ...args];
-}
-
-/** Resolves with the exit code once `child` has exited (at once if it already has). */
-function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-/**
- * Starts `drmb kgc serve --keys <keys> --port 0 --audit <audit> --json` as a child process and
- * resolves with its address once it listens. Throws KgcError with the child's last stderr line when it
- * exits first or does not answer in time (and then stops it). Should this process exit without
- * calling stop, the child is sent SIGTERM all the same.
- */
-export async function startKgcProcess(o: KgcProcessOptions): Promise<KgcProcess> {
-  const args = ['kgc', 'serve', '--keys', o.keys, '--port', '0', '--audit', o.audit, '--json'];
-  const child = spawn(process.execPath, drmbArgs(args), { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = exitOf(child);
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  let lastError = '';
-  let pending = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    pending += c.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines.filter((l) => l.trim())) {
-      lastError = line;
-      o.log?.(line);
-    }
-  });
-  const stop = async (): Promise<number | null> => {
-    child.kill('SIGTERM');
-    const code = await exited;
-    process.off('exit', killOnExit);
-    return code;
-  };
-  try {
-    const address = await new Promise<{ url: string; pid: number; keys: KgcProcess['keys'] }>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new KgcError(`drmb kgc serve did not report its address within ${(o.startTimeoutMs ?? 30_000) / 1000} s`)), o.startTimeoutMs ?? 30_000);
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        // --json prints one JSON object, {"url", "port"}, once the service listens.
-        if (!/\}\s*$/.test(out)) return;
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(out) as { url: string; pid: number; keys: KgcProcess['keys'] });
-        } catch {
-          reject(new KgcError(`drmb kgc serve printed no address: ${out.trim().slice(0, 200)}`));
-        }
-      });
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new KgcError(`drmb kgc serve could not be started (${e.message})`));
-      });
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new KgcError(`drmb kgc serve exited with code ${code} before listening${lastError ? `: ${lastError}` : ''}`));
-      });
-    });
-    if (typeof address.url !== 'string' || !/^http:\/\/127\.0\.0\.1:\d+$/.test(address.url) || !Array.isArray(address.keys)) {
-      throw new KgcError(`drmb kgc serve reported no 127.0.0.1 address and keys: ${JSON.stringify(address).slice(0, 200)}`);
-    }
-    return { url: address.url, pid: child.pid!, keys: address.keys, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+/** Starts `drmb kgc serve --keys <keys> --audit <audit>`; a failure to start is a KgcError with the child's last stderr line. */
+export function startKgcProcess(o: KgcProcessOptions): Promise<KgcProcess> {
+  return startServiceProcess(['kgc', 'serve', '--keys', o.keys, '--audit', o.audit], { log: o.log, startTimeoutMs: o.startTimeoutMs, error: (m) => new KgcError(m) });
 }

@@ -2,8 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { AUTHORIZED_DESKS_FILE } from '../../keys/authorized-desks.js';
-import { hex } from '../../base/hex.js';
-import { type KeyKind, wipeKeyFile } from '../../keys/key-files.js';
+import { type KeyKind, keyShown, wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { type KgcService, startKgcService } from '../../personalization/kgc-service.js';
 import { keyDirOf, portOf, untilSignal, withJson, withKeys } from '../options.js';
@@ -41,7 +40,7 @@ export async function startKgcFromKeys(o: KgcServeOptions, log?: (line: string) 
     port,
     log,
   });
-  const held = [sign, encrypt].map((k) => ({ kind: k.kind, kcv: Object.fromEntries(Object.entries(k.kcv).map(([n, v]) => [n, hex(v)])) }));
+  const held = [sign, encrypt].map(keyShown);
   return {
     ...service,
     keys: held,

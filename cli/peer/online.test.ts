@@ -109,6 +109,25 @@ describe('drmb peer pay --online', () => {
     expect(existsSync(join(dir, 'online-4.bin'))).toBe(true);
   }, 60_000);
 
+  it('submits a packet the bank could not be reached for again with drmb peer receive --online: the payee imports once confirmed, and only once', async () => {
+    const before = balance(B);
+    const receive = () =>
+      drmb('peer', 'receive', '--online', '--bank', service.url, '--trust-anchors', join(dir, 'keys', 'trust-anchors.json'), '--payee-key', join(dir, `${B}.key`), '--packet', join(dir, 'online-4.bin'), '--sim', image(B), '--json');
+    const r = await receive();
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).online.toPayee).toMatchObject({ outcome: 'owner-changed', newOwner: cardOwner(B) });
+    expect(balance(B)).toBe(before + 1_000);
+    // Again: the bank answers the same confirmation and the card its stored response; nothing is credited twice.
+    const again = await receive();
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).online.toPayee.id).toBe(JSON.parse(r.stdout).online.toPayee.id);
+    expect(balance(B)).toBe(before + 1_000);
+    // --online without --bank is refused before the card is touched.
+    const bad = await drmb('peer', 'receive', '--online', '--packet', join(dir, 'online-4.bin'), '--sim', image(B));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--online needs --bank URL');
+  }, 60_000);
+
   it('refuses --bank without --online, and --online without --payee-key, before any card is touched', async () => {
     const a = await drmb('peer', 'pay', '--bank', service.url, '--amount', '1.00', '--from-sim', image(A), '--to-sim', image(B), '--packet-out', join(dir, 'x.bin'));
     expect(a.code).toBe(2);
@@ -120,15 +139,15 @@ describe('drmb peer pay --online', () => {
 });
 
 describe('the registry after the online payments', () => {
-  it('shows the paid coins owned by the payee cards, and the unconfirmed ones still the payer card\'s', async () => {
+  it('shows the paid coins owned by the payee cards, and the refused ones still the payer card\'s', async () => {
     await service.close();
     closed = true;
     const r = await openRegistry(reg, 'drmb bank deposit', { settles: true });
     try {
-      expect(await r.balanceOf(cardOwner(B))).toBe(10_000);
+      expect(await r.balanceOf(cardOwner(B))).toBe(11_000);
       expect(await r.balanceOf(cardOwner(C))).toBe(10_000);
-      // The refused 100.00 and the unconfirmed 10.00 left card A (their packets are on disk) but are still its coins.
-      expect(await r.balanceOf(cardOwner(A))).toBe(11_000);
+      // The refused 100.00 left card A (its packet is on disk) but is still its coins; the 10.00 went to B once submitted again.
+      expect(await r.balanceOf(cardOwner(A))).toBe(10_000);
     } finally {
       await r.close();
     }

@@ -96,6 +96,39 @@ interface PayPlan {
   online?: { bank: string; payeeKey: { identity: string; privateKey: Uint8Array }; account?: string; anchors: TrustAnchors };
 }
 
+/** The options of the online step (`drmb peer pay --online`, `drmb peer receive --online`). */
+export type OnlineOptions = Pick<PeerPayOptions, 'online' | 'bank' | 'payeeKey' | 'payeeAccount' | 'trustAnchors'>;
+/** The online step's plan: the payee bank, the payee's key to open the packet with, and the anchors that check the confirmation. */
+export type OnlinePlan = NonNullable<PayPlan['online']>;
+
+/** The online options, checked (UsageError naming the option); undefined without --online. */
+export function onlinePlanOf(o: OnlineOptions): OnlinePlan | undefined {
+  if (!o.online) {
+    if (o.bank || o.payeeKey || o.payeeAccount || o.trustAnchors) throw new UsageError('--bank, --payee-key, --payee-account and --trust-anchors go with --online');
+    return undefined;
+  }
+  if (!o.bank || !/^https?:\/\/[^/]+/.test(o.bank)) throw new UsageError("--online needs --bank URL, the payee bank's service (drmb bank serve), e.g. http://127.0.0.1:8791");
+  if (!o.payeeKey) throw new UsageError("--online needs --payee-key FILE: the payee's terminal opens the packet for its bank with the payee's own SM9 key (drmb keys user-key)");
+  if (!o.trustAnchors) throw new UsageError("--online needs --trust-anchors FILE (trust-anchors.json of any bundle): the central bank's signed confirmation is checked before the payee card imports");
+  let anchors: TrustAnchors;
+  try {
+    anchors = readTrustAnchors(o.trustAnchors);
+  } catch (e) {
+    throw new UsageError(`--trust-anchors: ${(e as Error).message}`);
+  }
+  return { bank: o.bank, payeeKey: readUserKey(o.payeeKey, '--payee-key'), anchors, ...(o.payeeAccount ? { account: o.payeeAccount } : {}) };
+}
+
+/** Adds the online options to a command. */
+export function withOnline(cmd: Cli, what: string): Cli {
+  return cmd
+    .option('--online', what)
+    .option('--bank <url>', "--online: the payee bank's service (drmb bank serve)")
+    .option('--payee-key <file>', "--online: the payee's SM9 encryption key (drmb keys user-key), with which the payee's terminal opens the packet for its bank")
+    .option('--payee-account <account>', '--online: the payee account, for a payee registered with that bank')
+    .option('--trust-anchors <file>', "--online: trust-anchors.json (of any bundle), whose coin keys verify the central bank's signed confirmation");
+}
+
 /** Every argument checked before any card is opened: a typo must not cost a coin. Throws UsageError naming the argument. */
 export function planPeerPay(o: PeerPayOptions): PayPlan {
   const amountFen = positiveFenOf(o.amount);
@@ -109,21 +142,7 @@ export function planPeerPay(o: PeerPayOptions): PayPlan {
   const receiptFile = newOutputFile(o.receiptOut ?? `${o.packetOut}.receipt`, o.receiptOut === undefined ? '--receipt-out (default <packet-out>.receipt)' : '--receipt-out');
   if (packetFile === receiptFile) throw new UsageError('--receipt-out must differ from --packet-out');
   const pin = pinOf(o);
-  let online: PayPlan['online'];
-  if (o.online) {
-    if (!o.bank || !/^https?:\/\/[^/]+/.test(o.bank)) throw new UsageError("--online needs --bank URL, the payee bank's service (drmb bank serve), e.g. http://127.0.0.1:8791");
-    if (!o.payeeKey) throw new UsageError("--online needs --payee-key FILE: the payee's terminal opens the packet for its bank with the payee's own SM9 key (drmb keys user-key)");
-    if (!o.trustAnchors) throw new UsageError("--online needs --trust-anchors FILE (trust-anchors.json of any bundle): the central bank's signed confirmation is checked before the payee card imports");
-    let anchors: TrustAnchors;
-    try {
-      anchors = readTrustAnchors(o.trustAnchors);
-    } catch (e) {
-      throw new UsageError(`--trust-anchors: ${(e as Error).message}`);
-    }
-    online = { bank: o.bank, payeeKey: readUserKey(o.payeeKey, '--payee-key'), anchors, ...(o.payeeAccount ? { account: o.payeeAccount } : {}) };
-  } else if (o.bank || o.payeeKey || o.payeeAccount || o.trustAnchors) {
-    throw new UsageError('--bank, --payee-key, --payee-account and --trust-anchors go with --online');
-  }
+  const online = onlinePlanOf(o);
   return { amountFen, code, pin, packetFile, receiptFile, journal: openJournal(o.journal), ...(online ? { online } : {}) };
 }
 
@@ -254,8 +273,8 @@ async function pay(from: DrmbCard, to: DrmbCard, plan: PayPlan, o: PeerPayOption
  * payer's side is closed as delivered to the packet file (nothing moved in the registry, the payee card
  * did not import) and PeerPayError says so in one line, with how the packet can still be settled.
  */
-async function confirmOnline(
-  online: NonNullable<PayPlan['online']>,
+export async function confirmOnline(
+  online: OnlinePlan,
   packet: Uint8Array,
   payeeCardId: string,
   at: { paid: string; packetFile: string; payerId: string; close: (why: string) => void },
@@ -323,12 +342,8 @@ export function registerPeerPay(peer: Cli): void {
   withCardTarget(cmd, { image: PEER_IMAGE, prefix: 'to', holder: 'payee' }).option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account');
   withPinFile(cmd, "the payer's, for amounts above the card's PIN threshold; without it, asked on the terminal")
     .requiredOption('--packet-out <file>', "new file for the packet, for the payee's bank (mode 0600)")
-    .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)")
-    .option('--online', "online payment: the payee's bank must confirm the owner change in the registry before the payee card imports")
-    .option('--bank <url>', "--online: the payee bank's service (drmb bank serve)")
-    .option('--payee-key <file>', "--online: the payee's SM9 encryption key (drmb keys user-key), with which the payee's terminal opens the packet for its bank")
-    .option('--payee-account <account>', '--online: the payee account, for a payee registered with that bank')
-    .option('--trust-anchors <file>', "--online: trust-anchors.json (of any bundle), whose coin keys verify the central bank's signed confirmation");
+    .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)");
+  withOnline(cmd, "online payment: the payee's bank must confirm the owner change in the registry before the payee card imports");
   withJson(withTrace(withJournal(cmd)));
   requireOneOf(cmd, { options: ['--from-sim', '--from-reader'] });
   requireOneOf(cmd, { options: ['--to-sim', '--to-reader'] });
