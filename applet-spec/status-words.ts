@@ -152,7 +152,8 @@ function checkSw(sw: number): void {
   if (!Number.isInteger(sw) || sw < 0 || sw > 0xffff) throw new FormatError('SW', `must be 0000..FFFF, got ${sw}`);
 }
 
-function hex4(sw: number): string {
+/** A status word as four uppercase hex digits: "6982". */
+export function hex4(sw: number): string {
   return sw.toString(16).toUpperCase().padStart(4, '0');
 }
 

@@ -1,5 +1,6 @@
 /** @module Errors of the central-bank registry: one class per refusal, each with a machine-readable `reason`. */
-import { OperationalError } from '../base/operational-error.js';
+import { EXIT } from '../base/exit-codes.js';
+import { OperationalError, type OperationalErrorOptions } from '../base/operational-error.js';
 import { bytesToHex } from '../base/bytes.js';
 import type { ProofReason } from './schema.js';
 
@@ -9,8 +10,9 @@ export class RegistryError extends OperationalError {
   constructor(
     readonly reason: string,
     message: string,
+    options?: OperationalErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -125,12 +127,12 @@ export interface DoubleSpendProof {
   packetB: Uint8Array;
 }
 
-/** Double spending detected: the proof is stored and the payer card blacklisted before this is thrown. */
+/** Double spending detected: the proof is stored and the payer card blacklisted before this is thrown; drmb exits with EXIT.doubleSpend (3). */
 export class DoubleSpendError extends RegistryError {
   override readonly name = 'DoubleSpendError';
   override readonly reason: ProofReason;
   constructor(readonly proof: DoubleSpendProof) {
-    super(proof.reason, `double spend by card ${proof.payerCardId} (${proof.reason}); proof #${proof.id} recorded, card blacklisted`);
+    super(proof.reason, `double spend by card ${proof.payerCardId} (${proof.reason}); proof #${proof.id} recorded, card blacklisted`, { exitCode: EXIT.doubleSpend });
     this.reason = proof.reason;
   }
 }

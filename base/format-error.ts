@@ -1,4 +1,5 @@
 /** @module The codec-level error, at the bottom of the layers so that every folder can throw it: bytes that do not decode under a definition (wrong length, bad TLV, inconsistent header). */
+import { EXIT } from './exit-codes.js';
 import { OperationalError } from './operational-error.js';
 
 /**
@@ -9,7 +10,7 @@ import { OperationalError } from './operational-error.js';
 export class FormatError extends OperationalError {
   override readonly name = 'FormatError';
   /** bytes the user gave (an APDU, a file) that do not decode: bad input */
-  override readonly exitCode = 2;
+  override readonly exitCode = EXIT.usage;
   constructor(
     /** the field, structure or rule that was violated, e.g. "APDU Lc" or "TLV 9F79 length" */
     readonly what: string,

@@ -9,8 +9,9 @@ import { showCommand } from './spec/show.js';
 import { explainSw } from './spec/sw.js';
 import { COMMANDS } from '../applet-spec/commands.js';
 import { FormatError } from '../applet-spec/errors.js';
-import { UsageError } from './output.js';
-import { reportFailure } from './drmb.js';
+import { emit, UsageError, wasResultPrinted } from './output.js';
+import { buildProgram, reportFailure, wantsJson } from './drmb.js';
+import { runDrmb } from '../test/run-drmb.js';
 import { JournalError } from '../host/value-journal.js';
 import { OperationalError } from '../base/operational-error.js';
 import { ResponseFormatError, StatusWordError, TransportError } from '../host/errors.js';
@@ -77,7 +78,7 @@ describe('reportFailure', () => {
     const write = process.stderr.write;
     process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
     try {
-      return { code: reportFailure(e, env), stderr: lines.join('') };
+      return { code: reportFailure(e, { env }), stderr: lines.join('') };
     } finally {
       process.stderr.write = write;
     }
@@ -137,5 +138,64 @@ describe('the drmb binary', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('drmb: status word "xyz"');
     expect(r.stderr).not.toContain('    at ');
+  });
+});
+
+describe('required options', () => {
+  it('marks each required option in --help and names every missing one at once', async () => {
+    const program = buildProgram();
+    const pay = program.commands.find((c) => c.name() === 'pos')!.commands.find((c) => c.name() === 'pay')!;
+    const help = pay.helpInformation();
+    expect(help).toMatch(/--queue <file>\s+upload queue \(JSON lines, created 0600\) \(required\)/);
+    expect(help).toMatch(/--psam-sim <image>[^(]*\(written back\s+as the card commits\) \(required,\s+unless\s+--psam-reader\)/);
+    const r = await runDrmb('pos', 'pay');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('drmb: drmb pos pay: missing --amount <yuan>; --queue <file>; --psam-sim <image> or --psam-reader <name|index>; --keys <dir> or $DRMB_KEY_DIR\n');
+  });
+});
+
+describe('--json errors', () => {
+  it('writes the error object on stdout beside the line on stderr', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((c: string) => out.push(c) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((c: string) => err.push(c) > 0) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = reportFailure(new UsageError('--amount must be more than 0.00'), { json: true, env: {} });
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+    }
+    expect(code).toBe(2);
+    expect(JSON.parse(out.join(''))).toEqual({ error: { message: '--amount must be more than 0.00', exitCode: 2, exit: 'usage', type: 'UsageError' } });
+    expect(err.join('')).toBe('drmb: --amount must be more than 0.00\n');
+  });
+
+  it('keeps stdout one JSON document: a command that printed its report before failing gets the line on stderr only', async () => {
+    const r = await runDrmb('spec', 'list', '--json', '--no-such-option');
+    expect(JSON.parse(r.stdout).error.exitCode).toBe(2);
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((c: string) => out.push(c) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((c: string) => err.push(c) > 0) as typeof process.stderr.write;
+    try {
+      wasResultPrinted(true);
+      emit({ lines: ['PURCHASE rejected'] }, true, () => '');
+      reportFailure(new JournalError('1 of 1 packet(s) not settled'), { json: true, env: {} });
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+      wasResultPrinted(true);
+    }
+    expect(JSON.parse(out.join(''))).toEqual({ lines: ['PURCHASE rejected'] });
+    expect(err.join('')).toBe('drmb: 1 of 1 packet(s) not settled\n');
+  });
+
+  it('takes --json from the command line up to "--"', () => {
+    expect(wantsJson(['card', 'balance', '--json'])).toBe(true);
+    expect(wantsJson(['card', 'apdu', '--', '--json'])).toBe(false);
   });
 });

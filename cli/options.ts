@@ -5,12 +5,13 @@
  * Options whose meaning differs per command (--out, --packet, --image, --overwrite) stay with their
  * command.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
+import { UploadQueue } from '../host/pos/upload-queue.js';
 import { defaultJournalDir, ValueJournal } from '../host/value-journal.js';
 import { KEY_DIR_ENV } from '../keys/key-files.js';
 import type { CardTargetOptions, ImageSaving } from './open-card.js';
-import { UsageError } from './output.js';
+import { fileErrorText, UsageError } from './output.js';
 
 /** --json, as commander parses it. */
 export interface JsonOptions {
@@ -99,17 +100,21 @@ export function openJournal(dir: string | undefined, env: Record<string, string 
 
 /** Adds --pin-file; `when` says when the PIN is needed. The PIN never comes from the command line itself. */
 export function withPinFile(cmd: Cli, when: string): Cli {
-  return cmd.option('--pin-file <file>', `file whose first line is the PIN (${when})`);
+  return cmd.option('--pin-file <file>', `file whose first line is the PIN, - for standard input (${when})`);
 }
 
-/** Reads a PIN from a file (first line, digits only). */
-export function readPinFile(path: string): string {
-  let text: string;
+/** The text of an input file option, "-" meaning standard input; UsageError naming the option when it cannot be read. */
+export function readInput(path: string, option: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
-    throw new UsageError(`--pin-file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`${option}: cannot read ${path === '-' ? 'standard input' : path} (${fileErrorText(e)})`);
   }
+}
+
+/** Reads a PIN from a file, "-" for standard input (first line, digits only). */
+export function readPinFile(path: string): string {
+  const text = readInput(path, '--pin-file');
   const pin = text.split(/\r?\n/)[0].trim();
   if (!/^\d{4,12}$/.test(pin)) throw new UsageError('--pin-file: the first line must be the PIN, 4-12 digits');
   return pin;
@@ -181,4 +186,18 @@ export function untilSignal(): Promise<string> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * The upload queue of --queue, created when missing (a terminal's) or required to exist (`existing`,
+ * a bank depositing it); UsageError naming --queue when it cannot be created or read.
+ */
+export function openUploadQueue(path: string, existing = false): UploadQueue {
+  if (existing && !existsSync(path)) throw new UsageError(`--queue: ${path} does not exist`);
+  try {
+    return new UploadQueue(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === undefined) throw e;
+    throw new UsageError(`--queue: cannot open ${path} (${fileErrorText(e)})`);
+  }
 }

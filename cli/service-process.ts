@@ -94,7 +94,10 @@ export async function startServiceProcess(serviceArgs: readonly string[], o: Ser
         if (!/\}\s*$/.test(out)) return;
         clearTimeout(timer);
         try {
-          resolve(JSON.parse(out) as { url: string; pid: number; keys?: ServiceProcess['keys'] });
+          const answer = JSON.parse(out) as { url: string; pid: number; keys?: ServiceProcess['keys']; error?: unknown };
+          // drmb --json prints a failure as {"error": ...}: the exit that follows reports its stderr line.
+          if (answer.error !== undefined) return;
+          resolve(answer);
         } catch {
           reject(fail(`${name} printed no address: ${out.trim().slice(0, 200)}`));
         }

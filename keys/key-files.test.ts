@@ -345,7 +345,7 @@ describe('environment variables and resolution order', () => {
       `kgc-sign key: not found: DRMB_KEY_KGC_SIGN and DRMB_KEY_KGC_SIGN_FILE are not set, and ${join(dir, 'kgc-sign.json')} does not exist`,
     );
     expect(() => loadKey('kgc-sign', { path: join(dir, 'k.json'), env: {} })).toThrow(/DRMB_KEY_KGC_SIGN_FILE are not set, and .*k\.json does not exist/);
-    expect(() => loadKey('kgc-sign', { env: {} })).toThrow(/no key file or key directory was given \(--key-dir, or DRMB_KEY_DIR\)/);
+    expect(() => loadKey('kgc-sign', { env: {} })).toThrow(/no key file or key directory was given \(--keys, or DRMB_KEY_DIR\)/);
   });
 });
 

@@ -666,7 +666,7 @@ export function resolveKey<K extends KeyKind>(kind: K, opts: LoadKeyOptions = {}
   }
   const dir = opts.dir ?? env[KEY_DIR_ENV];
   if (dir === undefined || dir === '') {
-    throw new KeyFileError(`${kind} key`, undefined, `not found: ${looked}, and no key file or key directory was given (--key-dir, or ${KEY_DIR_ENV})`);
+    throw new KeyFileError(`${kind} key`, undefined, `not found: ${looked}, and no key file or key directory was given (--keys, or ${KEY_DIR_ENV})`);
   }
   const path = join(dir, defaultKeyFileName(kind, opts.keyIndex));
   if (!existsSync(path)) throw new KeyFileError(`${kind} key`, undefined, `not found: ${looked}, and ${path} does not exist`);

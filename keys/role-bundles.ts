@@ -87,13 +87,13 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
     commands: ['drmb perso issue', 'drmb perso run-script', 'drmb card block', 'drmb card unblock', 'drmb card reload-pin', 'drmb card set-limits'],
   },
   'bank-vault': {
-    party: "a commercial bank's vault counter, which loads coins onto cards",
+    party: "a commercial bank's vault counter, which loads coins onto cards and gives POS terminals their change float",
     keys: [
       { kind: 'load-master', why: "derives the card's load key (MAC1, MAC2 of a load) and TAC key (the TAC that proves the load before the registry records it)" },
       { kind: 'bank-signing', why: "signs the bank's requests to the registry service (withdrawals from its vault, deposits, forwarded online payments), which knows the bank by its public key and code" },
     ],
     files: [],
-    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central'],
+    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central', 'drmb pos float'],
   },
   pos: {
     party: "a merchant's acquirer: it makes and personalizes the PSAMs of its POS terminals, which then hold the key",

@@ -1,7 +1,8 @@
 /**
  * @module Batch personalization: one worker per card slot (a reader, or a simulated card image), cards
  * processed as they come, progress reported as it happens, and a summary at the end. A card that
- * fails is recorded and the batch goes on; the manifest lets an interrupted batch resume.
+ * fails, or a slot that cannot give its card, is recorded and the batch goes on; the manifest lets an
+ * interrupted batch resume.
  */
 import type { Transport } from '../host/transport.js';
 import type { PersoResult } from './card-prep.js';
@@ -9,7 +10,7 @@ import type { PersoResult } from './card-prep.js';
 /** Where cards come from: a reader that cards are inserted into, or a fixed set of simulated cards. */
 export interface CardSlot {
   readonly name: string;
-  /** the next card to work on, or undefined when the slot has no more (or the batch is stopping) */
+  /** the next card to work on, or undefined when the slot has no more (or the batch is stopping); a throw is recorded as a failed item and ends the slot */
   nextCard(signal: AbortSignal): Promise<Transport | undefined>;
   /** done with the card (save a simulated card, close a reader connection, wait for removal) */
   release(card: Transport): Promise<void>;
@@ -64,7 +65,15 @@ export async function runBatch(slots: readonly CardSlot[], job: (card: Transport
   const worker = async (slot: CardSlot) => {
     while (!stop.signal.aborted) {
       if (options.limit !== undefined && taken >= options.limit) return;
-      const card = await slot.nextCard(stop.signal);
+      let card: Transport | undefined;
+      try {
+        card = await slot.nextCard(stop.signal);
+      } catch (e) {
+        // A slot that cannot give its card (a damaged image, a reader gone) is recorded and stops; the others go on.
+        items.push({ slot: slot.name, result: 'failed', ms: 0, error: (e as Error).message });
+        options.onProgress?.(progress(), items[items.length - 1]);
+        return;
+      }
       if (!card) return;
       taken++;
       const started = performance.now();
@@ -98,6 +107,12 @@ export function formatBatch(s: BatchSummary): string {
     '',
     `${s.done} done, ${s.skipped} skipped, ${s.failed} failed over ${s.slots} slot(s) in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.ratePerMinute.toFixed(1)} cards/min)`,
   ].join('\n');
+}
+
+/** The failures of a batch in one line, for the error that ends it: "1 of 3 cards failed: simulated card b.json (card image ... is damaged)". */
+export function batchFailures(s: BatchSummary): string {
+  const failed = s.items.filter((i) => i.result === 'failed');
+  return `${failed.length} of ${s.items.length} cards failed: ${failed.map((i) => `${i.cardId ?? i.slot} (${i.error ?? 'failed'})`).join('; ')}`;
 }
 
 /** Progress line for stderr. */

@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
+import { EXIT } from '../../base/exit-codes.js';
 import { hex } from '../../base/hex.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { exportPacketCoder, type WithdrawalSeal } from '../../applet-spec/value-formats.js';
 import { bankOwner, CustodyPendingError, DoubleSpendError, type Registry, RegistryError, type SettleOptions } from '../../bank/registry.js';
-import { UploadQueue } from '../../host/pos/upload-queue.js';
-import { bankCodeOf, withBankCode } from '../options.js';
+import { bankCodeOf, openUploadQueue, withBankCode } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { readOpenedTransfer } from '../peer/opened-transfer-file.js';
 import { addRegistryOptions, openBankLedger, type RegistryOptions, withCentral } from './registry-options.js';
@@ -120,7 +120,7 @@ export async function runPacketDeposit(o: PacketDepositOptions): Promise<{ line:
  */
 export async function runDeposit(o: DepositOptions): Promise<{ lines: DepositLine[]; settledFen: number; blacklist: string[] }> {
   bankCodeOf(o.bankCode);
-  const queue = new UploadQueue(o.queue);
+  const queue = openUploadQueue(o.queue, true);
   const registry = await openBankLedger(o, DEPOSIT_COMMAND, DEPOSIT_CENTRAL_COMMAND, { settles: true });
   const lines: DepositLine[] = [];
   try {
@@ -144,10 +144,11 @@ export async function runDeposit(o: DepositOptions): Promise<{ lines: DepositLin
 const yuan = (fen: number): string => (fen / 100).toFixed(2);
 const lineText = (l: DepositLine): string => `${l.type} ${l.cardId} #${l.counter} ${yuan(l.amountFen)} ${l.result}${l.owner ? ` (${l.owner})` : ''}${l.reason ? `: ${l.reason}` : ''}`;
 
-/** Refused packets and double spends make the command fail, naming each (after the report is printed). */
+/** Refused packets and double spends make the command fail, naming each (after the report is printed); a double spend among them exits with EXIT.doubleSpend. */
 function failOnRefusals(lines: DepositLine[]): void {
   const bad = lines.filter((l) => l.result === 'rejected' || l.result === 'double-spend');
-  if (bad.length) throw new RegistryError('deposit-refused', `${bad.length} of ${lines.length} packet(s) not settled: ${bad.map((l) => `${l.type} ${l.cardId} #${l.counter} ${l.result}`).join('; ')}`);
+  const exitCode = bad.some((l) => l.result === 'double-spend') ? EXIT.doubleSpend : EXIT.refused;
+  if (bad.length) throw new RegistryError('deposit-refused', `${bad.length} of ${lines.length} packet(s) not settled: ${bad.map((l) => `${l.type} ${l.cardId} #${l.counter} ${l.result}`).join('; ')}`, { exitCode });
 }
 
 export function registerDeposit(bank: Cli): void {
@@ -155,7 +156,7 @@ export function registerDeposit(bank: Cli): void {
     withBankCode(
       bank
         .command('deposit')
-        .description("settle payments in the registry: a POS terminal's queue (--queue) or one peer-payment packet (--packet); verify, change owner, catch double spending; exits 1 when any packet is refused or a double spend")
+        .description("settle payments in the registry: a POS terminal's queue (--queue) or one peer-payment packet (--packet); verify, change owner, catch double spending; exits 1 when any packet is refused, 3 when a double spend is caught")
         .option('--queue <file>', 'POS upload queue file (PURCHASE packets, and CHANGE packets with the cards\' receipts)')
         .option('--payee <identity>', "with --queue: the merchant's SM9 identity the packets are made out to")
         .option('--packet <file>', 'a packet written by drmb peer pay (or one PURCHASE packet)')

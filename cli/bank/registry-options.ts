@@ -1,15 +1,22 @@
 /**
- * @module Options shared by `drmb bank ...`: the registry (embedded PGlite in a folder by default, or a
- * PostgreSQL server from --registry-url / DRMB_REGISTRY_URL) and the keys it checks coins with; or, for
- * a commercial bank's commands, the registry service (--central URL) asked with the bank's own key.
+ * @module Options shared by `drmb bank ...`: the registry (embedded PGlite in a folder, by default
+ * under the user's data directory, or a PostgreSQL server from --registry-url / DRMB_REGISTRY_URL) and
+ * the keys it checks coins with; or, for a commercial bank's commands, the registry service (--central
+ * URL) asked with the bank's own key. A registry that cannot be opened is one line: a bad location is
+ * bad input (exit 2), a server that does not answer a refusal (exit 1).
  */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
-import { Registry } from '../../bank/registry.js';
+import { OperationalError } from '../../base/operational-error.js';
+import { Registry, type RegistryOpenOptions } from '../../bank/registry.js';
 import { RemoteRegistry } from '../../bank/registry-client.js';
 import { wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { keyDirOf, withJson, withKeys } from '../options.js';
-import { UsageError } from '../output.js';
+import { fileErrorText, UsageError } from '../output.js';
+import { withProgress } from '../progress.js';
 
 export interface RegistryOptions {
   registry?: string;
@@ -20,12 +27,74 @@ export interface RegistryOptions {
   json?: boolean;
 }
 
+/** The variable naming the embedded registry's folder. */
+export const REGISTRY_ENV = 'DRMB_REGISTRY';
+/** The variable naming a PostgreSQL registry. */
+export const REGISTRY_URL_ENV = 'DRMB_REGISTRY_URL';
+
+/** The default registry folder: $XDG_DATA_HOME/drmb/registry, else ~/.local/share/drmb/registry (XDG Base Directory spec). */
+export function defaultRegistryDir(env: Record<string, string | undefined> = process.env): string {
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'drmb', 'registry');
+}
+
+/** The embedded registry's folder: --registry, else $DRMB_REGISTRY, else the default under the user's data directory. */
+export function registryDirOf(o: RegistryOptions, env: Record<string, string | undefined> = process.env): string {
+  return resolve(o.registry ?? (env[REGISTRY_ENV] || defaultRegistryDir(env)));
+}
+
+/** The PostgreSQL connection string of --registry-url or $DRMB_REGISTRY_URL, if any. */
+export function registryUrlOf(o: RegistryOptions, env: Record<string, string | undefined> = process.env): string | undefined {
+  return o.registryUrl ?? (env[REGISTRY_URL_ENV] || undefined);
+}
+
+/** A connection string without its password, for messages. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 /** Adds --registry, --registry-url, --keys and --json. */
 export function addRegistryOptions(cmd: Cli): Cli {
   cmd
-    .option('--registry <dir>', 'embedded registry (PGlite) folder', 'drmb-registry')
-    .option('--registry-url <url>', 'PostgreSQL connection string instead of the embedded registry (default $DRMB_REGISTRY_URL)');
+    .option('--registry <dir>', `embedded registry (PGlite) folder (default $${REGISTRY_ENV}, else $XDG_DATA_HOME/drmb/registry, else ~/.local/share/drmb/registry)`)
+    .option('--registry-url <url>', `PostgreSQL connection string instead of the embedded registry (default $${REGISTRY_URL_ENV})`);
   return withJson(withKeys(cmd));
+}
+
+/** Why a folder cannot hold the embedded registry, or undefined when it can (missing folders are created). */
+function whyNotRegistryDir(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  if (!statSync(dir).isDirectory()) return `${dir} is a file, not a registry folder`;
+  const files = readdirSync(dir);
+  if (files.length && !files.includes('PG_VERSION')) return `${dir} is a folder of other files, not a registry (no PG_VERSION): name an empty or new folder`;
+  return undefined;
+}
+
+/** Opens the registry at `url` or in `dir`, turning a failure into one line (UsageError for a bad location). */
+export async function openRegistryAt(where: { url?: string; dir: string }, rest: Omit<RegistryOpenOptions, 'connectionString' | 'dataDir'>): Promise<Registry> {
+  if (where.url) {
+    if (!/^postgres(ql)?:\/\//.test(where.url)) throw new UsageError(`--registry-url must be a PostgreSQL connection string, postgres://user@host:port/database (got ${shownUrl(where.url)})`);
+    try {
+      return await withProgress(`connecting to the registry at ${shownUrl(where.url)}`, () => Registry.open({ connectionString: where.url!, ...rest }));
+    } catch (e) {
+      if (e instanceof OperationalError) throw e;
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new OperationalError(`the registry at ${shownUrl(where.url)} cannot be used (${why}): is PostgreSQL running there, and are --registry-url / $${REGISTRY_URL_ENV} right?`, { cause: e });
+    }
+  }
+  const why = whyNotRegistryDir(where.dir);
+  if (why) throw new UsageError(`--registry: ${why}`);
+  try {
+    mkdirSync(where.dir, { recursive: true, mode: 0o700 });
+    return await withProgress(`opening the registry in ${where.dir}`, () => Registry.open({ dataDir: where.dir, ...rest }));
+  } catch (e) {
+    if (e instanceof OperationalError) throw e;
+    throw new UsageError(`--registry: the registry in ${where.dir} cannot be opened (${fileErrorText(e)})`, { cause: e });
+  }
 }
 
 /**
@@ -39,8 +108,7 @@ export async function openRegistry(o: RegistryOptions, command: string, use: { s
   const keys = RoleKeys.open(dir, command);
   const trust = keys.trustAnchors();
   const mintMaster = use.settles ? keys.key('mint-master').secret.master : undefined;
-  const url = o.registryUrl ?? process.env.DRMB_REGISTRY_URL;
-  return url ? Registry.open({ connectionString: url, trust, mintMaster }) : Registry.open({ dataDir: o.registry, trust, mintMaster });
+  return openRegistryAt({ url: registryUrlOf(o), dir: registryDirOf(o) }, { trust, mintMaster });
 }
 
 /** The http://127.0.0.1:PORT of --central. */

@@ -11,7 +11,7 @@ import { type ImageSaving, openCard } from '../open-card.js';
 import { bankCodeOf, keyDirOf, openJournal, withAmount, withBankCode, withCardTarget, positiveFenOf, withJournal, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
 import { testKillPoint } from '../test-kill-point.js';
-import { addRegistryOptions, centralUrlOf, openBankLedger, type RegistryOptions, withCentral } from './registry-options.js';
+import { addRegistryOptions, centralUrlOf, openBankLedger, registryDirOf, registryUrlOf, type RegistryOptions, shownUrl, withCentral } from './registry-options.js';
 
 export interface WithdrawCliOptions extends RegistryOptions {
   amount: string;
@@ -41,15 +41,12 @@ export interface WithdrawReport {
 
 /** Where a load's coins are recorded, for the journal: the registry folder, or the server without its credentials. */
 function registryDestination(o: RegistryOptions): { destination: string; detail: Record<string, string> } {
-  const url = o.registryUrl ?? process.env.DRMB_REGISTRY_URL;
+  const url = registryUrlOf(o);
   const keys = keyDirOf(o);
   const keyDetail: Record<string, string> = keys ? { keys: resolve(keys) } : {};
   if (o.central !== undefined) return { destination: `registry service ${centralUrlOf(o.central)}`, detail: { central: centralUrlOf(o.central), ...keyDetail } };
-  if (url) {
-    const u = new URL(url);
-    return { destination: `registry ${u.protocol}//${u.host}${u.pathname}`, detail: keyDetail };
-  }
-  const dir = resolve(o.registry ?? 'drmb-registry');
+  if (url) return { destination: `registry ${shownUrl(url)}`, detail: keyDetail };
+  const dir = registryDirOf(o);
   return { destination: `registry ${dir}`, detail: { registry: dir, ...keyDetail } };
 }
 

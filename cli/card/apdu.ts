@@ -3,15 +3,14 @@
  * file, and prints each response with its status word's name. GET RESPONSE (61xx) and Le retry (6Cxx)
  * are done by the host stack, as GlobalPlatformPro's `apdu` does.
  */
-import { readFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { fromHex, hex } from '../../base/hex.js';
-import { describeSw } from '../../applet-spec/status-words.js';
+import { describeSw, hex4 } from '../../applet-spec/status-words.js';
 import { redactCommand } from '../../host/redact.js';
 import { dataOf, swOf, type Transport } from '../../host/transport.js';
 import { emit, UsageError } from '../output.js';
 import { withCard } from '../open-card.js';
-import type { CardOptions } from '../options.js';
+import { type CardOptions, readInput } from '../options.js';
 import { addCardOptions, CARD_IMAGE } from './connect.js';
 
 /** One APDU to send, with where it came from (for error messages). */
@@ -27,7 +26,8 @@ export interface ApduResult {
   /** the command's name in the spec, when it is one of the D-RMB commands */
   name?: string;
   data: Uint8Array;
-  sw: number;
+  /** the status word as four hex digits ("9000"), "----" for a response without one */
+  sw: string;
   swName: string;
   meaning: string;
   elapsedMs: number;
@@ -79,7 +79,7 @@ export async function runApdus(t: Transport, apdus: readonly ScriptApdu[]): Prom
       command: shown.text,
       ...(shown.name ? { name: shown.name } : {}),
       data: dataOf(response).slice(),
-      sw,
+      sw: sw < 0 ? '----' : hex4(sw),
       swName: sw < 0 ? 'NO_STATUS_WORD' : info.name,
       meaning: sw < 0 ? 'the response has no status word' : info.meaning,
       elapsedMs,
@@ -91,8 +91,7 @@ export async function runApdus(t: Transport, apdus: readonly ScriptApdu[]): Prom
 export function formatApduResults(results: readonly ApduResult[]): string {
   return results
     .map((r) => {
-      const sw = r.sw < 0 ? '----' : r.sw.toString(16).toUpperCase().padStart(4, '0');
-      return `=> ${r.command}${r.name ? `  # ${r.name}` : ''}\n<= ${r.data.length ? `${hex(r.data)} ` : ''}${sw} ${r.swName}: ${r.meaning}`;
+      return `=> ${r.command}${r.name ? `  # ${r.name}` : ''}\n<= ${r.data.length ? `${hex(r.data)} ` : ''}${r.sw} ${r.swName}: ${r.meaning}`;
     })
     .join('\n');
 }
@@ -103,18 +102,10 @@ export function registerApdu(card: Cli): void {
       .command('apdu')
       .description('send raw APDUs (hex) and show each response with its status word')
       .argument('[apdu...]', 'command APDUs in hex, e.g. 00A4040006F044524D420100')
-      .option('--script <file>', 'APDU script: one hex APDU per line, # comments'),
+      .option('--script <file>', 'APDU script: one hex APDU per line, # comments (- for standard input)'),
   ).action(async (args: string[], opts: CardOptions & { script?: string }) => {
     const apdus = parseApduArguments(args);
-    if (opts.script !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(opts.script, 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read the APDU script ${opts.script}: ${(e as Error).message}`);
-      }
-      apdus.push(...parseApduScript(text, opts.script));
-    }
+    if (opts.script !== undefined) apdus.push(...parseApduScript(readInput(opts.script, '--script'), opts.script === '-' ? 'standard input' : opts.script));
     if (!apdus.length) throw new UsageError('no APDU given: pass hex APDUs as arguments or --script FILE');
     emit(await withCard(opts, { image: CARD_IMAGE }, (t) => runApdus(t, apdus)), !!opts.json, formatApduResults);
   });

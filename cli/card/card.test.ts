@@ -91,12 +91,12 @@ describe('drmb card apdu', () => {
     expect(() => parseApduArguments(['00A4'])).toThrow('argument 1: an APDU has at least 4 bytes (CLA INS P1 P2), got 2');
   });
 
-  it('sends each APDU and reports data, SW name and meaning, going on after an error SW', async () => {
+  it('sends each APDU and reports data, the SW in hex, its name and meaning, going on after an error SW', async () => {
     const results = await withCard({ sim: issued }, { image: 'read-only' }, (t) => runApdus(t, parseApduArguments([SELECT, GET_BALANCE, '80FE000000'])));
-    expect(results.map((r) => [r.name, hex(r.data), r.sw.toString(16), r.swName])).toEqual([
+    expect(results.map((r) => [r.name, hex(r.data), r.sw, r.swName])).toEqual([
       ['SELECT', expect.stringMatching(/^6F/), '9000', 'OK'],
       ['GET BALANCE', '000042CC', '9000', 'OK'],
-      [undefined, '', '6d00', 'INS_NOT_SUPPORTED'],
+      [undefined, '', '6D00', 'INS_NOT_SUPPORTED'],
     ]);
     expect(formatApduResults(results).split('\n').slice(2, 4)).toEqual(['=> 805C0002 04  # GET BALANCE', '<= 000042CC 9000 OK: normal processing, no further qualification']);
   });
@@ -104,7 +104,7 @@ describe('drmb card apdu', () => {
   it('does not echo a PIN in its output', async () => {
     const verify = hex(encodeCommandApdu(C.verify.encode({ pin: '123456' })));
     const results = await withCard({ sim: issued }, { image: 'read-only' }, (t) => runApdus(t, parseApduArguments([SELECT, verify])));
-    expect(results[1]).toMatchObject({ name: 'VERIFY', sw: 0x9000 });
+    expect(results[1]).toMatchObject({ name: 'VERIFY', sw: '9000' });
     expect(results[1].command).toBe('00200000 03 <3 bytes of PIN data redacted>');
   });
 });

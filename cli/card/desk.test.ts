@@ -108,7 +108,7 @@ describe('the desk operations', () => {
   it('changes nothing without a confirmation, and refuses a bundle of another role or a missing option before the card is touched', async () => {
     const sim = await cardImage('62120000000000009106');
     const before = bytesOf(sim);
-    await expect(runDeskOperation('block', { sim, keys: desk(), ...records() })).rejects.toThrow(/give --yes to go ahead without a terminal/);
+    await expect(runDeskOperation('block', { sim, keys: desk(), ...records() })).rejects.toThrow(/needs a confirmation: add --yes/);
     // The bundle's issuer-master is what the desk operations need (the role table's minimality).
     const without = join(dir, 'desk-without');
     cpSync(desk(), without, { recursive: true });

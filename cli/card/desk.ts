@@ -8,7 +8,6 @@
  * manifest and hash-chained audit log, and prints the card's state after it.
  */
 import { userInfo } from 'node:os';
-import { createInterface } from 'node:readline';
 import type { Command as Cli } from 'commander';
 import { DATA_OBJECTS, type DataObjectName } from '../../applet-spec/data-objects.js';
 import { wipe } from '../../base/bytes.js';
@@ -22,7 +21,7 @@ import { type DeskOperation, Manifest } from '../../personalization/manifest.js'
 import { withCard } from '../open-card.js';
 import { type CardOptions, fenOf, keyDirOf, readPinFile, withCardTarget, withJson, withKeys, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
-import { promptPin } from '../perso/issue.js';
+import { canPrompt, confirm, promptPin } from '../terminal-prompt.js';
 
 /** What the desk reads of a card before and after an operation. */
 export interface DeskCardState {
@@ -78,23 +77,9 @@ async function readState(card: DrmbCard): Promise<DeskCardState> {
   };
 }
 
-/** Asks "proceed?" on the terminal; without one, --yes is needed. */
-async function confirm(question: string, yes: boolean | undefined): Promise<void> {
-  if (yes) return;
-  if (!process.stdin.isTTY) throw new UsageError(`${question}: give --yes to go ahead without a terminal to ask on`);
-  const answer = await new Promise<string>((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    rl.question(`${question}. Go ahead? [y/N] `, (a) => {
-      rl.close();
-      resolve(a.trim().toLowerCase());
-    });
-  });
-  if (answer !== 'y' && answer !== 'yes') throw new UsageError('not done: the operator did not confirm');
-}
-
 /** The new PIN: --pin-file, or asked twice on a terminal. */
 async function newPinOf(o: DeskOptions): Promise<string> {
-  return o.pinFile !== undefined ? readPinFile(o.pinFile) : promptPin();
+  return o.pinFile !== undefined ? readPinFile(o.pinFile) : promptPin({ question: 'new PIN: ', confirm: true, why: 'no new PIN: give --pin-file <file>, or run on a terminal to be asked for it' });
 }
 
 function operatorOf(o: DeskOptions): string {
@@ -114,7 +99,7 @@ function operatorOf(o: DeskOptions): string {
 export async function runDeskOperation(operation: DeskOperation, o: DeskOptions): Promise<DeskReport> {
   const limits = operation === 'set-limits' ? LIMITS.filter(([opt]) => o[opt] !== undefined).map(([opt, name, flag]) => ({ name, flag, fen: fenOf(o[opt] as string, flag) })) : [];
   if (operation === 'set-limits' && limits.length === 0) throw new UsageError('set-limits needs at least one of --single-limit, --balance-cap, --pin-threshold (yuan)');
-  if (operation === 'change-pin' && o.oldPinFile === undefined && !process.stdin.isTTY) throw new UsageError('change-pin needs --old-pin-file and --pin-file, or a terminal to ask on');
+  if (operation === 'change-pin' && o.oldPinFile === undefined && !canPrompt()) throw new UsageError('change-pin needs --old-pin-file and --pin-file, or a terminal to ask on');
   const keyName = operation === 'reload-pin' ? 'pinReload' : 'issuerMac';
   // The desk's issuer-script masters; CHANGE PIN needs none (the holder's old PIN is the proof).
   const master = operation === 'change-pin' ? undefined : RoleKeys.open(keyDirOf(o), `drmb card ${operation}`).key('issuer-master');
@@ -138,9 +123,9 @@ export async function runDeskOperation(operation: DeskOperation, o: DeskOptions)
                 ? `change the PIN of card ${cardId}, with the holder's current PIN`
                 : `set ${limits.map((l) => `${DATA_OBJECTS[l.name].name.toLowerCase()} ${yuan((before as unknown as Record<string, number>)[`${l.name}Fen`])} -> ${yuan(l.fen)}`).join(', ')} yuan on card ${cardId}`;
       if (!o.json) process.stderr.write(`${change}\n`);
-      await confirm(change, o.yes);
+      await confirm(o.yes, `${change}. Go ahead?`, change);
       const newPin = operation === 'reload-pin' || operation === 'change-pin' ? await newPinOf(o) : undefined;
-      const oldPin = operation === 'change-pin' ? (o.oldPinFile !== undefined ? readPinFile(o.oldPinFile) : await promptPin('current PIN')) : undefined;
+      const oldPin = operation === 'change-pin' ? (o.oldPinFile !== undefined ? readPinFile(o.oldPinFile) : await promptPin({ question: 'current PIN: ', why: "no current PIN: give --old-pin-file <file>, or run on a terminal to be asked for it" })) : undefined;
       const keys = master ? cardApplicationKeysOf(master, cardIdToBytes(cardId), [keyName]) : undefined;
       const time = new Date().toISOString();
       try {

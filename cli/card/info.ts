@@ -1,4 +1,4 @@
-/** @module `drmb card info`: SELECT of the D-RMB applet, card ID, state, label, balance when issued, PIN tries (GET DATA DF01, 9F79, 9F17). */
+/** @module `drmb card info`: SELECT of the D-RMB applet, card ID, state, label, balance and coins when issued, PIN tries (GET BALANCE, GET DATA DF20, 9F17). */
 import type { Command as Cli } from 'commander';
 import { hex } from '../../base/hex.js';
 import type { AppState } from '../../applet-spec/lifecycle.js';
@@ -21,6 +21,8 @@ export interface CardInfoReport {
   label?: string;
   /** when ISSUED or LOCKED */
   balanceFen?: number;
+  /** the coins by denomination (GET DATA DF20), when ISSUED or LOCKED */
+  coins?: { denominationFen: number; count: number }[];
   /** when the card has a PIN (GET DATA 9F17) */
   pinTriesLeft?: number;
 }
@@ -35,7 +37,10 @@ export async function collectInfo(t: Transport, source: string, atr: Uint8Array)
   const report: CardInfoReport = { source, atr, aid: info.aid, state: info.state };
   if (info.cardId !== undefined) report.cardId = info.cardId;
   if (info.label !== undefined) report.label = info.label;
-  if (info.state === 'ISSUED' || info.state === 'LOCKED') report.balanceFen = await card.balance();
+  if (info.state === 'ISSUED' || info.state === 'LOCKED') {
+    report.balanceFen = await card.balance();
+    report.coins = (await card.getData('coinSummary')) as { denominationFen: number; count: number }[];
+  }
   try {
     report.pinTriesLeft = await card.pinTriesLeft();
   } catch (e) {
@@ -54,12 +59,13 @@ export function formatInfo(r: CardInfoReport): string {
     `state       ${r.state}`,
   ];
   if (r.balanceFen !== undefined) lines.push(`balance     ${yuan(r.balanceFen)} yuan`);
+  if (r.coins?.length) lines.push(`coins       ${r.coins.map((g) => `${g.count} x ${yuan(g.denominationFen)}`).join(', ')}`);
   if (r.pinTriesLeft !== undefined) lines.push(`PIN tries   ${r.pinTriesLeft}`);
   return lines.join('\n');
 }
 
 export function registerInfo(card: Cli): void {
-  addCardOptions(card.command('info').description('select the D-RMB applet and show card ID, state, label, balance and PIN tries')).action(
+  addCardOptions(card.command('info').description('select the D-RMB applet and show card ID, state, label, balance, coins and PIN tries')).action(
     async (opts: CardOptions) => {
       const report = await withCard(opts, { image: CARD_IMAGE }, (t, conn) => collectInfo(t, conn.source, conn.atr));
       emit(report, !!opts.json, formatInfo);

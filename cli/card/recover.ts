@@ -7,7 +7,7 @@ import { type Deliver, type FinishResult, finishIntent, packetFileDelivery, Unde
 import type { Transport } from '../../host/transport.js';
 import type { ValueIntent, ValueJournal } from '../../host/value-journal.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
-import { type BankLedger, openBankLedger, type RegistryOptions } from '../bank/registry-options.js';
+import { type BankLedger, openBankLedger, REGISTRY_ENV, registryUrlOf, type RegistryOptions } from '../bank/registry-options.js';
 import { emit, UsageError } from '../output.js';
 import { withCard } from '../open-card.js';
 import { type CardOptions, keyDirOf, openJournal, withJournal, withKeys } from '../options.js';
@@ -150,7 +150,7 @@ export async function runRecover(o: RecoverOptions): Promise<RecoverReport> {
     const ro = loadRegistryOptions(intent, o);
     if (!keyDirOf(ro)) return undefined;
     // never an empty registry made up on the spot: the one the load went to, or none
-    if (!ro.registry && !ro.registryUrl && !ro.central && !process.env.DRMB_REGISTRY_URL) return undefined;
+    if (!ro.registry && !registryUrlOf(ro) && !ro.central && !process.env[REGISTRY_ENV]) return undefined;
     registry ??= await openBankLedger(ro, RECOVER_COMMAND, RECOVER_COMMAND, { settles: false });
     return loadRecording(registry, RoleKeys.open(keyDirOf(ro), RECOVER_COMMAND).key('load-master'));
   };

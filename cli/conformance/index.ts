@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { whyNotWritable, writeFileAtomic } from '../../io/atomic-file.js';
-import { createInterface } from 'node:readline';
+import { askLine } from '../terminal-prompt.js';
 import type { Command as Cli } from 'commander';
 import { describeNeeds, type ConformanceCase } from '../../conformance/conformance-case.js';
 import { EMPTY_PROFILE, loadProfile } from '../../conformance/profile.js';
@@ -54,14 +54,7 @@ const stdio: ConformanceIo = {
   err: (line) => void process.stderr.write(`${line}\n`),
   out: (text) => void process.stdout.write(text),
   isTty: !!process.stdin.isTTY,
-  ask: (question) =>
-    new Promise((resolve) => {
-      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-      rl.question(question, (a) => {
-        rl.close();
-        resolve(a);
-      });
-    }),
+  ask: (question) => askLine(question),
 };
 
 /** The listing of `--list`: ID, clause, needs and rule of each case. */

@@ -17,7 +17,7 @@ import { startBankFromOptions } from '../bank/serve.js';
 import { runMint } from '../bank/mint.js';
 import { openRegistry } from '../bank/registry-options.js';
 import { runWithdraw } from '../bank/withdraw.js';
-import { main } from '../drmb.js';
+import { runDrmb } from '../../test/run-drmb.js';
 import { runUserKey } from '../keys/user-key.js';
 import { runIssue } from '../perso/issue.js';
 import { runPrepare } from '../perso/prepare.js';
@@ -36,23 +36,7 @@ const image = (id: string) => join(dir, `${id}.json`);
 const balance = (id: string) => SimulatedCard.fromFile(image(id)).memory.balanceFen;
 
 /** Runs `drmb ARGS` in this process; its exit code and what it printed. */
-async function drmb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'drmb', ...args]);
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const drmb = runDrmb;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drmb-online-cli-'));

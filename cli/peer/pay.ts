@@ -14,6 +14,7 @@ import { OperationalError } from '../../base/operational-error.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
+import { EXIT } from '../../base/exit-codes.js';
 import { hex } from '../../base/hex.js';
 import { NO_WITHDRAWAL_CODE } from '../../applet-spec/value-formats.js';
 import { OnlineBankUnreachableError, submitOnlineTransfer, whyNotConfirmed } from '../../bank/online-bank-client.js';
@@ -34,6 +35,9 @@ import { type ImageSaving, openCard } from '../open-card.js';
 import { emit, UsageError } from '../output.js';
 import { cardOptionNames, openJournal, pinOf, positiveFenOf, withAmount, withCardTarget, withJournal, withJson, withPinFile, withTrace } from '../options.js';
 import { testKillPoint } from '../test-kill-point.js';
+import { initializeForTransfer } from '../../applet-spec/commands.js';
+import { paymentPin } from '../payment-pin.js';
+import { requireOneOf } from '../required-options.js';
 
 export interface PeerPayOptions {
   amount: string;
@@ -197,7 +201,8 @@ async function pay(from: DrmbCard, to: DrmbCard, plan: PayPlan, o: PeerPayOption
   if (plan.online && plan.online.payeeKey.identity !== ready.payeeIdentity) {
     throw new UsageError(`--payee-key: the key is for '${plan.online.payeeKey.identity}', the payee card is '${ready.payeeIdentity}'`);
   }
-  if (plan.pin) await from.verifyPin(plan.pin);
+  const pin = plan.pin ?? (await paymentPin(from, amountFen, initializeForTransfer, {}));
+  if (pin) await from.verifyPin(pin);
   const now = new Date().toISOString();
   let t: JournalledTransfer;
   try {
@@ -307,8 +312,9 @@ export async function confirmOnline(
   }
   const why = 'code' in answer ? `${answer.code}: ${answer.message}` : `${answer.toPayee.reason}: ${answer.toPayee.detail}`;
   at.close(`packet in ${at.packetFile}; refused online (${why})`);
-  const after = !('code' in answer) && answer.toPayee.reason === 'double-spend' ? 'the coins were spent already, the payer card is blacklisted' : `nothing moved in the registry; ${later}`;
-  throw new PeerPayError(`${at.paid}, but the bank refused it (${why}); card ${payeeCardId} did not import it; ${after}`);
+  const doubleSpend = !('code' in answer) && answer.toPayee.reason === 'double-spend';
+  const after = doubleSpend ? 'the coins were spent already, the payer card is blacklisted' : `nothing moved in the registry; ${later}`;
+  throw new PeerPayError(`${at.paid}, but the bank refused it (${why}); card ${payeeCardId} did not import it; ${after}`, doubleSpend ? { exitCode: EXIT.doubleSpend } : undefined);
 }
 
 /**
@@ -334,11 +340,14 @@ export function registerPeerPay(peer: Cli): void {
   withAmount(cmd, 'amount');
   withCardTarget(cmd, { image: PEER_IMAGE, prefix: 'from', holder: 'payer' });
   withCardTarget(cmd, { image: PEER_IMAGE, prefix: 'to', holder: 'payee' }).option('--code <digits>', 'withdrawal code, 16 digits, for a payee without a bank account');
-  withPinFile(cmd, "the payer's, for amounts above the card's PIN threshold")
+  withPinFile(cmd, "the payer's, for amounts above the card's PIN threshold; without it, asked on the terminal")
     .requiredOption('--packet-out <file>', "new file for the packet, for the payee's bank (mode 0600)")
     .option('--receipt-out <file>', "new file for the payee card's IMPORT COINS response (default <packet-out>.receipt, mode 0600)");
   withOnline(cmd, "online payment: the payee's bank must confirm the owner change in the registry before the payee card imports");
-  withJson(withTrace(withJournal(cmd))).action(async (o: PeerPayOptions) => {
+  withJson(withTrace(withJournal(cmd)));
+  requireOneOf(cmd, { options: ['--from-sim', '--from-reader'] });
+  requireOneOf(cmd, { options: ['--to-sim', '--to-reader'] });
+  cmd.action(async (o: PeerPayOptions) => {
     emit(await runPeerPay(o), !!o.json, (r) => `${yuan(r.amountFen)} yuan from ${r.payerCardId} to ${r.payeeCardId} (${r.payeeIdentity}); packet ${r.packetHash} in ${r.packetFile}, receipt in ${r.receiptFile}${r.online ? `; confirmed online by ${r.online.bank} (${r.online.toPayee.id})` : ''}`);
   });
   peer.exitOverride();

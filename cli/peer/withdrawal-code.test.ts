@@ -4,6 +4,7 @@
  * opens the packet; a code pays out once, and never for coins the payee's card also took (caught with a
  * signed proof and the card blacklisted). Slow: real SM9 cards.
  */
+import { EXIT } from '../../base/exit-codes.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { bankOwner, cardOwner } from '../../bank/registry.js';
 import { initKeyDirectory } from '../../personalization/key-ceremony.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
 import { openRegistry } from '../bank/registry-options.js';
-import { main } from '../drmb.js';
+import { runDrmb } from '../../test/run-drmb.js';
 import { runIssue } from '../perso/issue.js';
 import { runPrepare } from '../perso/prepare.js';
 import { collectPersoPsam } from '../perso/psam.js';
@@ -30,23 +31,7 @@ const MERCHANT_BANK = '104100000003';
 let base: string;
 
 /** Runs `drmb ARGS` in this process; its exit code and what it printed. */
-async function drmb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'drmb', ...args]);
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const drmb = runDrmb;
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'drmb-code-cli-'));
@@ -72,7 +57,7 @@ async function world(name: string, o: { bFen?: string } = {}) {
   const journal = ['--journal', join(dir, 'journal')];
   const a = join(dir, `${A}.json`);
   const b = join(dir, `${B}.json`);
-  expect((await drmb('bank', 'mint', ...reg, '--amount', '2450.00', '--to-bank', VAULT)).code).toBe(0);
+  expect((await drmb('bank', 'mint', '--yes', ...reg, '--amount', '2450.00', '--to-bank', VAULT)).code).toBe(0);
   expect((await drmb('bank', 'withdraw', ...reg, ...journal, '--amount', '200.00', '--bank-code', VAULT, '--sim', a, '--terminal-id', '100000000001')).code).toBe(0);
   if (o.bFen) {
     const wb = await drmb('bank', 'withdraw', ...reg, ...journal, '--amount', o.bFen, '--bank-code', VAULT, '--sim', b, '--terminal-id', '100000000001');
@@ -162,7 +147,7 @@ describe('the withdrawal code of a peer payment', () => {
     expect(m.stdout).toMatch(/settled 100\.00 yuan/);
   }, 180_000);
 
-  it('catches the payee who had the code paid out and spends the same coins with its card: proof, blacklist, non-zero exit', async () => {
+  it('catches the payee who had the code paid out and spends the same coins with its card: proof, blacklist, the double-spend exit code', async () => {
     const w = await world('both');
     expect((await drmb('keys', 'user-key', '--keys', join(base, 'keys'), '--identity', IDENTITY_B, '--out', join(w.dir, 'b.key'))).code).toBe(0);
     expect((await drmb('peer', 'open', '--packet', w.packet, '--payee-key', join(w.dir, 'b.key'), '--out', join(w.dir, 'opened.json'))).code).toBe(0);
@@ -177,7 +162,7 @@ describe('the withdrawal code of a peer payment', () => {
     const pos = await drmb('pos', 'pay', '--keys', join(base, 'keys'), '--sim', w.b, '--amount', '100.00', '--queue', join(w.dir, 'q.jsonl'), '--psam-sim', join(base, 'psam.json'), '--merchant', 'shop@merchant', '--pin-file', join(base, 'pin'));
     expect(pos.code, pos.stderr).toBe(0);
     const m = await drmb('bank', 'deposit', ...w.reg, '--queue', join(w.dir, 'q.jsonl'), '--payee', 'shop@merchant', '--bank-code', MERCHANT_BANK);
-    expect(m.code).toBe(1);
+    expect(m.code, 'the exit code of a double spend caught').toBe(EXIT.doubleSpend);
     expect(m.stdout).toMatch(new RegExp(`PURCHASE ${B} #\\d+ 100\\.00 double-spend`));
     expect(m.stderr).toMatch(/1 of 1 packet\(s\) not settled: PURCHASE .* double-spend/);
     const r = await openRegistry({ keys: join(base, 'keys'), registry: join(w.dir, 'registry') }, 'drmb bank deposit', { settles: true });

@@ -8,7 +8,8 @@ import { directTransport } from '../../host/direct-transport.js';
 import { hostStack, listReaders, openReader } from '../../host/pcsc.js';
 import type { Transport } from '../../host/transport.js';
 import type { CardSlot } from '../../personalization/batch.js';
-import { UsageError } from '../output.js';
+import { fileErrorText, UsageError } from '../output.js';
+import type { SimulatedCard } from '../../simulator/simulated-card.js';
 import { loadSimImage, saveSimImage } from '../sim/load-sim-image.js';
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -25,26 +26,33 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
- * One slot per *.json card image in `dir`; each image is worked on once and saved back. Every image is
- * loaded and validated first, so a damaged one stops the batch (UsageError naming it) before any card
- * is worked on, and no damaged image is ever written back.
+ * One slot per *.json card image in `dir`; each image is worked on once and saved back. An image is
+ * loaded when its slot's turn comes: a damaged one fails that slot alone (recorded in the batch's
+ * summary, never written back) and the other images go on.
  */
 export async function simImageSlots(dir: string): Promise<CardSlot[]> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch (e) {
+    throw new UsageError(`--sim-dir: cannot list ${dir} (${fileErrorText(e)})`);
+  }
   if (!files.length) throw new UsageError(`--sim-dir ${dir} holds no card images (*.json)`);
-  const loaded = [];
-  for (const f of files) loaded.push({ f, path: join(dir, f), card: await loadSimImage(join(dir, f)) });
-  return loaded.map(({ f, path, card }) => {
-    let given: Transport | undefined;
+  return files.map((f) => {
+    const path = join(dir, f);
+    let given: { transport: Transport; card: SimulatedCard } | undefined;
+    let taken = false;
     return {
       name: `simulated card ${f}`,
       async nextCard() {
-        if (given) return undefined;
-        given = hostStack(directTransport(card, path), card.powerOn());
-        return given;
+        if (taken) return undefined;
+        taken = true;
+        const card = await loadSimImage(path);
+        given = { transport: hostStack(directTransport(card, path), card.powerOn()), card };
+        return given.transport;
       },
       async release(t: Transport) {
-        if (t === given) saveSimImage(card, path);
+        if (t === given?.transport) saveSimImage(given.card, path);
         await t.close();
       },
     };

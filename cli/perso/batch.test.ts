@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prepareCard } from '../../personalization/card-prep.js';
+import { prepareCard, type PersoResult } from '../../personalization/card-prep.js';
+import { DrmbCard } from '../../host/drmb-card.js';
 import { formatBatch, runBatch } from '../../personalization/batch.js';
 import { initKeyDirectory, readTrustAnchors } from '../../personalization/key-ceremony.js';
 import { loadKey } from '../../keys/key-files.js';
@@ -64,14 +65,27 @@ describe('batch prep', () => {
 });
 
 describe('batch over a folder of images', () => {
-  it('refuses the batch before touching any card when one image is damaged, naming it, and writes no image', async () => {
+  it('fails the slot of a damaged image alone, naming it, goes on with the others, and never writes the damaged image', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drmb-batch-damaged-'));
     const good = join(dir, 'a.json');
     const bad = join(dir, 'b.json');
     new SimulatedCard({ manufacture: { cardId: '62120000000000002101' } }).saveToFile(good);
     writeFileSync(bad, editCardImage(readFileSync(good), (j) => (j.records.state = '1F')));
-    const before = [readFileSync(good), readFileSync(bad)];
-    await expect(simImageSlots(dir)).rejects.toThrow(new UsageError(`card image ${bad} is damaged: checksum mismatch`));
-    expect([readFileSync(good), readFileSync(bad)]).toEqual(before);
+    const damaged = readFileSync(bad);
+    const selected: string[] = [];
+    const summary = await runBatch(await simImageSlots(dir), async (t, slot) => {
+      const info = await new DrmbCard(t).select();
+      selected.push(slot);
+      const r: PersoResult = { cardId: info.cardId ?? '?', stage: 'prepare', result: 'done', apdus: 1, durationMs: 0 };
+      return r;
+    });
+    expect(selected).toEqual(['simulated card a.json']);
+    expect(summary).toMatchObject({ slots: 2, done: 1, failed: 1 });
+    expect(summary.items.find((i) => i.result === 'failed')).toMatchObject({ slot: 'simulated card b.json', error: `card image ${bad} is damaged: checksum mismatch` });
+    expect(readFileSync(bad)).toEqual(damaged);
+  });
+
+  it('refuses a --sim-dir that does not exist, naming it, as bad input', async () => {
+    await expect(simImageSlots('/nonexistent-drmb-dir')).rejects.toThrow(new UsageError('--sim-dir: cannot list /nonexistent-drmb-dir (ENOENT: no such file or folder)'));
   });
 });

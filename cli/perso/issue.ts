@@ -1,17 +1,18 @@
 /** @module `drmb perso issue`: commercial-bank issuance with SM9 keys from the KGC; the PIN from a file or a prompt, never from the command line. */
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Command as Cli } from 'commander';
+import { OperationalError } from '../../base/operational-error.js';
 import { issueCard, type PersoResult } from '../../personalization/card-prep.js';
 import { type HolderData, loadIssueProfile } from '../../personalization/profiles.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
 import { readPinFile, withPinFile } from '../options.js';
+import { promptPin } from '../terminal-prompt.js';
 import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKeys, runBatchJob } from './perso-options.js';
 import type { IssueKeys } from '../../personalization/card-prep.js';
 import { inProcessKgc, type UserKeySource } from '../../personalization/kgc.js';
 import { remoteKgc } from '../../personalization/kgc-client.js';
-import { formatBatch } from '../../personalization/batch.js';
+import { batchFailures, formatBatch } from '../../personalization/batch.js';
 import { formatResult } from './prepare.js';
 
 /** The command, as the role table names it. */
@@ -22,27 +23,6 @@ export interface IssueCliOptions extends PersoOptions {
   pinFile?: string;
   /** URL of the KGC service (drmb kgc serve) */
   kgc?: string;
-}
-
-/** Asks for a PIN (`what`) twice on the terminal without echoing it. */
-export async function promptPin(what = 'PIN'): Promise<string> {
-  if (!process.stdin.isTTY) throw new UsageError('no PIN: give --pin-file <file>, or run on a terminal to be asked for it');
-  const ask = (q: string) =>
-    new Promise<string>((resolve) => {
-      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-        if (s.includes(q)) process.stderr.write(q);
-      };
-      rl.question(q, (a) => {
-        rl.close();
-        process.stderr.write('\n');
-        resolve(a.trim());
-      });
-    });
-  const a = await ask(`${what}: `);
-  const b = await ask(`${what} again: `);
-  if (a !== b) throw new UsageError('the two PINs differ');
-  return a;
 }
 
 function readHolder(path?: string): HolderData {
@@ -77,7 +57,7 @@ function issueKeys(o: IssueCliOptions): IssueKeys {
 export async function runIssue(o: IssueCliOptions, progress = true): Promise<PersoResult & { identity?: string; source: string }> {
   const profile = loadIssueProfile(o.profile);
   const holder = readHolder(o.holder);
-  const pin = o.pinFile ? readPinFile(o.pinFile) : await promptPin();
+  const pin = o.pinFile ? readPinFile(o.pinFile) : await promptPin({ question: 'new PIN: ', confirm: true, why: 'no PIN: give --pin-file <file>, or run on a terminal to be asked for it' });
   const keys = issueKeys(o);
   const card = await openCard(o, { image: PERSO_IMAGE });
   try {
@@ -98,6 +78,7 @@ export function registerIssue(perso: Cli): void {
         .option('--kgc <url>', "the KGC service (drmb kgc serve), asked with the desk's desk-signing key; without it only a ceremony directory's in-process KGC (development)"),
       'else asked on the terminal',
     ),
+    'issue',
   ).action(async (o: IssueCliOptions) => {
     if (o.batch) {
       const profile = loadIssueProfile(o.profile);
@@ -108,7 +89,7 @@ export function registerIssue(perso: Cli): void {
       const ctx = persoContext(o, false);
       const summary = await runBatchJob(o, (t, slot) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot }));
       emit(summary, !!o.json, formatBatch);
-      if (summary.failed) process.exitCode = 1;
+      if (summary.failed) throw new OperationalError(batchFailures(summary));
       return;
     }
     const r = await runIssue(o, !o.json);

@@ -3,7 +3,8 @@
  * (a PC/SC reader, or an in-process simulated card image that is saved back after the run: cli/open-card.ts).
  */
 import { userInfo } from 'node:os';
-import type { Command as Cli } from 'commander';
+import { type Command as Cli, Option } from 'commander';
+import { projectPath } from '../project-path.js';
 import type { PersoContext } from '../../personalization/card-prep.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
@@ -30,8 +31,13 @@ export interface PersoOptions {
 /** What personalization does to a --sim image: saved when the run ends, whatever happened (the card's state changed). */
 export const PERSO_IMAGE: ImageSaving = 'save-at-end';
 
-export function addPersoOptions(cmd: Cli): Cli {
-  cmd.requiredOption('--profile <file>', 'profile file (JSON, see examples/profiles)');
+/**
+ * Adds the options of a personalization stage; --profile defaults to the project's example profile of
+ * the stage (examples/profiles/prepare.json, issue.json: an anonymous tier-4 card).
+ */
+export function addPersoOptions(cmd: Cli, stage: 'prepare' | 'issue'): Cli {
+  const example = `examples/profiles/${stage}.json`;
+  cmd.addOption(new Option('--profile <file>', 'profile file (JSON, see examples/profiles)').default(projectPath('examples', 'profiles', `${stage}.json`), `${example}, an anonymous tier-4 card`));
   withCardTarget(withKeys(cmd, 'single keys may also come from DRMB_KEY_* variables'), { image: PERSO_IMAGE })
     .option('--manifest <file>', 'manifest, one JSON line per card and stage', 'perso-manifest.jsonl')
     .option('--audit <file>', 'hash-chained audit log', 'perso-audit.log')

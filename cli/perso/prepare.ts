@@ -1,6 +1,7 @@
 /** @module `drmb perso prepare`: central-bank card prep of a card in a reader or a simulated card, or its dry-run script. */
 import { writeFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
+import { OperationalError } from '../../base/operational-error.js';
 import { prepareCard, prepareDgis, type PersoResult, scriptText } from '../../personalization/card-prep.js';
 import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
@@ -10,7 +11,7 @@ import { openCard } from '../open-card.js';
 import { isCardId, withCardId } from '../options.js';
 import { addPersoOptions, PERSO_IMAGE, type PersoOptions, persoContext, persoKeys, runBatchJob } from './perso-options.js';
 import type { PrepareKeys } from '../../personalization/card-prep.js';
-import { formatBatch } from '../../personalization/batch.js';
+import { batchFailures, formatBatch } from '../../personalization/batch.js';
 import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
 
 export interface PrepareCliOptions extends PersoOptions {
@@ -66,6 +67,7 @@ export function registerPrepare(perso: Cli): void {
         .option('--dry-run', 'print the APDU script (keys redacted) instead of using a card; needs --card-id'),
       'for --dry-run',
     ).option('--script-out <file>', 'with --dry-run: also write the replayable script (encrypted key DGIs kept) to this file, mode 0600'),
+    'prepare',
   ).action(async (o: PrepareCliOptions) => {
     if (o.dryRun) {
       const r = prepareDryRun(o);
@@ -79,7 +81,7 @@ export function registerPrepare(perso: Cli): void {
       const ctx = persoContext(o, false);
       const summary = await runBatchJob(o, (t, slot) => prepareCard(t, profile, keys, { ...ctx, reader: slot }));
       emit(summary, !!o.json, formatBatch);
-      if (summary.failed) process.exitCode = 1;
+      if (summary.failed) throw new OperationalError(batchFailures(summary));
       return;
     }
     emit(await runPrepare(o, !o.json), !!o.json, formatResult);

@@ -18,7 +18,7 @@ import { startRegistryService } from '../../bank/registry-service.js';
 import type { LocalService } from '../../io/local-service.js';
 import { type KeyKind, keyShown, wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
-import { addRegistryOptions, openRegistry, type RegistryOptions } from '../bank/registry-options.js';
+import { addRegistryOptions, openRegistry, type RegistryOptions, registryDirOf } from '../bank/registry-options.js';
 import { keyDirOf, portOf, untilSignal } from '../options.js';
 import { emit, UsageError } from '../output.js';
 
@@ -33,7 +33,7 @@ export interface RegistryServeOptions extends RegistryOptions {
 
 /** The operator token file of `o`: --operator-token, or <registry folder>.operator-token. */
 export function operatorTokenPath(o: RegistryServeOptions): string {
-  return resolve(o.operatorToken ?? `${o.registry ?? 'drmb-registry'}.operator-token`);
+  return resolve(o.operatorToken ?? `${registryDirOf(o)}.operator-token`);
 }
 
 /** The registry's service with the keys it loaded, by kind and KCV (no secret). */

@@ -3,6 +3,7 @@
  * PSAM image, whose personalization keys derive from the central bank's master by its 20-digit ID.
  */
 import { existsSync } from 'node:fs';
+import { whyNotWritable } from '../../io/atomic-file.js';
 import type { Command as Cli } from 'commander';
 import { cardIdToBytes, cardScpKeys, psamScpKeys } from '../../keys/card-keys.js';
 import { wipeKeyFile } from '../../keys/key-files.js';
@@ -32,6 +33,8 @@ export async function createSimCard(o: CreateOptions): Promise<{ image: string; 
   const id = o.cardId ?? (o.psam ? `88${Array.from({ length: 18 }, () => Math.floor(Math.random() * 10)).join('')}` : undefined);
   if (id === undefined || !isCardId(id)) throw new UsageError('--card-id must be 20 digits');
   if (existsSync(o.image) && !o.overwrite) throw new UsageError(`--image ${o.image} exists (use --overwrite)`);
+  const unwritable = whyNotWritable(o.image);
+  if (unwritable) throw new UsageError(`--image: ${unwritable}`);
   // A card's kvn 30 keys derive from cb-master (prep centre); a PSAM's from the pos role's PSAM masters.
   let personalizationKeys;
   if (o.psam) {

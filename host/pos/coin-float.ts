@@ -36,6 +36,11 @@ export class CoinFloat {
     return this.coins.length;
   }
 
+  /** The coins in the float now (a copy), for a terminal that keeps its float in a file. */
+  list(): Coin[] {
+    return [...this.coins];
+  }
+
   /** Removes and returns coins adding up to exactly amountFen, or undefined (float unchanged). */
   take(amountFen: number): Coin[] | undefined {
     const picked = selectExactCoins(this.coins, amountFen);
