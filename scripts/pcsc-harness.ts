@@ -64,6 +64,11 @@ export function vpcdInstalled(): boolean {
   return existsSync('/etc/reader.conf.d/vpcd') || existsSync('/usr/lib/pcsc/drivers/serial/libifdvpcd.so');
 }
 
+/** What the PC/SC suites need that is not installed: pcscd, the vpcd driver, the TCP_NODELAY shim (empty when all is there). */
+export function pcscStackMissing(): string[] {
+  return [...(findPcscd() ? [] : ['pcscd']), ...(vpcdInstalled() ? [] : ['vsmartcard-vpcd']), ...(existsSync(NODELAY_SO) ? [] : [NODELAY_SO])];
+}
+
 /** True when pid is a running (not zombie) process named pcscd. */
 function isRunningPcscd(pid: number): boolean {
   try {

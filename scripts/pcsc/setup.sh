@@ -5,7 +5,6 @@
 # See /work/shared/reference/pcsc-testing.md. Prints the shim's path on stdout on success.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-build="$here/build"
 
 packages=(pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc build-essential)
 missing=()
@@ -31,10 +30,4 @@ else
   echo "pcsc setup: packages already installed" >&2
 fi
 
-mkdir -p "$build"
-if [ ! -f "$build/nodelay.so" ] || [ "$here/nodelay.c" -nt "$build/nodelay.so" ]; then
-  gcc -shared -fPIC -O2 -Wall -Wextra -o "$build/nodelay.so.tmp" "$here/nodelay.c" -ldl
-  mv -f "$build/nodelay.so.tmp" "$build/nodelay.so"
-  echo "pcsc setup: built $build/nodelay.so" >&2
-fi
-echo "$build/nodelay.so"
+exec "$here/build-shim.sh"

@@ -4,11 +4,10 @@
  * waiting for pcscd to show a reader with or without a card.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listReaders } from '../../host/pcsc.js';
-import { findPcscd, NODELAY_SO, spawnKillOnExit, vpcdInstalled, waitExit } from '../../scripts/pcsc-harness.js';
+import { pcscStackMissing, spawnKillOnExit, waitExit } from '../../scripts/pcsc-harness.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const IN_CI = !!process.env.CI && process.env.CI !== 'false';
@@ -16,7 +15,7 @@ export const READER = 'Virtual PCD 00 00';
 export const READER_2 = 'Virtual PCD 00 01';
 
 /** What the PC/SC suites need that is not installed (empty when all is there). */
-export const missing: string[] = [...(findPcscd() ? [] : ['pcscd']), ...(vpcdInstalled() ? [] : ['vsmartcard-vpcd']), ...(existsSync(NODELAY_SO) ? [] : [NODELAY_SO])];
+export const missing: string[] = pcscStackMissing();
 export const skipReason = missing.length ? `not installed: ${missing.join(', ')} (run scripts/pcsc/setup.sh)` : '';
 
 /** True when a suite may skip: outside CI only. In CI a missing stack fails the suite. */
