@@ -113,7 +113,8 @@ async function onlinePayment(
   return { amountFen, ownerBeforeImport };
 }
 
-const stackOf = (sim: SimulatedCard) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn());
+/** The host stack over a simulated card, tracing every APDU (redacted) into `traceSink` when given. */
+const stackOf = (sim: SimulatedCard, traceSink?: (line: string) => void) => hostStack(directTransport(sim, 'simulated card'), sim.powerOn(), traceSink ? { trace: { sink: traceSink } } : {});
 
 /**
  * Runs the money flows on two issued simulated cards (A pays, B receives), each party with its own
@@ -128,7 +129,9 @@ export async function runLife(
   pinA: string,
   cloneOf: (image: Uint8Array) => SimulatedCard,
   say: (line: string) => void,
+  traceSink?: (line: string) => void,
 ): Promise<LifeReport> {
+  const cardStack = (sim: SimulatedCard) => stackOf(sim, traceSink);
   const { vault, terminal: terminalParty } = parties;
   const { operator, issuingBank, merchantBank, reader } = parties.registry;
   const steps: LifeReport['steps'] = [];
@@ -142,7 +145,7 @@ export async function runLife(
   step('mint', `${yuan(CENTRAL_BANK_MINT_FEN)} in 10 coins, minted by the registry's process into the vault of bank ${ISSUING_BANK}`);
 
   // 2. Withdrawal: 300.00 yuan onto card A; the registry records card A after its TAC.
-  const a = new DrmbCard(stackOf(cardA));
+  const a = new DrmbCard(cardStack(cardA));
   const w = await withdraw(a, issuingBank, { bankCode: ISSUING_BANK, amountFen: 30_000, loadMasters: vault.loadMaster, terminalId: Uint8Array.of(0x10, 0, 0, 0, 0, 1), date: '20261122', time: '090000' });
   step('withdraw', `${yuan(w.amountFen)} onto card ${w.cardId} (${w.serials.length} coins, TAC verified, owner recorded)`);
 
@@ -165,7 +168,7 @@ export async function runLife(
   step('pos purchase', `price ${yuan(paid.amountFen)}, change ${yuan(paid.changeFen)} paid into the card, ${yuan(paid.paidFen)} debited; packet verified and queued`);
 
   // 4. Offline peer payment: card A pays card B 50.00 yuan with a withdrawal code.
-  const b = new DrmbCard(stackOf(cardB));
+  const b = new DrmbCard(cardStack(cardB));
   const infoB = await b.select();
   const ready = await b.prepareReceive();
   await a.select();
@@ -199,7 +202,7 @@ export async function runLife(
   );
 
   // 7. Double spending: a card restored from an image taken before the purchase pays again.
-  const clone = new DrmbCard(stackOf(cloneOf(imageBeforePurchase)));
+  const clone = new DrmbCard(cardStack(cloneOf(imageBeforePurchase)));
   const secondFloat = await mint([5000, 2000, 1000, 500, 200, 100], MERCHANT_BANK);
   const second = terminal('pos-queue-2.jsonl', [], secondFloat);
   await second.pay(clone, 3_000, { pin: pinA });
@@ -216,7 +219,7 @@ export async function runLife(
   step('double spend', caught ? `caught at settlement (${caught}); card on the blacklist` : 'NOT caught');
   const { blacklist } = await reader.ledger();
   const refused = await terminal('pos-queue-3.jsonl', blacklist)
-    .pay(new DrmbCard(stackOf(cloneOf(imageBeforePurchase))), 1_000)
+    .pay(new DrmbCard(cardStack(cloneOf(imageBeforePurchase))), 1_000)
     .then(() => 'paid')
     .catch((e: Error) => e.name);
   step('blacklist', `a terminal that loaded the blacklist refuses the card: ${refused}`);

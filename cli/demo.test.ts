@@ -1,5 +1,6 @@
 /** @module `drmb demo`: the main job end to end on simulated cards, each party with its own bundle, the KGC, the registry and the bank's online service in their own processes, and what its report shows. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hex } from '../base/hex.js';
@@ -90,6 +91,13 @@ describe('drmb demo', () => {
     ]);
     expect(report.kgc.extractions).toBe(4);
   }, 240_000);
+
+  it('refuses a --dir that is not empty, before any key is made, in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-demo-used-'));
+    writeFileSync(join(dir, 'something'), 'x');
+    await expect(runDemo({ dir })).rejects.toThrow(`--dir ${dir} is not empty: give a new or empty folder, or leave --dir out for a temporary one`);
+    expect(readdirSync(dir)).toEqual(['something']);
+  });
 
   it('stops the KGC process also when a later step fails', async () => {
     const lines: string[] = [];

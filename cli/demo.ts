@@ -6,7 +6,7 @@
  * (demo-life.ts) the bank vault, the acquirer's PSAM and the POS terminal working against them; the
  * report says which party held which keys, in which process.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
@@ -39,7 +39,7 @@ import { type ServiceProcess, startServiceProcess } from './service-process.js';
 import { RemoteRegistry } from '../bank/registry-client.js';
 import { TRUST_ANCHORS_FILE } from '../keys/trust-anchors.js';
 import { withCardId, withJson, withTrace } from './options.js';
-import { emit } from './output.js';
+import { emit, UsageError } from './output.js';
 import { projectPath } from './project-path.js';
 
 export interface DemoOptions {
@@ -83,6 +83,8 @@ export interface DemoReport {
 }
 
 const PROFILES = projectPath('examples', 'profiles');
+/** Where --trace writes each APDU (redacted). */
+const traceSink = (line: string) => process.stderr.write(`${line}\n`);
 /** The demo holder's PIN; a real issuance takes it from a prompt or a file, never from the command line. */
 export const DEMO_PIN = '135790';
 
@@ -98,6 +100,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const say = options.progress ?? (() => {});
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'drmb-demo-'));
   const ceremonyDir = join(dir, 'ceremony');
+  // A demo's folder holds one demo: its keys, bundles, registry and cards belong together.
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`--dir ${dir} is not empty: give a new or empty folder, or leave --dir out for a temporary one`);
   say(`key ceremony in ${ceremonyDir}`);
   const ceremony = initKeyDirectory(ceremonyDir);
   // From here on nothing reads the ceremony directory: each party gets its role's bundle and loads from it alone.
@@ -144,7 +148,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const sim = manufacture(cardId);
     const simB = manufacture(payeeId);
     const layers = [getResponse()];
-    if (options.trace) layers.push(trace({ sink: (l) => process.stderr.write(`${l}\n`) }));
+    if (options.trace) layers.push(trace({ sink: traceSink }));
     const transport = stack(directTransport(sim, `simulated card ${cardId}`), ...layers);
 
     const manifest = new Manifest(join(dir, 'manifest.jsonl'));
@@ -158,7 +162,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     say('commercial-bank issuance with SM9 keys from the KGC');
     const issued = await issueCard(transport, issueProfile, {}, DEMO_PIN, issueKeys, ctx);
     say(`prep and issuance of the payee's card ${payeeId}`);
-    const transportB = stack(directTransport(simB, `simulated card ${payeeId}`), getResponse());
+    const transportB = stack(directTransport(simB, `simulated card ${payeeId}`), ...layers);
     await prepareCard(transportB, prepProfile, prepKeys, { ...ctx, onStep: undefined });
     await issueCard(transportB, issueProfile, {}, DEMO_PIN, issueKeys, { ...ctx, onStep: undefined });
     prep.did(`made and prepared cards ${cardId} and ${payeeId} (kvn 30 keys, DGI 8000/8001, card certificates)`);
@@ -267,6 +271,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
           DEMO_PIN,
           (image) => SimulatedCard.fromImage(image),
           (l) => say(`  ${l}`),
+          options.trace ? traceSink : undefined,
         );
       } finally {
         wipe(terminalKeys.signKey);
