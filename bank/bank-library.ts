@@ -8,6 +8,8 @@ export { type CheckValueSource } from '../coins/check-coin.js';
 export { type DenominationKeys, type MintParams, STANDARD_DENOMINATIONS_FEN, type SplitOptions, mintCoins, splitAmount } from './mint.js';
 export {
   CENTRAL_BANK,
+  type Deposit,
+  type DepositOutcome,
   type FlowInfo,
   type PendingPacket,
   Registry,

@@ -60,6 +60,13 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
   ],
   'card balance': [{ line: 'card balance --sim card.json', what: 'the balance in yuan' }],
   'card log': [{ line: 'card log --sim card.json', what: "the card's transaction log" }],
+  'card block': [{ line: 'card block --sim card.json --keys desk', what: 'block a card reported lost; asks first, prints the state after' }],
+  'card unblock': [{ line: 'card unblock --sim card.json --keys desk --yes', what: 'unblock it again once found, without asking' }],
+  'card reload-pin': [{ line: 'card reload-pin --sim card.json --keys desk --pin-file -', what: 'a new PIN for a holder who forgot it, read from standard input' }],
+  'card set-limits': [
+    { line: 'card set-limits --sim card.json --keys desk --single-limit 500 --pin-threshold 100', what: 'raise the single payment limit, lower the PIN threshold' },
+  ],
+  'card change-pin': [{ line: 'card change-pin --sim card.json', what: "the holder changes the PIN, the old and the new one asked on the terminal" }],
   'card recover': [{ line: 'card recover --sim card.json', what: 'finish a value command a killed host left open' }],
   'pos pay': [
     { line: 'pos pay --amount 30 --sim card.json --psam-sim psam.json --keys keys --queue pos-queue.jsonl', what: 'a purchase paid with coins that make the price exactly' },

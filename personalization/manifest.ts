@@ -5,7 +5,6 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
-/** A personalization stage: central-bank card prep or commercial-bank issuance. */
 /** Personalization stages, then the desk's operations on an issued card (cli/card/desk.ts). */
 export type Stage = 'prepare' | 'issue' | DeskOperation;
 /** What a desk does to a holder's card after issuance. */

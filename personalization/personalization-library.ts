@@ -32,7 +32,7 @@ export { type EncryptedUserKeys, type KeyExtractionRequest, type KgcMasterKeys, 
 export { KgcError, type TerminalUserKeys, remoteKgc, terminalKeysFromKgc } from './kgc-client.js';
 export { type KgcService, type KgcServiceOptions, startKgcService } from './kgc-service.js';
 export { type LocalService } from '../io/local-service.js';
-export { Manifest, type ManifestEntry, type Stage } from './manifest.js';
+export { type DeskOperation, Manifest, type ManifestEntry, type Stage } from './manifest.js';
 export { type AuditEvent, appendAudit, verifyAuditLog } from './audit-log.js';
 export { type BatchItem, type BatchOptions, type BatchProgress, type BatchSummary, type CardSlot, runBatch } from './batch.js';
 export { type ScriptKeys, runScript } from './run-script.js';
