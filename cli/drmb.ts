@@ -35,6 +35,7 @@ import { registerPeerConfirmations } from './peer/confirmations.js';
 import { registerConformance } from './conformance/index.js';
 import { registerKgcCommands } from './kgc/index.js';
 import { wasResultPrinted } from './output.js';
+import { beginStep } from './progress.js';
 import { registerRegistryAuthorize } from './registry/authorize.js';
 import { registerRegistryServe } from './registry/serve.js';
 
@@ -101,7 +102,26 @@ export function buildProgram(): Command {
   }
   enforceRequiredOptions(program);
   addExamples(program);
+  showCommandProgress(program);
   return program;
+}
+
+/** Commands that run until stopped and report their own events: no progress line. */
+const SERVICES = new Set(['sim serve', 'kgc serve', 'registry serve', 'bank serve']);
+/** Ends the progress line of the command being run (cli/progress.ts). */
+let endCommandStep = () => {};
+
+/**
+ * Every command past a second shows a progress line named for it on a terminal (cli/progress.ts),
+ * under which the command names its slow steps; a service does not.
+ */
+function showCommandProgress(program: Command): void {
+  program.hook('preAction', (_program, action) => {
+    const names: string[] = [];
+    for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+    const path = names.join(' ');
+    if (!SERVICES.has(path)) endCommandStep = beginStep(`drmb ${path}`);
+  });
 }
 
 /** Whether the command line asks for JSON: --json before any "--". */
@@ -116,7 +136,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
+    endCommandStep();
     process.exitCode = reportFailure(e, { json: wantsJson(argv.slice(2)) });
+  } finally {
+    endCommandStep();
   }
 }
 

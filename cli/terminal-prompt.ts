@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { UsageError } from './output.js';
-import { stopProgress } from './progress.js';
+import { pauseProgress } from './progress.js';
 
 /** Whether a PIN can be asked: standard input and standard error are a terminal. */
 export function canPrompt(): boolean {
@@ -14,7 +14,7 @@ export function canPrompt(): boolean {
 
 /** One line read from the terminal, the question on stderr; with `hidden`, the answer is not echoed. */
 export function askLine(question: string, hidden = false): Promise<string> {
-  stopProgress();
+  const resume = pauseProgress();
   return new Promise<string>((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     if (hidden) {
@@ -26,6 +26,7 @@ export function askLine(question: string, hidden = false): Promise<string> {
     rl.question(question, (a) => {
       rl.close();
       if (hidden) process.stderr.write('\n');
+      resume();
       resolve(a.trim());
     });
   });
