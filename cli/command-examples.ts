@@ -67,6 +67,7 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
     { line: 'card set-limits --sim card.json --keys desk --single-limit 500 --pin-threshold 100', what: 'raise the single payment limit, lower the PIN threshold' },
   ],
   'card change-pin': [{ line: 'card change-pin --sim card.json', what: "the holder changes the PIN, the old and the new one asked on the terminal" }],
+  'card terminate': [{ line: 'card terminate --sim card.json --keys desk', what: 'end a card with no coins left; asks first (--yes in scripts)' }],
   'card recover': [{ line: 'card recover --sim card.json', what: 'finish a value command a killed host left open' }],
   'pos pay': [
     { line: 'pos pay --amount 30 --sim card.json --psam-sim psam.json --keys keys --queue pos-queue.jsonl', what: 'a purchase paid with coins that make the price exactly' },

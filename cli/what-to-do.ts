@@ -7,7 +7,7 @@
  */
 import { EXIT } from '../base/exit-codes.js';
 import { OperationalError } from '../base/operational-error.js';
-import { COMMANDS, initializeForLoad, verify } from '../applet-spec/commands.js';
+import { COMMANDS, initializeForLoad, setStatus, verify } from '../applet-spec/commands.js';
 import type { Command } from '../applet-spec/define-command.js';
 import { describeSw, hex4, SW } from '../applet-spec/status-words.js';
 import { StatusWordError } from '../host/errors.js';
@@ -30,6 +30,7 @@ const yuan = (fen: number): string => (fen / 100).toFixed(2);
 
 /** The table, most specific rule first. */
 const RULES: readonly Rule[] = [
+  { sw: SW.CONDITIONS_OF_USE_NOT_SATISFIED, command: setStatus, advice: () => 'the card still holds coins: pay them out first (drmb card return), then terminate it' },
   {
     sw: SW.SECURITY_STATUS_NOT_SATISFIED,
     command: (c) => c.security.pin === 'above-threshold',

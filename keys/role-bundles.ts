@@ -79,12 +79,12 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
   'issuance-desk': {
     party: "a commercial bank's issuance desk",
     keys: [
-      { kind: 'issuance-master', why: "derives the card's kvn 31 SCP03 keys to open the issuance secure channel" },
+      { kind: 'issuance-master', why: "derives the card's kvn 31 SCP03 keys to open the issuance secure channel (issuance, and SET STATUS when the desk terminates a card)" },
       { kind: 'desk-signing', why: 'signs its key-extraction requests to the KGC, which knows the desk by its public key' },
       { kind: 'issuer-master', why: "derives the card's issuer-script keys: the line MACs of APPLICATION BLOCK/UNBLOCK and PUT DATA (issuerMac) and of RELOAD PIN (pinReload), for a holder's card at the desk" },
     ],
     files: [],
-    commands: ['drmb perso issue', 'drmb perso run-script', 'drmb card block', 'drmb card unblock', 'drmb card reload-pin', 'drmb card set-limits'],
+    commands: ['drmb perso issue', 'drmb perso run-script', 'drmb card block', 'drmb card unblock', 'drmb card reload-pin', 'drmb card set-limits', 'drmb card terminate'],
   },
   'bank-vault': {
     party: "a commercial bank's vault counter, which loads coins onto cards and gives POS terminals their change float",

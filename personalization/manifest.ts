@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 /** Personalization stages, then the desk's operations on an issued card (cli/card/desk.ts). */
 export type Stage = 'prepare' | 'issue' | DeskOperation;
 /** What a desk does to a holder's card after issuance. */
-export type DeskOperation = 'block' | 'unblock' | 'reload-pin' | 'set-limits' | 'change-pin';
+export type DeskOperation = 'block' | 'unblock' | 'reload-pin' | 'set-limits' | 'change-pin' | 'terminate';
 
 /**
  * One manifest line: a card and stage, its result, the key check values and profile hash used, the

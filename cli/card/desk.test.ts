@@ -121,4 +121,41 @@ describe('the desk operations', () => {
     await expect(runDeskOperation('set-limits', { sim, keys: desk(), yes: true, singleLimit: 'lots', ...records() })).rejects.toThrow('--single-limit must be an amount in yuan');
     expect(bytesOf(sim)).toBe(before);
   });
+
+  it('terminates a card with no coins left through the issuance channel, after a confirmation; the card then answers nothing', async () => {
+    const sim = await cardImage('62120000000000009107');
+    const before = bytesOf(sim);
+    await expect(runDeskOperation('terminate', { sim, keys: desk(), ...records() })).rejects.toThrow(/needs a confirmation: add --yes/);
+    expect(bytesOf(sim)).toBe(before);
+    const r = await runDeskOperation('terminate', { sim, keys: desk(), yes: true, ...records() });
+    expect([r.before.state, r.after.state]).toEqual(['ISSUED', 'TERMINATED']);
+    const card = SimulatedCard.fromFile(sim);
+    const e = await new DrmbCard(transportOf(card)).select().catch((x: unknown) => x);
+    expect((e as StatusWordError).sw).toBe(SW.FUNCTION_NOT_SUPPORTED);
+    expect(readFileSync(records().audit, 'utf8')).toContain('"action":"terminate"');
+    expect(verifyAuditLog(records().audit)).toBe(0);
+  });
+
+  it('refuses to terminate a card that holds coins, naming the amount and drmb card return; the card refuses it too (6985)', async () => {
+    const sim = join(dir, 'with-coins.json');
+    const card = await issuedCard(w, '62120000000000009108', [10_000]);
+    card.saveToFile(sim);
+    const before = bytesOf(sim);
+    await expect(runDeskOperation('terminate', { sim, keys: desk(), yes: true, ...records() })).rejects.toThrow('still holds 100.00 yuan: pay its coins out first (drmb card return)');
+    expect(bytesOf(sim)).toBe(before);
+    // the card's own rule, asked directly through the same channel
+    const { openSecureChannel } = await import('../../host/secure-channel.js');
+    const { cardIssuanceKeys, cardIdToBytes } = await import('../../keys/card-keys.js');
+    const { KEY_VERSIONS } = await import('../../applet-spec/commands/initialize-update.js');
+    const { loadRoleKey } = await import('../../keys/role-bundles.js');
+    const master = loadRoleKey(desk(), 'issuance-desk', 'issuance-master');
+    const t = transportOf(card);
+    const drmb = new DrmbCard(t);
+    await drmb.select();
+    const channel = await openSecureChannel(t, cardIssuanceKeys(master.secret, cardIdToBytes('62120000000000009108')), { kvn: KEY_VERSIONS.ISSUANCE });
+    const refused = await drmb.terminate(channel).catch((x: unknown) => x);
+    expect((refused as StatusWordError).sw).toBe(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    await drmb.select();
+    expect(await drmb.balance()).toBe(10_000);
+  });
 });

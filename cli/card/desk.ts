@@ -1,9 +1,11 @@
 /**
- * @module `drmb card block|unblock|reload-pin|set-limits|change-pin`: the issuance desk's operations on
+ * @module `drmb card block|unblock|reload-pin|set-limits|change-pin|terminate`: the issuance desk's operations on
  * a holder's card after issuance, on a reader or a simulated image. The issuer scripts (APPLICATION
  * BLOCK/UNBLOCK, PUT DATA, RELOAD PIN; JR/T 0025.2) carry a line MAC over the card's fresh challenge
  * under the card's own issuerMac or pinReload key, derived from the desk bundle's issuer-master
- * (never the central bank's cb-master); CHANGE PIN needs the holder's old PIN and no key. Each shows
+ * (never the central bank's cb-master); CHANGE PIN needs the holder's old PIN and no key; SET STATUS
+ * (terminate, GP 2.3 11.10) goes through the kvn 31 SCP03 channel whose keys the desk's
+ * issuance-master derives, and only on a card with no coins left. Each shows
  * what will change and asks on a terminal (--yes skips it), records the operation in the desk's
  * manifest and hash-chained audit log, and prints the card's state after it.
  */
@@ -12,9 +14,12 @@ import type { Command as Cli } from 'commander';
 import { DATA_OBJECTS, type DataObjectName } from '../../applet-spec/data-objects.js';
 import { wipe } from '../../base/bytes.js';
 import { DrmbCard } from '../../host/drmb-card.js';
+import type { Transport } from '../../host/transport.js';
 import { issuerLineMacSigner } from '../../host/line-mac.js';
-import { cardApplicationKeysOf, cardIdToBytes } from '../../keys/card-keys.js';
-import { wipeKeyFile } from '../../keys/key-files.js';
+import { cardApplicationKeysOf, cardIdToBytes, cardIssuanceKeys } from '../../keys/card-keys.js';
+import { type KeyFile, wipeKeyFile } from '../../keys/key-files.js';
+import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
+import { openSecureChannel } from '../../host/secure-channel.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { appendAudit } from '../../personalization/audit-log.js';
 import { type DeskOperation, Manifest } from '../../personalization/manifest.js';
@@ -102,7 +107,9 @@ export async function runDeskOperation(operation: DeskOperation, o: DeskOptions)
   if (operation === 'change-pin' && o.oldPinFile === undefined && !canPrompt()) throw new UsageError('change-pin needs --old-pin-file and --pin-file, or a terminal to ask on');
   const keyName = operation === 'reload-pin' ? 'pinReload' : 'issuerMac';
   // The desk's issuer-script masters; CHANGE PIN needs none (the holder's old PIN is the proof).
-  const master = operation === 'change-pin' ? undefined : RoleKeys.open(keyDirOf(o), `drmb card ${operation}`).key('issuer-master');
+  const bundle = operation === 'change-pin' ? undefined : RoleKeys.open(keyDirOf(o), `drmb card ${operation}`);
+  const master = operation === 'change-pin' || operation === 'terminate' ? undefined : bundle!.key('issuer-master');
+  const issuanceMaster = operation === 'terminate' ? bundle!.key('issuance-master') : undefined;
   const manifest = new Manifest(o.manifest);
   const operator = operatorOf(o);
   try {
@@ -112,8 +119,15 @@ export async function runDeskOperation(operation: DeskOperation, o: DeskOptions)
       if (!info.cardId) throw new UsageError(`the card is ${info.state}: a desk operation needs an issued card`);
       const cardId = info.cardId;
       const before = await readState(card);
+      if (operation === 'terminate') {
+        const balanceFen = before.state === 'ISSUED' || before.state === 'LOCKED' ? await card.balance() : 0;
+        // SET STATUS refuses with coins on the card (6985): say so before asking, and what to do
+        if (balanceFen > 0) throw new UsageError(`card ${cardId} still holds ${yuan(balanceFen)} yuan: pay its coins out first (drmb card return), then terminate it`);
+      }
       const change =
-        operation === 'block'
+        operation === 'terminate'
+          ? `terminate card ${cardId} (${before.state} -> TERMINATED): it can never be used again`
+          : operation === 'block'
           ? `block card ${cardId} (${before.state} -> LOCKED): it pays and loads nothing until unblocked`
           : operation === 'unblock'
             ? `unblock card ${cardId} (${before.state} -> ISSUED)`
@@ -134,6 +148,7 @@ export async function runDeskOperation(operation: DeskOperation, o: DeskOptions)
         else if (operation === 'unblock') await card.unblock(sign!);
         else if (operation === 'reload-pin') await card.reloadPin(newPin!, sign!);
         else if (operation === 'change-pin') await card.changePin(oldPin!, newPin!);
+        else if (operation === 'terminate') await terminate(card, t, issuanceMaster!, cardId);
         else for (const l of limits) await card.putData(DATA_OBJECTS[l.name].tag, DATA_OBJECTS[l.name].coder.encode(l.fen), sign!);
       } catch (e) {
         manifest.append({ cardId, stage: operation, result: 'failed', time, operator, steps: [], error: (e as Error).message });
@@ -142,13 +157,26 @@ export async function runDeskOperation(operation: DeskOperation, o: DeskOptions)
       } finally {
         if (keys) wipe(...Object.values(keys));
       }
-      const after = await readState(card);
+      // a terminated card answers nothing more (SELECT 6A81): its limits stay what they were
+      const after = operation === 'terminate' ? { ...before, state: 'TERMINATED' } : await readState(card);
       manifest.append({ cardId, stage: operation, result: 'done', time, operator, steps: [operation] });
       appendAudit(o.audit, { time, operator, action: operation, cardId, detail: { change, before, after } });
       return { cardId, operation, change, before, after };
     });
   } finally {
     if (master) wipeKeyFile(master);
+    if (issuanceMaster) wipeKeyFile(issuanceMaster);
+  }
+}
+
+/** SET STATUS through the issuance channel (kvn 31), whose keys are derived for this card only. */
+async function terminate(card: DrmbCard, t: Transport, issuanceMaster: KeyFile<'issuance-master'>, cardId: string): Promise<void> {
+  const scpKeys = cardIssuanceKeys(issuanceMaster.secret, cardIdToBytes(cardId));
+  try {
+    const channel = await openSecureChannel(t, scpKeys, { kvn: KEY_VERSIONS.ISSUANCE });
+    await card.terminate(channel);
+  } finally {
+    wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
   }
 }
 
@@ -172,11 +200,12 @@ export function registerDeskOperations(card: Cli): void {
     'reload-pin': "give a holder who forgot the PIN a new one (RELOAD PIN by issuer script): the tries are full again",
     'set-limits': "change the card's limits (PUT DATA by issuer script): single payment limit, balance cap, PIN threshold",
     'change-pin': "change the PIN with the holder's current one (CHANGE PIN): no key",
+    terminate: 'terminate a card with no coins left (SET STATUS through the issuance secure channel): it can never be used again',
   };
   for (const operation of Object.keys(what) as DeskOperation[]) {
     const cmd = card.command(operation).description(what[operation]);
     withCardTarget(cmd, { image: 'save-every-commit', holder: undefined });
-    if (operation !== 'change-pin') withKeys(cmd, "the issuance desk's bundle (its issuer-master)");
+    if (operation !== 'change-pin') withKeys(cmd, `the issuance desk's bundle (its ${operation === 'terminate' ? 'issuance-master' : 'issuer-master'})`);
     if (operation === 'set-limits') {
       cmd.option('--single-limit <yuan>', 'largest single payment').option('--balance-cap <yuan>', 'largest balance').option('--pin-threshold <yuan>', 'payments above it need the PIN');
     }

@@ -1,6 +1,6 @@
 /**
  * @module The desk's operations through the real PC/SC stack: an issued simulated card served into
- * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN with the same commands as
+ * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN, then terminated, with the same commands as
  * for a simulated image, the desk holding its issuance-desk bundle only. Slow suite; never skipped in CI.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,6 +77,18 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
       expect(await card.select()).toMatchObject({ state: 'ISSUED', cardId: CARD });
       await card.verifyPin('135246');
       expect(await card.getData('singleLimit')).toBe(30_000);
+    } finally {
+      await t.close();
+    }
+    expect(verifyAuditLog(join(dir, 'desk-audit.log'))).toBe(0);
+  });
+
+  it('terminates the card in the reader last: it holds no coins, and afterwards it answers nothing', async () => {
+    expect((await runDeskOperation('terminate', desk())).after.state).toBe('TERMINATED');
+    const t = await openReader(READER);
+    try {
+      const e = await new DrmbCard(t).select().catch((x: unknown) => x);
+      expect((e as StatusWordError).sw).toBe(SW.FUNCTION_NOT_SUPPORTED);
     } finally {
       await t.close();
     }
