@@ -68,6 +68,12 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
   ],
   'card change-pin': [{ line: 'card change-pin --sim card.json', what: "the holder changes the PIN, the old and the new one asked on the terminal" }],
   'card terminate': [{ line: 'card terminate --sim card.json --keys desk', what: 'end a card with no coins left; asks first (--yes in scripts)' }],
+  'card return': [
+    {
+      line: 'card return --sim card.json --keys desk --vault-keys vault --central http://127.0.0.1:8790 --bank-code 102100000001 --bank-key bank.key',
+      what: "the holder gives the card back: its coins to the bank's vault, the balance paid in cash, the card terminated; run again to finish after any interruption",
+    },
+  ],
   'card recover': [{ line: 'card recover --sim card.json', what: 'finish a value command a killed host left open' }],
   'pos pay': [
     { line: 'pos pay --amount 30 --sim card.json --psam-sim psam.json --keys keys --queue pos-queue.jsonl', what: 'a purchase paid with coins that make the price exactly' },

@@ -4,7 +4,7 @@
  * The named points, each between a card's commit and the host's durable record of it. SIGKILL
  * cannot be caught: no finally block, no exit handler and no buffered write runs, as in a real crash.
  */
-export type TestKillPoint = 'after-export' | 'after-packet' | 'after-import' | 'after-credit';
+export type TestKillPoint = 'after-export' | 'after-packet' | 'after-import' | 'after-credit' | 'after-settle' | 'after-cash-out' | 'after-terminate';
 
 /** Kills the process if DRMB_TEST_KILL_AT names this point. */
 export function testKillPoint(point: TestKillPoint, env: Record<string, string | undefined> = process.env): void {

@@ -84,7 +84,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'issuer-master', why: "derives the card's issuer-script keys: the line MACs of APPLICATION BLOCK/UNBLOCK and PUT DATA (issuerMac) and of RELOAD PIN (pinReload), for a holder's card at the desk" },
     ],
     files: [],
-    commands: ['drmb perso issue', 'drmb perso run-script', 'drmb card block', 'drmb card unblock', 'drmb card reload-pin', 'drmb card set-limits', 'drmb card terminate'],
+    commands: ['drmb perso issue', 'drmb perso run-script', 'drmb card block', 'drmb card unblock', 'drmb card reload-pin', 'drmb card set-limits', 'drmb card terminate', 'drmb card return'],
   },
   'bank-vault': {
     party: "a commercial bank's vault counter, which loads coins onto cards and gives POS terminals their change float",
@@ -93,7 +93,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'bank-signing', why: "signs the bank's requests to the registry service (withdrawals from its vault, deposits, forwarded online payments), which knows the bank by its public key and code" },
     ],
     files: [],
-    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central', 'drmb pos float'],
+    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central', 'drmb pos float', 'drmb card return --central'],
   },
   pos: {
     party: "a merchant's acquirer: it makes and personalizes the PSAMs of its POS terminals, which then hold the key",
@@ -113,7 +113,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'coin-signing', why: "signs the coins it mints, and under a signer ID of their own the confirmations of online payments (bank/online-confirmation.ts)" },
     ],
     files: [{ name: AUTHORIZED_BANKS_FILE, why: 'the commercial banks whose signed requests the registry service takes, each bound to its bank code' }],
-    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve', 'drmb registry serve', 'drmb registry authorize'],
+    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve', 'drmb registry serve', 'drmb registry authorize', 'drmb card return --registry'],
   },
 };
 

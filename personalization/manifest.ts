@@ -5,8 +5,8 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
-/** Personalization stages, then the desk's operations on an issued card (cli/card/desk.ts). */
-export type Stage = 'prepare' | 'issue' | DeskOperation;
+/** Personalization stages, then the desk's operations on an issued card (cli/card/desk.ts) and its return (cli/card/return.ts). */
+export type Stage = 'prepare' | 'issue' | DeskOperation | 'return';
 /** What a desk does to a holder's card after issuance. */
 export type DeskOperation = 'block' | 'unblock' | 'reload-pin' | 'set-limits' | 'change-pin' | 'terminate';
 

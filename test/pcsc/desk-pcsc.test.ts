@@ -1,6 +1,7 @@
 /**
  * @module The desk's operations through the real PC/SC stack: an issued simulated card served into
- * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN, then terminated, with the same commands as
+ * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN, then loaded and returned (its
+ * coins paid to the bank's vault, the card terminated), with the same commands as
  * for a simulated image, the desk holding its issuance-desk bundle only. Slow suite; never skipped in CI.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SW } from '../../applet-spec/status-words.js';
 import { runDeskOperation } from '../../cli/card/desk.js';
+import { runCardReturn } from '../../cli/card/return.js';
+import { runMint } from '../../cli/bank/mint.js';
+import { runWithdraw } from '../../cli/bank/withdraw.js';
+import { runUserKey } from '../../cli/keys/user-key.js';
 import { runExport } from '../../cli/keys/export.js';
 import { runIssue } from '../../cli/perso/issue.js';
 import { runPrepare } from '../../cli/perso/prepare.js';
@@ -83,8 +88,27 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
     expect(verifyAuditLog(join(dir, 'desk-audit.log'))).toBe(0);
   });
 
-  it('terminates the card in the reader last: it holds no coins, and afterwards it answers nothing', async () => {
-    expect((await runDeskOperation('terminate', desk())).after.state).toBe('TERMINATED');
+  it('returns the card in the reader last: terminate is refused while it holds coins; the return pays them to the vault, the holder in cash, and terminates it', async () => {
+    const bank = '102100000001';
+    const bundles = join(dir, 'bundles');
+    for (const role of ['registry', 'bank-vault', 'kgc'] as const) runExport({ role, out: join(bundles, role), keys: join(dir, 'keys') });
+    runUserKey({ identity: `vault@${bank}`, out: join(dir, 'bank.key'), keys: join(bundles, 'kgc') });
+    const registry = join(dir, 'registry');
+    await runMint({ amount: '200', toBank: bank, keys: join(bundles, 'registry'), registry, yes: true });
+    const journal = join(dir, 'journal');
+    await runWithdraw({ amount: '150.00', bankCode: bank, reader: READER, terminalId: '100000000001', keys: join(bundles, 'bank-vault'), registry, journal });
+    await expect(runDeskOperation('terminate', desk())).rejects.toThrow('still holds 150.00 yuan');
+    const r = await runCardReturn({
+      ...desk(),
+      vaultKeys: join(bundles, 'registry'),
+      registry,
+      bankCode: bank,
+      bankKey: join(dir, 'bank.key'),
+      returns: join(dir, 'returns'),
+      journal,
+      pinFile: join(dir, 'new-pin'),
+    });
+    expect(r).toMatchObject({ cardId: CARD, paidOutFen: 15_000, state: 'TERMINATED' });
     const t = await openReader(READER);
     try {
       const e = await new DrmbCard(t).select().catch((x: unknown) => x);
