@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCommandApdu, decodeResponseApdu } from './codec/apdu.js';
 import { fromHex, hex } from '../base/hex.js';
 import { COMMANDS, commandForHeader } from './commands.js';
-import type { Command } from './define-command.js';
+import { type Command, commandsBefore } from './define-command.js';
 import { describeSw, statusWordTable } from './status-words.js';
 import { isTransition, TRANSITIONS } from './lifecycle.js';
 import { DATA_OBJECTS } from './data-objects.js';
@@ -47,7 +47,7 @@ describe.each(COMMANDS.map((c) => [c.name, c as Command<any, any>] as const))('%
   });
 
   it('refers with "after" only to a defined command', () => {
-    if (cmd.security.after) expect(COMMANDS.map((c) => c.id)).toContain(cmd.security.after);
+    for (const id of commandsBefore(cmd.security)) expect(COMMANDS.map((c) => c.id)).toContain(id);
   });
 });
 

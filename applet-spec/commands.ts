@@ -18,6 +18,7 @@ import { initializeForLoad } from './commands/initialize-for-load.js';
 import { initializeForPurchase } from './commands/initialize-for-purchase.js';
 import { initializeForReceive } from './commands/initialize-for-receive.js';
 import { initializeForTransfer } from './commands/initialize-for-transfer.js';
+import { initializeForRenewal } from './commands/initialize-for-renewal.js';
 import { initializeUpdate } from './commands/initialize-update.js';
 import { putData } from './commands/put-data.js';
 import { readCoinRecord } from './commands/read-coin-record.js';
@@ -46,6 +47,7 @@ export {
   initializeForPurchase,
   initializeForReceive,
   initializeForTransfer,
+  initializeForRenewal,
   initializeUpdate,
   putData,
   readCoinRecord,
@@ -76,6 +78,7 @@ export const COMMANDS = [
   initializeForPurchase,
   debitForPurchase,
   initializeForTransfer,
+  initializeForRenewal,
   exportCoins,
   initializeForReceive,
   importCoins,

@@ -29,10 +29,15 @@ export interface SecurityCondition {
   lineMac?: ApplicationKeyName;
   /** PBOC transaction MAC checked inside the data (MAC1 for purchase, MAC2 for load) under this key */
   transactionMac?: ApplicationKeyName;
-  /** must immediately follow this command (by id) in the same session */
-  after?: string;
+  /** must immediately follow this command (by id), or one of these, in the same session */
+  after?: string | readonly string[];
   /** any further condition, in words */
   note?: string;
+}
+
+/** The ids of the commands `security.after` allows directly before (none when the command may come any time). */
+export function commandsBefore(security: { after?: string | readonly string[] }): readonly string[] {
+  return security.after === undefined ? [] : typeof security.after === 'string' ? [security.after] : security.after;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { LayoutRow } from './codec/fields.js';
 import { fromHex, hex } from '../base/hex.js';
 import { COMMANDS } from './commands.js';
-import { CARD_OS_STATUS_WORDS, type Command, headerByteText } from './define-command.js';
+import { CARD_OS_STATUS_WORDS, type Command, commandsBefore, headerByteText } from './define-command.js';
 import { DATA_OBJECTS } from './data-objects.js';
 import { DGIS, stageDgis } from './dgis.js';
 import { MAC_DATA } from './mac-data.js';
@@ -47,7 +47,7 @@ export function securityText(c: Command<any, any>, commands: readonly Command<an
   if (s.pin === 'above-threshold') parts.push('PIN verified when the amount exceeds the PIN threshold (DF09)');
   if (s.lineMac) parts.push(`line MAC under the ${s.lineMac} key (IV from GET CHALLENGE)`);
   if (s.transactionMac) parts.push(`transaction MAC under the ${s.transactionMac} session key`);
-  if (s.after) parts.push(`directly after ${commands.find((x) => x.id === s.after)?.name ?? s.after}`);
+  if (s.after) parts.push(`directly after ${commandsBefore(s).map((id) => commands.find((x) => x.id === id)?.name ?? id).join(' or ')}`);
   if (s.note) parts.push(s.note);
   return parts.length ? parts.join('; ') : 'none';
 }

@@ -150,16 +150,20 @@ function commandSwCases(): ConformanceCase[] {
   ];
 }
 
-/** INITIALIZE FOR PURCHASE and TRANSFER: the limits and checks before any coin moves (JR/T 0025.2 purchase; D-RMB limits). */
+/** INITIALIZE FOR PURCHASE, TRANSFER and RENEWAL: the limits and checks before any coin moves (JR/T 0025.2 purchase; D-RMB limits). */
 function paymentLimitCases(): ConformanceCase[] {
   const out: ConformanceCase[] = [];
   const xfer = (amountFen: number) => ({ amountFen, payeeIdentity: 'conformance-payee', payeeNonce: new Uint8Array(8), withdrawalCode: '0'.repeat(16), date: '20261122', time: '101500' });
   const pur = (amountFen: number) => ({ keyIndex: 1, amountFen, terminalId: CONFORMANCE_TERMINAL_ID });
+  // a renewal date after every coin's expiry: the limits are checked as for any payment
+  const renew = (amountFen: number) => ({ amountFen, expiringBefore: '99991231', payeeIdentity: 'conformance-bank', payeeNonce: new Uint8Array(8), date: '20261122', time: '101500' });
   for (const [p, cmd] of [
     ['INITPUR', C.initializeForPurchase],
     ['INITXFER', C.initializeForTransfer],
+    ['INITRENEW', C.initializeForRenewal],
   ] as const) {
-    const send = (ctx: CaseContext, amountFen: number) => (p === 'INITPUR' ? ctx.send(C.initializeForPurchase, pur(amountFen)) : ctx.send(C.initializeForTransfer, xfer(amountFen)));
+    const send = (ctx: CaseContext, amountFen: number) =>
+      p === 'INITPUR' ? ctx.send(C.initializeForPurchase, pur(amountFen)) : p === 'INITXFER' ? ctx.send(C.initializeForTransfer, xfer(amountFen)) : ctx.send(C.initializeForRenewal, renew(amountFen));
     out.push(
       refusalCase({
         id: `${p}-SW-9401-ISSUED`,

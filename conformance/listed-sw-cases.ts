@@ -96,6 +96,11 @@ function transferRequest(amountFen: number) {
   return { amountFen, payeeIdentity: 'conformance-payee', payeeNonce: fromHex('0102030405060708'), withdrawalCode: '0'.repeat(16), date: DATE, time: TIME };
 }
 
+/** An INITIALIZE FOR RENEWAL of `amountFen` to the runner's bank, of coins expiring before 9999-12-31 (any coin). */
+function renewalRequest(amountFen: number) {
+  return { amountFen, expiringBefore: '99991231', payeeIdentity: 'conformance-bank', payeeNonce: fromHex('0102030405060708'), date: DATE, time: TIME };
+}
+
 /** INITIALIZE FOR TRANSFER of `amountFen` to a payee with a fresh nonce; fails the case unless accepted. Returns the card random. */
 async function initializeTransfer(ctx: CaseContext, amountFen: number): Promise<Uint8Array> {
   const r = await ctx.send(C.initializeForTransfer, transferRequest(amountFen));
@@ -379,6 +384,26 @@ function valueCases(): ConformanceCase[] {
       provoke: (ctx) => ctx.raw({ cla: 0x80, ins: C.initializeForTransfer.ins, p1: 0x07, p2: 0x02, data: fromHex('00000064 20 6162'), le: 256 }),
     }),
     refusalCase({
+      id: 'INITRENEW-SW-6A80-LAYOUT',
+      clause: `${C.initializeForRenewal.mirrors}; layout`,
+      rule: 'INITIALIZE FOR RENEWAL whose bank identity length byte runs past the data is refused 6A80',
+      needs: { states: ISSUED, keys: loadKeys },
+      what: 'INITIALIZE FOR RENEWAL of a truncated identity',
+      expected: [SW.INCORRECT_DATA],
+      prepare: paid,
+      provoke: (ctx) => ctx.raw({ cla: 0x80, ins: C.initializeForRenewal.ins, p1: 0x09, p2: 0x02, data: fromHex('00000064 99991231 20 6162'), le: 256 }),
+    }),
+    refusalCase({
+      id: 'INITRENEW-SW-9414-NOT-EXPIRING',
+      clause: `${C.initializeForRenewal.mirrors}; coins expiring before the date`,
+      rule: 'INITIALIZE FOR RENEWAL of a coin the card holds, with a date before every coin expires, is answered 9414',
+      needs: { states: ISSUED, keys: loadKeys },
+      what: 'INITIALIZE FOR RENEWAL of coins not near expiry',
+      expected: [SW.NO_EXACT_COIN_SET],
+      prepare: paid,
+      provoke: (ctx) => ctx.send(C.initializeForRenewal, { ...renewalRequest(100), expiringBefore: '20000101' }),
+    }),
+    refusalCase({
       id: 'EXPORT-SW-6700-LONG',
       clause: `${C.exportCoins.mirrors}; ISO/IEC 7816-4 5.1`,
       rule: 'EXPORT COINS right after INITIALIZE FOR TRANSFER with 5 data bytes where the layout has 4 is refused 6700; nothing leaves the card',
@@ -510,6 +535,38 @@ function issuerScriptCases(): ConformanceCase[] {
           const r = await ctx.send(C.initializeForPurchase, { keyIndex: 1, amountFen: 100, terminalId: CONFORMANCE_TERMINAL_ID });
           ctx.expectSw('INITIALIZE FOR PURCHASE with no offline payment left', r.sw, [SW.OFFLINE_QUOTA_EXHAUSTED]);
         });
+      },
+    },
+    {
+      id: 'INITRENEW-SW-9415-AMOUNT',
+      clause: `${C.initializeForRenewal.mirrors}; offline amount limit`,
+      rule: 'with the offline amount limit set by PUT DATA to 0, INITIALIZE FOR RENEWAL of a coin the card holds is refused 9415; the limit then goes back',
+      needs: { states: ISSUED, keys: ['cbMaster', 'coinSigning'] },
+      async run(ctx) {
+        await ctx.select();
+        await loadOneCoin(ctx, 100);
+        await withParameter(ctx, 'offlineAmountLimit', 0, async () => {
+          const r = await ctx.send(C.initializeForRenewal, renewalRequest(100));
+          ctx.expectSw('INITIALIZE FOR RENEWAL with no offline amount left', r.sw, [SW.OFFLINE_QUOTA_EXHAUSTED]);
+        });
+      },
+    },
+    {
+      id: 'INITRENEW-9000-EXPORT',
+      clause: `${C.initializeForRenewal.mirrors}; ${C.exportCoins.mirrors}`,
+      rule: 'INITIALIZE FOR RENEWAL of a coin expiring before the date is answered 9000, and the EXPORT COINS right after it exports that coin to the bank',
+      needs: { states: ISSUED, keys: ['cbMaster', 'coinSigning'] },
+      async run(ctx) {
+        await ctx.select();
+        await loadOneCoin(ctx, 100);
+        const before = await ctx.card.balance();
+        const r = await ctx.send(C.initializeForRenewal, renewalRequest(100));
+        ctx.expectSw('INITIALIZE FOR RENEWAL', r.sw, [SW.OK]);
+        const e = await ctx.send(C.exportCoins, { confirmation: C.initializeForRenewal.decodeResponse(r.data).cardRandom });
+        ctx.expectSw('EXPORT COINS after INITIALIZE FOR RENEWAL', e.sw, [SW.OK]);
+        const { header } = C.exportCoins.decodeResponse(e.data);
+        check(header.payeeIdentity === 'conformance-bank' && header.amountFen === 100, `the packet pays ${header.amountFen} fen to '${header.payeeIdentity}', not 100 fen to the bank`);
+        check((await ctx.card.balance()) === before - 100, 'the balance did not go down by the coin exported');
       },
     },
     {

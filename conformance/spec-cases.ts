@@ -9,7 +9,7 @@ import { type CommandApdu, decodeCommandApdu } from '../applet-spec/codec/apdu.j
 import { fromHex } from '../base/hex.js';
 import { COMMANDS, type CommandId, commandForHeader } from '../applet-spec/commands.js';
 import { verify } from '../applet-spec/commands/verify.js';
-import { CLA_SECURE_MESSAGING, type Command, type HeaderByte, type ParamDefinition } from '../applet-spec/define-command.js';
+import { CLA_SECURE_MESSAGING, type Command, commandsBefore, type HeaderByte, type ParamDefinition } from '../applet-spec/define-command.js';
 import { APP_STATE_NAMES, type AppState } from '../applet-spec/lifecycle.js';
 import { SW } from '../applet-spec/status-words.js';
 import { redactCommand } from '../host/redact.js';
@@ -35,6 +35,7 @@ export const COMMAND_PREFIXES: Readonly<Record<CommandId, string>> = {
   initializeForPurchase: 'INITPUR',
   debitForPurchase: 'PUR',
   initializeForTransfer: 'INITXFER',
+  initializeForRenewal: 'INITRENEW',
   exportCoins: 'EXPORT',
   initializeForReceive: 'INITRECV',
   importCoins: 'IMPORT',
@@ -334,7 +335,7 @@ function swCases(c: AnyCommand): ConformanceCase[] {
       refusalCase({
         id: `${p}-SW-6985-ORDER`,
         clause: `${c.mirrors}; command order`,
-        rule: `${name} not directly after ${COMMANDS.find((x) => x.id === s.after)?.name ?? s.after} is refused 6985`,
+        rule: `${name} not directly after ${commandsBefore(s).map((id) => COMMANDS.find((x) => x.id === id)?.name ?? id).join(' or ')} is refused 6985`,
         needs: { states: inState },
         what: name,
         expected: [SW.CONDITIONS_OF_USE_NOT_SATISFIED],

@@ -5,7 +5,7 @@
  * its transaction, or giving a different proof the second time. A card made without a fault (the default) has none of them.
  */
 import { COMMANDS } from '../applet-spec/commands.js';
-import type { Command } from '../applet-spec/define-command.js';
+import { type Command, commandsBefore } from '../applet-spec/define-command.js';
 import { SW } from '../applet-spec/status-words.js';
 import type { CardMemory } from './card-memory.js';
 import { IsoException } from './iso-exception.js';
@@ -56,7 +56,7 @@ export function skipsCheck(fault: CardFaultName | undefined, check: SkippableChe
  */
 export function keepsSessionState(fault: CardFaultName | undefined, command: Command<unknown, unknown>): boolean {
   // A read-only command that no command must follow (GET BALANCE, GET DATA) slips between a pair unseen.
-  if (fault === 'loose-command-order') return command.persistent === undefined && !COMMANDS.some((c) => c.security.after === command.id);
+  if (fault === 'loose-command-order') return command.persistent === undefined && !COMMANDS.some((c) => commandsBefore(c.security).includes(command.id));
   if (fault === 'reusable-challenge') return command.security.lineMac !== undefined;
   return false;
 }

@@ -1158,6 +1158,64 @@ describe('INITIALIZE FOR TRANSFER', () => {
   });
 });
 
+describe('INITIALIZE FOR RENEWAL', () => {
+  const BEFORE = '20280101';
+  const req = (amountFen: number, payee = IDENTITY_B, expiringBefore = BEFORE) => ({ amountFen, expiringBefore, payeeIdentity: payee, payeeNonce: new Uint8Array(8), date: DATE, time: TIME });
+  /** A card holding a 50.00 coin that expires in 2027 and a 50.00 and a 20.00 coin that expire in 2036. */
+  function nearExpiry(): SimulatedCard {
+    const card = fresh(issuedA);
+    expect(load(card, [mintCoin(5_000, { expiryDate: '20270301' }), mintCoin(5_000), mintCoin(2_000)]).sw).toBe(0x9000);
+    return card;
+  }
+  function initSw(card: SimulatedCard, r: ReturnType<typeof req>): number {
+    const before = image(card);
+    const sw = run(card, C.initializeForRenewal, r).sw;
+    expect(image(card)).toBe(before);
+    return sw;
+  }
+
+  it('starts an export that EXPORT COINS draws only from the coins expiring before the date', () => {
+    const card = nearExpiry();
+    const r = run(card, C.initializeForRenewal, req(5_000));
+    expect(r.sw).toBe(0x9000);
+    expect(r.value.balanceFen).toBe(12_000);
+    const e = run(card, C.exportCoins, { confirmation: r.value.cardRandom });
+    expect(e.sw).toBe(0x9000);
+    const { header, body } = e.value as ReturnType<typeof exportPacketCoder.decode>;
+    expect(header).toMatchObject({ type: 'TRANSFER', payeeIdentity: IDENTITY_B, amountFen: 5_000 });
+    const clear = sm9Decrypt(sm9ExtractEncryptKey(systemKeys().kgcEncrypt, utf8(IDENTITY_B)), utf8(IDENTITY_B), body);
+    expect(exportBodyCoder.decode(clear).coins.map((c) => c.body.expiryDate)).toEqual(['20270301']);
+    expect(card.memory.coins.map((c) => c.body.expiryDate).sort()).toEqual(['20361231', '20361231']);
+  });
+
+  it('answers 9414 when the coins expiring before the date do not make the amount, though others would; 9401 above the balance; 6A80 for an empty payee', () => {
+    const card = nearExpiry();
+    expect(initSw(card, req(7_000))).toBe(0x9414);
+    expect(initSw(card, req(5_000, IDENTITY_B, '20270301'))).toBe(0x9414);
+    expect(initSw(card, req(20_000))).toBe(0x9401);
+    expect(initSw(card, req(5_000, ''))).toBe(0x6a80);
+  });
+
+  it('answers 6982 above the PIN threshold, 9413 above the single limit and 9415 beyond the offline amount', () => {
+    const rich = fresh(issuedA);
+    expect(load(rich, [mintCoin(150_000, { expiryDate: '20270301' }), mintCoin(25_000, { expiryDate: '20270301' })]).sw).toBe(0x9000);
+    expect(initSw(rich, req(25_000))).toBe(0x6982);
+    expect(verifyPin(rich)).toBe(0x9000);
+    expect(initSw(rich, req(150_000))).toBe(0x9413);
+    expect(issuerScript(rich, C.putData, putDataValue(TAG.offlineAmountLimit, 1_000), { p1: 0xdf, p2: 0x08 })).toBe(0x9000);
+    expect(verifyPin(rich)).toBe(0x9000);
+    expect(initSw(rich, req(25_000))).toBe(0x9415);
+  });
+
+  it('answers 6985 when LOCKED, 6A86 for P2 03, 6700 for a malformed APDU', () => {
+    const card = nearExpiry();
+    expect(swAs('initializeForRenewal', card, apduOf(C.initializeForRenewal, req(5_000), { p2: 0x03 }))).toBe(0x6a86);
+    expect(swOf(card, malformed(C.initializeForRenewal, req(5_000)))).toBe(0x6700);
+    block(card);
+    expect(initSw(card, req(5_000))).toBe(0x6985);
+  });
+});
+
 describe('EXPORT COINS', () => {
   it('exports a packet signed by the payer and encrypted to the payee; coins, counter, log and proof committed', () => {
     const card = fresh(fundedA);

@@ -23,7 +23,7 @@ export const exportCoins = defineCommand({
   id: 'exportCoins',
   summary: 'Exports coins for the amount as a packet SM9-signed by the payer and SM9-encrypted to the payee.',
   mirrors: 'D-RMB signed coin export (PBOC-style second step)',
-  departs: '9414 is answered by INITIALIZE FOR TRANSFER, which this command must directly follow. The withdrawal code travels in the encrypted body, with only its salted SM3 commitment in the header.',
+  departs: '9414 is answered by INITIALIZE FOR TRANSFER or INITIALIZE FOR RENEWAL, which this command must directly follow. The withdrawal code travels in the encrypted body, with only its salted SM3 commitment in the header.',
   cla: 0x80,
   secureMessaging: 'never',
   ins: 0x54,
@@ -33,7 +33,7 @@ export const exportCoins = defineCommand({
   le: 256,
   response: exportPacketCoder,
   states: ['ISSUED'],
-  security: { after: 'initializeForTransfer' },
+  security: { after: ['initializeForTransfer', 'initializeForRenewal'] },
   sw: [SW.INCORRECT_DATA],
   persistent: 'value',
   examples: [

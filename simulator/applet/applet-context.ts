@@ -47,6 +47,8 @@ export interface TransferSession {
   time: string;
   cardRandom: Uint8Array;
   counter: number;
+  /** INITIALIZE FOR RENEWAL: only coins expiring before this date (YYYYMMDD) are exported */
+  expiringBefore?: string;
 }
 
 /** Session state, lost on reset, power-off and deselect (Java Card CLEAR_ON_DESELECT). */

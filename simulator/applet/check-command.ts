@@ -7,7 +7,7 @@
 import type { CommandApdu } from '../../applet-spec/codec/apdu.js';
 import { getResponse } from '../../applet-spec/commands/get-response.js';
 import { select } from '../../applet-spec/commands/select.js';
-import type { Command } from '../../applet-spec/define-command.js';
+import { type Command, commandsBefore } from '../../applet-spec/define-command.js';
 import { FormatError } from '../../applet-spec/errors.js';
 import type { AppState } from '../../applet-spec/lifecycle.js';
 import { SW } from '../../applet-spec/status-words.js';
@@ -76,7 +76,7 @@ export function checkCommand(route: Route, apdu: CommandApdu, ctx: AppletContext
     throw new IsoException(fixed !== undefined && apdu.data.length !== fixed ? wrongLengthSw(o.fault) : SW.INCORRECT_DATA, e.message);
   }
 
-  if (sec.after) check(t.lastCommand === sec.after, SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} must follow ${sec.after}`);
+  if (sec.after) check(commandsBefore(sec).includes(t.lastCommand ?? ''), SW.CONDITIONS_OF_USE_NOT_SATISFIED, `${cmd.name} must follow ${commandsBefore(sec).join(' or ')}`);
   if (sec.pin === 'always' && !skipsCheck(o.fault, 'pin')) check(t.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN not verified');
   if (sec.lineMac && !skipsCheck(o.fault, 'line-mac')) checkLineMac(ctx, apdu, sec.lineMac);
   return run;

@@ -28,8 +28,11 @@ import { check } from '../iso-exception.js';
 import type { AppletContext } from './applet-context.js';
 import { type Handler, type Route, route } from './route.js';
 
-/** Checks shared by INITIALIZE FOR PURCHASE and TRANSFER: balance, limits, PIN, exact coins. */
-export function checkPayment(ctx: AppletContext, amountFen: number): void {
+/**
+ * Checks shared by INITIALIZE FOR PURCHASE, TRANSFER and RENEWAL: balance, limits, PIN, exact coins
+ * (among `eligible`: every coin, or the renewal's coins near expiry).
+ */
+export function checkPayment(ctx: AppletContext, amountFen: number, eligible?: (c: Coin) => boolean): void {
   const m = ctx.memory;
   const risk = m.risk;
   check(amountFen > 0, SW.INCORRECT_DATA, 'zero amount');
@@ -38,7 +41,7 @@ export function checkPayment(ctx: AppletContext, amountFen: number): void {
   const use = m.offlineUse;
   check(use.count + 1 <= risk.offlineCountLimit && use.amountFen + amountFen <= risk.offlineAmountLimitFen, SW.OFFLINE_QUOTA_EXHAUSTED);
   if (amountFen > risk.pinThresholdFen) check(ctx.session.pinVerified, SW.SECURITY_STATUS_NOT_SATISFIED, 'PIN required above the threshold');
-  check(selectExactCoins(m.coins, amountFen), SW.NO_EXACT_COIN_SET);
+  check(selectExactCoins(eligible ? m.coins.filter(eligible) : m.coins, amountFen), SW.NO_EXACT_COIN_SET);
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * @module transfer: an offline peer payment: INITIALIZE FOR TRANSFER checks the payment; EXPORT COINS,
  * confirmed with the card random, commits the export and answers the packet whose body is SM9-encrypted
- * to the payee identity.
+ * to the payee identity. INITIALIZE FOR RENEWAL starts the same export to the renewing bank, drawn
+ * from the coins that expire before its date only.
  */
 import { exportCoins } from '../../applet-spec/commands/export-coins.js';
 import { initializeForTransfer } from '../../applet-spec/commands/initialize-for-transfer.js';
+import { initializeForRenewal } from '../../applet-spec/commands/initialize-for-renewal.js';
 import { SW } from '../../applet-spec/status-words.js';
-import { CNY, PACKET_VERSION } from '../../applet-spec/value-formats.js';
+import { type Coin, CNY, NO_WITHDRAWAL_CODE, PACKET_VERSION } from '../../applet-spec/value-formats.js';
 import { selectExactCoins } from '../../coins/select-exact-coins.js';
 import { equalBytes } from '../../base/bytes.js';
 import { sm3 } from '../../crypto/sm3.js';
@@ -26,11 +28,24 @@ const startTransfer: Handler<typeof initializeForTransfer> = (r, ctx) => {
   return { balanceFen: ctx.memory.balanceFen, counter, cardRandom };
 };
 
+/** The coins a renewal may export: those whose expiry date is before `before` (YYYYMMDD compares as text). */
+const expiringBefore = (before: string) => (c: Coin) => c.body.expiryDate < before;
+
+const startRenewal: Handler<typeof initializeForRenewal> = (r, ctx) => {
+  checkPayment(ctx, r.amountFen, expiringBefore(r.expiringBefore));
+  check(r.payeeIdentity.length > 0, SW.INCORRECT_DATA, 'no payee identity');
+  const cardRandom = ctx.random(4);
+  const counter = ctx.memory.counter;
+  ctx.session.transfer = { ...r, withdrawalCode: NO_WITHDRAWAL_CODE, cardRandom, counter };
+  return { balanceFen: ctx.memory.balanceFen, counter, cardRandom };
+};
+
 const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
   const transfer = ctx.session.transfer!;
   ctx.session.transfer = undefined;
   check(equalBytes(r.confirmation, transfer.cardRandom), SW.INCORRECT_DATA, 'confirmation does not match the card random');
-  const coins = selectExactCoins(ctx.memory.coins, transfer.amountFen);
+  const before = transfer.expiringBefore;
+  const coins = selectExactCoins(before === undefined ? ctx.memory.coins : ctx.memory.coins.filter(expiringBefore(before)), transfer.amountFen);
   check(coins, SW.NO_EXACT_COIN_SET);
   const { header, bodyBytes, coinListBytes } = buildPacket(
     ctx,
@@ -60,4 +75,4 @@ const exportPacket: Handler<typeof exportCoins> = (r, ctx) => {
   return response;
 };
 
-export const transfer: readonly Route[] = [route(initializeForTransfer, startTransfer), route(exportCoins, exportPacket)];
+export const transfer: readonly Route[] = [route(initializeForTransfer, startTransfer), route(initializeForRenewal, startRenewal), route(exportCoins, exportPacket)];
