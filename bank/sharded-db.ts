@@ -2,7 +2,7 @@
  * @module A Db over several PostgreSQL servers: the coins table split by serial range across them
  * (shard-routing.ts), everything else on the first; a transaction that writes on several servers
  * commits on all or none by two-phase commit (PREPARE TRANSACTION / COMMIT PREPARED), its outcome
- * decided by the first server's own commit, and a transaction left prepared by a coordinator that died
+ * decided by a row the first server commits, and a transaction left prepared by a coordinator that died
  * is resolved by the next one to open (recover()).
  */
 import { randomInt } from 'node:crypto';
@@ -58,8 +58,6 @@ function shown(url: string): string {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * The registry's Db over several PostgreSQL servers. Statements that name no `coins` table run on the
  * first server ("home"); statements on coins go to the servers holding their serials, or to every
@@ -67,14 +65,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * always in server order (so that two transactions never wait for each other's pool), and begins on a
  * server at its first statement there. Its commit:
  *  - on one server only: COMMIT;
- *  - on several: PREPARE TRANSACTION on every server but home; then home records the decision (a row of
- *    `shard_decisions`) and COMMITs, which is the commit point; then COMMIT PREPARED on the others.
- *    A failure before the decision rolls everything back. Home's commit whose answer was lost is looked up
- *    by its transaction ID (txid_status).
- * Every coordinator (one per open ShardedDb) holds a shared advisory lock on home for its lifetime, and
- * its deciding transaction holds one too; recover() resolves only the prepared transactions of
- * coordinators whose lock it can take, i.e. that are gone: committed when their decision is on home,
- * rolled back otherwise.
+ *  - on several: PREPARE TRANSACTION on every server but home; then home's transaction inserts the
+ *    decision (a row of `shard_decisions`, committed = true) and COMMITs, which is the commit point;
+ *    then COMMIT PREPARED on the others. A failure before the decision rolls everything back.
+ * The decision row's primary key makes the outcome one: whoever must settle a transaction without its
+ * coordinator (recover(), or the coordinator itself after losing home's answer to COMMIT) inserts
+ * committed = false for it unless a row is there (waiting on a deciding transaction still in progress),
+ * and the row that is there decides; a coordinator deciding late then fails on the key and rolls back.
+ * Those abort rows stay. Every coordinator (one per open ShardedDb) holds a shared advisory lock on home
+ * for its life, and its deciding transaction holds one too: recover() settles only the transactions of
+ * coordinators whose lock it can take, i.e. that are gone, so it never aborts a live one's.
  */
 export class ShardedDb implements Db {
   readonly dialect = 'postgres' as const;
@@ -84,7 +84,9 @@ export class ShardedDb implements Db {
   readonly #urls: readonly string[];
   readonly #registryKey: number;
   readonly #coordinator: number;
-  readonly #lockClient: pg.Client;
+  #lockClient: pg.Client;
+  #lockLost = false;
+  readonly #lockOptions: string;
   readonly #onCommitPhase: ShardedDbOptions['onCommitPhase'];
   #sequence = 0;
   /** decided transactions whose decision row can go (deleted by the next decision, or at close) */
@@ -92,13 +94,15 @@ export class ShardedDb implements Db {
   /** decided or undecided transactions still prepared somewhere, with their servers: resolved before the next transaction */
   readonly #unresolved = new Map<string, number[]>();
 
-  private constructor(pools: pg.Pool[], urls: readonly string[], registryKey: number, coordinator: number, lockClient: pg.Client, onCommitPhase: ShardedDbOptions['onCommitPhase']) {
+  private constructor(pools: pg.Pool[], urls: readonly string[], registryKey: number, coordinator: number, lockClient: pg.Client, lockOptions: string, onCommitPhase: ShardedDbOptions['onCommitPhase']) {
     this.#pools = pools;
     this.#urls = urls;
     this.servers = pools.length;
     this.#registryKey = registryKey;
     this.#coordinator = coordinator;
     this.#lockClient = lockClient;
+    this.#lockOptions = lockOptions;
+    this.#watchLock();
     this.#onCommitPhase = onCommitPhase;
   }
 
@@ -115,6 +119,8 @@ export class ShardedDb implements Db {
     if (dup) throw new RangeError(`the server ${shown(dup)} is named twice`);
     const options = [`-c lock_timeout=${opts.lockTimeoutMs ?? 10_000}`, ...(opts.schema ? [`-c search_path=${opts.schema}`] : [])].join(' ');
     const pools = urls.map((connectionString) => new pg.Pool({ connectionString, max: opts.maxConnections ?? 4, options }));
+    // An idle connection a server ends is dropped by its pool; the next statement takes a new one.
+    for (const p of pools) p.on('error', () => undefined);
     let lockClient: pg.Client | undefined;
     try {
       for (const [i, pool] of pools.entries()) {
@@ -130,7 +136,7 @@ export class ShardedDb implements Db {
           await c.query(`CREATE TABLE IF NOT EXISTS shard_identity (
             one boolean PRIMARY KEY DEFAULT true CHECK (one), registry_key int NOT NULL, server_index int NOT NULL, servers int NOT NULL)`);
           if (i === 0)
-            await c.query(`CREATE TABLE IF NOT EXISTS shard_decisions (gid text PRIMARY KEY, coordinator int NOT NULL, decided_at timestamptz NOT NULL DEFAULT now());
+            await c.query(`CREATE TABLE IF NOT EXISTS shard_decisions (gid text PRIMARY KEY, coordinator int NOT NULL, committed boolean NOT NULL, decided_at timestamptz NOT NULL DEFAULT now());
               CREATE SEQUENCE IF NOT EXISTS shard_coordinators`);
         } finally {
           c.release();
@@ -141,7 +147,7 @@ export class ShardedDb implements Db {
       lockClient = new pg.Client({ connectionString: urls[0], options });
       await lockClient.connect();
       await lockClient.query('SELECT pg_advisory_lock_shared($1, $2)', [registryKey, coordinator]);
-      const db = new ShardedDb(pools, urls, registryKey, coordinator, lockClient, opts.onCommitPhase);
+      const db = new ShardedDb(pools, urls, registryKey, coordinator, lockClient, options, opts.onCommitPhase);
       await db.recover();
       return db;
     } catch (e) {
@@ -171,6 +177,27 @@ export class ShardedDb implements Db {
     return key!;
   }
 
+  /**
+   * Notes the loss of the coordinator lock's session (the server or the network ended it). Meanwhile
+   * recover() elsewhere may settle this coordinator's prepared transactions; the decision row's key
+   * keeps the outcome one (a late decision fails). The next transaction takes the lock again.
+   */
+  #watchLock(): void {
+    this.#lockClient.on('error', () => {
+      this.#lockLost = true;
+    });
+  }
+
+  async #relock(): Promise<void> {
+    await this.#lockClient.end().catch(() => undefined);
+    const c = new pg.Client({ connectionString: this.#urls[0], options: this.#lockOptions });
+    await c.connect();
+    await c.query('SELECT pg_advisory_lock_shared($1, $2)', [this.#registryKey, this.#coordinator]);
+    this.#lockClient = c;
+    this.#lockLost = false;
+    this.#watchLock();
+  }
+
   /** The server (0-based, in the order given) that holds a coin. */
   serverOf(serial: Uint8Array): number {
     return serverOfSerial(serial, this.servers);
@@ -189,6 +216,7 @@ export class ShardedDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.#lockLost) await this.#relock();
     if (this.#unresolved.size) await this.#resolveUnresolved();
     const clients: pg.PoolClient[] = [];
     try {
@@ -256,26 +284,25 @@ export class ShardedDb implements Db {
     }
     await this.#onCommitPhase?.('prepared', gid);
     // The decision: home's own transaction records it and commits. Its shared lock keeps recover() off
-    // this transaction until home has committed or aborted it.
-    let txid: string | undefined;
+    // this coordinator until home has committed or aborted it.
     try {
       const done = this.#finished.splice(0);
-      const r = await clients[0].query<{ txid: string }>(
+      await clients[0].query(
         `WITH done AS (DELETE FROM shard_decisions WHERE gid = ANY($3::text[]))
-         INSERT INTO shard_decisions (gid, coordinator) SELECT $1, $2 FROM pg_advisory_xact_lock_shared($4, $2) RETURNING txid_current()::text AS txid`,
+         INSERT INTO shard_decisions (gid, coordinator, committed) SELECT $1, $2, true FROM pg_advisory_xact_lock_shared($4, $2)`,
         [gid, this.#coordinator, done, this.#registryKey],
       );
-      txid = r.rows[0].txid;
       await clients[0].query('COMMIT');
     } catch (e) {
-      const committed = txid !== undefined && (await this.#committedOnHome(txid));
+      // Whether home committed it is unknown when its answer to COMMIT was lost: the decision row says.
+      await clients[0].query('ROLLBACK').catch(() => undefined);
+      const committed = await this.#decided(this.#pools[0], gid, this.#coordinator).catch(() => undefined);
       if (committed === undefined) {
         // Home cannot say: the prepared transactions keep their locks until it can (before the next transaction, or at the next open).
         this.#unresolved.set(gid, prepared);
-        throw new Error(`the outcome of a transaction across servers is unknown (home server: ${(e as Error).message}); it will be resolved from home's record`, { cause: e });
+        throw new Error(`the outcome of a transaction across servers is unknown (home server: ${(e as Error).message}); it will be settled from home's record`, { cause: e });
       }
       if (!committed) {
-        await clients[0].query('ROLLBACK').catch(() => undefined);
         await this.#finish(gid, prepared, false, clients);
         throw e;
       }
@@ -285,18 +312,14 @@ export class ShardedDb implements Db {
     await this.#finish(gid, prepared, true, clients);
   }
 
-  /** Whether home committed the transaction `txid` (txid_status), waiting while it is in progress; undefined when home does not answer. */
-  async #committedOnHome(txid: string): Promise<boolean | undefined> {
-    for (let waited = 0; waited < 30_000; waited += 50) {
-      try {
-        const r = await this.#pools[0].query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [txid]);
-        if (r.rows[0].s !== 'in progress') return r.rows[0].s === 'committed';
-      } catch {
-        return undefined;
-      }
-      await sleep(50);
-    }
-    return undefined;
+  /**
+   * The outcome of `gid` for one who settles it without its coordinator's answer: the decision row,
+   * after inserting committed = false unless one is there (the insert waits for a deciding transaction
+   * in progress, whose row then stands).
+   */
+  async #decided(q: pg.Pool | pg.PoolClient, gid: string, coordinator: number): Promise<boolean> {
+    await q.query('INSERT INTO shard_decisions (gid, coordinator, committed) VALUES ($1, $2, false) ON CONFLICT (gid) DO NOTHING', [gid, coordinator]);
+    return (await q.query<{ committed: boolean }>('SELECT committed FROM shard_decisions WHERE gid = $1', [gid])).rows[0].committed;
   }
 
   /** COMMIT PREPARED (or ROLLBACK PREPARED) `gid` on `servers`; one that does not answer is left for #resolveUnresolved. */
@@ -320,15 +343,15 @@ export class ShardedDb implements Db {
   async #resolveUnresolved(): Promise<void> {
     for (const [gid, servers] of [...this.#unresolved]) {
       this.#unresolved.delete(gid);
-      const decided = (await this.#pools[0].query('SELECT 1 FROM shard_decisions WHERE gid = $1', [gid])).rows.length > 0;
-      await this.#finish(gid, servers, decided);
+      await this.#finish(gid, servers, await this.#decided(this.#pools[0], gid, this.#coordinator));
     }
   }
 
   /**
-   * Resolves the transactions of this registry that coordinators which are gone (their advisory lock
-   * free) left prepared: COMMIT PREPARED where home holds their decision, ROLLBACK PREPARED elsewhere;
-   * then drops those coordinators' decisions. Open runs it; answers the transactions resolved.
+   * Settles the transactions of this registry that coordinators which are gone (their advisory lock
+   * free) left prepared: COMMIT PREPARED where home holds their commit decision, ROLLBACK PREPARED
+   * otherwise (recording the abort first); then drops those coordinators' commit decisions. Open runs
+   * it; answers the transactions settled.
    */
   async recover(): Promise<{ committed: string[]; rolledBack: string[] }> {
     const out = { committed: [] as string[], rolledBack: [] as string[] };
@@ -343,7 +366,7 @@ export class ShardedDb implements Db {
         prepared.set(coordinator, byGid);
       }
     }
-    const decisions = await this.#pools[0].query<{ coordinator: number }>('SELECT DISTINCT coordinator FROM shard_decisions WHERE coordinator <> $1', [this.#coordinator]);
+    const decisions = await this.#pools[0].query<{ coordinator: number }>('SELECT DISTINCT coordinator FROM shard_decisions WHERE committed AND coordinator <> $1', [this.#coordinator]);
     const coordinators = new Set([...prepared.keys(), ...decisions.rows.map((r) => r.coordinator)]);
     coordinators.delete(this.#coordinator);
     const home = await this.#pools[0].connect();
@@ -353,11 +376,12 @@ export class ShardedDb implements Db {
         if (!free) continue; // alive: it finishes its own transactions
         try {
           for (const [gid, servers] of prepared.get(c) ?? []) {
-            const decided = (await home.query('SELECT 1 FROM shard_decisions WHERE gid = $1', [gid])).rows.length > 0;
+            const decided = await this.#decided(home, gid, c);
             for (const i of servers) await this.#pools[i].query(`${decided ? 'COMMIT' : 'ROLLBACK'} PREPARED '${gid}'`);
             (decided ? out.committed : out.rolledBack).push(gid);
           }
-          await home.query('DELETE FROM shard_decisions WHERE coordinator = $1', [c]);
+          // Its commit decisions are all carried out; its abort rows stay, so that it can never decide late.
+          await home.query('DELETE FROM shard_decisions WHERE coordinator = $1 AND committed', [c]);
         } finally {
           await home.query('SELECT pg_advisory_unlock($1, $2)', [this.#registryKey, c]);
         }

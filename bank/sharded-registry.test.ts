@@ -260,6 +260,35 @@ if (shards && shards.length >= 2) {
       }
     });
 
+    it('aborts, not half-commits, a transaction whose coordinator lost its lock and decides after another registry settled it', async () => {
+      const coins = await coinsOnEveryServer();
+      const serials = coins.map((c) => c.body.serial);
+      let reached!: () => void;
+      const atPrepared = new Promise<void>((r) => (reached = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const late = await Registry.onDb(await ShardedDb.open({ connectionStrings: shards, schema, onCommitPhase: (phase) => (phase === 'prepared' ? (reached(), gate) : undefined) }));
+      try {
+        const moving = late.transfer(serials, CENTRAL_BANK, VAULT);
+        moving.catch(() => undefined);
+        await atPrepared;
+        // Its session on home, which holds its coordinator lock (the newest coordinator of this registry), ends.
+        await direct[0].query(
+          `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = (SELECT registry_key FROM shard_identity)::oid
+           AND objid = (SELECT max(objid) FROM pg_locks WHERE locktype = 'advisory' AND classid = (SELECT registry_key FROM shard_identity)::oid)`,
+        );
+        // Another registry opens: the coordinator looks gone, so it records the abort and rolls back.
+        await (await ShardedDb.open({ connectionStrings: shards, schema })).close();
+        for (const [i] of shards.entries()) expect(await prepared(i)).toEqual([]);
+        expect((await direct[0].query('SELECT 1 FROM shard_decisions WHERE NOT committed')).rows.length).toBeGreaterThan(0);
+        release();
+        await expect(moving).rejects.toThrow(/duplicate key/);
+        for (const s of serials) expect(await reg.ownerOf(s)).toBe(CENTRAL_BANK);
+      } finally {
+        await late.close();
+      }
+    });
+
     it('refuses the servers in another order, or without one of them, naming the server', async () => {
       await expect(Registry.open({ shards: [...shards].reverse(), schema })).rejects.toThrow(/^server 1 of \d+ \(.*\) holds part \d+ of \d+ of this registry: give the servers it was created with, in the same order$/);
       await expect(Registry.open({ shards: shards.slice(1), schema })).rejects.toThrow(/holds part 2 of \d+ of this registry/);
