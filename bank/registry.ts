@@ -246,7 +246,7 @@ export class Registry {
     }
   }
 
-  /** Opens (and creates the schema of) the registry: PGlite in memory by default, a data directory, or a PostgreSQL server. */
+  /** Opens (and creates the schema of) the registry: PGlite in memory by default, a data directory, a PostgreSQL server, or several (`shards`). */
   static async open(opts: RegistryOpenOptions = {}): Promise<Registry> {
     let db: Db;
     if (opts.shards) {

@@ -144,7 +144,13 @@ if (shards && shards.length >= 2) {
     }
     const ownersOn = async (server: number, serials: Uint8Array[]) =>
       (await direct[server].query<{ owner: string }>(`SELECT owner FROM coins WHERE serial IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)`, [serials.map(bytesToHex)])).rows.map((r) => r.owner);
-    const prepared = async (server: number) => (await direct[server].query<{ gid: string }>('SELECT gid FROM pg_prepared_xacts WHERE database = current_database()')).rows.map((r) => r.gid);
+    /** This registry's transactions prepared on a server (other suites may use the same servers meanwhile). */
+    const prepared = async (server: number) =>
+      (
+        await direct[server].query<{ gid: string }>(
+          `SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND starts_with(gid, 'drmb_' || (SELECT registry_key FROM shard_identity) || '_')`,
+        )
+      ).rows.map((r) => r.gid);
 
     it('keeps each coin on the server of its serial range only, and moves a transfer spanning every server on all of them', async () => {
       const coins = await coinsOnEveryServer();
