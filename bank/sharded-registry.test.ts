@@ -15,7 +15,7 @@ import { sm9ExtractSignKey, sm9GenerateSignMasterKey } from '../crypto/sm9/sm9.j
 import { registrySuite } from '../test/registry-suite.js';
 import { mintCoins } from './mint.js';
 import { PostgresDb } from './postgres-db.js';
-import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, NotOwnerError, Registry } from './registry.js';
+import { bankOwner, CENTRAL_BANK, cardOwner, DoubleSpendError, NotOwnerError, Registry, UnknownWithdrawalCodeError, withdrawalCodeOwner } from './registry.js';
 import { mergeRows, routeStatement, serverOfSerial, splitBySerial, UnroutableStatementError } from './shard-routing.js';
 import { ShardedDb } from './sharded-db.js';
 
@@ -172,6 +172,26 @@ if (shards && shards.length >= 2) {
       await reg.transfer([last], CENTRAL_BANK, VAULT);
       await expect(reg.transfer(serials, CENTRAL_BANK, MERCHANT_BANK)).rejects.toThrow(NotOwnerError);
       for (const s of serials) expect(await reg.ownerOf(s)).toBe(s === last ? VAULT : CENTRAL_BANK);
+    });
+
+    it('records a mint on every server or on none: a serial already recorded on one server refuses the whole mint', async () => {
+      const earlier = await coinsOnEveryServer(4);
+      const last = earlier.find((c) => serverOfSerial(c.body.serial, shards.length) === shards.length - 1)!;
+      const fresh = mint(12).filter((c) => serverOfSerial(c.body.serial, shards.length) !== shards.length - 1);
+      await expect(reg.recordMint([...fresh, last])).rejects.toThrow(/duplicate key/);
+      for (const c of fresh) expect(await reg.ownerOf(c.body.serial)).toBeUndefined();
+    });
+
+    it('redeems a withdrawal code whose coins lie on every server once, all of them, in serial order', async () => {
+      const coins = await coinsOnEveryServer();
+      const serials = coins.map((c) => c.body.serial);
+      const code = '1234567812345678';
+      await reg.transfer(serials, CENTRAL_BANK, withdrawalCodeOwner(code));
+      const paid = await reg.redeem(code, VAULT);
+      expect(paid.amountFen).toBe(100 * serials.length);
+      expect(paid.serials.map(bytesToHex)).toEqual(serials.map(bytesToHex).sort());
+      for (const s of serials) expect(await reg.ownerOf(s)).toBe(VAULT);
+      await expect(reg.redeem(code, VAULT)).rejects.toThrow(UnknownWithdrawalCodeError);
     });
 
     it('catches a card spending coins that lie on every server twice, deposited at the same time: one packet settles on every server, the other is proof', async () => {
