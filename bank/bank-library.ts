@@ -1,8 +1,8 @@
 /**
  * @module The back office's public API (package subpath `drmb-toolchain/bank`): the mint, the coin
- * registry (embedded PGlite or PostgreSQL) with settlement and double-spend proofs, withdrawal onto a
- * card, and online peer payment (the payee's bank, the central bank's side, the bank service and its
- * client, signed confirmations).
+ * registry (embedded PGlite, PostgreSQL, or several PostgreSQL servers) with settlement and
+ * double-spend proofs, withdrawal onto a card, and online peer payment (the payee's bank, the central
+ * bank's side, the bank service and its client, signed confirmations).
  */
 export { type CheckValueSource } from '../coins/check-coin.js';
 export { type DenominationKeys, type MintParams, STANDARD_DENOMINATIONS_FEN, type SplitOptions, mintCoins, splitAmount } from './mint.js';
@@ -38,6 +38,8 @@ export {
 export { type Db, type Queryable, type QueryResult } from './db.js';
 export { PgliteDb } from './pglite-db.js';
 export { PostgresDb } from './postgres-db.js';
+export { type CommitPhase, ShardedDb, type ShardedDbOptions } from './sharded-db.js';
+export { UnroutableStatementError } from './shard-routing.js';
 export { type LoadMasters, type WithdrawalLedger, WithdrawalError, type WithdrawOptions, type WithdrawResult, withdraw } from './withdraw.js';
 export { type CentralBankLink, PayeeBank, type PayeeBankOptions, type OnlineTransferRequest, type OnlinePaymentOutcome, OnlineRequestError } from './payee-bank.js';
 export { CentralBankOnline, type OnlineTransferForward } from './central-bank-online.js';

@@ -18,6 +18,8 @@ export interface Queryable {
  */
 export interface Db extends Queryable {
   readonly dialect: 'pglite' | 'postgres';
+  /** How many servers the coins table spans (sharded-db.ts); omitted: one. */
+  readonly servers?: number;
   /** Runs several statements without parameters (schema DDL). */
   exec(sql: string): Promise<void>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;

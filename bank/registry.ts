@@ -21,6 +21,7 @@ import type { Db, Queryable } from './db.js';
 import { DenominationKeys } from './mint.js';
 import { PgliteDb } from './pglite-db.js';
 import { PostgresDb } from './postgres-db.js';
+import { ShardedDb } from './sharded-db.js';
 import {
   type DoubleSpendProof,
   CustodyPendingError,
@@ -82,6 +83,11 @@ const payerOf = (header: ExportHeader): { cardId: string; identity: string } => 
 export interface RegistryOpenOptions {
   /** postgres://... : use that server; otherwise the embedded PGlite */
   connectionString?: string;
+  /**
+   * postgres://... of several servers, in the same order every time: the coins split across them by
+   * serial range, the rest on the first, every ownership change committed on all or none (sharded-db.ts)
+   */
+  shards?: readonly string[];
   /** PGlite data directory (persistent); omitted = in memory */
   dataDir?: string;
   /** PostgreSQL schema to use (created when missing), e.g. one per test run */
@@ -240,10 +246,13 @@ export class Registry {
     }
   }
 
-  /** Opens (and creates the schema of) the registry: PGlite in memory by default, a data directory, or a PostgreSQL server. */
+  /** Opens (and creates the schema of) the registry: PGlite in memory by default, a data directory, a PostgreSQL server, or several (`shards`). */
   static async open(opts: RegistryOpenOptions = {}): Promise<Registry> {
     let db: Db;
-    if (opts.connectionString) {
+    if (opts.shards) {
+      if (opts.connectionString) throw new TypeError('Registry.open: give connectionString or shards, not both');
+      db = await ShardedDb.open({ connectionStrings: opts.shards, schema: opts.schema });
+    } else if (opts.connectionString) {
       if (opts.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema)) throw new RangeError('schema name must be a lower-case SQL identifier');
       db = await PostgresDb.open({ connectionString: opts.connectionString, schema: opts.schema });
       if (opts.schema) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
@@ -431,8 +440,9 @@ export class Registry {
     const payer = v.header.type === 'CHANGE' ? opts.payerOwner! : cardOwner(v.header.payerCardId);
     for (let attempt = 0; ; attempt++) {
       try {
-        // The common case first: every coin is the payer's and the packet is new to its card.
-        const fast = await this.db
+        // The common case first: every coin is the payer's and the packet is new to its card. Its one
+        // statement writes coins and logs together, which a registry across servers cannot (sharded-db.ts).
+        const fast = (this.db.servers ?? 1) > 1 ? undefined : await this.db
           .transaction(async (tx) => {
             const f = await this.#settleFast(tx, v, packetBytes, payer, payeeOwner);
             if (opts.online) await opts.online.record(tx, f.settlement);

@@ -57,9 +57,11 @@ describe('the goal table and the benchmark list', () => {
 
 describe('every benchmark runs to the end (smoke: tiny budget)', () => {
   for (const bench of benchmarks.filter((b) => !b.pcsc)) {
-    it(`${bench.name}: runs to the end and records the figures of its goals, figures and ratios finite and positive`, async () => {
+    it(`${bench.name}: runs to the end and records the figures of its goals, figures and ratios finite and positive`, async (ctx) => {
       const result = await runBenchmark(bench, { smoke: true, print: () => {} });
-      expect(result.status).toBe('done');
+      // A benchmark on PostgreSQL servers skips without them, visibly; CI starts them (.ci/run), so there it fails.
+      if (result.status === 'skipped' && bench.postgresServers && !(process.env.CI && process.env.CI !== 'false')) return ctx.skip(result.skipReason);
+      expect(result.status, result.skipReason).toBe('done');
       expect(result.figures.length).toBeGreaterThan(0);
       expect(result.figures.filter((f) => !(Number.isFinite(f.value) && f.value > 0))).toEqual([]);
       expect(result.ratios.filter((r) => !(Number.isFinite(r.ratio) && r.ratio > 0))).toEqual([]);

@@ -7,13 +7,14 @@ import { persoPcscBench } from './perso-pcsc.bench.js';
 import { persoBench } from './perso.bench.js';
 import { posBench } from './pos.bench.js';
 import { registryBench } from './registry.bench.js';
+import { registryShardsBench } from './registry-shards.bench.js';
 import { scp03Bench } from './scp03.bench.js';
 import { sm2Bench } from './sm2.bench.js';
 import { sm3Bench } from './sm3.bench.js';
 import { sm4Bench } from './sm4.bench.js';
 import { sm9Bench } from './sm9.bench.js';
 
-export const benchmarks: readonly Benchmark[] = [sm3Bench, sm4Bench, sm2Bench, sm9Bench, scp03Bench, registryBench, posBench, persoBench, conformanceBench, pcscBench, persoPcscBench, conformancePcscBench];
+export const benchmarks: readonly Benchmark[] = [sm3Bench, sm4Bench, sm2Bench, sm9Bench, scp03Bench, registryBench, registryShardsBench, posBench, persoBench, conformanceBench, pcscBench, persoPcscBench, conformancePcscBench];
 
 /** The benchmarks named (all when no name is given); throws on a name that is not one, listing the names. */
 export function selectBenchmarks(names: readonly string[]): Benchmark[] {

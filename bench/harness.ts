@@ -22,6 +22,8 @@ export interface Benchmark {
   title: string;
   /** needs pcscd and vsmartcard-vpcd: its smoke test lives in test/pcsc/ with the PC/SC fixture */
   pcsc?: boolean;
+  /** needs PostgreSQL servers it is given in the environment: outside CI, its smoke run may skip, saying why */
+  postgresServers?: boolean;
   run(b: BenchRun): Promise<void>;
 }
 

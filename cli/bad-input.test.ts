@@ -106,6 +106,9 @@ describe('bad input ends in one line, exit 2, nothing changed', () => {
 
   it('refuses a --registry-url that is not a PostgreSQL connection string', async () => {
     expect(await refused(EXIT.usage, 'bank', 'mint', '--yes', '--amount', '10', ...keys(), '--registry-url', 'http://localhost/x')).toMatch(/^--registry-url must be a PostgreSQL connection string/);
+    expect(await refused(EXIT.usage, 'bank', 'mint', '--yes', '--amount', '10', ...keys(), '--registry-url', 'postgres://a@h/db,http://localhost/x')).toBe(
+      '--registry-url must be a PostgreSQL connection string, postgres://user@host:port/database, or several separated by commas (got http://localhost/x)',
+    );
   });
 
   it('refuses a card image in a folder that does not exist', async () => {
@@ -152,6 +155,13 @@ describe('refusals say what to do next, exit 1, nothing changed', () => {
   it('a registry server that does not answer', async () => {
     expect(await refused(EXIT.refused, 'bank', 'mint', '--yes', '--amount', '10', ...keys(), '--registry-url', 'postgres://drmb:secret@127.0.0.1:1/drmb')).toBe(
       'the registry at postgres://drmb@127.0.0.1:1/drmb cannot be used (ECONNREFUSED): is PostgreSQL running there, and are --registry-url / $DRMB_REGISTRY_URL right?',
+    );
+  });
+
+  it('a registry across servers, one of which does not answer, named by its place', async () => {
+    const urls = 'postgres://drmb:secret@127.0.0.1:1/drmb,postgres://drmb:secret@127.0.0.1:2/drmb';
+    expect(await refused(EXIT.refused, 'bank', 'mint', '--yes', '--amount', '10', ...keys(), '--registry-url', urls)).toBe(
+      'the registry at postgres://drmb@127.0.0.1:1/drmb,postgres://drmb@127.0.0.1:2/drmb cannot be used (server 1 of 2 (postgres://drmb@127.0.0.1:1/drmb): ECONNREFUSED): is PostgreSQL running there, and are --registry-url / $DRMB_REGISTRY_URL right?',
     );
   });
 

@@ -47,8 +47,9 @@ export function registryUrlOf(o: RegistryOptions, env: Record<string, string | u
   return o.registryUrl ?? (env[REGISTRY_URL_ENV] || undefined);
 }
 
-/** A connection string without its password, for messages. */
+/** A connection string without its password, for messages (each of a comma-separated list of servers). */
 export function shownUrl(url: string): string {
+  if (url.includes(',')) return url.split(',').map(shownUrl).join(',');
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`;
@@ -61,7 +62,7 @@ export function shownUrl(url: string): string {
 export function addRegistryOptions(cmd: Cli): Cli {
   cmd
     .option('--registry <dir>', `embedded registry (PGlite) folder (default $${REGISTRY_ENV}, else $XDG_DATA_HOME/drmb/registry, else ~/.local/share/drmb/registry)`)
-    .option('--registry-url <url>', `PostgreSQL connection string instead of the embedded registry (default $${REGISTRY_URL_ENV})`);
+    .option('--registry-url <url>', `PostgreSQL connection string instead of the embedded registry, or several comma-separated for a registry across servers, always in the same order (default $${REGISTRY_URL_ENV})`);
   return withJson(withKeys(cmd));
 }
 
@@ -75,11 +76,14 @@ function whyNotRegistryDir(dir: string): string | undefined {
 }
 
 /** Opens the registry at `url` or in `dir`, turning a failure into one line (UsageError for a bad location). */
-export async function openRegistryAt(where: { url?: string; dir: string }, rest: Omit<RegistryOpenOptions, 'connectionString' | 'dataDir'>): Promise<Registry> {
+export async function openRegistryAt(where: { url?: string; dir: string }, rest: Omit<RegistryOpenOptions, 'connectionString' | 'shards' | 'dataDir'>): Promise<Registry> {
   if (where.url) {
-    if (!/^postgres(ql)?:\/\//.test(where.url)) throw new UsageError(`--registry-url must be a PostgreSQL connection string, postgres://user@host:port/database (got ${shownUrl(where.url)})`);
+    // Several servers: the coins split across them by serial range (bank/sharded-db.ts).
+    const urls = where.url.split(',').map((u) => u.trim());
+    for (const u of urls) if (!/^postgres(ql)?:\/\//.test(u)) throw new UsageError(`--registry-url must be a PostgreSQL connection string, postgres://user@host:port/database, or several separated by commas (got ${shownUrl(u)})`);
+    const at = urls.length > 1 ? { shards: urls } : { connectionString: urls[0] };
     try {
-      return await withProgress(`connecting to the registry at ${shownUrl(where.url)}`, () => Registry.open({ connectionString: where.url!, ...rest }));
+      return await withProgress(`connecting to the registry at ${shownUrl(where.url)}`, () => Registry.open({ ...at, ...rest }));
     } catch (e) {
       if (e instanceof OperationalError) throw e;
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
