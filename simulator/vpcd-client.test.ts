@@ -311,9 +311,10 @@ describe('VpcdClient', () => {
     const client = new VpcdClient(new EchoCard(), { port, reconnectInitialMs: 10, reconnectMaxMs: 20 });
     await expect(client.insert({ timeoutMs: 100 })).rejects.toThrow(/within 100 ms \(is pcscd running/);
     expect(client.inserted).toBe(true);
-    const pending = client.waitConnected();
+    // the expectation is attached before remove() settles the waiter, which it does before its socket closes
+    const pending = expect(client.waitConnected()).rejects.toThrow(/removed/);
     await client.remove();
-    await expect(pending).rejects.toThrow(/removed/);
+    await pending;
     const retries: number[] = [];
     client.on('retry', (_e, ms) => retries.push(ms));
     await sleep(60);
