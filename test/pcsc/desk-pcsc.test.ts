@@ -94,7 +94,7 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
     for (const role of ['registry', 'bank-vault', 'kgc'] as const) runExport({ role, out: join(bundles, role), keys: join(dir, 'keys') });
     runUserKey({ identity: `vault@${bank}`, out: join(dir, 'bank.key'), keys: join(bundles, 'kgc') });
     const registry = join(dir, 'registry');
-    await runMint({ amount: '200', toBank: bank, keys: join(bundles, 'registry'), registry, yes: true });
+    await runMint({ amount: '250', toBank: bank, keys: join(bundles, 'registry'), registry, yes: true });
     const journal = join(dir, 'journal');
     await runWithdraw({ amount: '150.00', bankCode: bank, reader: READER, terminalId: '100000000001', keys: join(bundles, 'bank-vault'), registry, journal });
     await expect(runDeskOperation('terminate', desk())).rejects.toThrow('still holds 150.00 yuan');
