@@ -8,6 +8,7 @@ export { type CheckValueSource } from '../coins/check-coin.js';
 export { type DenominationKeys, type MintParams, STANDARD_DENOMINATIONS_FEN, type SplitOptions, mintCoins, splitAmount } from './mint.js';
 export {
   CENTRAL_BANK,
+  RETIRED,
   type Deposit,
   type DepositOutcome,
   type FlowInfo,

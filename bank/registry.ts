@@ -41,6 +41,9 @@ export type { VerifiedPacket } from './verify-deposit.js';
 /** Owner of the coins in the central bank's vault. */
 export const CENTRAL_BANK = 'central-bank';
 
+/** The owner of coins taken out of circulation (renewed near their expiry): no deposit of them settles again. */
+export const RETIRED = 'retired';
+
 /** Owner string of a commercial bank's vault. */
 export function bankOwner(bankCode: string): string {
   if (!/^\d{12}$/.test(bankCode)) throw new RangeError('bank code must be 12 digits');

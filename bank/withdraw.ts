@@ -59,6 +59,8 @@ export interface WithdrawOptions {
   journal?: { journal: ValueJournal; destination: string; detail?: Record<string, string> };
   /** Called once the card has committed the load, before the registry records it (progress; a test kills the process here). */
   onCredited?: () => void;
+  /** only vault coins expiring on or after this date (YYYYMMDD): a renewal loads no coin near expiry */
+  notExpiringBefore?: string;
 }
 
 /**
@@ -84,8 +86,9 @@ export async function withdraw(card: DrmbCard, registry: WithdrawalLedger, o: Wi
   const info = await card.select();
   if (info.state !== 'ISSUED' || !info.cardId) throw new WithdrawalError(`card is ${info.state}, not ISSUED`);
   const cardId = info.cardId;
-  const coins = selectExactCoins(await registry.coinsOf(bankOwner(o.bankCode)), o.amountFen);
-  if (!coins) throw new WithdrawalError(`the vault of bank ${o.bankCode} holds no coins adding up to exactly ${o.amountFen} fen`);
+  const vault = (await registry.coinsOf(bankOwner(o.bankCode))).filter((c) => o.notExpiringBefore === undefined || c.body.expiryDate >= o.notExpiringBefore);
+  const coins = selectExactCoins(vault, o.amountFen);
+  if (!coins) throw new WithdrawalError(`the vault of bank ${o.bankCode} holds no coins${o.notExpiringBefore ? ` expiring on or after ${o.notExpiringBefore}` : ''} adding up to exactly ${o.amountFen} fen`);
   const keys = cardApplicationKeysOf(o.loadMasters, cardIdToBytes(cardId), LOAD_KEYS);
   const serials = coins.map((c) => c.body.serial);
   let challenge: LoadChallenge | undefined;

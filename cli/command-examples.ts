@@ -89,6 +89,12 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
     { line: 'bank mint --amount 1000 --to-bank 102100000001 --keys keys --yes', what: 'without asking (scripts)' },
   ],
   'bank withdraw': [{ line: 'bank withdraw --amount 300 --bank-code 102100000001 --sim card.json --keys keys', what: "300.00 yuan from the bank's vault onto the card" }],
+  'bank renew': [
+    {
+      line: 'bank renew --sim card.json --keys vault --central http://127.0.0.1:8790 --bank-code 102100000001 --bank-key bank.key --before 20280101',
+      what: 'exchange the coins expiring before 2028 for fresh ones in one visit; run again to finish after any interruption',
+    },
+  ],
   'bank deposit': [
     { line: 'bank deposit --queue pos-queue.jsonl --payee shop@merchant --bank-code 104100000003 --keys keys', what: "settle a POS terminal's queue; exit 3 when a double spend is caught" },
     { line: 'bank deposit --packet p.bin --receipt p.bin.receipt --keys keys', what: "settle one peer payment on the payee card's receipt" },

@@ -251,6 +251,26 @@ export class DrmbCard {
     return { counter: init.counter, packet: r.value!, packetBytes: r.data.slice() };
   }
 
+  /**
+   * Gives coins near their expiry to the bank that renews them: INITIALIZE FOR RENEWAL then EXPORT
+   * COINS. The card draws the exact coin set for `amountFen` only from its coins expiring before
+   * `expiringBefore` (YYYYMMDD); the packet is a TRANSFER to the bank's identity with no withdrawal
+   * code. `beforeExport` runs between the two as in transfer(). Security: PIN above the threshold.
+   */
+  async renewal(
+    amountFen: number,
+    expiringBefore: string,
+    bankIdentity: string,
+    bankNonce: Uint8Array,
+    when: { date: string; time: string },
+    beforeExport?: (init: { balanceFen: number; counter: number }) => void | Promise<void>,
+  ): Promise<{ counter: number; packet: ExportPacket; packetBytes: Uint8Array }> {
+    const init = await this.send(C.initializeForRenewal, { amountFen, expiringBefore, payeeIdentity: bankIdentity, payeeNonce: bankNonce, ...when });
+    await beforeExport?.({ balanceFen: init.balanceFen, counter: init.counter });
+    const r = await this.session.exchange(C.exportCoins, { confirmation: init.cardRandom });
+    return { counter: init.counter, packet: r.value!, packetBytes: r.data.slice() };
+  }
+
   /** INITIALIZE FOR RECEIVE: identity, nonce for the payer, room under the cap. Security: none; ISSUED. */
   async prepareReceive(): Promise<{ payeeIdentity: string; nonce: Uint8Array; roomFen: number; counter: number }> {
     return this.send(C.initializeForReceive, {});

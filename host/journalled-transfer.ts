@@ -1,4 +1,4 @@
-/** @module A peer-payment export under the value journal: INITIALIZE FOR TRANSFER, the intent written with the counter it answered, then EXPORT COINS. */
+/** @module A peer-payment (or renewal) export under the value journal: INITIALIZE FOR TRANSFER (or RENEWAL), the intent written with the counter it answered, then EXPORT COINS. */
 import type { ExportPacket } from '../applet-spec/value-formats.js';
 import type { DrmbCard } from './drmb-card.js';
 import { StatusWordError } from './errors.js';
@@ -21,6 +21,8 @@ export interface JournalledTransferRequest {
   /** where the caller will write the packet; recorded as the intent's destination */
   packetFile: string;
   detail?: ValueIntent['detail'];
+  /** a renewal (INITIALIZE FOR RENEWAL): only coins expiring before this date (YYYYMMDD) leave, withdrawalCode unused */
+  expiringBefore?: string;
 }
 
 /**
@@ -45,9 +47,14 @@ export interface JournalledTransfer {
 export async function journalledTransfer(card: DrmbCard, journal: ValueJournal, r: JournalledTransferRequest): Promise<JournalledTransfer> {
   let intent: ValueIntent | undefined;
   try {
-    const t = await card.transfer(r.amountFen, r.payeeIdentity, r.payeeNonce, r.withdrawalCode, { date: r.date, time: r.time }, ({ counter }) => {
+    const record = ({ counter }: { counter: number }) => {
       intent = journal.open({ cardId: r.cardId, type: 'TRANSFER', counter, amountFen: r.amountFen, destination: r.packetFile, detail: r.detail });
-    });
+    };
+    const when = { date: r.date, time: r.time };
+    const t =
+      r.expiringBefore === undefined
+        ? await card.transfer(r.amountFen, r.payeeIdentity, r.payeeNonce, r.withdrawalCode, when, record)
+        : await card.renewal(r.amountFen, r.expiringBefore, r.payeeIdentity, r.payeeNonce, when, record);
     return { intent: intent!, ...t };
   } catch (e) {
     if (intent && e instanceof StatusWordError) await closeIfNeverCommitted(card, journal, intent);

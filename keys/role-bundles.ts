@@ -93,7 +93,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'bank-signing', why: "signs the bank's requests to the registry service (withdrawals from its vault, deposits, forwarded online payments), which knows the bank by its public key and code" },
     ],
     files: [],
-    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central', 'drmb pos float', 'drmb card return --central'],
+    commands: ['drmb bank withdraw', 'drmb card recover', 'drmb bank redeem', 'drmb bank serve --central', 'drmb bank deposit --central', 'drmb pos float', 'drmb card return --central', 'drmb bank renew'],
   },
   pos: {
     party: "a merchant's acquirer: it makes and personalizes the PSAMs of its POS terminals, which then hold the key",

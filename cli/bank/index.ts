@@ -4,6 +4,7 @@ import { registerDeposit } from './deposit.js';
 import { registerMint } from './mint.js';
 import { registerWithdraw } from './withdraw.js';
 import { registerRedeem } from './redeem.js';
+import { registerRenew } from './renew.js';
 import { registerBankServe } from './serve.js';
 
 export function registerBankCommands(bank: Cli): void {
@@ -11,6 +12,7 @@ export function registerBankCommands(bank: Cli): void {
   registerWithdraw(bank);
   registerDeposit(bank);
   registerRedeem(bank);
+  registerRenew(bank);
   registerBankServe(bank);
   bank.exitOverride();
   bank.commands.forEach((c) => c.exitOverride());

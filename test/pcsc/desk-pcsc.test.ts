@@ -1,7 +1,7 @@
 /**
  * @module The desk's operations through the real PC/SC stack: an issued simulated card served into
- * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN, then loaded and returned (its
- * coins paid to the bank's vault, the card terminated), with the same commands as
+ * pcscd's vpcd reader is blocked, unblocked, given new limits and a new PIN, then loaded, its coins
+ * renewed, and returned (its coins paid to the bank's vault, the card terminated), with the same commands as
  * for a simulated image, the desk holding its issuance-desk bundle only. Slow suite; never skipped in CI.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { runDeskOperation } from '../../cli/card/desk.js';
 import { runCardReturn } from '../../cli/card/return.js';
 import { runMint } from '../../cli/bank/mint.js';
 import { runWithdraw } from '../../cli/bank/withdraw.js';
+import { runRenew } from '../../cli/bank/renew.js';
 import { runUserKey } from '../../cli/keys/user-key.js';
 import { runExport } from '../../cli/keys/export.js';
 import { runIssue } from '../../cli/perso/issue.js';
@@ -88,7 +89,7 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
     expect(verifyAuditLog(join(dir, 'desk-audit.log'))).toBe(0);
   });
 
-  it('returns the card in the reader last: terminate is refused while it holds coins; the return pays them to the vault, the holder in cash, and terminates it', async () => {
+  it('renews the coins of the card in the reader, then returns it last: terminate is refused while it holds coins; the return pays them to the vault, the holder in cash, and terminates it', async () => {
     const bank = '102100000001';
     const bundles = join(dir, 'bundles');
     for (const role of ['registry', 'bank-vault', 'kgc'] as const) runExport({ role, out: join(bundles, role), keys: join(dir, 'keys') });
@@ -97,6 +98,10 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
     await runMint({ amount: '250', toBank: bank, keys: join(bundles, 'registry'), registry, yes: true });
     const journal = join(dir, 'journal');
     await runWithdraw({ amount: '150.00', bankCode: bank, reader: READER, terminalId: '100000000001', keys: join(bundles, 'bank-vault'), registry, journal });
+    // the bank renews its coins first: fresh ones, expiring in 2100, in place of all it holds
+    await runMint({ amount: '150', toBank: bank, keys: join(bundles, 'registry'), registry, yes: true, expiry: '21000101' });
+    const renewed = await runRenew({ reader: READER, keys: join(dir, 'keys'), registry, bankCode: bank, bankKey: join(dir, 'bank.key'), before: '20991231', terminalId: '100000000001', renewals: join(dir, 'renewals'), journal, pinFile: join(dir, 'new-pin') });
+    expect(renewed).toMatchObject({ renewedFen: 15_000, balanceFen: 15_000 });
     await expect(runDeskOperation('terminate', desk())).rejects.toThrow('still holds 150.00 yuan');
     const r = await runCardReturn({
       ...desk(),

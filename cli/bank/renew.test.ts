@@ -1,0 +1,192 @@
+/**
+ * @module `drmb bank renew` on simulated cards against the registry service, the bank with its
+ * bank-vault bundle and its own SM9 key: the coins expiring before the date leave the card, their
+ * serials are retired in the registry, and fresh coins of the same total come back from the vault in
+ * the same visit. Killed at every step between the card's commits and the bank's records, or torn by a
+ * power cut at every persistent write of EXPORT COINS and CREDIT FOR LOAD, a second run finishes the
+ * renewal with the value conserved: card + vault + retired is what it was, each serial in one place.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCommandApdu } from '../../applet-spec/codec/apdu.js';
+import { bankOwner, cardOwner, RETIRED } from '../../bank/registry.js';
+import { RemoteRegistry } from '../../bank/registry-client.js';
+import { directTransport } from '../../host/direct-transport.js';
+import { hostStack } from '../../host/pcsc.js';
+import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { CARD_PIN, issuedCard, posWorld, type PosWorld } from '../../test/pos-fixture.js';
+import { runExport } from '../keys/export.js';
+import { runUserKey } from '../keys/user-key.js';
+import { runRegistryAuthorize } from '../registry/authorize.js';
+import { type RegistryServiceWithKeys, startRegistryFromOptions } from '../registry/serve.js';
+import { runWithdraw } from './withdraw.js';
+import { renewOn, runRenew, type RenewOptions } from './renew.js';
+
+const BANK = '102100000001';
+const NEAR = '20270301';
+const BEFORE = '20280101';
+let w: PosWorld;
+let dir: string;
+let service: RegistryServiceWithKeys;
+let operator: RemoteRegistry;
+const bundle = (name: string) => join(dir, 'bundles', name);
+const ledger = () => new RemoteRegistry(service.url);
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ENTRY = `const { main } = await import(${JSON.stringify(join(ROOT, 'cli', 'drmb.ts'))}); await main(['node', 'drmb', ...process.argv.slice(1)]);`;
+/** drmb in a child process, awaited without blocking: the registry service it talks to runs in this process. */
+function drmbChild(args: string[], env: Record<string, string> = {}): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, stderr })));
+}
+
+beforeAll(async () => {
+  w = posWorld();
+  dir = mkdtempSync(join(w.dir, 'renew-'));
+  for (const [name, role] of [['registry', 'registry'], ['vault', 'bank-vault'], ['kgc', 'kgc']] as const) runExport({ role, out: bundle(name), keys: join(w.dir, 'keys') });
+  runRegistryAuthorize({ keys: bundle('registry'), bankKey: bundle('vault'), bankCode: BANK, name: 'issuing bank' });
+  runUserKey({ identity: `vault@${BANK}`, out: join(dir, 'bank.key'), keys: bundle('kgc') });
+  writeFileSync(join(dir, 'pin'), `${CARD_PIN}\n`);
+  service = await startRegistryFromOptions({ keys: bundle('registry'), registry: join(dir, 'registry'), port: '0', operatorToken: join(dir, 'operator.token') });
+  operator = new RemoteRegistry(service.url, { operatorToken: readFileSync(join(dir, 'operator.token'), 'utf8').trim() });
+}, 180_000);
+
+afterAll(async () => {
+  await service?.close();
+});
+
+/**
+ * A card holding 100.00 + 50.00 in coins expiring on NEAR and 20.00 in a coin expiring in 2036, and a
+ * vault with fresh coins to renew them from.
+ */
+async function cardWithOldCoins(cardId: string): Promise<{ image: string; o: RenewOptions }> {
+  const image = join(dir, `${cardId}.json`);
+  (await issuedCard(w, cardId, [])).saveToFile(image);
+  const journal = join(dir, `journal-${cardId}`);
+  const withdrawal = { central: service.url, keys: bundle('vault'), bankCode: BANK, sim: image, terminalId: '100000000001', journal };
+  // the vault holds only near-expiry coins while the card takes them, then fresh ones
+  await operator.mint({ denominationsFen: [10_000, 5_000], toBank: BANK, issueDate: '20250301', expiryDate: NEAR });
+  await runWithdraw({ ...withdrawal, amount: '150.00' });
+  await operator.mint({ denominationsFen: [2_000, 10_000, 5_000], toBank: BANK, issueDate: '20261101', expiryDate: '20361231' });
+  await runWithdraw({ ...withdrawal, amount: '20.00' });
+  const o: RenewOptions = { sim: image, keys: bundle('vault'), central: service.url, bankCode: BANK, bankKey: join(dir, 'bank.key'), before: BEFORE, terminalId: '100000000001', renewals: join(dir, `renewals-${cardId}`), journal, pinFile: join(dir, 'pin') };
+  return { image, o };
+}
+
+const balanceOf = async (owner: string) => (await ledger().ledger([owner])).balances[0].balanceFen;
+
+async function expectRenewed(cardId: string, image: string, before: { vault: number; retired: number }): Promise<void> {
+  const card = SimulatedCard.fromFile(image);
+  expect(card.memory.balanceFen).toBe(17_000);
+  expect(card.memory.coins.every((c) => c.body.expiryDate >= BEFORE)).toBe(true);
+  expect(await balanceOf(cardOwner(cardId))).toBe(17_000);
+  expect((await balanceOf(RETIRED)) - before.retired).toBe(15_000);
+  expect(before.vault - (await balanceOf(bankOwner(BANK)))).toBe(15_000);
+}
+
+const snapshot = async () => ({ vault: await balanceOf(bankOwner(BANK)), retired: await balanceOf(RETIRED) });
+
+describe('drmb bank renew', () => {
+  it('takes the coins expiring before the date off the card, retires their serials, and loads fresh coins of the same total', async () => {
+    const cardId = '62120000000000006001';
+    const { image, o } = await cardWithOldCoins(cardId);
+    const before = await snapshot();
+    const r = await runRenew(o);
+    expect(r).toMatchObject({ cardId, renewedFen: 15_000, balanceFen: 17_000, leftFen: 0 });
+    expect(r.rounds.map((x) => [x.owner, x.loaded])).toEqual([[RETIRED, true]]);
+    await expectRenewed(cardId, image, before);
+    // nothing is left to renew: a second run does nothing
+    expect(await runRenew(o)).toMatchObject({ renewedFen: 15_000, balanceFen: 17_000 });
+    await expectRenewed(cardId, image, before);
+  });
+
+  it('refuses a bad --before and a bundle of another role before the card is touched', async () => {
+    const { image, o } = await cardWithOldCoins('62120000000000006002');
+    const bytes = readFileSync(image, 'hex');
+    await expect(runRenew({ ...o, before: '2028' })).rejects.toThrow('--before must be a date YYYYMMDD');
+    await expect(runRenew({ ...o, keys: bundle('registry') })).rejects.toThrow('is a registry bundle; drmb bank renew needs a bank-vault bundle');
+    expect(readFileSync(image, 'hex')).toBe(bytes);
+  });
+});
+
+describe('drmb bank renew, interrupted, finishes on the next run with the value conserved', () => {
+  (['after-export', 'after-packet', 'after-settle', 'after-credit'] as const).forEach((point, i) => {
+    it(`killed ${point}: the second run finishes the renewal`, { timeout: 90_000 }, async () => {
+      const cardId = `6212000000000000610${i}`;
+      const { image, o } = await cardWithOldCoins(cardId);
+      const before = await snapshot();
+      const args = ['bank', 'renew', '--sim', image, '--keys', o.keys!, '--central', o.central!, '--bank-code', BANK, '--bank-key', o.bankKey, '--before', BEFORE];
+      args.push('--renewals', o.renewals, '--journal', o.journal!, '--pin-file', o.pinFile!);
+      const killed = await drmbChild(args, { DRMB_TEST_KILL_AT: point });
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      expect(await runRenew(o)).toMatchObject({ renewedFen: 15_000, balanceFen: 17_000 });
+      await expectRenewed(cardId, image, before);
+    });
+  });
+
+  /**
+   * A transport over the card image that cuts the power after write k of the first `ins` command, and
+   * only within it; `fired()` tells whether the cut happened (k beyond the command's writes: no cut).
+   */
+  function tornTransport(sim: SimulatedCard, ins: number, k: number) {
+    let armed = false;
+    let fired = false;
+    const transport = hostStack(
+      directTransport(
+        {
+          atr: sim.atr,
+          transmit(apdu: Uint8Array) {
+            const a = decodeCommandApdu(apdu);
+            const target = !armed && a.ins === ins && !(a.cla & 0x10);
+            if (target) {
+              armed = true;
+              sim.store.cutPowerAfterWrites(k);
+            }
+            try {
+              return sim.transmit(apdu);
+            } catch (e) {
+              if (target) fired = true;
+              throw e;
+            } finally {
+              if (target) sim.store.disarm();
+            }
+          },
+        },
+        'card with a power cut',
+      ),
+      sim.powerOn(),
+    );
+    return { transport, fired: () => fired };
+  }
+
+  // EXPORT COINS (80 54) takes the old coins off, CREDIT FOR LOAD (80 52) puts the fresh ones on
+  for (const [name, ins, tag] of [['EXPORT COINS', 0x54, 2], ['CREDIT FOR LOAD', 0x52, 3]] as const) {
+    it(`torn by a power cut at every write of ${name}: the next run finishes the renewal`, { timeout: 240_000 }, async () => {
+      for (let k = 1; ; k++) {
+        const cardId = `62120000000000006${tag}${String(k).padStart(2, '0')}`;
+        const { image, o } = await cardWithOldCoins(cardId);
+        const before = await snapshot();
+        const sim = SimulatedCard.fromFile(image);
+        const cut = tornTransport(sim, ins, k);
+        const outcome = await renewOn(cut.transport, { ...o, sim: undefined }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const torn = cut.fired();
+        // a run the cut did not reach must have finished; one it reached fails, whatever the host made of the lost card
+        if (!torn && outcome !== undefined) throw outcome;
+        sim.store.disarm();
+        sim.saveToFile(image);
+        if (torn) await runRenew(o);
+        await expectRenewed(cardId, image, before);
+        if (!torn) break;
+        expect(k).toBeLessThan(30);
+      }
+    });
+  }
+});
