@@ -58,7 +58,10 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
     { line: 'card apdu --sim card.json 00A4040006F044524D420100 805C000204', what: 'SELECT and GET BALANCE, each response with its status word' },
     { line: 'card apdu --sim card.json --script - --json', what: 'APDUs from standard input, the result as JSON (sw in hex)' },
   ],
-  'card balance': [{ line: 'card balance --sim card.json', what: 'the balance in yuan' }],
+  'card balance': [
+    { line: 'card balance --sim card.json', what: 'the balance in yuan' },
+    { line: 'card balance --sim card.json --central http://127.0.0.1:8790 --pin-file -', what: 'split into coins registered online and coins received offline, not yet settled' },
+  ],
   'card log': [{ line: 'card log --sim card.json', what: "the card's transaction log" }],
   'card block': [{ line: 'card block --sim card.json --keys desk', what: 'block a card reported lost; asks first, prints the state after' }],
   'card unblock': [{ line: 'card unblock --sim card.json --keys desk --yes', what: 'unblock it again once found, without asking' }],

@@ -23,6 +23,10 @@ import { runUserKey } from '../keys/user-key.js';
 import { runRegistryAuthorize } from '../registry/authorize.js';
 import { type RegistryServiceWithKeys, startRegistryFromOptions } from '../registry/serve.js';
 import { runWithdraw } from './withdraw.js';
+import { runPacketDeposit } from './deposit.js';
+import { collectBalance } from '../card/balance.js';
+import { runPeerPay } from '../peer/pay.js';
+import { withCard } from '../open-card.js';
 import { renewOn, runRenew, type RenewOptions } from './renew.js';
 
 const BANK = '102100000001';
@@ -111,6 +115,24 @@ describe('drmb bank renew', () => {
     await expect(runRenew({ ...o, before: '2028' })).rejects.toThrow('--before must be a date YYYYMMDD');
     await expect(runRenew({ ...o, keys: bundle('registry') })).rejects.toThrow('is a registry bundle; drmb bank renew needs a bank-vault bundle');
     expect(readFileSync(image, 'hex')).toBe(bytes);
+  });
+});
+
+describe("the wallet's two kinds of coin (drmb card balance --central)", () => {
+  it('shows coins received offline as not yet settled until the payee bank deposits them, and loaded coins as registered', async () => {
+    const { image: payer } = await cardWithOldCoins('62120000000000006501');
+    const payee = join(dir, 'payee-6502.json');
+    (await issuedCard(w, '62120000000000006502', [])).saveToFile(payee);
+    const packet = join(dir, 'a-to-b.bin');
+    await runPeerPay({ amount: '50.00', fromSim: payer, toSim: payee, pinFile: join(dir, 'pin'), packetOut: packet, journal: join(dir, 'journal-peer') });
+    const registry = new RemoteRegistry(service.url);
+    const kinds = { pin: CARD_PIN, ownerOf: (s: Uint8Array) => registry.ownerOf(s) };
+    const kindsOf = (image: string) => withCard({ sim: image }, { image: 'read-only' }, (t) => collectBalance(t, kinds));
+    expect(await kindsOf(payee)).toMatchObject({ balanceFen: 5_000, registeredFen: 0, unsettledFen: 5_000 });
+    // the payer's registry record still names it for the coin it paid away: the rest is its own, registered
+    expect(await kindsOf(payer)).toMatchObject({ balanceFen: 12_000, registeredFen: 12_000, unsettledFen: 0 });
+    await runPacketDeposit({ central: service.url, keys: bundle('vault'), packet, receipt: `${packet}.receipt` });
+    expect(await kindsOf(payee)).toMatchObject({ balanceFen: 5_000, registeredFen: 5_000, unsettledFen: 0 });
   });
 });
 

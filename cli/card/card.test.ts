@@ -60,7 +60,7 @@ describe('drmb card info / balance / log on --sim', () => {
   });
 
   it('balance reads 171.00 yuan in fen and yuan', async () => {
-    expect(await withCard({ sim: issued }, { image: 'read-only' }, collectBalance)).toEqual({ cardId: CARD_ID, balanceFen: 17100, balance: '171.00' });
+    expect(await withCard({ sim: issued }, { image: 'read-only' }, (t) => collectBalance(t))).toEqual({ cardId: CARD_ID, balanceFen: 17100, balance: '171.00' });
   });
 
   it('log lists the load that filled the card', async () => {
