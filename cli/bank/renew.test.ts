@@ -26,10 +26,13 @@ import { runWithdraw } from './withdraw.js';
 import { runPacketDeposit } from './deposit.js';
 import { collectBalance } from '../card/balance.js';
 import { runPeerPay } from '../peer/pay.js';
+import { verifyAuditLog } from '../../personalization/audit-log.js';
 import { withCard } from '../open-card.js';
 import { renewOn, runRenew, type RenewOptions } from './renew.js';
 
 const BANK = '102100000001';
+/** The bank whose vault holds only coins near expiry, from which the cards get theirs. */
+const OLD_BANK = '102100000009';
 const NEAR = '20270301';
 const BEFORE = '20280101';
 let w: PosWorld;
@@ -52,8 +55,9 @@ function drmbChild(args: string[], env: Record<string, string> = {}): Promise<{ 
 beforeAll(async () => {
   w = posWorld();
   dir = mkdtempSync(join(w.dir, 'renew-'));
-  for (const [name, role] of [['registry', 'registry'], ['vault', 'bank-vault'], ['kgc', 'kgc']] as const) runExport({ role, out: bundle(name), keys: join(w.dir, 'keys') });
+  for (const [name, role] of [['registry', 'registry'], ['vault', 'bank-vault'], ['old-vault', 'bank-vault'], ['kgc', 'kgc']] as const) runExport({ role, out: bundle(name), keys: join(w.dir, 'keys') });
   runRegistryAuthorize({ keys: bundle('registry'), bankKey: bundle('vault'), bankCode: BANK, name: 'issuing bank' });
+  runRegistryAuthorize({ keys: bundle('registry'), bankKey: bundle('old-vault'), bankCode: OLD_BANK, name: 'bank of old coins' });
   runUserKey({ identity: `vault@${BANK}`, out: join(dir, 'bank.key'), keys: bundle('kgc') });
   writeFileSync(join(dir, 'pin'), `${CARD_PIN}\n`);
   service = await startRegistryFromOptions({ keys: bundle('registry'), registry: join(dir, 'registry'), port: '0', operatorToken: join(dir, 'operator.token') });
@@ -73,18 +77,24 @@ async function cardWithOldCoins(cardId: string): Promise<{ image: string; o: Ren
   (await issuedCard(w, cardId, [])).saveToFile(image);
   const journal = join(dir, `journal-${cardId}`);
   const withdrawal = { central: service.url, keys: bundle('vault'), bankCode: BANK, sim: image, terminalId: '100000000001', journal };
-  // the vault holds only near-expiry coins while the card takes them, then fresh ones
-  await operator.mint({ denominationsFen: [10_000, 5_000], toBank: BANK, issueDate: '20250301', expiryDate: NEAR });
-  await runWithdraw({ ...withdrawal, amount: '150.00' });
+  // the near-expiry coins come from a vault that holds nothing else; the renewing bank's vault holds fresh ones
+  await operator.mint({ denominationsFen: [10_000, 5_000], toBank: OLD_BANK, issueDate: '20250301', expiryDate: NEAR });
+  await runWithdraw({ ...withdrawal, keys: bundle('old-vault'), bankCode: OLD_BANK, amount: '150.00' });
   await operator.mint({ denominationsFen: [2_000, 10_000, 5_000], toBank: BANK, issueDate: '20261101', expiryDate: '20361231' });
   await runWithdraw({ ...withdrawal, amount: '20.00' });
-  const o: RenewOptions = { sim: image, keys: bundle('vault'), central: service.url, bankCode: BANK, bankKey: join(dir, 'bank.key'), before: BEFORE, terminalId: '100000000001', renewals: join(dir, `renewals-${cardId}`), journal, pinFile: join(dir, 'pin') };
+  const o: RenewOptions = { sim: image, keys: bundle('vault'), central: service.url, bankCode: BANK, bankKey: join(dir, 'bank.key'), before: BEFORE, terminalId: '100000000001', renewals: join(dir, `renewals-${cardId}`), journal, pinFile: join(dir, 'pin'), audit: join(dir, `audit-${cardId}.log`), operator: 'vault test' };
   return { image, o };
 }
 
 const balanceOf = async (owner: string) => (await ledger().ledger([owner])).balances[0].balanceFen;
 
-async function expectRenewed(cardId: string, image: string, before: { vault: number; retired: number }): Promise<void> {
+async function expectRenewed(cardId: string, image: string, before: { vault: number; retired: number }, audit?: string): Promise<void> {
+  if (audit) {
+    expect(verifyAuditLog(audit)).toBe(0);
+    const actions = readFileSync(audit, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
+    expect(actions.filter((a) => a === 'renewal settled')).toHaveLength(1);
+    expect(actions.filter((a) => a === 'renewal loaded')).toHaveLength(1);
+  }
   const card = SimulatedCard.fromFile(image);
   expect(card.memory.balanceFen).toBe(17_000);
   expect(card.memory.coins.every((c) => c.body.expiryDate >= BEFORE)).toBe(true);
@@ -103,10 +113,10 @@ describe('drmb bank renew', () => {
     const r = await runRenew(o);
     expect(r).toMatchObject({ cardId, renewedFen: 15_000, balanceFen: 17_000, leftFen: 0 });
     expect(r.rounds.map((x) => [x.owner, x.loaded])).toEqual([[RETIRED, true]]);
-    await expectRenewed(cardId, image, before);
+    await expectRenewed(cardId, image, before, o.audit);
     // nothing is left to renew: a second run does nothing
     expect(await runRenew(o)).toMatchObject({ renewedFen: 15_000, balanceFen: 17_000 });
-    await expectRenewed(cardId, image, before);
+    await expectRenewed(cardId, image, before, o.audit);
   });
 
   it('refuses a bad --before and a bundle of another role before the card is touched', async () => {
@@ -143,11 +153,11 @@ describe('drmb bank renew, interrupted, finishes on the next run with the value 
       const { image, o } = await cardWithOldCoins(cardId);
       const before = await snapshot();
       const args = ['bank', 'renew', '--sim', image, '--keys', o.keys!, '--central', o.central!, '--bank-code', BANK, '--bank-key', o.bankKey, '--before', BEFORE];
-      args.push('--renewals', o.renewals, '--journal', o.journal!, '--pin-file', o.pinFile!);
+      args.push('--renewals', o.renewals, '--journal', o.journal!, '--pin-file', o.pinFile!, '--audit', o.audit!, '--operator', 'vault test');
       const killed = await drmbChild(args, { DRMB_TEST_KILL_AT: point });
       expect(killed.signal, killed.stderr).toBe('SIGKILL');
       expect(await runRenew(o)).toMatchObject({ renewedFen: 15_000, balanceFen: 17_000 });
-      await expectRenewed(cardId, image, before);
+      await expectRenewed(cardId, image, before, o.audit);
     });
   });
 
@@ -205,7 +215,7 @@ describe('drmb bank renew, interrupted, finishes on the next run with the value 
         sim.store.disarm();
         sim.saveToFile(image);
         if (torn) await runRenew(o);
-        await expectRenewed(cardId, image, before);
+        await expectRenewed(cardId, image, before, o.audit);
         if (!torn) break;
         expect(k).toBeLessThan(30);
       }

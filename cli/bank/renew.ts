@@ -34,6 +34,8 @@ import { writeFileAtomic } from '../../io/atomic-file.js';
 import { type KeyFile, wipeKeyFile } from '../../keys/key-files.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import { readUserKey } from '../keys/user-key.js';
+import { appendAudit } from '../../personalization/audit-log.js';
+import { userInfo } from 'node:os';
 import { withCard } from '../open-card.js';
 import { bankCodeOf, type CardOptions, keyDirOf, openJournal, pinOf, withBankCode, withCardTarget, withJournal, withPinFile, withTrace } from '../options.js';
 import { emit, UsageError } from '../output.js';
@@ -54,6 +56,9 @@ export interface RenewOptions extends CardOptions, RegistryOptions {
   renewals: string;
   journal?: string;
   pinFile?: string;
+  /** the bank's hash-chained audit log */
+  audit?: string;
+  operator?: string;
 }
 
 /** One round: the coins exported, retired, and the fresh coins loaded. */
@@ -91,9 +96,19 @@ export interface RenewReport {
 }
 
 const FORMAT = 'drmb-coin-renewal';
+
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
 const yuan = (fen: number) => (fen / 100).toFixed(2);
 
 interface RenewPlan {
+  /** appends an event of this card's renewal to the audit log */
+  audit: (cardId: string, action: string, detail: Record<string, unknown>) => void;
   bankCode: string;
   before: string;
   terminalId: Uint8Array;
@@ -115,7 +130,10 @@ function planRenew(o: RenewOptions): RenewPlan {
   const journal = openJournal(o.journal);
   const loadMaster = RoleKeys.open(keyDirOf(o), RENEW_COMMAND).key('load-master');
   const payeeKey = readUserKey(o.bankKey, '--bank-key');
-  return { bankCode, before: o.before, terminalId: fromHex(o.terminalId), payeeKey, loadMaster, dir: resolve(o.renewals), journal };
+  const auditPath = o.audit ?? 'perso-audit.log';
+  const operator = o.operator ?? operatorName();
+  const audit = (cardId: string, action: string, detail: Record<string, unknown>) => appendAudit(auditPath, { time: new Date().toISOString(), operator, action, cardId, detail });
+  return { audit, bankCode, before: o.before, terminalId: fromHex(o.terminalId), payeeKey, loadMaster, dir: resolve(o.renewals), journal };
 }
 
 /** Renews the card's coins that expire before --before; run again after any interruption, it finishes. */
@@ -250,6 +268,7 @@ async function finishRound(card: DrmbCard, cardId: string, round: RenewalRound, 
     round.owner = s.payeeOwner;
     round.amountFen = opened.amountFen;
     save(path, record);
+    plan.audit(cardId, 'renewal settled', { packetHash: round.packetHash, amountFen: round.amountFen, owner: round.owner, serials: coins.map((c) => hex(c.body.serial)) });
   }
   const balance = await card.balance();
   // No balance written after the export: the run stopped before the load began.
@@ -258,6 +277,7 @@ async function finishRound(card: DrmbCard, cardId: string, round: RenewalRound, 
     // the load committed in an earlier run (its registry record was finished from the journal)
     round.loaded = true;
     save(path, record);
+    plan.audit(cardId, 'renewal loaded', { packetHash: round.packetHash, amountFen: round.amountFen, finished: 'from the journal' });
     return;
   }
   if (balance !== round.balanceAfterExportFen) {
@@ -278,6 +298,7 @@ async function finishRound(card: DrmbCard, cardId: string, round: RenewalRound, 
   round.loadCounter = r.counter;
   round.loaded = true;
   save(path, record);
+  plan.audit(cardId, 'renewal loaded', { packetHash: round.packetHash, amountFen: round.amountFen, counter: r.counter });
 }
 
 export function formatRenew(r: RenewReport): string {
@@ -297,7 +318,9 @@ export function registerRenew(bank: Cli): void {
     .requiredOption('--bank-key <file>', "the bank's SM9 encryption key for its own identity (drmb keys user-key): the card exports to it, and the bank opens the packet with it")
     .requiredOption('--before <YYYYMMDD>', 'renew the coins that expire before this date')
     .option('--terminal-id <hex12>', 'the vault terminal ID in the load (6 bytes)', '100000000001')
-    .option('--renewals <dir>', "the bank's renewal records and packets", 'coin-renewals');
+    .option('--renewals <dir>', "the bank's renewal records and packets", 'coin-renewals')
+    .option('--audit <file>', "the hash-chained audit log of the renewals (serials retired, fresh coins loaded)", 'perso-audit.log')
+    .option('--operator <name>', 'operator recorded in the audit log (default: the login name)');
   withPinFile(cmd, "the holder's: the card lists its coins only after VERIFY; without it, asked on the terminal");
   withTrace(withJournal(withCentral(addRegistryOptions(cmd)))).action(async (o: RenewOptions) => {
     emit(await runRenew(o), !!o.json, formatRenew);
