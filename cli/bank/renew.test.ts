@@ -6,17 +6,13 @@
  * power cut at every persistent write of EXPORT COINS and CREDIT FOR LOAD, a second run finishes the
  * renewal with the value conserved: card + vault + retired is what it was, each serial in one place.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCommandApdu } from '../../applet-spec/codec/apdu.js';
 import { bankOwner, cardOwner, RETIRED } from '../../bank/registry.js';
 import { RemoteRegistry } from '../../bank/registry-client.js';
-import { directTransport } from '../../host/direct-transport.js';
-import { hostStack } from '../../host/pcsc.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
+import { drmbChild, tornTransport } from '../../test/torn-card.js';
 import { CARD_PIN, issuedCard, posWorld, type PosWorld } from '../../test/pos-fixture.js';
 import { runExport } from '../keys/export.js';
 import { runUserKey } from '../keys/user-key.js';
@@ -42,15 +38,6 @@ let operator: RemoteRegistry;
 const bundle = (name: string) => join(dir, 'bundles', name);
 const ledger = () => new RemoteRegistry(service.url);
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ENTRY = `const { main } = await import(${JSON.stringify(join(ROOT, 'cli', 'drmb.ts'))}); await main(['node', 'drmb', ...process.argv.slice(1)]);`;
-/** drmb in a child process, awaited without blocking: the registry service it talks to runs in this process. */
-function drmbChild(args: string[], env: Record<string, string> = {}): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, stderr })));
-}
 
 beforeAll(async () => {
   w = posWorld();
@@ -160,41 +147,6 @@ describe('drmb bank renew, interrupted, finishes on the next run with the value 
       await expectRenewed(cardId, image, before, o.audit);
     });
   });
-
-  /**
-   * A transport over the card image that cuts the power after write k of the first `ins` command, and
-   * only within it; `fired()` tells whether the cut happened (k beyond the command's writes: no cut).
-   */
-  function tornTransport(sim: SimulatedCard, ins: number, k: number) {
-    let armed = false;
-    let fired = false;
-    const transport = hostStack(
-      directTransport(
-        {
-          atr: sim.atr,
-          transmit(apdu: Uint8Array) {
-            const a = decodeCommandApdu(apdu);
-            const target = !armed && a.ins === ins && !(a.cla & 0x10);
-            if (target) {
-              armed = true;
-              sim.store.cutPowerAfterWrites(k);
-            }
-            try {
-              return sim.transmit(apdu);
-            } catch (e) {
-              if (target) fired = true;
-              throw e;
-            } finally {
-              if (target) sim.store.disarm();
-            }
-          },
-        },
-        'card with a power cut',
-      ),
-      sim.powerOn(),
-    );
-    return { transport, fired: () => fired };
-  }
 
   // EXPORT COINS (80 54) takes the old coins off, CREDIT FOR LOAD (80 52) puts the fresh ones on
   for (const [name, ins, tag] of [['EXPORT COINS', 0x54, 2], ['CREDIT FOR LOAD', 0x52, 3]] as const) {

@@ -14,11 +14,11 @@
  * whose load the card committed is recognised by the card's balance, and its registry record finished
  * from the load's journal intent.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
-import { MAX_COINS_PER_TRANSFER, NO_WITHDRAWAL_CODE, settlementBodyCoder } from '../../applet-spec/value-formats.js';
+import { MAX_COINS_PER_TRANSFER, settlementBodyCoder } from '../../applet-spec/value-formats.js';
+import { exportToBank } from './export-to-bank.js';
 import { hex, fromHex } from '../../base/hex.js';
 import { OperationalError } from '../../base/operational-error.js';
 import { bankOwner, RETIRED } from '../../bank/registry.js';
@@ -26,7 +26,6 @@ import { loadRecording, withdraw } from '../../bank/withdraw.js';
 import { selectExactCoins } from '../../coins/select-exact-coins.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { DrmbCard } from '../../host/drmb-card.js';
-import { journalledTransfer } from '../../host/journalled-transfer.js';
 import { openTransfer } from '../../host/open-transfer.js';
 import type { Transport } from '../../host/transport.js';
 import type { ValueJournal } from '../../host/value-journal.js';
@@ -216,24 +215,8 @@ async function renew(t: Transport, plan: RenewPlan, o: RenewOptions, ledger: Ban
     const round: RenewalRound = { file: join(plan.dir, `${cardId}-${record.rounds.length + 1}.bin`), amountFen };
     record.rounds.push(round);
     save(path, record);
-    const now = new Date().toISOString();
     try {
-      const x = await journalledTransfer(card, plan.journal, {
-        cardId,
-        amountFen,
-        payeeIdentity: plan.payeeKey.identity,
-        payeeNonce: randomBytes(8),
-        withdrawalCode: NO_WITHDRAWAL_CODE,
-        date: now.slice(0, 10).replace(/-/g, ''),
-        time: now.slice(11, 19).replace(/:/g, ''),
-        packetFile: round.file,
-        expiringBefore: plan.before,
-        detail: { renewal: path },
-      });
-      testKillPoint('after-export');
-      writeFileAtomic(round.file, x.packetBytes);
-      plan.journal.close(x.intent, 'delivered', `renewal packet in ${round.file}`);
-      testKillPoint('after-packet');
+      await exportToBank(card, plan.journal, { cardId, amountFen, bankIdentity: plan.payeeKey.identity, packetFile: round.file, expiringBefore: plan.before, detail: { renewal: path } });
     } catch (e) {
       if (!existsSync(round.file) && plan.journal.openIntents(cardId).length === 0) {
         record.rounds.pop();

@@ -13,7 +13,6 @@
  * is paid once per packet (the audit log tells). Nothing is paid in cash before the registry has the
  * coins.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
@@ -22,7 +21,8 @@ import { KEY_VERSIONS } from '../../applet-spec/commands/initialize-update.js';
 import { initializeForTransfer } from '../../applet-spec/commands.js';
 import { DATA_OBJECTS, type DataObjectName } from '../../applet-spec/data-objects.js';
 import { SW } from '../../applet-spec/status-words.js';
-import { MAX_COINS_PER_TRANSFER, NO_WITHDRAWAL_CODE } from '../../applet-spec/value-formats.js';
+import { MAX_COINS_PER_TRANSFER } from '../../applet-spec/value-formats.js';
+import { exportToBank } from '../bank/export-to-bank.js';
 import { wipe } from '../../base/bytes.js';
 import { hex } from '../../base/hex.js';
 import { OperationalError } from '../../base/operational-error.js';
@@ -30,7 +30,6 @@ import { bankOwner } from '../../bank/registry.js';
 import { sm3 } from '../../crypto/sm3.js';
 import { DrmbCard } from '../../host/drmb-card.js';
 import { StatusWordError } from '../../host/errors.js';
-import { journalledTransfer } from '../../host/journalled-transfer.js';
 import { issuerLineMacSigner } from '../../host/line-mac.js';
 import { openTransfer } from '../../host/open-transfer.js';
 import { openSecureChannel } from '../../host/secure-channel.js';
@@ -338,24 +337,8 @@ async function exportOnce(card: DrmbCard, cardId: string, balanceFen: number, re
     const entry: ReturnExport = { file, amountFen };
     record.exports.push(entry);
     writeRecord(path, record);
-    const now = new Date().toISOString();
     try {
-      const t = await journalledTransfer(card, plan.journal, {
-        cardId,
-        amountFen,
-        payeeIdentity: plan.payeeKey.identity,
-        payeeNonce: randomBytes(8),
-        withdrawalCode: NO_WITHDRAWAL_CODE,
-        date: now.slice(0, 10).replace(/-/g, ''),
-        time: now.slice(11, 19).replace(/:/g, ''),
-        packetFile: file,
-        detail: { return: path, bankCode: plan.bankCode },
-      });
-      testKillPoint('after-export');
-      writeFileAtomic(file, t.packetBytes);
-      plan.journal.close(t.intent, 'delivered', `return packet in ${file}`);
-      testKillPoint('after-packet');
-      entry.counter = t.counter;
+      entry.counter = await exportToBank(card, plan.journal, { cardId, amountFen, bankIdentity: plan.payeeKey.identity, packetFile: file, detail: { return: path, bankCode: plan.bankCode } });
       writeRecord(path, record);
       return;
     } catch (e) {
