@@ -158,4 +158,29 @@ describe('the desk operations', () => {
     await drmb.select();
     expect(await drmb.balance()).toBe(10_000);
   });
+
+  it('refuses each operation in a state its command does not allow (6985), and a channel of a key version outside the card\'s set (6A86), changing nothing', async () => {
+    const sim = await cardImage('62120000000000009109');
+    const o = { sim, keys: desk(), yes: true, ...records() };
+    const refusedSw = async (p: Promise<unknown>) => ((await p.catch((x: unknown) => x)) as StatusWordError).sw;
+    let before = bytesOf(sim);
+    expect(await refusedSw(runDeskOperation('unblock', o))).toBe(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    expect(bytesOf(sim)).toBe(before);
+    await runDeskOperation('block', o);
+    before = bytesOf(sim);
+    expect(await refusedSw(runDeskOperation('reload-pin', { ...o, pinFile: join(dir, 'new-pin') }))).toBe(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    expect(await refusedSw(runDeskOperation('change-pin', { ...o, pinFile: join(dir, 'new-pin'), oldPinFile: join(dir, 'old-pin') }))).toBe(SW.CONDITIONS_OF_USE_NOT_SATISFIED);
+    expect(bytesOf(sim)).toBe(before);
+    // SET STATUS goes through the issuance channel, kvn 31: INITIALIZE UPDATE of key version 32 is refused (P1 allows 00, 30, 31)
+    const { openSecureChannel } = await import('../../host/secure-channel.js');
+    const { cardIssuanceKeys, cardIdToBytes } = await import('../../keys/card-keys.js');
+    const { loadRoleKey } = await import('../../keys/role-bundles.js');
+    const card = SimulatedCard.fromFile(sim);
+    const t = transportOf(card);
+    await new DrmbCard(t).select();
+    const keys = cardIssuanceKeys(loadRoleKey(desk(), 'issuance-desk', 'issuance-master').secret, cardIdToBytes('62120000000000009109'));
+    expect(await refusedSw(openSecureChannel(t, keys, { kvn: 0x32 }))).toBe(SW.INCORRECT_P1P2);
+    card.saveToFile(sim);
+    expect(bytesOf(sim)).toBe(before);
+  });
 });

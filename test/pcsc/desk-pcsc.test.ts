@@ -86,6 +86,8 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
     } finally {
       await t.close();
     }
+    // the holder then changes the PIN back with the one the desk gave
+    expect((await runDeskOperation('change-pin', { ...desk(), oldPinFile: join(dir, 'new-pin'), pinFile: join(dir, 'pin') })).after.pinTriesLeft).toBe(3);
     expect(verifyAuditLog(join(dir, 'desk-audit.log'))).toBe(0);
   });
 
@@ -100,7 +102,7 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
     await runWithdraw({ amount: '150.00', bankCode: bank, reader: READER, terminalId: '100000000001', keys: join(bundles, 'bank-vault'), registry, journal });
     // the bank renews its coins first: fresh ones, expiring in 2100, in place of all it holds
     await runMint({ amount: '150', toBank: bank, keys: join(bundles, 'registry'), registry, yes: true, expiry: '21000101' });
-    const renewed = await runRenew({ reader: READER, keys: join(dir, 'keys'), registry, bankCode: bank, bankKey: join(dir, 'bank.key'), before: '20991231', terminalId: '100000000001', renewals: join(dir, 'renewals'), journal, pinFile: join(dir, 'new-pin'), audit: join(dir, 'desk-audit.log'), operator: 'vault 1' });
+    const renewed = await runRenew({ reader: READER, keys: join(dir, 'keys'), registry, bankCode: bank, bankKey: join(dir, 'bank.key'), before: '20991231', terminalId: '100000000001', renewals: join(dir, 'renewals'), journal, pinFile: join(dir, 'pin'), audit: join(dir, 'desk-audit.log'), operator: 'vault 1' });
     expect(renewed).toMatchObject({ renewedFen: 15_000, balanceFen: 15_000 });
     await expect(runDeskOperation('terminate', desk())).rejects.toThrow('still holds 150.00 yuan');
     const r = await runCardReturn({
@@ -111,7 +113,7 @@ describe.skipIf(maySkip)(`the desk's operations through PC/SC${skipReason && ` (
       bankKey: join(dir, 'bank.key'),
       returns: join(dir, 'returns'),
       journal,
-      pinFile: join(dir, 'new-pin'),
+      pinFile: join(dir, 'pin'),
     });
     expect(r).toMatchObject({ cardId: CARD, paidOutFen: 15_000, state: 'TERMINATED' });
     const t = await openReader(READER);
