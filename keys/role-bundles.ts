@@ -113,7 +113,7 @@ export const ROLE_BUNDLES: Readonly<Record<Role, RoleSpec>> = {
       { kind: 'coin-signing', why: "signs the coins it mints, and under a signer ID of their own the confirmations of online payments (bank/online-confirmation.ts)" },
     ],
     files: [{ name: AUTHORIZED_BANKS_FILE, why: 'the commercial banks whose signed requests the registry service takes, each bound to its bank code' }],
-    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve', 'drmb registry serve', 'drmb registry authorize', 'drmb card return --registry'],
+    commands: ['drmb bank mint', 'drmb bank deposit', 'drmb bank redeem', 'drmb bank serve', 'drmb registry serve', 'drmb registry authorize', 'drmb card return --registry', 'drmb bank renew --registry'],
   },
 };
 

@@ -43,8 +43,10 @@ import { testKillPoint } from '../test-kill-point.js';
 import { deliveryFor, finishOpenIntents, recoverCommand } from '../card/recover.js';
 import { addRegistryOptions, type BankLedger, openBankLedger, type RegistryOptions, withCentral } from './registry-options.js';
 
-/** The command, as the role table names it (bank-vault: load-master and bank-signing). */
+/** The command, as the role table names it (bank-vault: load-master, and bank-signing for --central). */
 const RENEW_COMMAND = 'drmb bank renew';
+/** Its settlement on a registry opened here (--registry, --registry-url), with the registry's bundle. */
+const RENEW_REGISTRY_COMMAND = 'drmb bank renew --registry';
 
 export interface RenewOptions extends CardOptions, RegistryOptions {
   bankCode: string;
@@ -55,6 +57,8 @@ export interface RenewOptions extends CardOptions, RegistryOptions {
   renewals: string;
   journal?: string;
   pinFile?: string;
+  /** with --registry / --registry-url: the registry bundle that checks the coins (default --keys) */
+  registryKeys?: string;
   /** the bank's hash-chained audit log */
   audit?: string;
   operator?: string;
@@ -148,7 +152,7 @@ export async function renewOn(t: Transport, o: RenewOptions): Promise<RenewRepor
 async function withRenewPlan<T>(o: RenewOptions, run: (plan: RenewPlan, ledger: BankLedger) => Promise<T>): Promise<T> {
   const plan = planRenew(o);
   try {
-    const ledger = await openBankLedger(o, RENEW_COMMAND, RENEW_COMMAND, { settles: true });
+    const ledger = await openBankLedger(o.central === undefined ? { ...o, keys: o.registryKeys ?? o.keys } : o, RENEW_REGISTRY_COMMAND, RENEW_COMMAND, { settles: true });
     try {
       return await run(plan, ledger);
     } finally {
@@ -302,6 +306,7 @@ export function registerRenew(bank: Cli): void {
     .requiredOption('--before <YYYYMMDD>', 'renew the coins that expire before this date')
     .option('--terminal-id <hex12>', 'the vault terminal ID in the load (6 bytes)', '100000000001')
     .option('--renewals <dir>', "the bank's renewal records and packets", 'coin-renewals')
+    .option('--registry-keys <dir>', 'with --registry or --registry-url: the registry bundle that checks the coins (default: --keys, a ceremony directory)')
     .option('--audit <file>', "the hash-chained audit log of the renewals (serials retired, fresh coins loaded)", 'perso-audit.log')
     .option('--operator <name>', 'operator recorded in the audit log (default: the login name)');
   withPinFile(cmd, "the holder's: the card lists its coins only after VERIFY; without it, asked on the terminal");

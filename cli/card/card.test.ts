@@ -212,11 +212,11 @@ describe('the card command group', () => {
     return out.join('');
   };
 
-  it('registers readers, info, apdu, balance, log, recover, replay and the desk operations', () => {
+  it('registers readers, info, apdu, balance, log, recover, replay, the desk operations and return', () => {
     const program = new Command('drmb');
     const card = program.command('card');
     registerCardCommands(card);
-    expect(card.commands.map((c) => c.name())).toEqual(['readers', 'info', 'apdu', 'balance', 'log', 'recover', 'replay', 'block', 'unblock', 'reload-pin', 'set-limits', 'change-pin']);
+    expect(card.commands.map((c) => c.name())).toEqual(['readers', 'info', 'apdu', 'balance', 'log', 'recover', 'replay', 'block', 'unblock', 'reload-pin', 'set-limits', 'change-pin', 'terminate', 'return']);
     expect(card.commands.find((c) => c.name() === 'info')!.options.map((o) => o.long)).toEqual(['--reader', '--sim', '--exclusive', '--trace', '--record', '--json']);
   });
 
