@@ -41,6 +41,10 @@ describe('docs/walkthrough.md', () => {
     expect(out).toMatch(/CHANGE 10000000000000000001 #1 70\.00 settled \(card:10000000000000000001\)\nPURCHASE 10000000000000000001 #2 100\.00 settled \(bank:104100000003\)/);
     expect(out).toMatch(/TRANSFER 10000000000000000001 #3 50\.00 settled \(card:10000000000000000002\)/);
     expect(out).toMatch(/ 3 {2}TRANSFER +50\.00 +220\.00 [\s\S]* 2 {2}PURCHASE +100\.00 +270\.00 [\s\S]* 1 {2}RECEIVE +70\.00 +370\.00 [\s\S]* 0 {2}LOAD +300\.00 +300\.00 /);
-    expect(out.trimEnd().split('\n').at(-1)).toBe('220.00 yuan');
+    expect(out).toMatch(/\$ drmb card balance --sim alice\.json\n220\.00 yuan\n/);
+    // section 8: renewed, blocked and unblocked, returned with the balance paid in cash, the audit chain intact
+    expect(out).toMatch(/card 10000000000000000001: 220\.00 yuan of coins expiring before 20991231 renewed; balance 220\.00 yuan/);
+    expect(out).toMatch(/card 10000000000000000001: returned and TERMINATED\n {2}paid out in cash {3}220\.00 yuan/);
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/^perso-audit\.log: \d+ line\(s\), chain intact/);
   }, 600_000);
 });
