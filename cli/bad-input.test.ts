@@ -100,6 +100,10 @@ describe('bad input ends in one line, exit 2, nothing changed', () => {
     expect(await refused(EXIT.usage, 'bank', 'mint', '--yes', '--amount', '0.01', ...keys(), ...registry())).toMatch(/^--amount must be whole yuan/);
   });
 
+  it('refuses a --verify-workers that is not a number of threads, before the registry is opened', async () => {
+    expect(await refused(EXIT.usage, 'registry', 'serve', '--verify-workers', 'lots', '--port', '0', ...keys(), ...registry())).toBe('--verify-workers must be a number of threads from 0 to 64 (got lots)');
+  });
+
   it('refuses a file given as the registry folder', async () => {
     expect(await refused(EXIT.usage, 'bank', 'mint', '--yes', '--amount', '10', ...keys(), '--registry', at('somefile'))).toBe(`--registry: ${at('somefile')} is a file, not a registry folder`);
   });

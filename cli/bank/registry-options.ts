@@ -104,15 +104,16 @@ export async function openRegistryAt(where: { url?: string; dir: string }, rest:
 /**
  * Opens the registry for `command` ("drmb bank deposit") with the trust anchors of its role's bundle
  * (or the ceremony directory); with `settles`, also the mint master, so that settlement checks each
- * coin's m. A bundle of a role that does not run the command is refused (keys/role-bundles.ts).
+ * coin's m, and with `verifyWorkers`, that many worker threads check deposits' signatures. A bundle of
+ * a role that does not run the command is refused (keys/role-bundles.ts).
  */
-export async function openRegistry(o: RegistryOptions, command: string, use: { settles: boolean }): Promise<Registry> {
+export async function openRegistry(o: RegistryOptions, command: string, use: { settles: boolean; verifyWorkers?: number }): Promise<Registry> {
   const dir = keyDirOf(o);
   if (!dir) throw new UsageError('--keys <dir> (or DRMB_KEY_DIR) is needed: the registry checks coins against the trust anchors');
   const keys = RoleKeys.open(dir, command);
   const trust = keys.trustAnchors();
   const mintMaster = use.settles ? keys.key('mint-master').secret.master : undefined;
-  return openRegistryAt({ url: registryUrlOf(o), dir: registryDirOf(o) }, { trust, mintMaster });
+  return openRegistryAt({ url: registryUrlOf(o), dir: registryDirOf(o) }, { trust, mintMaster, ...(use.verifyWorkers ? { verifyWorkers: use.verifyWorkers } : {}) });
 }
 
 /** The http://127.0.0.1:PORT of --central. */

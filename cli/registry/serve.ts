@@ -7,6 +7,7 @@
  * with requests signed by their own keys; anyone on the machine reads the ledger.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command as Cli } from 'commander';
 import { randomBytes } from '../../base/bytes.js';
@@ -29,6 +30,8 @@ export interface RegistryServeOptions extends RegistryOptions {
   port: string;
   /** where to write the operator's token for this run (default: beside the registry folder) */
   operatorToken?: string;
+  /** worker threads that check deposits' signatures beside the service's thread (none when absent or 0) */
+  verifyWorkers?: string;
 }
 
 /** The operator token file of `o`: --operator-token, or <registry folder>.operator-token. */
@@ -50,6 +53,7 @@ export interface RegistryServiceWithKeys extends LocalService {
  */
 export async function startRegistryFromOptions(o: RegistryServeOptions, log?: (line: string) => void): Promise<RegistryServiceWithKeys> {
   const port = portOf(o.port);
+  const verifyWorkers = workersOf(o.verifyWorkers);
   const keys = RoleKeys.open(keyDirOf(o), REGISTRY_SERVE);
   const banksPath = keys.file(AUTHORIZED_BANKS_FILE);
   if (!existsSync(banksPath)) throw new UsageError(`${banksPath} does not exist: export a registry bundle (drmb keys export --role registry) and authorise banks with drmb registry authorize`);
@@ -69,7 +73,7 @@ export async function startRegistryFromOptions(o: RegistryServeOptions, log?: (l
   };
   let registry;
   try {
-    registry = await openRegistry(o, REGISTRY_SERVE, { settles: true });
+    registry = await openRegistry(o, REGISTRY_SERVE, { settles: true, verifyWorkers });
   } catch (e) {
     wipeKeys();
     throw e;
@@ -95,14 +99,23 @@ export async function startRegistryFromOptions(o: RegistryServeOptions, log?: (l
   }
 }
 
+/** --verify-workers: a count of worker threads, 0 for none. */
+function workersOf(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 64) throw new UsageError(`--verify-workers must be a number of threads from 0 to 64 (got ${text})`);
+  return n;
+}
+
 export function registerRegistryServe(group: Cli): void {
   const cmd = group
     .command('serve')
     .description("run the central bank's registry on 127.0.0.1 until interrupted: mint into bank vaults, record withdrawals, settle deposits, take online transfers")
     .option('--port <n>', 'TCP port on 127.0.0.1 (0: any free port)', '8792')
-    .option('--operator-token <file>', "where to write this run's operator token, which a mint request carries (owner-only; default <registry folder>.operator-token)");
+    .option('--operator-token <file>', "where to write this run's operator token, which a mint request carries (owner-only; default <registry folder>.operator-token)")
+    .option('--verify-workers <n>', "worker threads checking deposits' coin and payer signatures while the registry writes (default: one per core; 0: in the service's thread)");
   addRegistryOptions(cmd).action(async (o: RegistryServeOptions) => {
-    const service = await startRegistryFromOptions(o, (line) => process.stderr.write(`${line}\n`));
+    const service = await startRegistryFromOptions({ ...o, verifyWorkers: o.verifyWorkers ?? String(availableParallelism()) }, (line) => process.stderr.write(`${line}\n`));
     emit({ url: service.url, port: service.port, pid: process.pid, keys: service.keys, operatorToken: service.operatorToken }, !!o.json, (r) => `registry listening on ${r.url} with ${r.keys.map((k) => k.kind).join(', ')}; the operator's token is in ${r.operatorToken}; Ctrl-C stops it`);
     await untilSignal();
     await service.close();
