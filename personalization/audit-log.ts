@@ -2,7 +2,7 @@
  * @module Append-only audit log of personalization: one JSON line per event, each carrying the SM3 hash
  * of the previous line, so that an edited or deleted line breaks the chain (verifyAuditLog finds it).
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { bytesToHex } from '../base/bytes.js';
 import { sm3 } from '../crypto/sm3.js';
 
@@ -24,11 +24,21 @@ function lastLine(path: string): string | undefined {
   return lines[lines.length - 1];
 }
 
-/** Appends an event chained to the previous line. Never write secrets into `detail`. */
+/**
+ * Appends an event chained to the previous line, on disk before it returns (fsync): a desk that records
+ * cash paid out must still find the line after a power cut of its own host. Never write secrets into
+ * `detail`.
+ */
 export function appendAudit(path: string, event: AuditEvent): void {
   const prev = lastLine(path);
   const previousHash = prev ? bytesToHex(sm3(utf8.encode(prev))) : GENESIS;
-  appendFileSync(path, `${JSON.stringify({ ...event, previousHash })}\n`, { mode: 0o600 });
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify({ ...event, previousHash })}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Checks the hash chain; returns the 1-based number of the first line that does not chain, or 0. */
