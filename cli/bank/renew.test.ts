@@ -6,9 +6,10 @@
  * power cut at every persistent write of EXPORT COINS and CREDIT FOR LOAD, a second run finishes the
  * renewal with the value conserved: card + vault + retired is what it was, each serial in one place.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as C from '../../applet-spec/commands.js';
 import { bankOwner, cardOwner, RETIRED } from '../../bank/registry.js';
 import { RemoteRegistry } from '../../bank/registry-client.js';
 import { SimulatedCard } from '../../simulator/simulated-card.js';
@@ -111,6 +112,9 @@ describe('drmb bank renew', () => {
     const bytes = readFileSync(image, 'hex');
     await expect(runRenew({ ...o, before: '2028' })).rejects.toThrow('--before must be a date YYYYMMDD');
     await expect(runRenew({ ...o, keys: bundle('registry') })).rejects.toThrow('is a registry bundle; drmb bank renew needs a bank-vault bundle');
+    mkdirSync(o.renewals, { recursive: true });
+    writeFileSync(join(o.renewals, '62120000000000006002.json'), 'not json');
+    await expect(runRenew(o)).rejects.toThrow(/^--renewals: .* is not a renewal record/);
     expect(readFileSync(image, 'hex')).toBe(bytes);
   });
 });
@@ -149,7 +153,7 @@ describe('drmb bank renew, interrupted, finishes on the next run with the value 
   });
 
   // EXPORT COINS (80 54) takes the old coins off, CREDIT FOR LOAD (80 52) puts the fresh ones on
-  for (const [name, ins, tag] of [['EXPORT COINS', 0x54, 2], ['CREDIT FOR LOAD', 0x52, 3]] as const) {
+  for (const [name, ins, tag] of [[C.exportCoins.name, C.exportCoins.ins, 2], [C.creditForLoad.name, C.creditForLoad.ins, 3]] as const) {
     it(`torn by a power cut at every write of ${name}: the next run finishes the renewal`, { timeout: 240_000 }, async () => {
       for (let k = 1; ; k++) {
         const cardId = `62120000000000006${tag}${String(k).padStart(2, '0')}`;

@@ -166,7 +166,12 @@ async function withRenewPlan<T>(o: RenewOptions, run: (plan: RenewPlan, ledger: 
 
 function readRecord(path: string): RenewalRecord | undefined {
   if (!existsSync(path)) return undefined;
-  const r = JSON.parse(readFileSync(path, 'utf8')) as RenewalRecord;
+  let r: RenewalRecord;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as RenewalRecord;
+  } catch (e) {
+    throw new UsageError(`--renewals: ${path} is not a renewal record (${(e as Error).message})`);
+  }
   if (r.format !== FORMAT) throw new UsageError(`--renewals: ${path} is not a renewal record`);
   return r;
 }

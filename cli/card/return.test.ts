@@ -9,6 +9,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as C from '../../applet-spec/commands.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { bankOwner, cardOwner } from '../../bank/registry.js';
 import { RemoteRegistry } from '../../bank/registry-client.js';
@@ -163,10 +164,10 @@ describe('drmb card return, interrupted, finishes on the next run without losing
   });
 
   // EXPORT COINS (80 54) moves the value, SET STATUS (F0) ends the card: a cut after each of their writes
-  for (const [name, ins] of [['EXPORT COINS', 0x54], ['SET STATUS', 0xf0]] as const) {
+  for (const [name, ins] of [[C.exportCoins.name, C.exportCoins.ins], [C.setStatus.name, C.setStatus.ins]] as const) {
     it(`torn by a power cut at every write of ${name}: the next run finishes the return, value conserved`, { timeout: 180_000 }, async () => {
       for (let k = 1; ; k++) {
-        const cardId = `62120000000000007${ins === 0x54 ? 2 : 3}${String(k).padStart(2, '0')}`;
+        const cardId = `62120000000000007${ins === C.exportCoins.ins ? 2 : 3}${String(k).padStart(2, '0')}`;
         const { image, o } = await cardWith(cardId, 15_000);
         const vaultBefore = await balanceOf(bankOwner(BANK));
         const sim = SimulatedCard.fromFile(image);
