@@ -33,7 +33,7 @@ import {
 import { type FlowKind, type ProofReason, schemaSql } from './schema.js';
 import type { DepositVerifyTask, DepositVerifyWorkerData } from './deposit-verify-worker.js';
 import { type DepositEvidence, type VerifiedPacket, verifyDeposit } from './verify-deposit.js';
-import { WorkerPool, WorkerTaskError } from '../io/worker-pool.js';
+import { siblingModule, WorkerPool, WorkerTaskError } from '../io/worker-pool.js';
 
 export * from './registry-errors.js';
 export type { VerifiedPacket } from './verify-deposit.js';
@@ -243,9 +243,7 @@ export class Registry {
         windowBits: opts.verifierWindowBits ?? 10,
         ...(opts.mintMaster ? { mintMaster: opts.mintMaster.slice() } : {}),
       };
-      // The worker module beside this one: .ts when running from source, .js when built.
-      const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-      this.#pool = new WorkerPool(new URL(`./deposit-verify-worker${ext}`, import.meta.url), { size: workers, data });
+      this.#pool = new WorkerPool(siblingModule(import.meta.url, 'deposit-verify-worker'), { size: workers, data });
     }
   }
 

@@ -35,8 +35,16 @@ function tsxEsmApi(): string {
   return new URL(pkg.exports['./esm/api'].import.default, pathToFileURL(pkgPath)).href;
 }
 
+/**
+ * The URL of the module `name` beside the module at `here` (pass `import.meta.url`): `name.ts` when
+ * running from source, `name.js` when built.
+ */
+export function siblingModule(here: string, name: string): URL {
+  return new URL(`./${name}${here.endsWith('.ts') ? '.ts' : '.js'}`, here);
+}
+
 /** Starts `moduleUrl` in a worker, through tsx's loader when it is TypeScript source. */
-function startWorker(moduleUrl: URL, data: unknown): Worker {
+export function startWorker(moduleUrl: URL, data: unknown): Worker {
   if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl, { workerData: data });
   // Node does not run .ts: register tsx in the worker first (a development dependency, present
   // wherever the sources run), then import the module.
