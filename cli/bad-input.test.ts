@@ -127,6 +127,13 @@ describe('bad input ends in one line, exit 2, nothing changed', () => {
     );
   });
 
+  it('refuses a --slots that is not a number of slots, and more images than slots, before any card is served', async () => {
+    expect(await refused(EXIT.usage, 'sim', 'serve', '--slots', '0', '--control', 'none')).toBe('--slots "0" must be a whole number of slots from 1 to 16');
+    expect(await refused(EXIT.usage, 'sim', 'serve', '--slots', '1', '--image', at('card.json'), '--image', at('blank.json'), '--control', 'none')).toBe(
+      '--image given 2 times for --slots 1: give at most one image per slot',
+    );
+  });
+
   it('refuses a --sim-dir that does not exist', async () => {
     const prep = ['perso', 'prepare', '--batch', '--sim-dir', at('nodir'), ...keys(), '--profile', projectPath('examples', 'profiles', 'prepare.json')];
     expect(await refused(EXIT.usage, ...prep, '--manifest', at('manifest.jsonl'), '--audit', at('audit.log'))).toBe(`--sim-dir: cannot list ${at('nodir')} (ENOENT: no such file or folder)`);

@@ -35,7 +35,13 @@ export const COMMAND_EXAMPLES: Record<string, readonly CommandExample[]> = {
   'keys export': [{ line: 'keys export --role pos --out pos-bundle --keys keys', what: "the POS terminal's bundle: trust anchors only" }],
   'kgc serve': [{ line: 'kgc serve --keys kgc-bundle --port 8790', what: 'the KGC as its own process on 127.0.0.1' }],
   'kgc authorize': [{ line: 'kgc authorize --desk-key desk-bundle --name "desk 3" --keys kgc-bundle', what: 'let an issuance desk ask the KGC for holder keys' }],
-  'sim serve': [{ line: 'sim serve --image card.json', what: 'a simulated card in the PC/SC reader "Virtual PCD 00 00" (vpcd)' }],
+  'sim serve': [
+    { line: 'sim serve --image card.json', what: 'a simulated card in the PC/SC reader "Virtual PCD 00 00" (vpcd)' },
+    {
+      line: 'sim serve --slots 2 --image a.json --image b.json --control-socket serve.sock',
+      what: 'a card in each of vpcd\'s two readers from one process; "slot 1 load c.json" on the socket puts another card in the second',
+    },
+  ],
   'sim create': [
     { line: 'sim create --image card.json --card-id 10000000000000000001 --keys keys', what: 'a blank card image' },
     { line: 'sim create --psam --image psam.json --keys keys', what: "a blank PSAM for a POS terminal's second slot" },

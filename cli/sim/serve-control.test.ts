@@ -7,7 +7,7 @@
  * `--psam`, which serves a PSAM image in the same way.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ import { personalizePsam } from '../../personalization/personalize-psam.js';
 import { SW } from '../../applet-spec/status-words.js';
 import { swOf } from '../../host/transport.js';
 import { DEFAULT_PERSONALIZATION_KEY, SimulatedCard } from '../../simulator/simulated-card.js';
-import { encodeVpcdFrame, VPCD_GET_ATR, VpcdFrameReader } from '../../simulator/vpcd-client.js';
+import { VPCD_GET_ATR } from '../../simulator/vpcd-client.js';
+import { StandInReader } from '../../test/stand-in-vpcd-reader.js';
 import { stateImages } from '../../test/state-images.js';
 import { startServe, type ServeSession } from './serve.js';
 import { connectControl, parseControlLine, type ControlClient } from './serve-control.js';
@@ -45,56 +46,13 @@ describe('parseControlLine', () => {
     ['cut-after 1 2', /not "1 2"/],
     ['status now', /status takes no argument/],
     ['load', /load needs the path of a card image file/],
-    ['unplug', /unknown control command "unplug" \(remove, insert, status, cut-after K, power-up, load PATH, quit\)/],
+    ['unplug', /unknown control command "unplug" \(remove, insert, status, work, cut-after K, power-up, load PATH, quit\)/],
   ])('refuses %j with a one-line reason', (line, reason) => {
     const r = parseControlLine(line);
     expect(typeof r).toBe('string');
     expect(r).toMatch(reason);
   });
 });
-
-/** The reader side of vpcd, one connection at a time: sends control bytes and C-APDUs, awaits each reply. */
-class StandInReader {
-  private readonly connections: Socket[] = [];
-  private arrived: (() => void)[] = [];
-  constructor(readonly server: Server) {
-    server.on('connection', (s) => {
-      this.connections.push(s);
-      for (const a of this.arrived.splice(0)) a();
-    });
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  /** The n-th connection (0-based) the card made, once it has made it. */
-  async connection(n: number): Promise<Socket> {
-    while (this.connections.length <= n) await new Promise<void>((r) => this.arrived.push(r));
-    return this.connections[n];
-  }
-
-  /** Sends one message and resolves with the reply, or with 'closed' when the card leaves instead. */
-  exchange(socket: Socket, payload: Uint8Array): Promise<Uint8Array | 'closed'> {
-    return new Promise((resolve) => {
-      const frames = new VpcdFrameReader();
-      const onData = (chunk: Buffer): void => {
-        const [reply] = frames.push(chunk);
-        if (reply) done(Uint8Array.from(reply));
-      };
-      const onClose = (): void => done('closed');
-      const done = (r: Uint8Array | 'closed'): void => {
-        socket.off('data', onData);
-        socket.off('close', onClose);
-        resolve(r);
-      };
-      if (socket.destroyed) return resolve('closed');
-      socket.on('data', onData);
-      socket.on('close', onClose);
-      socket.write(encodeVpcdFrame(payload));
-    });
-  }
-}
 
 const SELECT = C.select.encodeBytes({ aid: DRMB_AID });
 const WRONG_PIN = C.verify.encodeBytes({ pin: '999999' });
@@ -158,7 +116,9 @@ describe('drmb sim serve --control-socket', { timeout: 60_000 }, () => {
 
     const first = await reader.connection(0);
     expect(await reader.exchange(first, Uint8Array.of(VPCD_GET_ATR))).toEqual(session.card.atr);
+    await expect(control.request('work')).resolves.toMatch(/^0 APDUs in 0\.0 ms of card time since the card was put in the slot$/);
     expect(swOf((await reader.exchange(first, SELECT)) as Uint8Array)).toBe(SW.OK);
+    await expect(control.request('work')).resolves.toMatch(/^1 APDUs in \d+\.\d ms of card time/);
     await expect(control.request('cut-after 1')).resolves.toBe("armed: power cut after the card's persistent write 1 from now");
     expect(await reader.exchange(first, WRONG_PIN)).toBe('closed');
     await expect(control.request('status')).resolves.toBe(`card out of vpcd 127.0.0.1:${reader.port}, without power (cut; power-up restores it)`);

@@ -1,6 +1,6 @@
 /**
  * @module Control lines of `drmb sim serve`, on stdin or a Unix domain socket: remove, insert, status,
- * quit, `cut-after K` (cut the card's power right after its K-th persistent write from now, as pulling
+ * work (the APDUs the card in the slot has answered and its time on them), quit, `cut-after K` (cut the card's power right after its K-th persistent write from now, as pulling
  * it would), `power-up` (power back, the card reinserted) and `load PATH` (another card, from an image
  * file, in the reader's slot; kept in memory only). Each line gets one answer line,
  * `ok ...` or `error ...`; the parser, the handler and the socket client live here so the protocol has
@@ -14,7 +14,7 @@ import { UsageError } from '../output.js';
 
 /** One control command. */
 export type ControlCommand =
-  | { readonly name: 'remove' | 'insert' | 'status' | 'quit' | 'power-up' }
+  | { readonly name: 'remove' | 'insert' | 'status' | 'work' | 'quit' | 'power-up' }
   | { readonly name: 'cut-after'; readonly writes: number }
   | { readonly name: 'load'; readonly path: string };
 
@@ -31,6 +31,8 @@ export interface ControlledCard {
   readonly store: Pick<PersistentStore, 'cutPowerAfterWrites' | 'disarm' | 'powerUp' | 'powered'>;
   /** the image file the card in the slot was loaded from by `load`, kept in memory only; undefined for the served card */
   readonly loadedFrom?: string;
+  /** APDUs the card in the slot has answered since it was put there, and the milliseconds it spent on them */
+  readonly work?: { readonly apdus: number; readonly cardMs: number };
   /**
    * Checks and loads the image file at `path` (a missing or damaged image throws, leaving the current
    * card in place), then takes the current card out of the slot and puts the loaded one in its place,
@@ -40,7 +42,7 @@ export interface ControlledCard {
   stop(): Promise<void>;
 }
 
-export const CONTROL_COMMANDS = 'remove, insert, status, cut-after K, power-up, load PATH, quit';
+export const CONTROL_COMMANDS = 'remove, insert, status, work, cut-after K, power-up, load PATH, quit';
 
 /** How long `power-up` and `load` wait for the reader to take the card before answering an error. */
 const INSERT_TIMEOUT_MS = 10_000;
@@ -55,7 +57,7 @@ export function parseControlLine(line: string): ControlCommand | string | undefi
     const path = line.trim().slice(4).trim();
     return path ? { name, path } : 'load needs the path of a card image file';
   }
-  const simple = { remove: 'remove', insert: 'insert', status: 'status', quit: 'quit', exit: 'quit', 'power-up': 'power-up' } as const;
+  const simple = { remove: 'remove', insert: 'insert', status: 'status', work: 'work', quit: 'quit', exit: 'quit', 'power-up': 'power-up' } as const;
   if (name in simple && !args.length) return { name: simple[name as keyof typeof simple] };
   if (name === 'cut-after') {
     const writes = Number(args[0]);
@@ -96,6 +98,9 @@ export async function serveControl(line: string, card: ControlledCard): Promise<
       return `ok inserting the card into ${card.where}`;
     case 'status':
       return `ok ${describeSlot(card)}`;
+    case 'work':
+      if (!card.work) return 'error this card does not count its work';
+      return `ok ${card.work.apdus} APDUs in ${card.work.cardMs.toFixed(1)} ms of card time since the card was put in the slot`;
     case 'quit':
       void card.stop();
       return 'ok stopping';
@@ -170,6 +175,73 @@ export async function listenControlSocket(path: string, handle: (line: string) =
           }, 1000).unref();
         });
       }),
+  };
+}
+
+/** Where control lines come from: stdin, a Unix domain socket, and the signals that stop a serve. */
+export interface ControlInputOptions {
+  /** read control lines from stdin; 'auto' = when stdin is a TTY */
+  control?: 'stdin' | 'none' | 'auto';
+  /** also take control lines on this Unix domain socket, each answered with one line */
+  controlSocket?: string;
+  /** stop on SIGINT and SIGTERM (default true) */
+  signals?: boolean;
+}
+
+/** The control inputs a serve opened; close() stops reading them (and listening for signals). */
+export interface ControlInputs {
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a serve's control inputs: the socket (answers as lines to its client), stdin (answers as
+ * progress lines through `say`, an error as drmb's one-line error; end of stdin stops the serve), and
+ * SIGINT / SIGTERM, which stop it.
+ */
+export async function openControlInputs(
+  options: ControlInputOptions,
+  handle: (line: string) => Promise<string | undefined>,
+  stop: () => Promise<void>,
+  say: (text: string) => void,
+): Promise<ControlInputs> {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    say(`${signal}: stopping`);
+    void stop();
+  };
+  const socket = options.controlSocket === undefined ? undefined : await listenControlSocket(options.controlSocket, handle);
+  if (socket) say(`control socket: ${options.controlSocket} (${CONTROL_COMMANDS})`);
+  if (options.signals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const control = options.control ?? 'auto';
+  let rl: ReturnType<typeof createInterface> | undefined;
+  if (control === 'stdin' || (control === 'auto' && process.stdin.isTTY)) {
+    rl = createInterface({ input: process.stdin, terminal: false });
+    rl.on('line', (line) => {
+      void handle(line).then((answer) => {
+        // on stdin the answers are progress lines: "ok " dropped, an error as drmb's one-line errors
+        if (answer !== undefined) say(answer.startsWith('error ') ? `drmb: ${answer.slice(6)}` : answer.slice(3));
+      });
+    });
+    // end of the control input (parent gone, or Ctrl-D) ends the session
+    rl.on('close', () => void stop());
+    say(`control: type ${CONTROL_COMMANDS}`);
+  }
+  let closed = false;
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (rl) {
+        rl.close();
+        process.stdin.pause();
+        process.stdin.unref?.();
+      }
+      await socket?.close();
+    },
   };
 }
 

@@ -4,11 +4,10 @@
  * also cut the card's power after its k-th persistent write and power it up again, or put another card
  * from an image file in the slot (`load PATH`; such a card is kept in memory only, so the served image
  * file only ever holds the served card). With --psam it serves a D-RMB PSAM, the POS terminal's second
- * card, usually into the second vpcd slot (port 35964, "Virtual PCD 00 01").
+ * card, usually into the second vpcd slot (port 35964, "Virtual PCD 00 01"). With --slots N it serves N
+ * cards from one process, one worker thread each (cli/sim/serve-slots.ts).
  */
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Interface } from 'node:readline';
 import type { Command as Cli } from 'commander';
 import { CARD_FAULT_NAMES, CARD_FAULTS, type CardFaultName } from '../../simulator/card-faults.js';
 import type { PersistentStore } from '../../simulator/persistent-store.js';
@@ -18,7 +17,7 @@ import type { DisconnectReason } from '../../simulator/vpcd-client.js';
 import { withJson } from '../options.js';
 import { toJsonValue, UsageError } from '../output.js';
 import { loadPsamImage, loadSimImage } from './load-sim-image.js';
-import { CONTROL_COMMANDS, type ControlledCard, listenControlSocket, parseControlLine, serveControl } from './serve-control.js';
+import { CONTROL_COMMANDS, type ControlInputs, type ControlledCard, openControlInputs, parseControlLine, serveControl } from './serve-control.js';
 
 export interface ServeOptions {
   /** card image file: loaded if it exists, else a fresh card is created and saved there */
@@ -37,6 +36,8 @@ export interface ServeOptions {
   fault?: CardFaultName;
   /** serve a D-RMB PSAM (simulator/simulated-psam.ts) instead of a user card; `load` then takes PSAM images */
   psam?: boolean;
+  /** stop on SIGINT and SIGTERM (default true; a worker thread of a multi-slot serve leaves them to its parent) */
+  signals?: boolean;
 }
 
 /** A card serve can put in the reader and save. */
@@ -79,7 +80,16 @@ export interface ServeSession {
   readonly card: ServedCard;
   /** resolves when the session has ended (quit command, signal, or stop()) */
   readonly done: Promise<void>;
+  /** carries out one control line (cli/sim/serve-control.ts) and returns its answer line */
+  control(line: string): Promise<string | undefined>;
   stop(): Promise<void>;
+}
+
+/** Parses --slots: a whole number of slots from 1 to 16. */
+export function parseSlots(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 16) throw new UsageError(`--slots "${text}" must be a whole number of slots from 1 to 16`);
+  return n;
 }
 
 /** Parses a TCP port given on the command line. */
@@ -167,6 +177,12 @@ export async function startServe(options: ServeOptions, source: CardSource = opt
     event('removed', { reason });
     save(reason);
   });
+  // what the card in the slot has done since it was put there, for `status`
+  const work = { apdus: 0, cardMs: 0 };
+  client.on('apdu', (e) => {
+    work.apdus++;
+    work.cardMs += e.cardMs;
+  });
   client.on('card-error', (e) => say(`drmb: the card failed on a command (answered 6F00): ${(e as Error)?.message ?? e}`));
   client.on('protocol-error', (detail) => say(`drmb: vpcd protocol: ${detail}`));
   if (options.saveEveryApdu) client.on('apdu', () => save('apdu'));
@@ -175,25 +191,13 @@ export async function startServe(options: ServeOptions, source: CardSource = opt
   const done = new Promise<void>((resolve) => (finish = resolve));
   let stopping: Promise<void> | undefined;
   let stopRequested = false;
-  let rl: Interface | undefined;
-  let controlSocket: { close(): Promise<void> } | undefined;
+  let inputs: ControlInputs | undefined;
 
-  const onSignal = (signal: NodeJS.Signals): void => {
-    say(`${signal}: stopping`);
-    void stop();
-  };
   const stop = (): Promise<void> => {
     if (stopRequested) return stopping ?? done;
-    stopRequested = true; // set before anything below can re-enter (rl.close() emits 'close' at once)
+    stopRequested = true; // set before anything below can re-enter (closing stdin emits 'close' at once)
     stopping = (async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (rl) {
-        rl.close();
-        process.stdin.pause();
-        process.stdin.unref?.();
-      }
-      await controlSocket?.close();
+      await inputs?.close();
       const wasConnected = client.connected;
       await client.remove(); // reports 'removed' (and saves) if it was connected
       if (!wasConnected) save('exit');
@@ -211,6 +215,8 @@ export async function startServe(options: ServeOptions, source: CardSource = opt
     if (!wasConnected) save('load');
     current = next;
     loadedFrom = path;
+    work.apdus = 0;
+    work.cardMs = 0;
     say(`loaded card image ${path} (memory only, never saved)`);
     event('loaded', { path });
   };
@@ -223,6 +229,7 @@ export async function startServe(options: ServeOptions, source: CardSource = opt
     get loadedFrom() {
       return loadedFrom;
     },
+    work,
     load,
     stop,
   };
@@ -231,36 +238,15 @@ export async function startServe(options: ServeOptions, source: CardSource = opt
     const answer = await serveControl(line, controlled);
     const command = parseControlLine(line);
     if (typeof command === 'object' && command.name === 'status') {
-      event('status', { connected: client.connected, inserted: client.inserted, powered: current.store.powered, loadedFrom });
+      event('status', { connected: client.connected, inserted: client.inserted, powered: current.store.powered, loadedFrom, apdus: work.apdus, cardMs: work.cardMs });
     }
     return answer;
   };
 
-  if (options.controlSocket !== undefined) {
-    controlSocket = await listenControlSocket(options.controlSocket, handle);
-    say(`control socket: ${options.controlSocket} (${CONTROL_COMMANDS})`);
-  }
-
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-
-  const control = options.control ?? 'auto';
-  if (control === 'stdin' || (control === 'auto' && process.stdin.isTTY)) {
-    rl = createInterface({ input: process.stdin, terminal: false });
-    rl.on('line', (line) => {
-      void handle(line).then((answer) => {
-        // on stdin the answers are progress lines: "ok " dropped, an error as drmb's one-line errors
-        if (answer !== undefined) say(answer.startsWith('error ') ? `drmb: ${answer.slice(6)}` : answer.slice(3));
-      });
-    });
-    // end of the control input (parent gone, or Ctrl-D) ends the session
-    rl.on('close', () => void stop());
-    say(`control: type ${CONTROL_COMMANDS}`);
-  }
+  inputs = await openControlInputs(options, handle, stop, say);
 
   client.insert().catch(() => {});
-  return { client, card: inSlot, done, stop };
+  return { client, card: inSlot, done, control: handle, stop };
 }
 
 /** Runs a serve session to its end. */
@@ -273,8 +259,16 @@ export function registerServe(sim: Cli): void {
   const cmd = sim
     .command('serve')
     .description('put a simulated card into the vpcd reader of pcscd ("Virtual PCD 00 00"), for any PC/SC client')
-    .option('--image <file>', 'card image: loaded if it exists, else a fresh card is created and saved there')
-    .option('--port <n>', `vpcd TCP port (${VPCD_DEFAULT_PORT} = "Virtual PCD 00 00", ${VPCD_DEFAULT_PORT + 1} = "Virtual PCD 00 01")`)
+    .option(
+      '--image <file>',
+      'card image: loaded if it exists, else a fresh card is created and saved there; repeat it to give each slot of --slots its image, in slot order',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('--port <n>', `vpcd TCP port (${VPCD_DEFAULT_PORT} = "Virtual PCD 00 00", ${VPCD_DEFAULT_PORT + 1} = "Virtual PCD 00 01"); with --slots, the port of slot 0`)
+    .option(
+      '--slots <n>',
+      'serve N cards from this one process into N consecutive vpcd ports from --port, each card in a worker thread of its own; control lines take "slot K " before them (default: one slot, or one per --image)',
+    )
     .option('--host <h>', 'vpcd host', VPCD_DEFAULT_HOST)
     .option('--save-every-apdu', 'save the image after every APDU (crash safety), not only on removal and exit')
     .option('--control <mode>', `read control lines from stdin (${CONTROL_COMMANDS}): stdin, none, or auto (when stdin is a terminal)`, 'auto')
@@ -285,7 +279,7 @@ export function registerServe(sim: Cli): void {
     .option('--fault <name>', `serve a deliberately faulty card, to check that a conformance suite catches it: ${CARD_FAULT_NAMES.join(', ')}`)
     .option('--psam', `serve a D-RMB PSAM, the POS terminal's second card (image from drmb sim create --psam), usually with --port ${VPCD_DEFAULT_PORT + 1} ("Virtual PCD 00 01")`);
   withJson(cmd, 'lifecycle events as JSON lines on stdout').action(
-    async (opts: { image?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; controlSocket?: string; json?: boolean; fault?: string; psam?: boolean }) => {
+    async (opts: { image?: string[]; slots?: string; port?: string; host: string; saveEveryApdu?: boolean; control: string; controlSocket?: string; json?: boolean; fault?: string; psam?: boolean }) => {
       if (!['stdin', 'none', 'auto'].includes(opts.control)) {
         throw new UsageError(`--control must be stdin, none or auto, not "${opts.control}"`);
       }
@@ -293,8 +287,10 @@ export function registerServe(sim: Cli): void {
         throw new UsageError(`--fault must be one of ${CARD_FAULT_NAMES.join(', ')}, not "${opts.fault}"`);
       }
       if (opts.fault !== undefined && opts.psam) throw new UsageError('--fault applies to user cards, not to --psam');
-      await serve({
-        image: opts.image,
+      const images = opts.image ?? [];
+      const slots = opts.slots === undefined ? Math.max(1, images.length) : parseSlots(opts.slots);
+      if (images.length > slots) throw new UsageError(`--image given ${images.length} times for --slots ${slots}: give at most one image per slot`);
+      const common = {
         host: opts.host,
         port: opts.port === undefined ? undefined : parsePort(opts.port),
         saveEveryApdu: !!opts.saveEveryApdu,
@@ -303,7 +299,13 @@ export function registerServe(sim: Cli): void {
         json: !!opts.json,
         fault: opts.fault as CardFaultName | undefined,
         psam: !!opts.psam,
-      });
+      };
+      if (slots > 1) {
+        const { startServeSlots } = await import('./serve-slots.js');
+        await (await startServeSlots({ ...common, slots, images })).done;
+        return;
+      }
+      await serve({ ...common, image: images[0] });
     },
   );
 }
