@@ -195,34 +195,29 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
     allows(sw: number): boolean {
       return statusWords.includes(sw) || statusWords.includes(swFamilyBase(sw)) || CARD_OS_STATUS_WORDS.includes(swFamilyBase(sw));
     },
-    encode(req: Req, opts = {}): CommandApdu {
+    encode(req: Req, opts?: { secure?: boolean; le?: number; extended?: boolean }): CommandApdu {
       const r = req as Record<string, unknown>;
+      let p1: number;
+      let p2: number;
       if (spec.p1p2 && isParam(spec.p1)) {
         const v = r[spec.p1.name];
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) {
           throw new FormatError(`${spec.name} ${spec.p1.name}`, `must be a 16-bit value, got ${String(v)}`);
         }
+        p1 = v >> 8;
+        p2 = v & 0xff;
+      } else {
+        p1 = headerByte(spec.name, spec.p1, r);
+        p2 = headerByte(spec.name, spec.p2, r);
       }
-      const headerValue = (b: HeaderByte<string>): number => {
-        if (!isParam(b)) return b;
-        if (spec.p1p2) {
-          const v = r[b.name] as number;
-          return b === spec.p1 ? v >> 8 : v & 0xff;
-        }
-        const v = r[b.name];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xff) {
-          throw new FormatError(`${spec.name} ${b.name}`, `must be a byte, got ${String(v)}`);
-        }
-        return v;
-      };
       // `secure: false` gives the plain command for a secure-messaging layer (SCP03) to wrap.
-      const secure = opts.secure ?? spec.secureMessaging === 'required';
+      const secure = opts?.secure ?? spec.secureMessaging === 'required';
       if (secure && spec.secureMessaging === 'never') throw new FormatError(spec.name, 'does not allow secure messaging');
       let cla = spec.cla;
       if (secure) cla |= CLA_SECURE_MESSAGING;
       const data = spec.request.encode(req as unknown as Data);
-      const le = opts.le ?? spec.le;
-      return { cla, ins: spec.ins, p1: headerValue(spec.p1), p2: headerValue(spec.p2), data, le, extended: opts.extended };
+      const le = opts?.le ?? spec.le;
+      return { cla, ins: spec.ins, p1, p2, data, le, extended: opts?.extended };
     },
     encodeBytes(req: Req, opts = {}): Uint8Array {
       return encodeCommandApdu(cmd.encode(req, opts));
@@ -252,6 +247,16 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
     },
   };
   return cmd;
+}
+
+/** The value of a P1 or P2 byte: the fixed byte, or the request's parameter, which must be a byte. */
+function headerByte(command: string, b: HeaderByte<string>, request: Record<string, unknown>): number {
+  if (!isParam(b)) return b;
+  const v = request[b.name];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xff) {
+    throw new FormatError(`${command} ${b.name}`, `must be a byte, got ${String(v)}`);
+  }
+  return v;
 }
 
 /** The family code of a status word (6100 for 61xx, 6C00 for 6Cxx, 63C0 for 63Cx), else the word itself. */

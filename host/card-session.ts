@@ -41,31 +41,39 @@ export class CardSession {
    * subclass) for a status word other than 9000 / 62xx / 63xx warnings not accepted, ResponseFormatError
    * when 9000 data does not decode, TransportError when the card or reader fails.
    */
-  async send<Req, Res>(cmd: Command<Req, Res>, request: Req, options: SendOptions = {}): Promise<Res> {
-    const r = await this.exchange(cmd, request, options);
-    return r.value as Res;
+  async send<Req, Res>(cmd: Command<Req, Res>, request: Req, options?: SendOptions): Promise<Res> {
+    const response = await this.transport.transmit(encodeCommandApdu(cmd.encode(request, options)));
+    return answerOf(cmd, response, options).value as Res;
   }
 
   /** Like send, but returns the SW and value without throwing for the accepted SWs. */
-  async exchange<Req, Res>(cmd: Command<Req, Res>, request: Req, options: SendOptions = {}): Promise<Answer<Res>> {
-    const apdu = cmd.encode(request, { secure: options.secure, le: options.le });
-    const response = await this.transport.transmit(encodeCommandApdu(apdu));
-    const sw = swOf(response);
-    const data = dataOf(response);
-    if (sw !== 0x9000 && sw !== 0x6283) {
-      if (options.accept?.includes(sw) || options.accept?.includes(sw & 0xfff0)) return { sw, data };
-      throw statusWordError(cmd.name, sw, data);
-    }
-    try {
-      return { sw, data, value: cmd.decodeResponse(data) };
-    } catch (e) {
-      throw new ResponseFormatError(cmd.name, data, e);
-    }
+  async exchange<Req, Res>(cmd: Command<Req, Res>, request: Req, options?: SendOptions): Promise<Answer<Res>> {
+    const response = await this.transport.transmit(encodeCommandApdu(cmd.encode(request, options)));
+    return answerOf(cmd, response, options);
   }
 
   /** Raw APDU exchange (for `drmb card apdu`): returns data and SW, never throws for a status word. */
   async raw(command: Uint8Array): Promise<{ data: Uint8Array; sw: number }> {
     const response = await this.transport.transmit(command);
     return { data: dataOf(response), sw: swOf(response) };
+  }
+}
+
+/**
+ * The answer to `cmd` in `response`: its value on success (9000, or the 6283 warning), the status word
+ * and data for a word `options.accept` lists, else the status word's error; ResponseFormatError when
+ * success data does not decode.
+ */
+function answerOf<Req, Res>(cmd: Command<Req, Res>, response: Uint8Array, options: SendOptions | undefined): Answer<Res> {
+  const sw = swOf(response);
+  const data = dataOf(response);
+  if (sw !== 0x9000 && sw !== 0x6283) {
+    if (options?.accept?.includes(sw) || options?.accept?.includes(sw & 0xfff0)) return { sw, data };
+    throw statusWordError(cmd.name, sw, data);
+  }
+  try {
+    return { sw, data, value: cmd.decodeResponse(data) };
+  } catch (e) {
+    throw new ResponseFormatError(cmd.name, data, e);
   }
 }

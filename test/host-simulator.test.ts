@@ -77,6 +77,28 @@ describe('serialized access', () => {
     await holder;
   });
 
+  it('serves waiters in arrival order, a waiter that gave up taking no turn', async () => {
+    const card = new ExclusiveTransport(directTransport(freshCard()));
+    let release!: () => void;
+    const holder = card.lease(() => new Promise<void>((r) => (release = r)));
+    const order: string[] = [];
+    const ac = new AbortController();
+    const first = card.lease(async () => void order.push('first'));
+    const quitter = card.lease(async () => void order.push('quitter'), { signal: ac.signal });
+    const timedOut = card.lease(async () => void order.push('timed out'), { timeoutMs: 5 });
+    const apdu = card.transmit(Uint8Array.of(0x00, 0xa4, 0x04, 0x00, DRMB_AID.length, ...DRMB_AID)).then(() => void order.push('transmit'));
+    const last = card.lease(async () => void order.push('last'));
+    ac.abort();
+    await expect(quitter).rejects.toMatchObject({ kind: 'cancelled' });
+    await expect(timedOut).rejects.toMatchObject({ kind: 'timeout' });
+    expect(order).toEqual([]);
+    release();
+    await Promise.all([holder, first, apdu, last]);
+    expect(order).toEqual(['first', 'transmit', 'last']);
+    // and the card is free again: a lease with a timeout gets it at once
+    expect(await card.lease(async () => 'free', { timeoutMs: 1 })).toBe('free');
+  });
+
   it('refuses a leased transport once its lease has ended', async () => {
     const card = new ExclusiveTransport(directTransport(freshCard()));
     let kept!: { transmit(c: Uint8Array): Promise<Uint8Array> };

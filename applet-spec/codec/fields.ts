@@ -66,6 +66,9 @@ function sizeText(size: number | undefined): string {
   return size === undefined ? 'var' : String(size);
 }
 
+/** What every empty encoding is: one shared array, since no byte of it can be written (most commands' requests are empty). */
+const NO_BYTES = new Uint8Array(0);
+
 /** Builds a coder from read/write functions, adding encode/decode and a one-row layout. */
 export function coder<T>(spec: {
   size: number | undefined;
@@ -83,7 +86,7 @@ export function coder<T>(spec: {
     encode(value: T): Uint8Array {
       const out: number[] = [];
       spec.write(value, out);
-      return Uint8Array.from(out);
+      return out.length === 0 ? NO_BYTES : Uint8Array.from(out);
     },
     decode(bytes: Uint8Array, what = 'value'): T {
       const r = new Reader(bytes, what);

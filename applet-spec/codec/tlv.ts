@@ -121,6 +121,11 @@ interface Ctx {
   base: number;
 }
 
+/** "TLV 6F/A5 length": an object's field, named for an error message (built only when one is thrown). */
+function objectField(ctx: Ctx, tag: number, field: string): string {
+  return `TLV ${ctx.path}${tagToHex(tag)} ${field}`;
+}
+
 /** Parses one object at `p`; returns it and the offset after it. */
 function parseAt(bytes: Uint8Array, p: number, ctx: Ctx): { tlv: Tlv; next: number } {
   const at = ctx.base + p;
@@ -143,24 +148,23 @@ function parseAt(bytes: Uint8Array, p: number, ctx: Ctx): { tlv: Tlv; next: numb
   const problem = tagProblem(tagField);
   if (problem) throw new FormatError(`TLV ${ctx.path}tag`, `at offset ${at}: ${problem}`);
   let tag = 0;
-  for (const b of tagField) tag = tag * 256 + b;
-  const name = `TLV ${ctx.path}${tagToHex(tag)}`;
+  for (let i = 0; i < tagField.length; i++) tag = tag * 256 + tagField[i];
   // Length field (EMV Book 3 Annex B2).
-  if (q >= end) throw new FormatError(`${name} length`, `missing length at offset ${ctx.base + q}`);
+  if (q >= end) throw new FormatError(objectField(ctx, tag, 'length'), `missing length at offset ${ctx.base + q}`);
   const l0 = bytes[q++];
   let len: number;
   if (l0 < 0x80) len = l0;
-  else if (l0 === 0x80) throw new FormatError(`${name} length`, 'indefinite length (80) is not allowed');
-  else if (l0 > 0x83) throw new FormatError(`${name} length`, `length field ${hexN(l0, 2)} is longer than 83 xxxxxx`);
+  else if (l0 === 0x80) throw new FormatError(objectField(ctx, tag, 'length'), 'indefinite length (80) is not allowed');
+  else if (l0 > 0x83) throw new FormatError(objectField(ctx, tag, 'length'), `length field ${hexN(l0, 2)} is longer than 83 xxxxxx`);
   else {
     const k = l0 & 0x7f;
-    if (q + k > end) throw new FormatError(`${name} length`, `truncated: ${hexN(l0, 2)} announces ${k} length bytes, ${end - q} remain`);
+    if (q + k > end) throw new FormatError(objectField(ctx, tag, 'length'), `truncated: ${hexN(l0, 2)} announces ${k} length bytes, ${end - q} remain`);
     len = 0;
     for (let i = 0; i < k; i++) len = len * 256 + bytes[q++];
     const minimal = k === 1 ? len >= 0x80 : k === 2 ? len > 0xff : len > 0xffff;
-    if (ctx.strict && !minimal) throw new FormatError(`${name} length`, `non-minimal length: ${len} coded on ${k + 1} bytes`);
+    if (ctx.strict && !minimal) throw new FormatError(objectField(ctx, tag, 'length'), `non-minimal length: ${len} coded on ${k + 1} bytes`);
   }
-  if (q + len > end) throw new FormatError(`${name} value`, `truncated: length ${len} but ${end - q} bytes remain`);
+  if (q + len > end) throw new FormatError(objectField(ctx, tag, 'value'), `truncated: length ${len} but ${end - q} bytes remain`);
   const value = bytes.slice(q, q + len);
   const constructed = (first & 0x20) !== 0;
   const tlv: Tlv = { tag, constructed, value };

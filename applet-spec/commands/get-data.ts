@@ -19,8 +19,9 @@ export const dataObjectResponse = coder<{ tag: number; value: Uint8Array }>({
     out.push(...v.value);
   },
   read(r) {
+    // parseTlvOne's value is already a copy, not a view of the response
     const t = parseTlvOne(r.rest());
-    return { tag: t.tag, value: t.value.slice() };
+    return { tag: t.tag, value: t.value };
   },
 });
 
