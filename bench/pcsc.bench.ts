@@ -5,9 +5,11 @@
  * card in vpcd, in one run; and the PC/SC round trip itself. Skips, saying why, when pcscd, vpcd, the
  * TCP_NODELAY shim or the binding is missing.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { encodeCommandApdu } from '../applet-spec/codec/apdu.js';
 import * as C from '../applet-spec/commands.js';
@@ -49,6 +51,27 @@ async function interleaved(
   const base = b.recordMedian(baseline[0], baseline[1], times[1]);
   b.ratio(c, base);
   b.log(`  host overhead per APDU: ${((c.value - base.value) * 1000).toFixed(1)} us`);
+}
+
+/** The send figure recorded by this run. */
+function sendFigure(b: BenchRun): { value: number } {
+  const f = b.figures.find((x) => x.id === 'send');
+  if (!f) throw new Error('send was not measured');
+  return f;
+}
+
+/**
+ * pyscard's transmit of `apdu` to the card in `reader`, in a python3 child (bench/pyscard-transmit.py):
+ * the time per APDU, or what is missing to run it.
+ */
+function pyscardTransmit(reader: string, apdu: Uint8Array, rounds: number, batch: number): { msPerApdu: number } | { missing: string } {
+  const script = fileURLToPath(new URL('./pyscard-transmit.py', import.meta.url));
+  const r = spawnSync('/usr/bin/python3', [script, reader, Buffer.from(apdu).toString('hex'), String(rounds), String(batch)], { encoding: 'utf8', timeout: 120_000 });
+  if (r.error) return { missing: `python3: ${r.error.message}` };
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status === 3) return { missing: 'python3-pyscard is not installed (apt-get install python3-pyscard)' };
+  if (r.status !== 0) throw new Error(`pyscard baseline failed (exit ${r.status}): ${r.stderr.trim() || last}`);
+  return JSON.parse(last) as { msPerApdu: number };
 }
 
 export const pcscBench: Benchmark = {
@@ -109,6 +132,12 @@ export const pcscBench: Benchmark = {
             b.size(8, 1),
           );
           await b.time('round-trip', 'PC/SC round trip (raw transmit, median)', () => rawCard.transmit(buf), { budgetMs: 1000 });
+          // pyscard's transmit on the same card, where Debian's python3-pyscard is installed
+          const py = pyscardTransmit(READER, apdu, b.size(300, 2), b.size(8, 1));
+          if ('msPerApdu' in py) {
+            const pyFigure = b.record('pyscard-transmit', "pyscard CardConnection.transmit (python3-pyscard), same card", py.msPerApdu, 'ms');
+            b.log(`  host send against pyscard: ${(sendFigure(b).value / pyFigure.value).toFixed(3)}x`);
+          } else b.log(`  pyscard baseline not run: ${py.missing}`);
         } finally {
           await reader.close();
           rawCard.disconnect(binding.SCARD_LEAVE_CARD);

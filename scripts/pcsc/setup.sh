@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-packages=(pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc build-essential)
+packages=(pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc build-essential python3-pyscard)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
