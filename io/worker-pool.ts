@@ -108,9 +108,11 @@ export class WorkerPool<T, R> {
 
 /**
  * The worker's side: calls `init(workerData)` once, then answers each task of the pool with
- * `handle(state, task)` (a thrown error answers its message). Does nothing on the main thread.
+ * `handle(state, task)` (a thrown error answers its message). `afterAnswer(result)` runs once the
+ * answer is posted (it has been copied out by then): where a worker wipes the secrets it answered
+ * with. Does nothing on the main thread.
  */
-export function serveWorkerTasks<S, T, R>(init: (data: unknown) => S, handle: (state: S, task: T) => R): void {
+export function serveWorkerTasks<S, T, R>(init: (data: unknown) => S, handle: (state: S, task: T) => R, afterAnswer?: (result: R) => void): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
   const state = init(workerData);
@@ -122,5 +124,6 @@ export function serveWorkerTasks<S, T, R>(init: (data: unknown) => S, handle: (s
       answer = { id, ok: false, error: e instanceof Error ? e.message : String(e) };
     }
     port.postMessage(answer);
+    if (answer.ok) afterAnswer?.(answer.result);
   });
 }

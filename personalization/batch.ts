@@ -2,10 +2,12 @@
  * @module Batch personalization: one worker per card slot (a reader, or a simulated card image), cards
  * processed as they come, progress reported as it happens, and a summary at the end. A card that
  * fails, or a slot that cannot give its card, is recorded and the batch goes on; the manifest lets an
- * interrupted batch resume.
+ * interrupted batch resume. The host's per-card computation may run in a pool of worker threads that
+ * the batch starts and stops, so that the cards of several slots keep every core busy.
  */
 import type { Transport } from '../host/transport.js';
 import type { PersoResult } from './card-prep.js';
+import { PersoCryptoPool } from './perso-crypto-pool.js';
 
 /** Where cards come from: a reader that cards are inserted into, or a fixed set of simulated cards. */
 export interface CardSlot {
@@ -42,16 +44,36 @@ export interface BatchSummary extends BatchProgress {
   slots: number;
 }
 
-/** How runBatch runs: a limit on cards, a signal to stop, and a progress callback per card. */
+/** How runBatch runs: a limit on cards, a signal to stop, a progress callback per card, and where the host's crypto runs. */
 export interface BatchOptions {
   /** stop taking new cards after this many (all slots together) */
   limit?: number;
   signal?: AbortSignal;
   onProgress?: (p: BatchProgress, item: BatchItem) => void;
+  /**
+   * worker threads of a PersoCryptoPool that the batch starts, hands each job (for its PersoContext's
+   * `crypto`) and stops at the end; 0 or absent: none, the jobs compute in this thread
+   */
+  cryptoWorkers?: number;
 }
 
-/** Runs `job` on every card of every slot, one worker per slot, in parallel. */
-export async function runBatch(slots: readonly CardSlot[], job: (card: Transport, slot: string) => Promise<PersoResult>, options: BatchOptions = {}): Promise<BatchSummary> {
+/** One card's work in a batch: the card, its slot's name, and the batch's crypto pool when it has one. */
+export type BatchJob = (card: Transport, slot: string, crypto: PersoCryptoPool | undefined) => Promise<PersoResult>;
+
+/**
+ * Runs `job` on every card of every slot, one worker per slot, in parallel. A job that fails (its
+ * crypto worker too) is one failed item of the summary; the batch goes on, and stops its pool at the end.
+ */
+export async function runBatch(slots: readonly CardSlot[], job: BatchJob, options: BatchOptions = {}): Promise<BatchSummary> {
+  const crypto = options.cryptoWorkers ? new PersoCryptoPool({ size: options.cryptoWorkers }) : undefined;
+  try {
+    return await runSlots(slots, (card, slot) => job(card, slot, crypto), options);
+  } finally {
+    await crypto?.close();
+  }
+}
+
+async function runSlots(slots: readonly CardSlot[], job: (card: Transport, slot: string) => Promise<PersoResult>, options: BatchOptions): Promise<BatchSummary> {
   const t0 = performance.now();
   const items: BatchItem[] = [];
   const stop = new AbortController();

@@ -6,15 +6,19 @@ import { cardCertificateBodyCoder, cardCertificateCoder, type CardCertificate, c
 import { FormatError } from '../applet-spec/errors.js';
 import { sm2Sign, sm2Verify } from '../crypto/sm2.js';
 
-/** Signs a certificate over the card's public key. Security: the certificate-signing private key. */
+/**
+ * Signs a certificate over the card's public key. Security: the certificate-signing private key; the
+ * signature's nonce comes from the CSPRNG unless `nonce` is given (known-answer tests only: sm2Sign's k).
+ */
 export function issueCardCertificate(
   signer: { privateKey: Uint8Array; keyIndex: number },
   cardId: string,
   expiryYYMMDD: string,
   cardPublicKey: Uint8Array,
+  nonce?: Uint8Array,
 ): Uint8Array {
   const body = { cardId, expiryDate: expiryYYMMDD, certKeyIndex: signer.keyIndex, cardPublicKey };
-  const signature = sm2Sign(signer.privateKey, cardCertificateBodyCoder.encode(body));
+  const signature = sm2Sign(signer.privateKey, cardCertificateBodyCoder.encode(body), nonce ? { k: nonce } : undefined);
   return cardCertificateCoder.encode({ ...body, signature });
 }
 

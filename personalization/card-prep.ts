@@ -5,39 +5,26 @@
  * renders as a dry-run script without a card.
  */
 import { OperationalError } from '../base/operational-error.js';
-import type { DgiName } from '../applet-spec/dgis.js';
 import { hex } from '../base/hex.js';
 import { dgiToHex } from '../applet-spec/codec/dgi.js';
 import { wipe } from '../base/bytes.js';
 import { SecureChannelError } from '../crypto/scp03.js';
-import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { DrmbCard } from '../host/drmb-card.js';
 import { StatusWordError } from '../host/errors.js';
 import { openSecureChannel } from '../host/secure-channel.js';
 import { swOf, type Transport } from '../host/transport.js';
 import { appendAudit } from './audit-log.js';
-import { issueCardCertificate, verifyCardCertificate } from './card-certificate.js';
-import { applicationKeyKcvs, cardApplicationKeys, cardIdFromBytes, cardIdToBytes, cardIssuanceKeys, cardScpKeys, issuanceKeyKcvs } from '../keys/card-keys.js';
-import { type TrustAnchors, trustAnchorsDgiValue } from './key-ceremony.js';
+import { cardIdFromBytes } from '../keys/card-keys.js';
+import type { TrustAnchors } from './key-ceremony.js';
 import type { KeyFile } from '../keys/key-files.js';
-import type { EncryptedUserKeys, UserKeySource } from './kgc.js';
+import type { InProcessKgc, UserKeySource } from './kgc.js';
 import { type Manifest, type ManifestEntry, type Stage } from './manifest.js';
-import {
-  cardRecordValue,
-  fciValue,
-  type HolderData,
-  holderRecordValue,
-  identityFor,
-  type IssueProfile,
-  type LoadedProfile,
-  pinPolicyProblem,
-  type PrepareProfile,
-  riskDefaultsValue,
-  tierCapsValue,
-  pinTryLimitValue,
-} from './profiles.js';
-import { type PreEncrypted, type StoreDataStep, storeDataScript } from './store-data-script.js';
+import { type HolderData, identityFor, type IssueProfile, type LoadedProfile, pinPolicyProblem, type PrepareProfile } from './profiles.js';
+import { inThreadPersoCrypto, type PersoCrypto, PersoCryptoError, type PrepareKeys, type StagePlan } from './perso-crypto.js';
+import type { StoreDataStep } from './store-data-script.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
+
+export { issueDgis, prepareDgis, type PrepareKeys } from './perso-crypto.js';
 
 /** SCP03 key versions of the two stages (applet-spec initialize-update KEY_VERSIONS). */
 const PERSONALIZATION_KVN = KEY_VERSIONS.PERSONALIZATION;
@@ -68,6 +55,11 @@ export interface PersoContext {
   now?: () => Date;
   /** progress: one call per step */
   onStep?: (cardId: string, step: string) => void;
+  /**
+   * where the host's per-card computation runs (plans, certificate checks, an in-process KGC): a
+   * PersoCryptoPool of worker threads; this thread when absent
+   */
+  crypto?: PersoCrypto;
 }
 
 /**
@@ -82,14 +74,6 @@ export interface PersoResult {
   apdus: number;
   durationMs: number;
   kcvs?: Record<string, string>;
-}
-
-/** The keys stage 1 needs: the central bank's masters and the ceremony's public anchors. */
-export interface PrepareKeys {
-  cbMaster: KeyFile<'cb-master'>;
-  issuanceMaster: KeyFile<'issuance-master'>;
-  certSigning: KeyFile<'cert-signing'>;
-  anchors: TrustAnchors;
 }
 
 /** What stage 2 needs: the issuance masters, the KGC that answers for the holder's SM9 keys, and the anchors. */
@@ -114,65 +98,23 @@ function counting(t: Transport): Transport & { count: number } {
   return c;
 }
 
-/** The stage-1 plan for a card: its DGIs (with key material encrypted) and the KCVs written. */
-export function prepareDgis(cardId: string, profile: PrepareProfile, keys: PrepareKeys): { dgis: [DgiName, unknown][]; kcvs: Record<string, string>; wipe(): void } {
-  const id = cardIdToBytes(cardId);
-  const appKeys = cardApplicationKeys(keys.cbMaster, id);
-  const issuance = cardIssuanceKeys(keys.issuanceMaster, id);
-  const cardKey = sm2GenerateKeyPair();
-  const certificate = issueCardCertificate(
-    { privateKey: keys.certSigning.secret.privateKey, keyIndex: keys.certSigning.keyIndex },
-    cardId,
-    profile.validity.expiry,
-    cardKey.publicKey,
-  );
-  const appKcvs = applicationKeyKcvs(appKeys);
-  const scpKcvs = issuanceKeyKcvs(issuance);
-  // Clear DGIs first so they share STORE DATA commands; each encrypted one travels alone; 7FFF last.
-  const dgis: [DgiName, unknown][] = [
-    ['cardRecord', cardRecordValue(profile, cardId)],
-    ['fci', fciValue(profile)],
-    ['trustAnchors', trustAnchorsDgiValue(keys.anchors)],
-    ['riskDefaults', riskDefaultsValue(profile)],
-    ['applicationKeyKcvs', appKcvs],
-    ['issuanceKeyKcvs', scpKcvs],
-    ['cardCertificate', certificate],
-    ['applicationKeys', appKeys],
-    ['issuanceKeys', issuance],
-    ['cardPrivateKey', cardKey.privateKey],
-    ['completion', {}],
-  ];
-  const kcvs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(appKcvs)) kcvs[k] = hex(v);
-  for (const [k, v] of Object.entries(scpKcvs)) kcvs[`issuance.${k}`] = hex(v);
-  return {
-    dgis,
-    kcvs,
-    wipe: () => wipe(...Object.values(appKeys), issuance.enc, issuance.mac, issuance.dek, cardKey.privateKey),
-  };
+/** The KGC of issuance: an in-process KGC computes where `crypto` does; the KGC service answers over HTTP. */
+function kgcOf(kgc: UserKeySource, crypto: PersoCrypto | undefined): UserKeySource {
+  const local = kgc as Partial<InProcessKgc>;
+  return crypto && typeof local.computingOn === 'function' ? local.computingOn(crypto) : kgc;
 }
 
-/** The stage-2 plan for a card: its DGIs, with the SM9 user keys the KGC encrypted to the card's certified key. */
-export function issueDgis(
-  cardId: string,
-  identity: string,
-  userKeys: EncryptedUserKeys,
-  profile: IssueProfile,
-  holder: HolderData,
-  pin: string,
-  anchors: Pick<TrustAnchors, 'kgcKeyVersion'>,
-): [DgiName, unknown | PreEncrypted][] {
-  return [
-    // Registering the holder: the bank's wallet ID, or one derived from bank and card when none is given.
-    ['holderRecord', holderRecordValue(profile, holder, holder.walletId ?? `${profile.bankCode.slice(0, 4)}${cardId}`)],
-    ['tierCaps', tierCapsValue(profile)],
-    ['ibcIdentity', { ibcIdentity: identity, kgcKeyVersion: anchors.kgcKeyVersion }],
-    ['pinTryLimit', pinTryLimitValue(profile)],
-    ['sm9SignKey', { preEncrypted: userKeys.signKey }],
-    ['sm9EncryptKey', { preEncrypted: userKeys.encryptKey }],
-    ['referencePin', { pinBlock: pin }],
-    ['completion', {}],
-  ];
+/** Opens SCP03 with the plan's keys, sends its STORE DATA script and closes; the keys are wiped whatever happens. */
+async function sendPlan(wire: Transport, plan: StagePlan, kvn: number, steps: string[], cardId: string, onStep?: (cardId: string, step: string) => void): Promise<void> {
+  try {
+    const channel = await openSecureChannel(wire, plan.scpKeys, { kvn, level: LEVEL });
+    steps.push('authenticate');
+    onStep?.(cardId, 'authenticate');
+    steps.push(...(await sendSteps(channel, plan.steps, cardId, onStep)));
+    await channel.close();
+  } finally {
+    wipe(plan.scpKeys.enc, plan.scpKeys.mac, plan.scpKeys.dek);
+  }
 }
 
 async function sendSteps(channel: Transport, steps: StoreDataStep[], cardId: string, onStep?: (cardId: string, step: string) => void): Promise<string[]> {
@@ -217,6 +159,7 @@ async function recorded<T>(
     if (cryptogramFailure) {
       throw new PersoError(`card ${base.cardId}: the card cryptogram does not match the keys (wrong master key, or not a card of this issuer); not retried`, base.cardId, e);
     }
+    if (e instanceof PersoCryptoError) throw new PersoError(`card ${base.cardId}: ${e.message}`, base.cardId, e);
     throw e;
   }
 }
@@ -254,23 +197,14 @@ export async function prepareCard(transport: Transport, profile: LoadedProfile<P
   if (skipped) return skipped;
   const steps = ['select'];
   return recorded(ctx, base, steps, async () => {
-    const scpKeys = cardScpKeys(keys.cbMaster, cardIdToBytes(cardId));
-    const plan = prepareDgis(cardId, profile.profile, keys);
-    try {
-      const channel = await openSecureChannel(wire, scpKeys, { kvn: PERSONALIZATION_KVN, level: LEVEL });
-      steps.push('authenticate');
-      ctx.onStep?.(cardId, 'authenticate');
-      steps.push(...(await sendSteps(channel, storeDataScript(plan.dgis, { dek: scpKeys.dek }), cardId, ctx.onStep)));
-      await channel.close();
-    } finally {
-      plan.wipe();
-      wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
-    }
+    const crypto = ctx.crypto ?? inThreadPersoCrypto;
+    const plan = await crypto.preparePlan(cardId, profile.profile, keys);
+    await sendPlan(wire, plan, PERSONALIZATION_KVN, steps, cardId, ctx.onStep);
     // Read back what is readable: state, card ID, limits and the certificate.
     const after = await card.select();
     if (after.state !== 'PREPARED' || after.cardId !== cardId) throw new PersoError(`card ${cardId}: read back ${after.state} ${after.cardId ?? ''} after prep`, cardId);
     const cert = (await card.getData('cardCertificate')) as Uint8Array;
-    verifyCardCertificate(cert, [keys.anchors.certSigning], cardId);
+    await crypto.verifyCertificate(cert, keys.anchors.certSigning, cardId);
     steps.push('verify');
     record(ctx, { ...base, result: 'done', steps, kcvs: plan.kcvs, apdus: wire.count, durationMs: Math.round(performance.now() - t0) });
     return { cardId, stage: 'prepare', result: 'done', apdus: wire.count, durationMs: performance.now() - t0, kcvs: plan.kcvs };
@@ -304,25 +238,17 @@ export async function issueCard(
   if (skipped) return skipped;
   const steps = ['select'];
   return recorded(ctx, base, steps, async () => {
+    const crypto = ctx.crypto ?? inThreadPersoCrypto;
     const certValue = (await card.getData('cardCertificate')) as Uint8Array;
-    const cert = verifyCardCertificate(certValue, [keys.anchors.certSigning], cardId);
+    const cert = await crypto.verifyCertificate(certValue, keys.anchors.certSigning, cardId);
     steps.push('verify-certificate');
     const identity = identityFor(profile.profile, { cardId, phone: holder.phone });
     // The KGC checks the certificate itself and encrypts to the key it certifies: the desk only carries it.
-    const userKeys = await keys.kgc({ certificate: certValue, identity });
+    const userKeys = await kgcOf(keys.kgc, ctx.crypto)({ certificate: certValue, identity });
     steps.push('kgc');
     ctx.onStep?.(cardId, 'kgc');
-    const dgis = issueDgis(cardId, identity, userKeys, profile.profile, holder, pin, keys.anchors);
-    const scpKeys = cardIssuanceKeys(keys.issuanceMaster, cardIdToBytes(cardId));
-    try {
-      const channel = await openSecureChannel(wire, scpKeys, { kvn: ISSUANCE_KVN, level: LEVEL });
-      steps.push('authenticate');
-      ctx.onStep?.(cardId, 'authenticate');
-      steps.push(...(await sendSteps(channel, storeDataScript(dgis, { dek: scpKeys.dek, cardPublicKey: cert.cardPublicKey }), cardId, ctx.onStep)));
-      await channel.close();
-    } finally {
-      wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
-    }
+    const input = { cardId, identity, userKeys, cardPublicKey: cert.cardPublicKey, profile: profile.profile, holder, pin, kgcKeyVersion: keys.anchors.kgcKeyVersion };
+    await sendPlan(wire, await crypto.issuePlan(input, keys.issuanceMaster), ISSUANCE_KVN, steps, cardId, ctx.onStep);
     const after = await card.select();
     if (after.state !== 'ISSUED') throw new PersoError(`card ${cardId}: read back ${after.state} after issuance`, cardId);
     const readBack = (await card.getData('ibcIdentity')) as string;

@@ -40,16 +40,28 @@ export type UserKeySource = (request: KeyExtractionRequest) => Promise<Encrypted
 export const MAX_IDENTITY_BYTES = 64;
 
 /**
+ * Fixed SM2 encryption nonces for the two user keys, for known-answer tests ONLY (sm2Encrypt's k):
+ * two runs given the same nonces answer the same bytes. Without them k comes from the CSPRNG.
+ */
+export interface KgcNonces {
+  signKey: Uint8Array;
+  encryptKey: Uint8Array;
+}
+
+/**
  * Extracts both user keys for `identity` and returns them encrypted to `cardPublicKey` (which the
  * caller has taken from a card certificate it verified). Security: KGC only; the clear keys are wiped
  * before returning; throws Sm9MasterKeyError in the (negligible) case the identity hits t1 = 0.
  */
-export function kgcIssueUserKeys(master: KgcMasterKeys, identity: string, cardPublicKey: Uint8Array): EncryptedUserKeys {
+export function kgcIssueUserKeys(master: KgcMasterKeys, identity: string, cardPublicKey: Uint8Array, nonces?: KgcNonces): EncryptedUserKeys {
   const id = new TextEncoder().encode(identity);
   const ds = sm9ExtractSignKey(master.signPrivateKey, id);
   const de = sm9ExtractEncryptKey(master.encryptPrivateKey, id);
   try {
-    return { signKey: sm2Encrypt(cardPublicKey, ds), encryptKey: sm2Encrypt(cardPublicKey, de) };
+    return {
+      signKey: sm2Encrypt(cardPublicKey, ds, nonces ? { k: nonces.signKey } : undefined),
+      encryptKey: sm2Encrypt(cardPublicKey, de, nonces ? { k: nonces.encryptKey } : undefined),
+    };
   } finally {
     wipe(ds, de);
   }
@@ -61,11 +73,17 @@ export function kgcIssueUserKeys(master: KgcMasterKeys, identity: string, cardPu
  * expired on `today` (YYMMDD), and the keys go out encrypted to the key it certifies. Throws
  * FormatError naming what is wrong. Security: the KGC master keys.
  */
-export function kgcAnswer(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, request: KeyExtractionRequest, today: string): { cert: CardCertificate; keys: EncryptedUserKeys } {
+export function kgcAnswer(
+  master: KgcMasterKeys,
+  anchors: Pick<TrustAnchors, 'certSigning'>,
+  request: KeyExtractionRequest,
+  today: string,
+  nonces?: KgcNonces,
+): { cert: CardCertificate; keys: EncryptedUserKeys } {
   checkIdentity(request.identity);
   const cert = verifyCardCertificate(request.certificate, [anchors.certSigning]);
   if (cert.expiryDate < today) throw new FormatError('card certificate', `expired on ${cert.expiryDate}`);
-  return { cert, keys: kgcIssueUserKeys(master, request.identity, cert.cardPublicKey) };
+  return { cert, keys: kgcIssueUserKeys(master, request.identity, cert.cardPublicKey, nonces) };
 }
 
 /**
@@ -90,10 +108,27 @@ export function yymmdd(now: Date): string {
 }
 
 /**
+ * Where a KGC in the desk's process may compute: this thread, or a worker of a PersoCryptoPool
+ * (personalization/perso-crypto.ts), which is given the master keys by structured clone per request.
+ */
+export interface KgcComputer {
+  kgcAnswer(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, request: KeyExtractionRequest, today: string): Promise<EncryptedUserKeys>;
+}
+
+/** A KGC in the desk's own process (inProcessKgc): a UserKeySource that can also run its rule elsewhere. */
+export interface InProcessKgc extends UserKeySource {
+  /** The same KGC, its rule computed by `computer` (a worker pool) instead of this thread. */
+  computingOn(computer: KgcComputer): UserKeySource;
+}
+
+/**
  * A KGC in the desk's own process: the same rule as the service, without the desk's signature.
  * Development and tests only: it needs the KGC master keys, which no issuance desk holds
  * (keys/role-bundles.ts); `drmb perso issue` uses it only with a whole ceremony directory.
  */
-export function inProcessKgc(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, now: () => Date = () => new Date()): UserKeySource {
-  return async (request) => kgcAnswer(master, anchors, request, yymmdd(now())).keys;
+export function inProcessKgc(master: KgcMasterKeys, anchors: Pick<TrustAnchors, 'certSigning'>, now: () => Date = () => new Date()): InProcessKgc {
+  const source: UserKeySource = async (request) => kgcAnswer(master, anchors, request, yymmdd(now())).keys;
+  return Object.assign(source, {
+    computingOn: (computer: KgcComputer): UserKeySource => (request) => computer.kgcAnswer(master, anchors, request, yymmdd(now())),
+  });
 }

@@ -13,6 +13,7 @@ import { sm2Encrypt } from '../crypto/sm2.js';
 /** Largest data field for one STORE DATA of clear DGIs (chained on the wire when longer than a block). */
 export const MAX_CLEAR_BLOCK_BYTES = 960;
 
+/** One STORE DATA command of a script: the plain APDU, the DGIs it carries, whether it carries key material, and its block number. */
 export interface StoreDataStep {
   /** the plain command APDU (CLA 80), to be sent through the secure channel */
   apdu: Uint8Array;
