@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareCard, type PersoResult } from '../../personalization/card-prep.js';
 import { DrmbCard } from '../../host/drmb-card.js';
+import { directTransport } from '../../host/direct-transport.js';
 import { formatBatch, runBatch } from '../../personalization/batch.js';
 import { initKeyDirectory, readTrustAnchors } from '../../personalization/key-ceremony.js';
 import { loadKey } from '../../keys/key-files.js';
@@ -16,6 +17,7 @@ import { createSimCard } from '../sim/create.js';
 import { editCardImage } from '../../test/edit-card-image.js';
 import { UsageError } from '../output.js';
 import { simImageSlots } from './batch-slots.js';
+import { runDrmb } from '../../test/run-drmb.js';
 
 describe('batch prep', () => {
   it('prepares every card of 5 slots in parallel, records a line per card, and carries on past a failing card', async () => {
@@ -87,5 +89,37 @@ describe('batch over a folder of images', () => {
 
   it('refuses a --sim-dir that does not exist, naming it, as bad input', async () => {
     await expect(simImageSlots('/nonexistent-drmb-dir')).rejects.toThrow(new UsageError('--sim-dir: cannot list /nonexistent-drmb-dir (ENOENT: no such file or folder)'));
+  });
+});
+
+describe('drmb perso prepare and issue --batch with crypto workers', () => {
+  it('prepares and issues every image of a folder with the host crypto and the in-process KGC in worker threads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drmb-batch-workers-'));
+    const keysDir = join(dir, 'keys');
+    initKeyDirectory(keysDir);
+    const cards = join(dir, 'cards');
+    mkdirSync(cards);
+    const ids = ['62120000000000002201', '62120000000000002202', '62120000000000002203'];
+    for (const id of ids) await createSimCard({ image: join(cards, `${id}.json`), cardId: id, keys: keysDir });
+    writeFileSync(join(dir, 'pin'), '975310\n', { mode: 0o600 });
+    const common = ['--batch', '--sim-dir', cards, '--keys', keysDir, '--manifest', join(dir, 'm.jsonl'), '--audit', join(dir, 'a.log'), '--crypto-workers', '2', '--json'];
+    const prepared = await runDrmb('perso', 'prepare', ...common);
+    expect(prepared.code, prepared.stderr).toBe(0);
+    expect(JSON.parse(prepared.stdout)).toMatchObject({ done: 3, failed: 0, slots: 3 });
+    const issued = await runDrmb('perso', 'issue', ...common, '--pin-file', join(dir, 'pin'));
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(JSON.parse(issued.stdout)).toMatchObject({ done: 3, failed: 0, slots: 3 });
+    for (const id of ids) {
+      const card = new DrmbCard(directTransport(SimulatedCard.fromFile(join(cards, `${id}.json`))));
+      expect(await card.select()).toMatchObject({ state: 'ISSUED', cardId: id });
+      await card.verifyPin('975310');
+    }
+  });
+
+  it('refuses a --crypto-workers that is not a number of threads, before any card is touched', async () => {
+    const keysDir = join(mkdtempSync(join(tmpdir(), 'drmb-batch-workers-')), 'keys');
+    initKeyDirectory(keysDir);
+    const r = await runDrmb('perso', 'prepare', '--batch', '--sim-dir', '/nonexistent-drmb-dir', '--keys', keysDir, '--crypto-workers', 'many');
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'drmb: --crypto-workers must be a number of threads from 0 to 64 (got many)']);
   });
 });

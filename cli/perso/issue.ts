@@ -87,7 +87,7 @@ export function registerIssue(perso: Cli): void {
       const pin = readPinFile(o.pinFile);
       const keys = issueKeys(o);
       const ctx = persoContext(o, false);
-      const summary = await runBatchJob(o, (t, slot) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot }));
+      const summary = await runBatchJob(o, (t, slot, crypto) => issueCard(t, profile, holder, pin, keys, { ...ctx, reader: slot, crypto }));
       emit(summary, !!o.json, formatBatch);
       if (summary.failed) throw new OperationalError(batchFailures(summary));
       return;

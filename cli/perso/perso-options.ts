@@ -2,10 +2,11 @@
  * @module Options shared by `drmb perso prepare|issue|run-script`: keys, records, operator, and the card
  * (a PC/SC reader, or an in-process simulated card image that is saved back after the run: cli/open-card.ts).
  */
-import { userInfo } from 'node:os';
+import { availableParallelism, userInfo } from 'node:os';
 import { type Command as Cli, Option } from 'commander';
 import { projectPath } from '../project-path.js';
 import type { PersoContext } from '../../personalization/card-prep.js';
+import type { BatchJob, BatchSummary } from '../../personalization/batch.js';
 import { Manifest } from '../../personalization/manifest.js';
 import { RoleKeys } from '../../keys/role-bundles.js';
 import type { ImageSaving } from '../open-card.js';
@@ -17,6 +18,7 @@ export interface PersoOptions {
   batch?: boolean;
   simDir?: string;
   count?: string;
+  cryptoWorkers?: string;
   keys?: string;
   reader?: string;
   sim?: string;
@@ -45,7 +47,8 @@ export function addPersoOptions(cmd: Cli, stage: 'prepare' | 'issue'): Cli {
     .option('--force', 'go on although a failed card cryptogram is on record for the card')
     .option('--batch', 'one worker per reader matching --reader (cards processed as inserted), or per image of --sim-dir')
     .option('--sim-dir <dir>', 'with --batch: every simulated card image (*.json) in this folder')
-    .option('--count <n>', 'with --batch: stop after this many cards');
+    .option('--count <n>', 'with --batch: stop after this many cards')
+    .option('--crypto-workers <n>', "with --batch: worker threads for the host's per-card crypto (plans, certificate checks, an in-process KGC) (default: one per core when the batch has more than one slot; 0: in this thread)");
   return withJson(withTrace(cmd));
 }
 
@@ -72,12 +75,21 @@ export function persoKeys(o: { keys?: string }, command: string): RoleKeys {
   return RoleKeys.open(keyDirOf(o), command);
 }
 
-/** Runs a per-card job as a batch over readers or simulated images, with progress on stderr. */
-export async function runBatchJob(o: PersoOptions, job: (t: import('../../host/transport.js').Transport, slot: string) => Promise<import('../../personalization/card-prep.js').PersoResult>) {
+/** --crypto-workers: a count of worker threads, 0 for none; by default one per core when the batch has more than one slot. */
+function cryptoWorkersOf(text: string | undefined, slots: number): number {
+  if (text === undefined) return slots > 1 ? availableParallelism() : 0;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 64) throw new UsageError(`--crypto-workers must be a number of threads from 0 to 64 (got ${text})`);
+  return n;
+}
+
+/** Runs a per-card job as a batch over readers or simulated images, with progress on stderr and the host's crypto in worker threads (--crypto-workers). */
+export async function runBatchJob(o: PersoOptions, job: BatchJob): Promise<BatchSummary> {
   const { runBatch, progressLine } = await import('../../personalization/batch.js');
   const { readerSlots, simImageSlots } = await import('./batch-slots.js');
   const limit = o.count === undefined ? undefined : Number(o.count);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--count must be a positive integer');
+  if (o.cryptoWorkers !== undefined) cryptoWorkersOf(o.cryptoWorkers, 1); // bad input is refused before any reader is listed
   if (!o.simDir && limit === undefined && !process.stdin.isTTY) throw new UsageError('--batch over readers needs --count <n> when not run on a terminal');
   const slots = o.simDir ? await simImageSlots(o.simDir) : await readerSlots(o.reader);
   const stop = new AbortController();
@@ -87,6 +99,7 @@ export async function runBatchJob(o: PersoOptions, job: (t: import('../../host/t
     return await runBatch(slots, job, {
       limit,
       signal: stop.signal,
+      cryptoWorkers: cryptoWorkersOf(o.cryptoWorkers, slots.length),
       onProgress: o.json ? undefined : (p, item) => process.stderr.write(`${progressLine(p)}  (${item.cardId ?? '?'} ${item.result})\n`),
     });
   } finally {

@@ -2,10 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Command as Cli } from 'commander';
 import { OperationalError } from '../../base/operational-error.js';
-import { prepareCard, prepareDgis, type PersoResult, scriptText } from '../../personalization/card-prep.js';
-import { cardIdToBytes, cardScpKeys } from '../../keys/card-keys.js';
+import { prepareCard, type PersoResult, scriptText } from '../../personalization/card-prep.js';
+import { preparePlan } from '../../personalization/perso-crypto.js';
+import { wipe } from '../../base/bytes.js';
 import { loadPrepareProfile } from '../../personalization/profiles.js';
-import { storeDataScript } from '../../personalization/store-data-script.js';
 import { emit, UsageError } from '../output.js';
 import { openCard } from '../open-card.js';
 import { isCardId, withCardId } from '../options.js';
@@ -31,11 +31,9 @@ export function prepareDryRun(o: PrepareCliOptions): { cardId: string; script: s
   if (!o.cardId || !isCardId(o.cardId)) throw new UsageError('--card-id <20 digits> is needed for --dry-run (no card is read)');
   const profile = loadPrepareProfile(o.profile);
   const keys = prepareKeys(o);
-  const scp = cardScpKeys(keys.cbMaster, cardIdToBytes(o.cardId));
-  const plan = prepareDgis(o.cardId, profile.profile, keys);
-  const steps = storeDataScript(plan.dgis, { dek: scp.dek });
-  plan.wipe();
-  const header = [`drmb perso prepare --dry-run for card ${o.cardId}`, `profile ${o.profile} SM3 ${profile.hash}`, `key check values ${Object.entries(plan.kcvs).map(([k, v]) => `${k}=${v}`).join(' ')}`];
+  const { scpKeys, steps, kcvs = {} } = preparePlan(o.cardId, profile.profile, keys);
+  wipe(scpKeys.enc, scpKeys.mac, scpKeys.dek);
+  const header = [`drmb perso prepare --dry-run for card ${o.cardId}`, `profile ${o.profile} SM3 ${profile.hash}`, `key check values ${Object.entries(kcvs).map(([k, v]) => `${k}=${v}`).join(' ')}`];
   return { cardId: o.cardId, script: scriptText(header, KEY_VERSIONS.PERSONALIZATION, steps, true), fullScript: scriptText(header, KEY_VERSIONS.PERSONALIZATION, steps, false) };
 }
 
@@ -79,7 +77,7 @@ export function registerPrepare(perso: Cli): void {
       const profile = loadPrepareProfile(o.profile);
       const keys = prepareKeys(o);
       const ctx = persoContext(o, false);
-      const summary = await runBatchJob(o, (t, slot) => prepareCard(t, profile, keys, { ...ctx, reader: slot }));
+      const summary = await runBatchJob(o, (t, slot, crypto) => prepareCard(t, profile, keys, { ...ctx, reader: slot, crypto }));
       emit(summary, !!o.json, formatBatch);
       if (summary.failed) throw new OperationalError(batchFailures(summary));
       return;
