@@ -90,13 +90,28 @@ export class ExclusiveTransport implements Transport {
    * promise of its own beyond the call, since the host's time per APDU is what the PC/SC benchmark
    * holds to 5% of a round trip (issue 15).
    */
-  async transmit(command: Uint8Array): Promise<Uint8Array> {
-    if (this.#held) await this.acquire({});
-    else this.#held = true;
+  transmit(command: Uint8Array): Promise<Uint8Array> {
+    if (this.#held) return this.#transmitWhenFree(command);
+    this.#held = true;
+    let answer: Promise<Uint8Array>;
+    try {
+      answer = this.inner.transmit(command);
+    } catch (e) {
+      this.#release();
+      return Promise.reject(e);
+    }
+    // released before the caller's continuation runs (its reaction is registered after this one)
+    answer.then(this.#release, this.#release);
+    return answer;
+  }
+
+  /** transmit() behind the lease or APDU that holds the card. */
+  async #transmitWhenFree(command: Uint8Array): Promise<Uint8Array> {
+    const release = await this.acquire({});
     try {
       return await this.inner.transmit(command);
     } finally {
-      this.#release();
+      release();
     }
   }
 

@@ -342,35 +342,40 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
   let failure: TransportError | undefined;
   const short = { maxRecvLength: 258 };
   const extended = { maxRecvLength: 65538 };
+  // the reactions of every transmit, made once per connection (no closure per APDU)
+  const answered = (r: Uint8Array): Uint8Array => {
+    if (r.length < 2) {
+      // ISO 7816-4 5.1: every response ends with SW1 SW2. vpcd (and readers whose card loses power
+      // mid-command) report success with no bytes; the reader still shows the card for a while.
+      failure = new TransportError(
+        `${description}: the card answered no status word (removed or lost power during the command; its outcome is unknown, reconnect and check, e.g. with GET TRANSACTION PROVE)`,
+        undefined,
+        'removed',
+      );
+      throw failure;
+    }
+    // a plain Uint8Array view of the Buffer (no copy)
+    return new Uint8Array(r.buffer, r.byteOffset, r.length);
+  };
+  const failed = (e: unknown): Promise<never> => {
+    const err = pcscTransportError(e, `${description}: transmit failed`);
+    if (err.kind === 'removed' || err.kind === 'unavailable') failure = err;
+    return Promise.reject(err);
+  };
   return {
     description,
     atr,
     readerName,
     protocol,
     share,
-    async transmit(command: Uint8Array): Promise<Uint8Array> {
-      if (closed) throw new TransportError(`${description} is closed`, undefined, 'closed');
+    transmit(command: Uint8Array): Promise<Uint8Array> {
+      if (closed) return Promise.reject(new TransportError(`${description} is closed`, undefined, 'closed'));
       // a removed card's handle stays dead (pcsc-lite answers SCARD_W_REMOVED_CARD from then on)
-      if (failure) throw failure;
+      if (failure) return Promise.reject(failure);
       try {
-        const r = await card.transmit(Buffer.from(command.buffer, command.byteOffset, command.length), receiveLength(command) > 258 ? extended : short);
-        if (r.length < 2) {
-          // ISO 7816-4 5.1: every response ends with SW1 SW2. vpcd (and readers whose card loses power
-          // mid-command) report success with no bytes; the reader still shows the card for a while.
-          failure = new TransportError(
-            `${description}: the card answered no status word (removed or lost power during the command; its outcome is unknown, reconnect and check, e.g. with GET TRANSACTION PROVE)`,
-            undefined,
-            'removed',
-          );
-          throw failure;
-        }
-        // a plain Uint8Array view of the Buffer (no copy)
-        return new Uint8Array(r.buffer, r.byteOffset, r.length);
+        return card.transmit(Buffer.from(command.buffer, command.byteOffset, command.length), receiveLength(command) > 258 ? extended : short).then(answered, failed);
       } catch (e) {
-        if (e === failure) throw e;
-        const err = pcscTransportError(e, `${description}: transmit failed`);
-        if (err.kind === 'removed' || err.kind === 'unavailable') failure = err;
-        throw err;
+        return failed(e);
       }
     },
     async close(): Promise<void> {
