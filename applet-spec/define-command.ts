@@ -187,6 +187,7 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
   if (sec.lineMac || sec.transactionMac) generic.add(SW.MAC_INVALID);
   const statusWords = [...new Set([...generic, ...spec.sw])];
 
+  const responseLabel = `${spec.name} response`;
   const cmd: Command<Req, Res> = {
     ...spec,
     request: spec.request,
@@ -240,7 +241,7 @@ export function defineCommand<Data, Res, const P1 extends HeaderByte<string>, co
       );
     },
     decodeResponse(data: Uint8Array): Res {
-      return spec.response.decode(data, `${spec.name} response`);
+      return spec.response.decode(data, responseLabel);
     },
     encodeResponse(res: Res): Uint8Array {
       return spec.response.encode(res);

@@ -17,8 +17,7 @@
 import { TransportError } from './errors.js';
 import { ExclusiveTransport } from './exclusive-transport.js';
 import { atrAllowsExtendedLength, commandChaining } from './middleware/chaining.js';
-import { getResponse } from './middleware/get-response.js';
-import { leRetry } from './middleware/le-retry.js';
+import { completeResponse } from './middleware/complete-response.js';
 import { recorder, type RecorderOptions } from './middleware/recorder.js';
 import { trace, type TraceOptions } from './middleware/trace.js';
 import { stack, type Middleware, type Transport, wrapTransport } from './transport.js';
@@ -342,6 +341,7 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
   let failure: TransportError | undefined;
   const short = { maxRecvLength: 258 };
   const extended = { maxRecvLength: 65538 };
+  const sendBuffer = Buffer.alloc(4 + 1 + 255 + 1);
   // the reactions of every transmit, made once per connection (no closure per APDU)
   const answered = (r: Uint8Array): Uint8Array => {
     if (r.length < 2) {
@@ -373,7 +373,16 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
       // a removed card's handle stays dead (pcsc-lite answers SCARD_W_REMOVED_CARD from then on)
       if (failure) return Promise.reject(failure);
       try {
-        return card.transmit(Buffer.from(command.buffer, command.byteOffset, command.length), receiveLength(command) > 258 ? extended : short).then(answered, failed);
+        // Short commands go through one send buffer of this connection, whose memory V8 has already
+        // moved off its heap: a fresh small Uint8Array would be moved there by the binding on every
+        // APDU (an allocation the garbage collector then tracks). The binding copies the bytes before
+        // transmit returns, so the buffer is free again at once.
+        let out: Buffer;
+        if (command.length <= sendBuffer.length) {
+          sendBuffer.set(command);
+          out = sendBuffer.subarray(0, command.length);
+        } else out = Buffer.from(command.buffer, command.byteOffset, command.length);
+        return card.transmit(out, receiveLength(command) > 258 ? extended : short).then(answered, failed);
       } catch (e) {
         return failed(e);
       }
@@ -420,7 +429,7 @@ export interface HostStackOptions {
  * commands, not chained blocks), and serialized access on top.
  */
 export function hostStack(base: Transport, atr: Uint8Array, options: HostStackOptions = {}): ExclusiveTransport {
-  const layers: Middleware[] = [...(options.rawResponses ? [] : [getResponse(), leRetry()]), chainingWhenLong(options.extended ?? atrAllowsExtendedLength(atr))];
+  const layers: Middleware[] = [...(options.rawResponses ? [] : [completeResponse()]), chainingWhenLong(options.extended ?? atrAllowsExtendedLength(atr))];
   if (options.trace) layers.push(trace(options.trace === true ? {} : options.trace));
   if (options.record) layers.push(recorder(options.record));
   return new ExclusiveTransport(stack(base, ...layers));

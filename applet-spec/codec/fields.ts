@@ -84,6 +84,7 @@ export function coder<T>(spec: {
     write: spec.write,
     read: spec.read,
     encode(value: T): Uint8Array {
+      if (spec.size === 0) return NO_BYTES;
       const out: number[] = [];
       spec.write(value, out);
       return out.length === 0 ? NO_BYTES : Uint8Array.from(out);

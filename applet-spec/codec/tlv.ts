@@ -185,8 +185,12 @@ function parseList(bytes: Uint8Array, ctx: Ctx): Tlv[] {
   return out;
 }
 
+/** The context of a parse with the default options (never changed: nested objects get a copy). */
+const DEFAULT_CTX: Ctx = Object.freeze({ recursive: true, strict: true, path: '', base: 0 });
+
 function ctxOf(opts?: ParseTlvOptions): Ctx {
-  return { recursive: opts?.recursive ?? true, strict: opts?.strict ?? true, path: '', base: 0 };
+  if (opts === undefined) return DEFAULT_CTX;
+  return { recursive: opts.recursive ?? true, strict: opts.strict ?? true, path: '', base: 0 };
 }
 
 /**

@@ -20,8 +20,8 @@ export function getResponse(options: GetResponseOptions = {}): Middleware {
   return (next) => wrapTransport(next, (command) => next.transmit(command).then((response) => (swOf(response) >> 8 === 0x61 ? collect(next, command, response, maxRounds) : response)));
 }
 
-/** GET RESPONSE until the card has given all it announced, and the parts as one response. */
-async function collect(next: Transport, command: Uint8Array, first: Uint8Array, maxRounds: number): Promise<Uint8Array> {
+/** GET RESPONSE until the card has given all it announced (`first` is its 61xx), and the parts as one response. */
+export async function collect(next: Transport, command: Uint8Array, first: Uint8Array, maxRounds: number): Promise<Uint8Array> {
   let response = first;
   // The class of the command, without its chaining bit (apdu4j practice; keeps the logical channel).
   let cla = 0x00;

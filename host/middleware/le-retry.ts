@@ -8,8 +8,8 @@ export function leRetry(): Middleware {
   return (next) => wrapTransport(next, (command) => next.transmit(command).then((response) => (swOf(response) >> 8 === 0x6c ? resend(next, command, response) : response)));
 }
 
-/** The command again with the exact Le of the 6Cxx answer; one retry only, a second 6Cxx goes back to the caller. */
-function resend(next: Transport, command: Uint8Array, response: Uint8Array): Promise<Uint8Array> {
+/** The command again over `next` with the exact Le of its 6Cxx answer `response` (one retry only: a second 6Cxx goes back to the caller). */
+export function resend(next: Transport, command: Uint8Array, response: Uint8Array): Promise<Uint8Array> {
   const exact = swOf(response) & 0xff || 256;
   const apdu = decodeCommandApdu(command);
   return next.transmit(encodeCommandApdu({ ...apdu, le: exact, extended: apdu.extended && exact > 256 }));

@@ -6,6 +6,7 @@ import { stack } from '../transport.js';
 import { atrAllowsExtendedLength, commandChaining, historicalBytes } from './chaining.js';
 import { getResponse } from './get-response.js';
 import { leRetry } from './le-retry.js';
+import { completeResponse } from './complete-response.js';
 import { TransportError } from '../errors.js';
 import { hostStack } from '../pcsc.js';
 
@@ -42,6 +43,32 @@ describe('leRetry', () => {
     ['a second 6Cxx goes back to the caller', '=> 805C000202\n<= 6C04\n=> 805C000204\n<= 6C05', '805C000202', '6C05'],
   ])('%s', async (_name, transcript, command, expected) => {
     expect(await run(transcript, [leRetry()], command)).toBe(expected);
+  });
+});
+
+describe('completeResponse', () => {
+  // every transcript of the getResponse and leRetry tables, and their interplay, answered as stacking the two does
+  it.each([
+    ['no 61xx or 6Cxx passes through', '=> 805C000204\n<= 000027109000', '805C000204'],
+    ['one 61xx round joins the data', '=> 80CA9F7900\n<= AABB6102\n=> 80C0000002\n<= CCDD9000', '80CA9F7900'],
+    ['61 00 then 61 03', '=> 00B201D400\n<= 016100\n=> 00C0000000\n<= 026103\n=> 00C0000003\n<= 0304059000', '00B201D400'],
+    ['keeps the command CLA and channel', '=> 84CA9F7900\n<= 016101\n=> 84C0000001\n<= 029000', '84CA9F7900'],
+    ['a final error SW after 61xx', '=> 8054070004 0A0B0C0D 00\n<= 116101\n=> 80C0000001\n<= 6F00', '8054070004 0A0B0C0D 00'],
+    ['6Cxx resends with the exact Le', '=> 805C000202\n<= 6C04\n=> 805C000204\n<= 000027109000', '805C000202'],
+    ['6C00 means 256', '=> 00B2010C01\n<= 6C00\n=> 00B2010C00\n<= 9000', '00B2010C01'],
+    ['a second 6Cxx goes back to the caller', '=> 805C000202\n<= 6C04\n=> 805C000204\n<= 6C05', '805C000202'],
+    ['the resent command\'s 61xx is collected', '=> 805C000202\n<= 6C04\n=> 805C000204\n<= 00006102\n=> 80C0000002\n<= 27109000', '805C000202'],
+    ['a 6Cxx after the GET RESPONSE rounds resends the command', '=> 80CA9F7900\n<= AA6101\n=> 80C0000001\n<= 6C02\n=> 80CA9F7902\n<= AABB9000', '80CA9F7900'],
+    ['an answer without a status word passes through', '=> 805C000204\n<= ', '805C000204'],
+  ])('%s', async (_name, transcript, command) => {
+    const stacked = await run(transcript, [getResponse(), leRetry()], command);
+    expect(await run(transcript, [completeResponse()], command)).toBe(stacked);
+  });
+
+  it('gives up with a TransportError after the round cap', async () => {
+    const loops = Array.from({ length: 4 }, () => '=> 80C0000001\n<= 016101').join('\n');
+    const base = ReplayTransport.fromText(`=> 805C000204\n<= 6101\n${loops}`);
+    await expect(stack(base, completeResponse({ maxRounds: 3 })).transmit(fromHex('805C000204'))).rejects.toThrow(/after 3 GET RESPONSE rounds/);
   });
 });
 
