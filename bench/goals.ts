@@ -167,7 +167,7 @@ export const GOALS: readonly Goal[] = [
     baseline: 'raw-transmit',
     judged: 'ratio',
     target: { atMost: 1.05 },
-    computed: 'median time of CardSession.send(GET DATA) over openReader / of card.transmit of the same bytes, interleaved batches, same card in vpcd',
+    computed: "median time of CardSession.send(GET DATA) over openReader / of the binding's card.transmit of the same bytes on openReader's own connection (its handle), interleaved batches, after a warm-up of both",
   },
   {
     id: 'pcsc-round-trip',

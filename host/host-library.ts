@@ -15,6 +15,7 @@ export { ExclusiveTransport, type ExclusiveHooks, type LeaseOptions } from './ex
 export { type ChainingOptions, atrAllowsExtendedLength, commandChaining } from './middleware/chaining.js';
 export { type GetResponseOptions, getResponse } from './middleware/get-response.js';
 export { leRetry } from './middleware/le-retry.js';
+export { completeResponse } from './middleware/complete-response.js';
 export { type RecorderOptions, recorder } from './middleware/recorder.js';
 export { timeout } from './middleware/timeout.js';
 export { type TraceOptions, trace } from './middleware/trace.js';
@@ -22,6 +23,7 @@ export { type RedactedApdu, redactCommand } from './redact.js';
 export {
   type HostStackOptions,
   type OpenReaderOptions,
+  type PcscCardHandle,
   type PcscConnectOptions,
   type PcscTransport,
   type ReaderInfo,

@@ -300,6 +300,12 @@ export interface PcscTransport extends Transport {
   /** 'T=0' or 'T=1', as negotiated by the reader */
   readonly protocol: string;
   readonly share: 'shared' | 'exclusive';
+  /**
+   * The binding's own handle of this connection, for what the transport does not do (SCardControl,
+   * SCardStatus) and for measuring the host against the bare binding on the same connection.
+   * Transmitting through it bypasses the host stack's serialization and its checks.
+   */
+  readonly handle: PcscCardHandle;
 }
 
 /** Receive buffer for an APDU: 258 for short Le, 65538 for an extended one (ISO 7816-4 5.1: Lc or Le field starting 00 after a 5th byte). */
@@ -339,9 +345,10 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
   const description = `PC/SC ${readerName}`;
   let closed = false;
   let failure: TransportError | undefined;
-  const short = { maxRecvLength: 258 };
   const extended = { maxRecvLength: 65538 };
   const sendBuffer = Buffer.alloc(4 + 1 + 255 + 1);
+  /** sendBuffer's first n bytes, by n: made once each */
+  const sendViews: Buffer[] = [];
   // the reactions of every transmit, made once per connection (no closure per APDU)
   const answered = (r: Uint8Array): Uint8Array => {
     if (r.length < 2) {
@@ -368,6 +375,7 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
     readerName,
     protocol,
     share,
+    handle: card,
     transmit(command: Uint8Array): Promise<Uint8Array> {
       if (closed) return Promise.reject(new TransportError(`${description} is closed`, undefined, 'closed'));
       // a removed card's handle stays dead (pcsc-lite answers SCARD_W_REMOVED_CARD from then on)
@@ -376,13 +384,15 @@ export async function connectPcsc(readerName: string, options: PcscConnectOption
         // Short commands go through one send buffer of this connection, whose memory V8 has already
         // moved off its heap: a fresh small Uint8Array would be moved there by the binding on every
         // APDU (an allocation the garbage collector then tracks). The binding copies the bytes before
-        // transmit returns, so the buffer is free again at once.
-        let out: Buffer;
+        // transmit returns, so the buffer is free again at once. Through pcscd every step the host
+        // takes per APDU costs several times its in-process time (the PC/SC benchmark, issue 15).
         if (command.length <= sendBuffer.length) {
           sendBuffer.set(command);
-          out = sendBuffer.subarray(0, command.length);
-        } else out = Buffer.from(command.buffer, command.byteOffset, command.length);
-        return card.transmit(out, receiveLength(command) > 258 ? extended : short).then(answered, failed);
+          const out = (sendViews[command.length] ??= sendBuffer.subarray(0, command.length));
+          // no options for a short answer: the binding's receive buffer is 258 bytes unless told otherwise
+          return (receiveLength(command) > 258 ? card.transmit(out, extended) : card.transmit(out)).then(answered, failed);
+        }
+        return card.transmit(Buffer.from(command.buffer, command.byteOffset, command.length), extended).then(answered, failed);
       } catch (e) {
         return failed(e);
       }
@@ -458,7 +468,7 @@ export interface OpenReaderOptions extends HostStackOptions, PcscConnectOptions 
 }
 
 /** The transport openReader gives: serialized (lease()), with the card's ATR and the reader's name. */
-export type ReaderTransport = ExclusiveTransport & { readonly atr: Uint8Array; readonly readerName: string; readonly protocol: string };
+export type ReaderTransport = ExclusiveTransport & { readonly atr: Uint8Array; readonly readerName: string; readonly protocol: string; readonly handle: PcscCardHandle };
 
 /**
  * Picks a reader (see pickReader), connects and returns the default host stack over it:
@@ -469,5 +479,5 @@ export async function openReader(selector?: string | number, options: OpenReader
   const reader = pickReader(await listReaders(), selector, options.env);
   const base = await connectPcsc(reader.name, options);
   const top = hostStack(base, base.atr, options);
-  return Object.assign(top, { atr: base.atr, readerName: base.readerName, protocol: base.protocol });
+  return Object.assign(top, { atr: base.atr, readerName: base.readerName, protocol: base.protocol, handle: base.handle });
 }

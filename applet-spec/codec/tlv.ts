@@ -144,11 +144,11 @@ function parseAt(bytes: Uint8Array, p: number, ctx: Ctx): { tlv: Tlv; next: numb
       if (q - p >= 3) throw new FormatError(`TLV ${ctx.path}tag`, `tag at offset ${at} is longer than 3 bytes`);
     }
   }
-  const tagField = bytes.subarray(p, q);
-  const problem = tagProblem(tagField);
-  if (problem) throw new FormatError(`TLV ${ctx.path}tag`, `at offset ${at}: ${problem}`);
+  // The loop above has checked all of tagProblem's rules but one, the leading zero of a multi-byte
+  // tag (first subsequent byte 80); the field is cut out only for the message of a refused tag.
+  if (q - p > 1 && bytes[p + 1] === 0x80) throw new FormatError(`TLV ${ctx.path}tag`, `at offset ${at}: ${tagProblem(bytes.subarray(p, q))}`);
   let tag = 0;
-  for (let i = 0; i < tagField.length; i++) tag = tag * 256 + tagField[i];
+  for (let i = p; i < q; i++) tag = tag * 256 + bytes[i];
   // Length field (EMV Book 3 Annex B2).
   if (q >= end) throw new FormatError(objectField(ctx, tag, 'length'), `missing length at offset ${ctx.base + q}`);
   const l0 = bytes[q++];
