@@ -3,16 +3,19 @@
  * named), prints each figure with the baseline measured in the same run and their ratio, then the goal
  * table (MET / NOT MET), and writes every figure, ratio and verdict as JSON (default
  * bench/results/latest.json, git-ignored). Exit code 1 when a benchmark failed; a goal not met is a
- * result, not a failure.
+ * result, not a failure. Each benchmark of a run of several runs in a fresh process of its own (as
+ * JMH forks), so that one benchmark's heap, compiled code and leftover threads do not weigh on the
+ * next one's figures; `--in-process` runs them all in this one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectBenchmarks } from './benchmarks.js';
 import { formatTarget, GOALS, type GoalVerdict, judgeGoals } from './goals.js';
-import { type BenchResult, formatFigure, runBenchmark } from './harness.js';
+import { type Benchmark, type BenchResult, formatFigure, runBenchmark } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEFAULT_OUT = resolve(ROOT, 'bench', 'results', 'latest.json');
@@ -32,10 +35,37 @@ function goalLine(v: GoalVerdict): string {
   return cols.join('  ');
 }
 
+/** What a benchmark's own process hands back: its result, or the error it failed with. */
+type ChildOutcome = { result: BenchResult } | { error: string };
+
+/** Runs one benchmark in a child process of this runner (same node flags), its output on ours. */
+async function runInChild(bench: Benchmark, smoke: boolean): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'drmb-bench-'));
+  const file = join(dir, 'result.json');
+  try {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), bench.name, '--result-file', file, ...(smoke ? ['--smoke'] : [])];
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      const child = spawn(process.execPath, args, { stdio: 'inherit' });
+      child.once('error', reject);
+      child.once('exit', (c) => resolveExit(c));
+    });
+    let outcome: ChildOutcome;
+    try {
+      outcome = JSON.parse(readFileSync(file, 'utf8')) as ChildOutcome;
+    } catch {
+      throw new Error(`its process ended (exit ${code}) without a result`);
+    }
+    if ('error' in outcome) throw new Error(outcome.error);
+    return outcome.result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' }, 'in-process': { type: 'boolean', default: false }, 'result-file': { type: 'string' } },
   });
   let selected;
   try {
@@ -46,12 +76,25 @@ async function main(): Promise<void> {
     return;
   }
   const smoke = values.smoke ?? false;
+  const resultFile = values['result-file'];
+  if (resultFile !== undefined) {
+    // a benchmark's own process (runInChild): one benchmark, its outcome to the file, no table
+    let outcome: ChildOutcome;
+    try {
+      outcome = { result: await runBenchmark(selected[0], { smoke }) };
+    } catch (e) {
+      outcome = { error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    }
+    writeFileSync(resultFile, JSON.stringify(outcome));
+    return;
+  }
+  const ownProcess = selected.length > 1 && !values['in-process'];
   const results: BenchResult[] = [];
   const failures: { name: string; error: string }[] = [];
   for (const bench of selected) {
     console.log(`\n=== ${bench.name}: ${bench.title}${smoke ? ' (smoke: tiny budget, figures mean nothing)' : ''}`);
     try {
-      results.push(await runBenchmark(bench, { smoke }));
+      results.push(ownProcess ? await runInChild(bench, smoke) : await runBenchmark(bench, { smoke }));
     } catch (e) {
       // the other benchmarks still run: one broken benchmark must not hide the rest
       const error = e instanceof Error ? (e.stack ?? e.message) : String(e);
