@@ -11,7 +11,7 @@ import type { Db, Queryable, QueryResult } from '../bank/db.js';
 import { mintCoins } from '../bank/mint.js';
 import { PgliteDb } from '../bank/pglite-db.js';
 import { PostgresDb } from '../bank/postgres-db.js';
-import { cardOwner, type Deposit, Registry, type RegistryOpenOptions } from '../bank/registry.js';
+import { cardOwner, DEFAULT_VERIFIER_WINDOW_BITS, type Deposit, Registry, type RegistryOpenOptions } from '../bank/registry.js';
 import { randomBytes } from '../base/bytes.js';
 import { allCores } from '../io/worker-pool.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
@@ -136,7 +136,7 @@ export const registryBench: Benchmark = {
     const mintMaster = randomBytes(16);
     const trust = { coinKeys: [{ keyIndex: 1, publicKey: coinKey.publicKey }], kgcSignMasterPublicKey: kgc.publicKey };
     const mintParams: MintParams = { signingKey: { privateKey: coinKey.privateKey, keyIndex: 1 }, mintMaster, issueDate: '20260101', expiryDate: '20361231' };
-    const windowBits = b.size(10, 6);
+    const windowBits = b.size(DEFAULT_VERIFIER_WINDOW_BITS, 6);
 
     // (1) One packet at a time, in the registry's own thread. A deposit consumes its packet, so each side
     // makes a fixed number of calls, one packet each (the first a warm-up).
