@@ -43,6 +43,9 @@ export class CardSession {
    */
   async send<Req, Res>(cmd: Command<Req, Res>, request: Req, options?: SendOptions): Promise<Res> {
     const response = await this.transport.transmit(encodeCommandApdu(cmd.encode(request, options)));
+    const sw = swOf(response);
+    // the common answer decoded at once, without an Answer around it
+    if (sw === 0x9000 || sw === 0x6283) return decoded(cmd, dataOf(response));
     return answerOf(cmd, response, options).value as Res;
   }
 
@@ -71,8 +74,13 @@ function answerOf<Req, Res>(cmd: Command<Req, Res>, response: Uint8Array, option
     if (options?.accept?.includes(sw) || options?.accept?.includes(sw & 0xfff0)) return { sw, data };
     throw statusWordError(cmd.name, sw, data);
   }
+  return { sw, data, value: decoded(cmd, data) };
+}
+
+/** The success data of `cmd` decoded; ResponseFormatError when it does not decode. */
+function decoded<Req, Res>(cmd: Command<Req, Res>, data: Uint8Array): Res {
   try {
-    return { sw, data, value: cmd.decodeResponse(data) };
+    return cmd.decodeResponse(data);
   } catch (e) {
     throw new ResponseFormatError(cmd.name, data, e);
   }
