@@ -27,7 +27,8 @@ import { initKeyDirectory, readTrustAnchors } from '../personalization/key-cerem
 import { PersoCryptoPool } from '../personalization/perso-crypto-pool.js';
 import { loadIssueProfile, loadPrepareProfile } from '../personalization/profiles.js';
 import { SimulatedCard } from '../simulator/simulated-card.js';
-import { workerCardTransport, type WorkerCardTransport } from '../simulator/worker-card-transport.js';
+import { workerCardTransport, type WorkerCardTransport } from '../host/worker-card-transport.js';
+import { simulatedCardWorker } from '../simulator/simulated-card-worker.js';
 import type { Benchmark, BenchRun } from './harness.js';
 
 /** One stage on one card: its wall time, the host's busy time (main thread less the card, plus the pool), the card's own time, and APDUs. */
@@ -175,7 +176,7 @@ export const persoBench: Benchmark = {
       // Worker cards: each slot's card computes in a worker thread of its own, the host's crypto in the pool,
       // the host's thread only talking to the cards. Blank images are made before the clock starts, as
       // cards come blank from their manufacturer; each next card goes into its slot's worker (insert).
-      for (let s = 0; s < cores; s++) workerCards.push(await workerCardTransport({ image: blank().toImage() }, { description: `worker card ${s}` }));
+      for (let s = 0; s < cores; s++) workerCards.push(await workerCardTransport(simulatedCardWorker, { image: blank().toImage() }, { description: `worker card ${s}` }));
       const workerRate = async (slotsCount: number, cardsPerSlot: number) => {
         const blanks = Array.from({ length: slotsCount * cardsPerSlot }, () => blank().toImage());
         const cards = workerCards.slice(0, slotsCount);

@@ -16,6 +16,7 @@ export { type ChainingOptions, atrAllowsExtendedLength, commandChaining } from '
 export { type GetResponseOptions, getResponse } from './middleware/get-response.js';
 export { leRetry } from './middleware/le-retry.js';
 export { completeResponse } from './middleware/complete-response.js';
+export { type CardWorkerAnswer, type CardWorkerTask, type WorkerCardOptions, type WorkerCardTransport, workerCardTransport } from './worker-card-transport.js';
 export { type RecorderOptions, recorder } from './middleware/recorder.js';
 export { timeout } from './middleware/timeout.js';
 export { type TraceOptions, trace } from './middleware/trace.js';

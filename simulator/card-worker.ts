@@ -1,6 +1,6 @@
 /**
- * @module The worker thread of a worker card (simulator/worker-card-transport.ts): holds one
- * SimulatedCard at a time, made from an image, an image file or manufacture options, and answers the
+ * @module The simulator's card worker, for the host's workerCardTransport (host/worker-card-transport.ts,
+ * whose protocol it answers; `simulatedCardWorker` is its URL): holds one SimulatedCard at a time, made from an image, an image file or manufacture options, and answers the
  * host's APDUs with the card's responses and the time the card took; its image on request.
  */
 import { serveWorkerTasks } from '../io/worker-pool.js';
@@ -15,11 +15,11 @@ export type WorkerCardSource = ({ image: Uint8Array } | { file: string } | { man
   cutPowerAfterWrites?: number;
 };
 
-/** One request to the card's worker. */
-export type CardWorkerTask = { kind: 'insert'; source: WorkerCardSource } | { kind: 'transmit'; command: Uint8Array } | { kind: 'image' } | { kind: 'save'; path: string };
+/** One request to the card's worker (the host's CardWorkerTask, written here as the simulator may not import the host). */
+type CardWorkerTask = { kind: 'insert'; source: WorkerCardSource } | { kind: 'transmit'; command: Uint8Array } | { kind: 'image' } | { kind: 'save'; path: string };
 
 /** The worker's answer: the ATR of an inserted card, a response with the ms the card spent on it, or an image. */
-export type CardWorkerAnswer = { atr: Uint8Array } | { response: Uint8Array; cardMs: number } | { image: Uint8Array } | null;
+type CardWorkerAnswer = { atr: Uint8Array } | { response: Uint8Array; cardMs: number } | { image: Uint8Array } | null;
 
 function cardOf(source: WorkerCardSource): SimulatedCard {
   const options = source.fault ? { fault: source.fault } : {};

@@ -18,4 +18,5 @@ export { CardImageError } from './card-image-error.js';
 export { PersistentStore, PowerLossError } from './persistent-store.js';
 export { CARD_FAULTS, CARD_FAULT_NAMES, type CardFaultName } from './card-faults.js';
 export { type ApduEvent, type DisconnectReason, VPCD_DEFAULT_HOST, VPCD_DEFAULT_PORT, VpcdClient, type VpcdClientEvents, type VpcdClientOptions } from './vpcd-client.js';
-export { type WorkerCardOptions, type WorkerCardSource, type WorkerCardTransport, workerCardTransport } from './worker-card-transport.js';
+export { type WorkerCardSource } from './card-worker.js';
+export { simulatedCardWorker } from './simulated-card-worker.js';

@@ -16,8 +16,9 @@ import { openSecureChannel } from '../host/secure-channel.js';
 import { KEY_VERSIONS } from '../applet-spec/commands/initialize-update.js';
 import { sm2GenerateKeyPair } from '../crypto/sm2.js';
 import { PERSO_KEYS, stage1Dgis, storeDataApdu } from '../test/card-fixture.js';
-import { SimulatedCard } from './simulated-card.js';
+import { SimulatedCard } from '../simulator/simulated-card.js';
 import { workerCardTransport } from './worker-card-transport.js';
+import { simulatedCardWorker } from '../simulator/simulated-card-worker.js';
 
 /** A transport that keeps "command response" in hex for every APDU. */
 function transcribed(t: Transport, lines: string[]): Transport {
@@ -38,7 +39,7 @@ async function selectAndReadId(t: Transport): Promise<string> {
 describe('workerCardTransport', () => {
   it('answers every APDU as the same card in this thread does, counting APDUs and card time', async () => {
     const image = new SimulatedCard({ manufacture: { cardId: '62120000000000004001' } }).toImage();
-    const remote = await workerCardTransport({ image });
+    const remote = await workerCardTransport(simulatedCardWorker, { image });
     try {
       const [inWorker, inThread]: string[][] = [[], []];
       expect(await selectAndReadId(transcribed(remote, inWorker))).toBe('62120000000000004001');
@@ -54,7 +55,7 @@ describe('workerCardTransport', () => {
 
   it('takes the next card in place of the first, and saves it to its file when closed', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'drmb-worker-card-')), 'card.json');
-    const t = await workerCardTransport({ manufacture: { cardId: '62120000000000004002' } }, { saveTo: file });
+    const t = await workerCardTransport(simulatedCardWorker, { manufacture: { cardId: '62120000000000004002' } }, { saveTo: file });
     await t.insert({ manufacture: { cardId: '62120000000000004003' } });
     expect(await selectAndReadId(t)).toBe('62120000000000004003');
     await t.close();
@@ -65,8 +66,8 @@ describe('workerCardTransport', () => {
   it('refuses a damaged image with the simulator message, and fails transmit as a pulled card when the card loses power', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drmb-worker-card-'));
     writeFileSync(join(dir, 'bad.json'), '{"not": "a card image"}\n');
-    await expect(workerCardTransport({ file: join(dir, 'bad.json') })).rejects.toThrow(/bad\.json is not a drmb card image/);
-    const t = await workerCardTransport({ manufacture: { cardId: '62120000000000004004' }, cutPowerAfterWrites: 1 }, { description: 'card 4004' });
+    await expect(workerCardTransport(simulatedCardWorker, { file: join(dir, 'bad.json') })).rejects.toThrow(/bad\.json is not a drmb card image/);
+    const t = await workerCardTransport(simulatedCardWorker, { manufacture: { cardId: '62120000000000004004' }, cutPowerAfterWrites: 1 }, { description: 'card 4004' });
     try {
       // The first STORE DATA of prep writes a DGI: the power goes with it.
       const wire = stack(t, getResponse());
