@@ -117,7 +117,7 @@ describe('PersoCryptoPool', () => {
 });
 
 describe('a batch with a crypto pool', () => {
-  it('records a card whose crypto worker stopped as failed, naming the card and the worker, leaves it BLANK, and ends', async () => {
+  it('records a card whose crypto pool stopped as failed, naming the card and the pool, leaves it BLANK, and ends', async () => {
     const ids = ['62120000000000003101', '62120000000000003102', '62120000000000003103'];
     const cards = ids.map(blankCard);
     let next = 0;
@@ -129,13 +129,13 @@ describe('a batch with a crypto pool', () => {
       (t, _slot, crypto) => {
         let c: PersoCrypto | undefined = crypto;
         if (++job === 2) {
-          // The second card's worker stops while it computes the card's plan.
+          // The pool stops just before the second card's plan is asked of it (stopping it while the
+          // worker computes would race with the worker's answer).
           const p = crypto!;
           c = {
-            preparePlan: (...a) => {
-              const plan = p.preparePlan(...a);
-              void p.close();
-              return plan;
+            preparePlan: async (...a) => {
+              await p.close();
+              return p.preparePlan(...a);
             },
             issuePlan: (...a) => p.issuePlan(...a),
             verifyCertificate: (...a) => p.verifyCertificate(...a),
@@ -149,7 +149,7 @@ describe('a batch with a crypto pool', () => {
     expect(summary).toMatchObject({ done: 1, failed: 2, skipped: 0 });
     expect(summary.items.map((i) => [i.cardId, i.result, i.error])).toEqual([
       [ids[0], 'done', undefined],
-      [ids[1], 'failed', `card ${ids[1]}: the host crypto worker failed (worker exited with code 1)`],
+      [ids[1], 'failed', `card ${ids[1]}: the host crypto worker failed (worker pool is closed)`],
       [ids[2], 'failed', `card ${ids[2]}: the host crypto worker failed (worker pool is closed)`],
     ]);
     expect(cards.map((c) => c.memory.state)).toEqual(['PREPARED', 'BLANK', 'BLANK']);
